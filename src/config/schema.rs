@@ -1,0 +1,427 @@
+//! The input schema (version 1). Every key, its unit and its default; `inputs/example.toml`
+//! shows the same with comments (a test keeps the two in step).
+
+use super::{ConfigError, INPUT_VERSION};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A validated input.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Config {
+    /// Input format version (must be 1).
+    pub version: i64,
+    /// `[system]`: what is simulated.
+    pub system: SystemConfig,
+    /// `[sample]`: the reference simulation.
+    pub sample: SampleConfig,
+    /// `[run]`: seeds and run control.
+    pub run: RunConfig,
+    /// `[output]`: the results file.
+    pub output: OutputConfig,
+}
+
+/// Which system is simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SystemKind {
+    /// Lennard-Jones particles, u(r) = 4 (r^-12 - r^-6).
+    LennardJones,
+}
+
+/// `[system] cutoff`: a distance (sigma) or the string "min-image".
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cutoff {
+    /// Spherical cutoff radius r_c (sigma).
+    Radius(f64),
+    /// All pairs at their minimum-image distance.
+    MinImage,
+}
+
+impl Serialize for Cutoff {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cutoff::Radius(r) => s.serialize_f64(*r),
+            Cutoff::MinImage => s.serialize_str("min-image"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Cutoff {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Cutoff;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a cutoff radius in sigma (e.g. 3.0) or the string \"min-image\"")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Cutoff, E> {
+                Ok(Cutoff::Radius(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Cutoff, E> {
+                Ok(Cutoff::Radius(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Cutoff, E> {
+                Ok(Cutoff::Radius(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Cutoff, E> {
+                if v == "min-image" {
+                    Ok(Cutoff::MinImage)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[system]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    /// Particle model; only "lennard-jones" for now.
+    #[serde(default = "d_kind")]
+    pub kind: SystemKind,
+    /// Number of particles N (required, >= 2).
+    pub n_particles: usize,
+    /// Number density rho = N / V in sigma^-3 (required, > 0); box side L = (N/rho)^(1/3).
+    pub density: f64,
+    /// Temperature T in epsilon / k_B (required, > 0).
+    pub temperature: f64,
+    /// Spherical cutoff r_c in sigma (<= L/2) or "min-image". Default 3.0.
+    #[serde(default = "d_cutoff")]
+    pub cutoff: Cutoff,
+    /// Shift the potential to zero at r_c. Default false.
+    #[serde(default)]
+    pub shift: bool,
+    /// Analytic long-range corrections (unshifted spherical cutoff only). Default true.
+    #[serde(default = "d_true")]
+    pub tail_correction: bool,
+}
+
+/// Reference-simulation method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SampleMethod {
+    /// Metropolis Monte Carlo, single-particle displacements; one step = one sweep of N trial moves.
+    Mc,
+    /// Langevin dynamics, BAOAB splitting; one step = one time step.
+    Langevin,
+}
+
+/// `[sample]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleConfig {
+    /// "mc" or "langevin". Default "mc".
+    #[serde(default = "d_method")]
+    pub method: SampleMethod,
+    /// Independent replicas, spread over MPI ranks. Default 2.
+    #[serde(default = "d_replicas")]
+    pub replicas: usize,
+    /// Equilibration steps (MC sweeps or MD steps), discarded. Default 1000.
+    #[serde(default = "d_equil")]
+    pub equilibration: u64,
+    /// Production steps. Default 10000.
+    #[serde(default = "d_prod")]
+    pub production: u64,
+    /// Observe (energy, pressure, Widom, RDF, frame) every `stride` steps. Default 10.
+    #[serde(default = "d_stride")]
+    pub stride: u64,
+    /// Initial MC maximum displacement per coordinate (sigma); adapted during equilibration only. Default 0.2.
+    #[serde(default = "d_mc_step")]
+    pub mc_step: f64,
+    /// Target MC acceptance ratio for the step adaptation. Default 0.4.
+    #[serde(default = "d_acc")]
+    pub target_acceptance: f64,
+    /// Langevin time step (reduced time units). Default 0.005.
+    #[serde(default = "d_dt")]
+    pub timestep: f64,
+    /// Langevin friction gamma (inverse reduced time). Default 1.0.
+    #[serde(default = "d_friction")]
+    pub friction: f64,
+    /// Widom test-particle insertions per observation (0 = off). Default 0.
+    #[serde(default)]
+    pub widom_insertions: usize,
+    /// Radial distribution function bins (0 = off). Default 200.
+    #[serde(default = "d_rdf_bins")]
+    pub rdf_bins: usize,
+    /// RDF range in sigma (<= L/2); default L/2.
+    #[serde(default)]
+    pub rdf_max: Option<f64>,
+    /// Store trajectory frames (H5MD) at every observation. Default true.
+    #[serde(default = "d_true")]
+    pub trajectory: bool,
+}
+
+/// `[run]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Master seed; every random stream is keyed by (seed, purpose, replica id). Default 2024.
+    #[serde(default = "d_seed")]
+    pub seed: u64,
+}
+
+/// `[output]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Results file (HDF5). Default "nti_results.h5".
+    #[serde(default = "d_file")]
+    pub file: String,
+    /// Replace an existing results file. Default false (an existing file is an error).
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+fn d_kind() -> SystemKind {
+    SystemKind::LennardJones
+}
+fn d_cutoff() -> Cutoff {
+    Cutoff::Radius(3.0)
+}
+fn d_true() -> bool {
+    true
+}
+fn d_method() -> SampleMethod {
+    SampleMethod::Mc
+}
+fn d_replicas() -> usize {
+    2
+}
+fn d_equil() -> u64 {
+    1000
+}
+fn d_prod() -> u64 {
+    10000
+}
+fn d_stride() -> u64 {
+    10
+}
+fn d_mc_step() -> f64 {
+    0.2
+}
+fn d_acc() -> f64 {
+    0.4
+}
+fn d_dt() -> f64 {
+    0.005
+}
+fn d_friction() -> f64 {
+    1.0
+}
+fn d_rdf_bins() -> usize {
+    200
+}
+fn d_seed() -> u64 {
+    2024
+}
+fn d_file() -> String {
+    "nti_results.h5".to_string()
+}
+
+impl Default for SampleConfig {
+    fn default() -> Self {
+        section_default("sample")
+    }
+}
+impl Default for RunConfig {
+    fn default() -> Self {
+        section_default("run")
+    }
+}
+impl Default for OutputConfig {
+    fn default() -> Self {
+        section_default("output")
+    }
+}
+
+fn section_default<T: for<'de> Deserialize<'de>>(name: &str) -> T {
+    T::deserialize(toml::Value::Table(toml::Table::new())).unwrap_or_else(|e| panic!("[{name}] has required keys: {e}"))
+}
+
+const SECTIONS: &[&str] = &["version", "system", "sample", "run", "output"];
+
+/// Deserialises one section, turning serde's messages into errors that name section and key.
+fn section<T: for<'de> Deserialize<'de> + Default>(
+    table: &mut toml::Table,
+    name: &str,
+    required: bool,
+) -> Result<T, ConfigError> {
+    let value = match table.remove(name) {
+        None if !required => return Ok(T::default()),
+        None => {
+            return Err(ConfigError::Missing {
+                section: name.to_string(),
+                key: String::new(),
+                expected: format!("a [{name}] section"),
+            })
+        }
+        Some(v) => v,
+    };
+    let sub = match value {
+        toml::Value::Table(t) => t,
+        other => return Err(ConfigError::invalid("top level", name, other, format!("a [{name}] section (table)"))),
+    };
+    T::deserialize(toml::Value::Table(sub.clone())).map_err(|e| serde_to_config_error(name, &sub, &e.to_string()))
+}
+
+/// Maps a serde/toml message onto a [`ConfigError`] naming the section and key.
+fn serde_to_config_error(section: &str, table: &toml::Table, msg: &str) -> ConfigError {
+    let first = msg.lines().next().unwrap_or(msg).trim().to_string();
+    let between = |s: &str| s.split('`').nth(1).map(str::to_string);
+    if let Some(rest) = first.strip_prefix("unknown field ") {
+        let key = between(rest).unwrap_or_default();
+        let expected = rest.split_once("expected ").map(|x| x.1.replace('`', "")).unwrap_or_default();
+        return ConfigError::UnknownKey { section: section.into(), key, expected };
+    }
+    if let Some(rest) = first.strip_prefix("missing field ") {
+        let key = between(rest).unwrap_or_default();
+        return ConfigError::Missing { section: section.into(), key, expected: "a value (this key has no default)".into() };
+    }
+    let key = msg.lines().find_map(|l| l.trim().strip_prefix("in ").and_then(between)).unwrap_or_default();
+    let value = table.get(&key).map(|v| v.to_string()).unwrap_or_else(|| "?".into());
+    let expected = first.split_once("expected ").map(|x| x.1.to_string()).unwrap_or(first.clone());
+    ConfigError::Invalid { section: section.into(), key, value, expected }
+}
+
+impl Default for SystemConfig {
+    fn default() -> Self {
+        Self {
+            kind: d_kind(),
+            n_particles: 0,
+            density: 0.0,
+            temperature: 0.0,
+            cutoff: d_cutoff(),
+            shift: false,
+            tail_correction: true,
+        }
+    }
+}
+
+impl Config {
+    /// Deserialises a parsed table section by section.
+    pub fn from_table(mut table: toml::Table) -> Result<Self, ConfigError> {
+        for key in table.keys() {
+            if !SECTIONS.contains(&key.as_str()) {
+                return Err(ConfigError::UnknownKey {
+                    section: "top level".into(),
+                    key: key.clone(),
+                    expected: SECTIONS.join(", "),
+                });
+            }
+        }
+        let version = match table.remove("version") {
+            None => {
+                return Err(ConfigError::Missing {
+                    section: "top level".into(),
+                    key: "version".into(),
+                    expected: format!("version = {INPUT_VERSION}"),
+                })
+            }
+            Some(toml::Value::Integer(v)) if v == INPUT_VERSION => v,
+            Some(v) => {
+                return Err(ConfigError::invalid(
+                    "top level",
+                    "version",
+                    v,
+                    format!("{INPUT_VERSION} (the input version this nti reads)"),
+                ))
+            }
+        };
+        let system = section(&mut table, "system", true)?;
+        let sample = section(&mut table, "sample", false)?;
+        let run = section(&mut table, "run", false)?;
+        let output = section(&mut table, "output", false)?;
+        Ok(Self { version, system, sample, run, output })
+    }
+
+    /// Box side L = (N / rho)^(1/3).
+    pub fn box_side(&self) -> f64 {
+        (self.system.n_particles as f64 / self.system.density).cbrt()
+    }
+
+    /// Range checks that serde cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.system;
+        let pos = |sec: &str, key: &str, v: f64, what: &str| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(ConfigError::invalid(sec, key, v, format!("a positive number ({what})")))
+            }
+        };
+        if s.n_particles < 2 {
+            return Err(ConfigError::invalid("system", "n_particles", s.n_particles, "at least 2 particles"));
+        }
+        pos("system", "density", s.density, "number density in sigma^-3")?;
+        pos("system", "temperature", s.temperature, "temperature in epsilon/k_B")?;
+        let l = self.box_side();
+        match s.cutoff {
+            Cutoff::Radius(rc) => {
+                if !(rc.is_finite() && rc > 0.0 && rc <= 0.5 * l) {
+                    return Err(ConfigError::invalid(
+                        "system",
+                        "cutoff",
+                        rc,
+                        format!("a radius in (0, L/2] = (0, {:.6}] for this box (L = {:.6}), or \"min-image\"", 0.5 * l, l),
+                    ));
+                }
+                if s.shift && s.tail_correction {
+                    return Err(ConfigError::invalid(
+                        "system",
+                        "tail_correction",
+                        true,
+                        "false when shift = true (tail corrections assume the unshifted truncated potential)",
+                    ));
+                }
+            }
+            Cutoff::MinImage => {
+                if s.shift || s.tail_correction {
+                    let key = if s.shift { "shift" } else { "tail_correction" };
+                    return Err(ConfigError::invalid(
+                        "system",
+                        key,
+                        true,
+                        "false with cutoff = \"min-image\" (no spherical cutoff to shift or correct)",
+                    ));
+                }
+            }
+        }
+        let p = &self.sample;
+        if p.replicas == 0 {
+            return Err(ConfigError::invalid("sample", "replicas", 0, "at least 1 replica"));
+        }
+        if p.stride == 0 {
+            return Err(ConfigError::invalid("sample", "stride", 0, "a positive number of steps"));
+        }
+        if p.production < 2 * p.stride {
+            return Err(ConfigError::invalid(
+                "sample",
+                "production",
+                p.production,
+                format!("at least 2 * stride = {} steps (two observations)", 2 * p.stride),
+            ));
+        }
+        if !(p.mc_step.is_finite() && p.mc_step > 0.0 && p.mc_step <= 0.5 * l) {
+            return Err(ConfigError::invalid("sample", "mc_step", p.mc_step, format!("a displacement in (0, L/2 = {:.6}]", 0.5 * l)));
+        }
+        if !(p.target_acceptance > 0.0 && p.target_acceptance < 1.0) {
+            return Err(ConfigError::invalid("sample", "target_acceptance", p.target_acceptance, "a ratio in (0, 1)"));
+        }
+        pos("sample", "timestep", p.timestep, "reduced time units")?;
+        if !(p.friction.is_finite() && p.friction >= 0.0) {
+            return Err(ConfigError::invalid("sample", "friction", p.friction, "a non-negative friction (inverse time)"));
+        }
+        if let Some(r) = p.rdf_max {
+            if !(r.is_finite() && r > 0.0 && r <= 0.5 * l) {
+                return Err(ConfigError::invalid("sample", "rdf_max", r, format!("a distance in (0, L/2 = {:.6}]", 0.5 * l)));
+            }
+        }
+        if self.output.file.trim().is_empty() {
+            return Err(ConfigError::invalid("output", "file", "\"\"", "a file name"));
+        }
+        Ok(())
+    }
+}

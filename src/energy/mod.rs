@@ -1,0 +1,328 @@
+//! Evaluation of pair sums: total energy, virial, forces, single-particle and test-particle
+//! energies over cell lists, Verlet lists or all pairs (min-image mode). Pure kernels; the
+//! samplers own the loops that call them.
+
+use crate::potential::{CutoffMode, PairPotential, TailCorrection, Truncated};
+use crate::system::{CellList, Positions, SimBox, VerletList};
+
+/// Potential energy U (epsilon) and virial W = sum_pairs r_ij . f_ij (epsilon).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EnergyVirial {
+    /// Sum of pair energies.
+    pub energy: f64,
+    /// Pair virial sum.
+    pub virial: f64,
+}
+
+impl std::ops::AddAssign for EnergyVirial {
+    fn add_assign(&mut self, o: Self) {
+        self.energy += o.energy;
+        self.virial += o.virial;
+    }
+}
+
+/// A pair-interacting system of `n` particles in a periodic box.
+#[derive(Clone, Debug)]
+pub struct PairEnergy<P> {
+    /// The (truncated) pair potential actually summed.
+    pub potential: Truncated<P>,
+    /// Periodic box.
+    pub simbox: SimBox,
+    /// Interaction mode.
+    pub mode: CutoffMode,
+    /// Tail corrections (zero unless enabled).
+    pub tail: TailCorrection,
+    /// Number of particles.
+    pub n: usize,
+}
+
+impl<P: PairPotential> PairEnergy<P> {
+    /// Sets up `inner` for `n` particles in `simbox` with the given interaction mode.
+    pub fn new(inner: P, simbox: SimBox, mode: CutoffMode, n: usize) -> Self {
+        let (potential, tail) = match mode {
+            CutoffMode::Spherical { rc, shift, tail } => {
+                let t = if tail {
+                    TailCorrection::new(&inner, rc, n as f64 / simbox.volume())
+                } else {
+                    TailCorrection::none()
+                };
+                (Truncated::new(inner, rc, shift), t)
+            }
+            CutoffMode::MinImage => (Truncated::untruncated(inner), TailCorrection::none()),
+        };
+        Self { potential, simbox, mode, tail, n }
+    }
+
+    /// Number density N / V.
+    pub fn density(&self) -> f64 {
+        self.n as f64 / self.simbox.volume()
+    }
+
+    /// Interaction range used for neighbour structures.
+    pub fn range(&self) -> f64 {
+        self.mode.range()
+    }
+
+    /// A cell list suited to this interaction range.
+    pub fn cell_list(&self, x: &Positions) -> CellList {
+        CellList::new(self.simbox, self.range(), x)
+    }
+
+    /// Energy and virial of the pair (i, j) at minimum-image separation d = x_i - x_j.
+    #[inline(always)]
+    fn pair(&self, d: [f64; 3]) -> (f64, f64, f64) {
+        let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+        let (u, f) = self.potential.energy_force(r2);
+        (u, f, f * r2)
+    }
+
+    /// Total energy and virial by all pairs or a fresh cell list (wrapped positions).
+    pub fn total(&self, x: &Positions) -> EnergyVirial {
+        let cells = self.cell_list(x);
+        self.total_with(x, &cells)
+    }
+
+    /// Total energy and virial using an up-to-date cell list.
+    pub fn total_with(&self, x: &Positions, cells: &CellList) -> EnergyVirial {
+        let mut ev = EnergyVirial::default();
+        for (i, xi) in x.iter().enumerate() {
+            cells.for_each_candidate(xi, |j| {
+                if j > i {
+                    let (u, _, w) = self.pair(self.simbox.delta_near(xi, &x[j]));
+                    ev.energy += u;
+                    ev.virial += w;
+                }
+            });
+        }
+        ev
+    }
+
+    /// Energy and virial of particle `i` placed at `xi` with all others (j != i).
+    #[inline]
+    pub fn particle(&self, x: &Positions, cells: &CellList, i: usize, xi: &[f64; 3]) -> EnergyVirial {
+        let mut ev = EnergyVirial::default();
+        cells.for_each_candidate(xi, |j| {
+            if j != i {
+                let (u, _, w) = self.pair(self.simbox.delta_near(xi, &x[j]));
+                ev.energy += u;
+                ev.virial += w;
+            }
+        });
+        ev
+    }
+
+    /// Energies and virials of particle `i` at `old` and at `new` (a trial move), in one pass
+    /// over the candidates when both positions share a cell (always in brute-force mode).
+    #[inline]
+    pub fn particle_move(
+        &self,
+        x: &Positions,
+        cells: &CellList,
+        i: usize,
+        old: &[f64; 3],
+        new: &[f64; 3],
+    ) -> (EnergyVirial, EnergyVirial) {
+        if !cells.is_brute_force() && cells.cell_index(old) != cells.cell_index(new) {
+            return (self.particle(x, cells, i, old), self.particle(x, cells, i, new));
+        }
+        let (mut ea, mut wa, mut eb, mut wb) = (0.0, 0.0, 0.0, 0.0);
+        // Accumulating in locals (not through captured references) keeps the sums in registers.
+        let mut body = |xj: &[f64; 3]| {
+            let (u, _, w) = self.pair(self.simbox.delta_near(old, xj));
+            let (u2, _, w2) = self.pair(self.simbox.delta_near(new, xj));
+            ea += u;
+            wa += w;
+            eb += u2;
+            wb += w2;
+        };
+        if cells.is_brute_force() {
+            for (j, xj) in x.iter().enumerate() {
+                if j != i {
+                    body(xj);
+                }
+            }
+        } else {
+            cells.for_each_candidate(old, |j| {
+                if j != i {
+                    body(&x[j])
+                }
+            });
+        }
+        (EnergyVirial { energy: ea, virial: wa }, EnergyVirial { energy: eb, virial: wb })
+    }
+
+    /// Energy of a test particle at `xt` with all N particles (Widom insertion).
+    #[inline]
+    pub fn insertion(&self, x: &Positions, cells: &CellList, xt: &[f64; 3]) -> f64 {
+        let mut u = 0.0;
+        cells.for_each_candidate(xt, |j| {
+            let d = self.simbox.delta_near(xt, &x[j]);
+            u += self.potential.energy(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+        });
+        u
+    }
+
+    /// Forces f (overwritten, shape N x 3) with energy and virial, over a half Verlet list.
+    /// Positions may be unwrapped by at most the list's skin since the build.
+    pub fn forces(&self, x: &Positions, list: &VerletList, f: &mut [[f64; 3]]) -> EnergyVirial {
+        for fi in f.iter_mut() {
+            *fi = [0.0; 3];
+        }
+        let (mut e, mut w) = (0.0, 0.0);
+        let rc2 = self.potential.rc2();
+        for i in 0..x.len() {
+            let xi = x[i];
+            let mut fi = [0.0; 3];
+            let (s, t) = (list.start[i] as usize, list.start[i + 1] as usize);
+            for &j in &list.neigh[s..t] {
+                let j = j as usize;
+                let d = self.simbox.delta_near(&xi, &x[j]);
+                let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+                if r2 < rc2 {
+                    let (u, fr) = self.potential.energy_force(r2);
+                    e += u;
+                    w += fr * r2;
+                    let g = [fr * d[0], fr * d[1], fr * d[2]];
+                    fi[0] += g[0];
+                    fi[1] += g[1];
+                    fi[2] += g[2];
+                    let fj = &mut f[j];
+                    fj[0] -= g[0];
+                    fj[1] -= g[1];
+                    fj[2] -= g[2];
+                }
+            }
+            let fx = &mut f[i];
+            fx[0] += fi[0];
+            fx[1] += fi[1];
+            fx[2] += fi[2];
+        }
+        EnergyVirial { energy: e, virial: w }
+    }
+
+    /// Forces over all pairs (min-image mode or tiny systems).
+    pub fn forces_all_pairs(&self, x: &Positions, f: &mut [[f64; 3]]) -> EnergyVirial {
+        for fi in f.iter_mut() {
+            *fi = [0.0; 3];
+        }
+        let mut ev = EnergyVirial::default();
+        for i in 0..x.len() {
+            for j in i + 1..x.len() {
+                let d = self.simbox.delta(&x[i], &x[j]);
+                let (u, fr, w) = self.pair(d);
+                ev.energy += u;
+                ev.virial += w;
+                for k in 0..3 {
+                    f[i][k] += fr * d[k];
+                    f[j][k] -= fr * d[k];
+                }
+            }
+        }
+        ev
+    }
+
+    /// Potential energy per particle including the tail correction.
+    pub fn energy_per_particle(&self, ev: &EnergyVirial) -> f64 {
+        ev.energy / self.n as f64 + self.tail.energy_per_particle
+    }
+
+    /// Virial pressure P = rho T + W / (3 V) + p_tail at temperature `t`.
+    pub fn pressure(&self, ev: &EnergyVirial, t: f64) -> f64 {
+        self.density() * t + ev.virial / (3.0 * self.simbox.volume()) + self.tail.pressure
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::potential::{LambdaScaled, LennardJones, SoftCore};
+    use crate::rng::{stream, Purpose};
+    use rand::RngExt;
+
+    fn random_config(n: usize, l: f64, seed: u64) -> Positions {
+        // Jittered lattice: random but free of hard overlaps; some pairs near any cutoff.
+        let b = SimBox::new(l);
+        let mut r = stream(seed, Purpose::Init, 0);
+        crate::system::lattice::fcc(n, &b)
+            .into_iter()
+            .map(|p| b.wrap(&[p[0] + 0.3 * (r.random::<f64>() - 0.5), p[1] + 0.3 * (r.random::<f64>() - 0.5), p[2] + 0.3 * (r.random::<f64>() - 0.5)]))
+            .collect()
+    }
+
+    /// Total-energy forces against central differences of the total energy, every mode.
+    fn check_forces<P: PairPotential>(inner: P, mode: CutoffMode, tol: f64) {
+        let n = 64;
+        let l = (n as f64 / 0.6f64).cbrt();
+        let b = SimBox::new(l);
+        let pe = PairEnergy::new(inner, b, mode, n);
+        let x = random_config(n, l, 3);
+        let mut f = vec![[0.0; 3]; n];
+        let ev = pe.forces_all_pairs(&x, &mut f);
+        let mut fl = vec![[0.0; 3]; n];
+        if let CutoffMode::Spherical { rc, .. } = mode {
+            let list = VerletList::new(&b, &x, rc, 0.3);
+            let ev2 = pe.forces(&x, &list, &mut fl);
+            assert!((ev.energy - ev2.energy).abs() < 1e-10 * ev.energy.abs().max(1.0));
+            assert!((ev.virial - ev2.virial).abs() < 1e-10 * ev.virial.abs().max(1.0));
+        }
+        let et = pe.total(&x);
+        assert!((et.energy - ev.energy).abs() < 1e-10 * ev.energy.abs().max(1.0));
+        let h = 1e-6;
+        for i in [0, 7, 31, 63] {
+            for k in 0..3 {
+                let mut xp = x.clone();
+                xp[i][k] += h;
+                let mut xm = x.clone();
+                xm[i][k] -= h;
+                let fd = -(pe.total(&xp).energy - pe.total(&xm).energy) / (2.0 * h);
+                assert!((f[i][k] - fd).abs() < tol * fd.abs().max(1.0), "{mode:?} i={i} k={k}: {} vs {fd}", f[i][k]);
+                if matches!(mode, CutoffMode::Spherical { .. }) {
+                    assert!((fl[i][k] - f[i][k]).abs() < 1e-10 * f[i][k].abs().max(1.0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn forces_are_minus_gradient_of_total_energy_in_every_mode() {
+        let modes = [
+            CutoffMode::Spherical { rc: 1.9, shift: false, tail: true },
+            CutoffMode::Spherical { rc: 1.9, shift: true, tail: false },
+            CutoffMode::MinImage,
+        ];
+        for m in modes {
+            check_forces(LennardJones, m, 1e-6);
+            check_forces(SoftCore { a: 0.3 }, m, 1e-6);
+            check_forces(LambdaScaled { lambda: 0.4 }, m, 1e-6);
+        }
+    }
+
+    #[test]
+    fn particle_and_insertion_energies_are_consistent_with_total() {
+        let n = 100;
+        let l = (n as f64 / 0.5f64).cbrt();
+        let b = SimBox::new(l);
+        let pe = PairEnergy::new(LennardJones, b, CutoffMode::Spherical { rc: 1.5, shift: false, tail: false }, n);
+        let x = random_config(n, l, 5);
+        let cells = pe.cell_list(&x);
+        assert!(!cells.is_brute_force());
+        let total = pe.total(&x).energy;
+        let sum: f64 = (0..n).map(|i| pe.particle(&x, &cells, i, &x[i]).energy).sum();
+        assert!((0.5 * sum - total).abs() < 1e-10 * total.abs());
+        // A fused trial-move evaluation equals two separate ones, within and across cells.
+        for new in [[x[3][0] + 0.05, x[3][1], x[3][2]], [x[3][0] + 2.0, x[3][1] - 1.0, x[3][2]]] {
+            let new = b.wrap(&new);
+            let (a, c) = pe.particle_move(&x, &cells, 3, &x[3], &new);
+            assert!((a.energy - pe.particle(&x, &cells, 3, &x[3]).energy).abs() < 1e-12);
+            assert!((c.energy - pe.particle(&x, &cells, 3, &new).energy).abs() < 1e-12);
+            assert!((c.virial - pe.particle(&x, &cells, 3, &new).virial).abs() < 1e-12);
+        }
+        // Removing particle 0 and re-inserting it must cost its particle energy.
+        let mut rest = x.clone();
+        let x0 = rest.remove(0);
+        let pr = PairEnergy::new(LennardJones, b, pe.mode, n - 1);
+        let c2 = pr.cell_list(&rest);
+        let ins = pr.insertion(&rest, &c2, &x0);
+        assert!((ins - pe.particle(&x, &cells, 0, &x[0]).energy).abs() < 1e-12);
+    }
+}

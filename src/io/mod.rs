@@ -1,0 +1,13 @@
+//! Files: the HDF5 results file (H5MD 1.1 trajectories and observables, scalar results,
+//! provenance), safe output creation, and `nti summary`.
+
+pub mod h5md;
+pub mod h5util;
+pub mod output;
+pub mod provenance;
+pub mod results;
+pub mod summary;
+
+pub use output::OutputFile;
+pub use provenance::Provenance;
+pub use results::ScalarResult;

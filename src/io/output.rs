@@ -1,0 +1,64 @@
+//! Safe creation of results files: checked before the run, written to a temporary file next to
+//! the target and renamed into place at the end, so an existing file is never overwritten
+//! unless asked for and a crash never leaves a half-written results file under the final name.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
+/// A results file that will be written atomically.
+#[derive(Clone, Debug)]
+pub struct OutputFile {
+    target: PathBuf,
+    temp: PathBuf,
+}
+
+impl OutputFile {
+    /// Checks that `path` can be written (and does not exist unless `overwrite`), before any
+    /// work is done. Creates nothing that outlives the check.
+    pub fn preflight(path: &Path, overwrite: bool) -> Result<Self> {
+        if path.is_dir() {
+            bail!("output file '{}' is a directory; set [output] file to a file name", path.display());
+        }
+        if path.exists() && !overwrite {
+            bail!(
+                "output file '{}' already exists; choose another [output] file or set [output] overwrite = true \
+                 (e.g. --set output.overwrite=true)",
+                path.display()
+            );
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            bail!("cannot write output file '{}': directory '{}' does not exist", path.display(), dir.display());
+        }
+        let name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let temp = dir.join(format!(".{name}.partial-{}", std::process::id()));
+        std::fs::File::create(&temp)
+            .with_context(|| format!("cannot write output file '{}' (directory '{}')", path.display(), dir.display()))?;
+        std::fs::remove_file(&temp).ok();
+        Ok(Self { target: path.to_path_buf(), temp })
+    }
+
+    /// Path of the temporary file to write into.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Final path.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Renames the finished temporary file onto the target.
+    pub fn commit(&self) -> Result<()> {
+        std::fs::rename(&self.temp, &self.target)
+            .with_context(|| format!("cannot move '{}' to '{}'", self.temp.display(), self.target.display()))
+    }
+
+    /// Removes the temporary file after a failure.
+    pub fn abandon(&self) {
+        std::fs::remove_file(&self.temp).ok();
+    }
+}

@@ -1,0 +1,24 @@
+//! `nti`: free energies of particle systems by Neural Thermodynamic Integration.
+//!
+//! Reduced Lennard-Jones units throughout (sigma = epsilon = k_B = 1, mass 1);
+//! free energies are reported as beta*F (units of kT). See `../shared/DESIGN.md`.
+
+pub mod cli;
+pub mod config;
+pub mod energy;
+pub mod eos;
+pub mod estimators;
+pub mod io;
+pub mod observables;
+pub mod parallel;
+pub mod potential;
+pub mod reference;
+pub mod rng;
+pub mod run;
+pub mod sampling;
+pub mod system;
+
+/// Program version recorded in every results file.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Git commit the binary was built from ("unknown" outside a git checkout).
+pub const GIT_COMMIT: &str = env!("NTI_GIT_COMMIT");

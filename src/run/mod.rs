@@ -1,0 +1,8 @@
+//! Drivers: each owns its loop (set up, step, observe, gather, write).
+
+pub mod progress;
+pub mod replica;
+pub mod sample;
+
+pub use replica::{run_replica, ReplicaOutput};
+pub use sample::{run_sample, SampleSummary};

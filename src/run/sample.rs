@@ -1,0 +1,219 @@
+//! `nti sample`: the reference simulation. Replicas are dealt over ranks, run independently,
+//! gathered to rank 0, combined, written to one HDF5 results file and printed.
+
+use super::replica::{pair_energy, run_replica, ReplicaOutput};
+use crate::config::{Input, SampleMethod};
+use crate::estimators::{block_average, combine_replicas, BlockEstimate};
+use crate::io::{h5md, h5util, OutputFile, Provenance, ScalarResult};
+use crate::observables::RdfHistogram;
+use crate::parallel::{owned_items, pack, unpack, Comm};
+use anyhow::{bail, Result};
+use std::path::Path;
+use std::time::Instant;
+
+/// What rank 0 knows at the end of `nti sample`.
+#[derive(Clone, Debug)]
+pub struct SampleSummary {
+    /// Scalar results (also in `/results`).
+    pub results: Vec<ScalarResult>,
+    /// Per-replica outputs, ordered by replica id.
+    pub replicas: Vec<ReplicaOutput>,
+    /// RDF: shell centres, g(r), standard error over replicas (NaN with one replica).
+    pub rdf: (Vec<f64>, Vec<f64>, Vec<f64>),
+}
+
+/// Runs the reference simulation. Returns the summary on rank 0, `None` elsewhere.
+pub fn run_sample(input: &Input, comm: &Comm) -> Result<Option<SampleSummary>> {
+    let cfg = &input.config;
+    let start = Instant::now();
+    // Rank 0 checks the output path before any work; every rank learns the verdict.
+    let out = if comm.is_root() { Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite)) } else { None };
+    let ok = comm.broadcast_i64(match &out {
+        Some(Err(_)) => 0,
+        _ => 1,
+    });
+    let out = match out {
+        Some(Err(e)) => return Err(e),
+        Some(Ok(o)) => Some(o),
+        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
+        None => None,
+    };
+    let mine = owned_items(cfg.sample.replicas, comm.rank(), comm.size());
+    log::info!("rank {}/{}: replicas {:?}", comm.rank(), comm.size(), mine);
+    let bufs: Vec<Vec<f64>> = mine.iter().map(|&r| run_replica(cfg, r).to_buffer()).collect();
+    let gathered = comm.gather_to_root(pack(&bufs));
+    let Some(gathered) = gathered else { return Ok(None) };
+    let mut replicas: Vec<ReplicaOutput> =
+        gathered.iter().flat_map(|b| unpack(b)).map(|b| ReplicaOutput::from_buffer(&b)).collect();
+    replicas.sort_by_key(|r| r.replica);
+    let summary = summarize(input, replicas);
+    let out = out.expect("root has the output file");
+    let prov = Provenance {
+        input_text: input.text.clone(),
+        effective_input: input.effective_toml(),
+        overrides: input.overrides.clone(),
+        input_file: input.source.clone(),
+        n_ranks: comm.size(),
+        seed: cfg.run.seed,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        command: "sample".into(),
+    };
+    if let Err(e) = write_results(input, &summary, &prov, out.temp_path()) {
+        out.abandon();
+        return Err(e.context(format!("writing results file '{}'", out.target().display())));
+    }
+    out.commit()?;
+    log::info!("wrote {}", out.target().display());
+    Ok(Some(summary))
+}
+
+fn estimate(series: &[Vec<f64>]) -> BlockEstimate {
+    let per: Vec<BlockEstimate> = series.iter().filter(|s| !s.is_empty()).map(|s| block_average(s)).collect();
+    let c = combine_replicas(&per);
+    if !c.converged {
+        log::warn!("block averaging did not reach a plateau; standard errors may be underestimated (run longer)");
+    }
+    c
+}
+
+/// Combines the replicas into scalar results and the RDF.
+pub fn summarize(input: &Input, replicas: Vec<ReplicaOutput>) -> SampleSummary {
+    let cfg = &input.config;
+    let (n, t, rho) = (cfg.system.n_particles, cfg.system.temperature, cfg.system.density);
+    let method = match cfg.sample.method {
+        SampleMethod::Mc => "mc",
+        SampleMethod::Langevin => "langevin",
+    };
+    let res = |name: &str, method: &str, value: f64, stderr: f64, units: &str| ScalarResult {
+        name: name.into(),
+        method: method.into(),
+        n_particles: n,
+        temperature: t,
+        density: rho,
+        value,
+        stderr,
+        units: units.into(),
+    };
+    let mut results = Vec::new();
+    let u = estimate(&replicas.iter().map(|r| r.energy.clone()).collect::<Vec<_>>());
+    results.push(res("potential_energy_per_particle", method, u.mean, u.stderr, "epsilon"));
+    let p = estimate(&replicas.iter().map(|r| r.pressure.clone()).collect::<Vec<_>>());
+    results.push(res("pressure", method, p.mean, p.stderr, "epsilon/sigma^3"));
+    if cfg.sample.widom_insertions > 0 {
+        let b = estimate(&replicas.iter().map(|r| r.widom.clone()).collect::<Vec<_>>());
+        let tail = pair_energy(cfg).tail.chemical_potential / t;
+        // beta mu_ex = -ln <B> + beta mu_tail; delta method: SE = SE(B) / <B>.
+        results.push(res("beta_mu_ex", "widom", -b.mean.ln() + tail, b.stderr / b.mean, "kT"));
+    }
+    if cfg.sample.method == SampleMethod::Langevin {
+        let k = estimate(&replicas.iter().map(|r| r.kinetic.clone()).collect::<Vec<_>>());
+        results.push(res("kinetic_temperature", method, 2.0 / 3.0 * k.mean, 2.0 / 3.0 * k.stderr, "epsilon/k_B"));
+    } else {
+        let acc = replicas.iter().map(|r| r.acceptance).sum::<f64>() / replicas.len() as f64;
+        results.push(res("mc_acceptance", method, acc, f64::NAN, "1"));
+    }
+    let rdf = rdf_summary(input, &replicas);
+    SampleSummary { results, replicas, rdf }
+}
+
+fn rdf_summary(input: &Input, replicas: &[ReplicaOutput]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let cfg = &input.config;
+    if cfg.sample.rdf_bins == 0 {
+        return (vec![], vec![], vec![]);
+    }
+    let e = pair_energy(cfg);
+    let r_max = cfg.sample.rdf_max.unwrap_or(0.5 * e.simbox.side());
+    let per: Vec<Vec<f64>> = replicas
+        .iter()
+        .map(|r| {
+            let h = RdfHistogram { r_max, counts: r.rdf_counts.clone(), frames: r.rdf_frames as u64 };
+            h.g(e.n, &e.simbox)
+        })
+        .collect();
+    let nb = cfg.sample.rdf_bins;
+    let m = per.len() as f64;
+    let mean: Vec<f64> = (0..nb).map(|k| per.iter().map(|g| g[k]).sum::<f64>() / m).collect();
+    let err: Vec<f64> = (0..nb)
+        .map(|k| {
+            if per.len() < 2 {
+                return f64::NAN;
+            }
+            let v = per.iter().map(|g| (g[k] - mean[k]).powi(2)).sum::<f64>() / (m - 1.0);
+            (v / m).sqrt()
+        })
+        .collect();
+    let centers = RdfHistogram::new(nb, r_max).centers();
+    (centers, mean, err)
+}
+
+fn write_results(input: &Input, s: &SampleSummary, prov: &Provenance, path: &Path) -> Result<()> {
+    let cfg = &input.config;
+    let f = hdf5::File::create(path)?;
+    h5md::write_header(&f)?;
+    let n = cfg.system.n_particles;
+    let l = cfg.box_side();
+    let dt = match cfg.sample.method {
+        SampleMethod::Mc => 1.0,
+        SampleMethod::Langevin => cfg.sample.timestep,
+    };
+    for r in &s.replicas {
+        let name = format!("replica_{:03}", r.replica);
+        let time: Vec<f64> = r.step.iter().map(|k| k * dt).collect();
+        if !r.frames.is_empty() {
+            h5md::write_trajectory(&f, &name, &r.frames, n, l, &r.step, &time)?;
+        }
+        h5md::write_observable(&f, &format!("{name}/potential_energy_per_particle"), &r.energy, &r.step, &time)?;
+        h5md::write_observable(&f, &format!("{name}/pressure"), &r.pressure, &r.step, &time)?;
+        if !r.widom.is_empty() {
+            h5md::write_observable(&f, &format!("{name}/widom_boltzmann_factor"), &r.widom, &r.step, &time)?;
+        }
+        if !r.kinetic.is_empty() {
+            h5md::write_observable(&f, &format!("{name}/kinetic_energy_per_particle"), &r.kinetic, &r.step, &time)?;
+        }
+        let g = h5util::group_p(&f, &format!("observables/{name}"))?;
+        h5util::set_f64(&g, "mc_acceptance", r.acceptance)?;
+        h5util::set_f64(&g, "mc_step", r.mc_step)?;
+        h5util::set_f64(&g, "wall_seconds", r.wall_seconds)?;
+    }
+    if !s.rdf.0.is_empty() {
+        let g = h5util::group_p(&f, "observables/rdf")?;
+        let nb = s.rdf.0.len();
+        h5util::write_f64(&g, "r", &[nb], &s.rdf.0)?;
+        h5util::write_f64(&g, "g", &[nb], &s.rdf.1)?;
+        h5util::write_f64(&g, "g_stderr", &[nb], &s.rdf.2)?;
+    }
+    let rg = f.create_group("results")?;
+    for r in &s.results {
+        r.write(&rg)?;
+    }
+    let sys = f.create_group("system")?;
+    h5util::set_i64(&sys, "n_particles", n as i64)?;
+    h5util::set_f64(&sys, "density", cfg.system.density)?;
+    h5util::set_f64(&sys, "temperature", cfg.system.temperature)?;
+    h5util::set_f64(&sys, "box_side", l)?;
+    h5util::set_str(&sys, "cutoff", &toml::Value::try_from(cfg.system.cutoff).map(|v| v.to_string()).unwrap_or_default())?;
+    prov.write(&f.create_group("provenance")?)?;
+    f.close()?;
+    Ok(())
+}
+
+/// The printed report: every result, beside reference values where they apply.
+pub fn report(input: &Input, s: &SampleSummary) -> String {
+    let cfg = &input.config;
+    let mut out = format!(
+        "\nnti sample: Lennard-Jones N = {}, rho = {}, T = {}, cutoff = {}, {} replicas x {} steps ({})\n",
+        cfg.system.n_particles,
+        cfg.system.density,
+        cfg.system.temperature,
+        toml::Value::try_from(cfg.system.cutoff).map(|v| v.to_string()).unwrap_or_default(),
+        cfg.sample.replicas,
+        cfg.sample.production,
+        match cfg.sample.method {
+            SampleMethod::Mc => "Metropolis MC sweeps",
+            SampleMethod::Langevin => "Langevin BAOAB steps",
+        }
+    );
+    out += &crate::reference::comparison_table(cfg, &s.results);
+    out += &format!("results written to {}\n", cfg.output.file);
+    out
+}
