@@ -34,6 +34,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Equation-of-state values of the full LJ fluid (Kolafa-Nezbeda 1994, Johnson et al. 1993).
+    Eos {
+        /// Temperature (epsilon/k_B).
+        #[arg(long)]
+        temperature: f64,
+        /// Number density (sigma^-3); repeat for several.
+        #[arg(long, required = true)]
+        density: Vec<f64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a complete, commented example input with every key and its default.
     Example,
     /// Validate an input and print the effective configuration (defaults and overrides applied).
@@ -58,6 +70,7 @@ pub fn run(cli: Cli) -> i32 {
             print!("{EXAMPLE_INPUT}");
             0
         }
+        Command::Eos { temperature, density, json } => eos(temperature, &density, json),
         Command::Check { config, set } => match Input::load(&config, &set) {
             Ok(input) => {
                 println!("# {}: valid\n{}", config.display(), input.effective_toml());
@@ -113,4 +126,45 @@ fn sample(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
             EXIT_RUNTIME
         }
     }
+}
+
+fn eos(t: f64, densities: &[f64], json: bool) -> i32 {
+    use crate::eos::{johnson_zollweg_gubbins, kolafa_nezbeda, LjEos};
+    if !(t.is_finite() && t > 0.0) {
+        eprintln!("error: --temperature {t}: expected a positive temperature");
+        return EXIT_INPUT;
+    }
+    if let Some(r) = densities.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
+        eprintln!("error: --density {r}: expected a positive number density");
+        return EXIT_INPUT;
+    }
+    let models: [(&str, &dyn LjEos); 2] = [("kolafa-nezbeda", kolafa_nezbeda()), ("johnson-zollweg-gubbins", johnson_zollweg_gubbins())];
+    let mut rows = Vec::new();
+    for &rho in densities {
+        for (name, e) in models {
+            rows.push(serde_json::json!({
+                "eos": name, "temperature": t, "density": rho,
+                "beta_a_ex": e.beta_a_ex(rho, t), "energy_per_particle": e.energy_per_particle(rho, t),
+                "pressure": e.pressure(rho, t), "beta_mu_ex": e.beta_mu_ex(rho, t),
+            }));
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "eos": rows })).expect("json"));
+    } else {
+        println!("{:<24} {:>8} {:>8} {:>12} {:>12} {:>12} {:>12}", "eos", "T", "rho", "beta_a_ex", "u", "P", "beta_mu_ex");
+        for r in &rows {
+            println!(
+                "{:<24} {:>8.4} {:>8.4} {:>12.6} {:>12.6} {:>12.6} {:>12.6}",
+                r["eos"].as_str().unwrap_or(""),
+                t,
+                r["density"].as_f64().unwrap_or(f64::NAN),
+                r["beta_a_ex"].as_f64().unwrap_or(f64::NAN),
+                r["energy_per_particle"].as_f64().unwrap_or(f64::NAN),
+                r["pressure"].as_f64().unwrap_or(f64::NAN),
+                r["beta_mu_ex"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
+    }
+    0
 }

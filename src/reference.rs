@@ -2,6 +2,7 @@
 //! table, and the printed comparison of a run's results with references and z-scores.
 
 use crate::config::{Config, Cutoff};
+use crate::eos::{johnson_zollweg_gubbins, kolafa_nezbeda, LjEos};
 use crate::io::ScalarResult;
 
 /// One state of the NIST Standard Reference Simulation Website LJ NVT table
@@ -49,29 +50,67 @@ pub fn nist_match(cfg: &Config) -> Option<NistState> {
     nist_states().into_iter().find(|st| (st.t - s.temperature).abs() < 1e-9 && (st.rho - s.density).abs() < 1e-9)
 }
 
-/// A row of the comparison: result, reference, source and z-score.
-fn row(label: &str, r: &ScalarResult, reference: Option<(f64, Option<f64>, &str)>) -> String {
-    let mut s = format!("  {:<26} {:>12.5} ± {:<10.2e}", label, r.value, r.stderr);
-    if let Some((v, err, src)) = reference {
-        let comb = (r.stderr.powi(2) + err.unwrap_or(0.0).powi(2)).sqrt();
-        let z = (r.value - v) / comb;
-        s += &format!("  {:>12.5}  {:<28}  z = {:+.2}", v, src, z);
-    }
-    s + "\n"
+/// True when the run's setup approximates the full LJ fluid that the equations of state describe
+/// (spherical cutoff with tail corrections).
+pub fn full_lj_comparable(cfg: &Config) -> bool {
+    matches!(cfg.system.cutoff, Cutoff::Radius(_)) && cfg.system.tail_correction && !cfg.system.shift
 }
 
-/// The comparison table printed at the end of `nti sample`.
+/// Equation-of-state value of a named result (u per particle incl. ideal-free excess, P, beta mu_ex).
+pub fn eos_value(eos: &dyn LjEos, name: &str, rho: f64, t: f64) -> Option<f64> {
+    match name {
+        "potential_energy_per_particle" => Some(eos.energy_per_particle(rho, t)),
+        "pressure" => Some(eos.pressure(rho, t)),
+        "beta_mu_ex" => Some(eos.beta_mu_ex(rho, t)),
+        _ => None,
+    }
+}
+
+/// The comparison table printed at the end of `nti sample`: each result with its standard error;
+/// beside it the NIST SRSW value with the z-score (where the state is in the table), and the
+/// Kolafa-Nezbeda and Johnson-Zollweg-Gubbins equations of state with the difference (where the
+/// setup is comparable with the full LJ fluid; EOS describe N -> infinity, expect O(1/N) offsets).
 pub fn comparison_table(cfg: &Config, results: &[ScalarResult]) -> String {
     let nist = nist_match(cfg);
-    let mut out = format!("  {:<26} {:>12}   {:<10}  {:>12}  {:<28}\n", "quantity", "nti", "stderr", "reference", "source");
+    let (rho, t) = (cfg.system.density, cfg.system.temperature);
+    let eos: Vec<(&dyn LjEos, &str)> = if full_lj_comparable(cfg) {
+        vec![(kolafa_nezbeda(), "EOS Kolafa-Nezbeda 1994"), (johnson_zollweg_gubbins(), "EOS Johnson et al. 1993")]
+    } else {
+        vec![]
+    };
+    let mut out = format!(
+        "  {:<30} {:>12} {:>10}   {:>12}  {:<26} {:>9}\n",
+        "quantity", "nti", "stderr", "reference", "source", "z / diff"
+    );
     for r in results {
-        let reference = match (r.name.as_str(), nist) {
-            ("potential_energy_per_particle", Some(n)) => Some((n.u, n.u_err, "NIST SRSW (N=500, rc=3)")),
-            ("pressure", Some(n)) => Some((n.p, n.p_err, "NIST SRSW (N=500, rc=3)")),
-            ("kinetic_temperature", _) => Some((cfg.system.temperature, None, "bath temperature")),
+        out += &format!("  {:<30} {:>12.5} {:>10.2e}", r.name, r.value, r.stderr);
+        let mut refs: Vec<String> = Vec::new();
+        let nist_ref = match (r.name.as_str(), nist) {
+            ("potential_energy_per_particle", Some(n)) => Some((n.u, n.u_err)),
+            ("pressure", Some(n)) => Some((n.p, n.p_err)),
             _ => None,
         };
-        out += &row(&r.name, r, reference);
+        if let Some((v, err)) = nist_ref {
+            let z = (r.value - v) / (r.stderr.powi(2) + err.unwrap_or(0.0).powi(2)).sqrt();
+            refs.push(format!("{:>12.5}  {:<26} {:>+9.2}", v, "NIST SRSW (N=500, rc=3)", z) + " (z)");
+        }
+        if r.name == "kinetic_temperature" {
+            refs.push(format!("{:>12.5}  {:<26} {:>+9.2} (z)", t, "bath temperature", (r.value - t) / r.stderr));
+        }
+        for (e, label) in &eos {
+            if let Some(v) = eos_value(*e, &r.name, rho, t) {
+                refs.push(format!("{:>12.5}  {:<26} {:>+9.4}", v, label, r.value - v));
+            }
+        }
+        if refs.is_empty() {
+            out += "\n";
+        }
+        for (k, line) in refs.iter().enumerate() {
+            if k > 0 {
+                out += &format!("  {:<30} {:>12} {:>10}", "", "", "");
+            }
+            out += &format!("   {line}\n");
+        }
     }
     out
 }

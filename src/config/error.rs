@@ -14,6 +14,9 @@ pub enum ConfigError {
     /// A key or section that this version does not know.
     #[error("unknown key '{key}' in [{section}]; expected one of: {expected}")]
     UnknownKey { section: String, key: String, expected: String },
+    /// A required section is absent.
+    #[error("missing section [{section}]: this input needs it (see `nti example`)")]
+    MissingSection { section: String },
     /// A required key is absent.
     #[error("missing key '{key}' in [{section}]: expected {expected}")]
     Missing { section: String, key: String, expected: String },

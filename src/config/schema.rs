@@ -252,11 +252,7 @@ fn section<T: for<'de> Deserialize<'de> + Default>(
     let value = match table.remove(name) {
         None if !required => return Ok(T::default()),
         None => {
-            return Err(ConfigError::Missing {
-                section: name.to_string(),
-                key: String::new(),
-                expected: format!("a [{name}] section"),
-            })
+            return Err(ConfigError::MissingSection { section: name.to_string() })
         }
         Some(v) => v,
     };
@@ -273,7 +269,10 @@ fn serde_to_config_error(section: &str, table: &toml::Table, msg: &str) -> Confi
     let between = |s: &str| s.split('`').nth(1).map(str::to_string);
     if let Some(rest) = first.strip_prefix("unknown field ") {
         let key = between(rest).unwrap_or_default();
-        let expected = rest.split_once("expected ").map(|x| x.1.replace('`', "")).unwrap_or_default();
+        let expected = rest
+            .split_once("expected ")
+            .map(|x| x.1.replace('`', "").trim_start_matches("one of ").to_string())
+            .unwrap_or_default();
         return ConfigError::UnknownKey { section: section.into(), key, expected };
     }
     if let Some(rest) = first.strip_prefix("missing field ") {
@@ -282,8 +281,19 @@ fn serde_to_config_error(section: &str, table: &toml::Table, msg: &str) -> Confi
     }
     let key = msg.lines().find_map(|l| l.trim().strip_prefix("in ").and_then(between)).unwrap_or_default();
     let value = table.get(&key).map(|v| v.to_string()).unwrap_or_else(|| "?".into());
-    let expected = first.split_once("expected ").map(|x| x.1.to_string()).unwrap_or(first.clone());
+    let expected = first.split_once("expected ").map(|x| friendly_type(x.1)).unwrap_or(first.clone());
     ConfigError::Invalid { section: section.into(), key, value, expected }
+}
+
+/// Replaces Rust type names in serde messages by what a user would write.
+fn friendly_type(expected: &str) -> String {
+    match expected.trim() {
+        "usize" | "u64" | "u32" => "a non-negative integer".into(),
+        "i64" | "i32" => "an integer".into(),
+        "f64" | "f32" => "a number".into(),
+        "a boolean" | "bool" => "true or false".into(),
+        other => other.replace('`', "\""),
+    }
 }
 
 impl Default for SystemConfig {
