@@ -1,0 +1,39 @@
+# nti: the two entry points of the README, plus helpers.
+SHELL := /bin/bash
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+NP ?= 2
+RESULTS ?= results
+
+.PHONY: setup build quickstart test validate bench clean
+
+setup:
+	bash .ci/setup.sh
+
+build: setup
+	cargo build --release
+
+# Main job on the embedded default input: 2 MPI ranks, prints results beside NIST and EOS references.
+quickstart: build
+	mkdir -p $(RESULTS)
+	mpirun --oversubscribe -np $(NP) target/release/nti sample inputs/quickstart.toml \
+	  --set output.file=\"$(RESULTS)/quickstart-$$(date +%Y%m%d-%H%M%S).h5\"
+
+# Whole test suite: unit, integration, MPI (2 and 3 ranks) tests and the quick validation subset.
+test: build
+	cargo test --release
+	python3 validation/nist_table.py --quick --nti target/release/nti
+	python3 validation/widom_eos.py --quick --nti target/release/nti
+
+# Full validation against NIST SRSW and the equations of state (tens of minutes).
+validate: build
+	python3 validation/nist_table.py --nti target/release/nti
+	python3 validation/widom_eos.py --nti target/release/nti
+
+# MD and MC throughput side by side with LAMMPS.
+bench: setup
+	NTI_WITH_LAMMPS=1 bash .ci/setup.sh
+	bash validation/bench_md_lammps.sh
+
+clean:
+	cargo clean
