@@ -21,12 +21,14 @@ use nti::parallel::Comm;
 use nti::potential::{CutoffMode, LennardJones};
 use nti::rng::{stream, Purpose};
 use nti::sampling::{Integrator, MetropolisMc, MolecularDynamics, Sampler};
-use nti::system::{lattice, SimBox};
+use nti::system::{lattice, SimBox, VerletList};
+use rand::RngExt;
 use std::time::Instant;
 
 struct Args {
     md: bool,
     mc: bool,
+    kernels: bool,
     steps: usize,
     warmup: usize,
     repeat: usize,
@@ -34,7 +36,7 @@ struct Args {
 }
 
 fn parse_args() -> Args {
-    let mut a = Args { md: true, mc: true, steps: 100, warmup: 5, repeat: 3, cells: 20 };
+    let mut a = Args { md: true, mc: true, kernels: false, steps: 100, warmup: 5, repeat: 3, cells: 20 };
     let mut it = std::env::args().skip(1);
     let num = |it: &mut dyn Iterator<Item = String>, key: &str| -> usize {
         let v = it.next().unwrap_or_else(|| panic!("{key} needs a value"));
@@ -44,6 +46,7 @@ fn parse_args() -> Args {
         match arg.as_str() {
             "--md-only" => a.mc = false,
             "--mc-only" => a.md = false,
+            "--kernels" => a.kernels = true,
             "--steps" => a.steps = num(&mut it, "--steps"),
             "--warmup" => a.warmup = num(&mut it, "--warmup"),
             "--repeat" => a.repeat = num(&mut it, "--repeat").max(1),
@@ -199,11 +202,52 @@ fn bench_mc(case: &McCase, repeat: usize) {
     println!("RESULT mc case={label} n={n} moves_per_s={rate:.6e}");
 }
 
+/// Times the two MD kernels alone on the in.lj lattice: list build and force evaluation.
+fn bench_kernels(args: &Args) {
+    let n = 4 * args.cells.pow(3);
+    let simbox = SimBox::from_density(n, 0.8442);
+    let energy = PairEnergy::new(LennardJones, simbox, CutoffMode::Spherical { rc: 2.5, shift: false, tail: false }, n);
+    // A liquid-like configuration: the lattice with random displacements.
+    let mut rng = stream(1, Purpose::Init, 0);
+    let x: Vec<[f64; 3]> = lattice::fcc(n, &simbox)
+        .iter()
+        .map(|p| simbox.wrap(&[p[0] + 0.3 * rng.random::<f64>(), p[1] + 0.3 * rng.random::<f64>(), p[2] + 0.3 * rng.random::<f64>()]))
+        .collect();
+    let mut list = VerletList::new(&simbox, &x, 2.5, 0.3);
+    // Minimum over repetitions: robust against other load on the machine.
+    let reps = 30;
+    let mut t_build = f64::INFINITY;
+    for _ in 0..reps {
+        let t = Instant::now();
+        list.rebuild(&simbox, &x, 2.5);
+        t_build = t_build.min(t.elapsed().as_secs_f64());
+    }
+    let mut f = vec![[0.0; 3]; n];
+    let mut t_force = f64::INFINITY;
+    let mut e = 0.0;
+    for _ in 0..reps {
+        let t = Instant::now();
+        e += energy.forces(&x, &list, &mut f).energy;
+        t_force = t_force.min(t.elapsed().as_secs_f64());
+    }
+    println!(
+        "kernels: N = {n}, {} list pairs; list build {:.3} ms, forces {:.3} ms ({:.2} ns/pair), U/N {:.5} (min of {reps})",
+        list.n_pairs(),
+        1e3 * t_build,
+        1e3 * t_force,
+        1e9 * t_force / list.n_pairs() as f64,
+        e / (reps * n) as f64
+    );
+}
+
 fn main() {
     let args = parse_args();
     let comm = Comm::init_mpi();
     if comm.is_root() {
         println!("nti {} ({}), md_throughput benchmark", nti::VERSION, nti::GIT_COMMIT);
+    }
+    if args.kernels && comm.is_root() {
+        bench_kernels(&args);
     }
     if args.md {
         bench_md(&args, &comm);

@@ -5,10 +5,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod diffusion;
 pub mod energy;
 pub mod eos;
 pub mod estimators;
 pub mod io;
+pub mod model;
 pub mod observables;
 pub mod parallel;
 pub mod potential;

@@ -165,37 +165,38 @@ impl<P: PairPotential> PairEnergy<P> {
     /// Forces f (overwritten, shape N x 3) with energy and virial, over a half Verlet list.
     /// Positions may be unwrapped by at most the list's skin since the build.
     pub fn forces(&self, x: &Positions, list: &VerletList, f: &mut [[f64; 3]]) -> EnergyVirial {
-        for fi in f.iter_mut() {
-            *fi = [0.0; 3];
-        }
+        // Work in the list's cell order for cache locality: gather, sum, scatter back.
+        let xs: Vec<[f64; 3]> = list.order.iter().map(|&i| x[i as usize]).collect();
+        let mut fs = vec![[0.0; 3]; xs.len()];
         let (mut e, mut w) = (0.0, 0.0);
         let rc2 = self.potential.rc2();
-        for i in 0..x.len() {
-            let xi = x[i];
-            let mut fi = [0.0; 3];
-            let (s, t) = (list.start[i] as usize, list.start[i + 1] as usize);
-            for &j in &list.neigh[s..t] {
-                let j = j as usize;
-                let d = self.simbox.delta_near(&xi, &x[j]);
+        for (a, (xa, rows)) in xs.iter().zip(list.start.windows(2)).enumerate() {
+            let mut fa = [0.0; 3];
+            for &b in &list.neigh[rows[0] as usize..rows[1] as usize] {
+                let b = b as usize;
+                let d = self.simbox.delta_near(xa, &xs[b]);
                 let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
                 if r2 < rc2 {
                     let (u, fr) = self.potential.energy_force(r2);
                     e += u;
                     w += fr * r2;
                     let g = [fr * d[0], fr * d[1], fr * d[2]];
-                    fi[0] += g[0];
-                    fi[1] += g[1];
-                    fi[2] += g[2];
-                    let fj = &mut f[j];
-                    fj[0] -= g[0];
-                    fj[1] -= g[1];
-                    fj[2] -= g[2];
+                    fa[0] += g[0];
+                    fa[1] += g[1];
+                    fa[2] += g[2];
+                    let fb = &mut fs[b];
+                    fb[0] -= g[0];
+                    fb[1] -= g[1];
+                    fb[2] -= g[2];
                 }
             }
-            let fx = &mut f[i];
-            fx[0] += fi[0];
-            fx[1] += fi[1];
-            fx[2] += fi[2];
+            let fx = &mut fs[a];
+            fx[0] += fa[0];
+            fx[1] += fa[1];
+            fx[2] += fa[2];
+        }
+        for (&i, fa) in list.order.iter().zip(&fs) {
+            f[i as usize] = *fa;
         }
         EnergyVirial { energy: e, virial: w }
     }

@@ -38,7 +38,7 @@ impl Provenance {
         set_str(g, "git_commit", crate::GIT_COMMIT)?;
         set_str(g, "command", &self.command)?;
         set_str(g, "command_line", &std::env::args().collect::<Vec<_>>().join(" "))?;
-        set_str(g, "hostname", &std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim().to_string())?;
+        set_str(g, "hostname", std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim())?;
         set_i64(g, "n_ranks", self.n_ranks as i64)?;
         set_i64(g, "seed", self.seed as i64)?;
         set_f64(g, "wall_seconds", self.wall_seconds)?;

@@ -35,7 +35,7 @@ pub trait Alchemical: PairPotential {
 }
 
 /// Composite Simpson evaluation of the tail integrals (see [`PairPotential::tail_integrals`]).
-pub fn numeric_tail_integrals<P: PairPotential + ?Sized>(p: &P, rc: f64) -> (f64, f64) {
+pub fn numeric_tail_integrals<P: PairPotential>(p: &P, rc: f64) -> (f64, f64) {
     let n = 20_000; // even number of Simpson intervals
     let h = 1.0 / n as f64;
     let four_pi = 4.0 * std::f64::consts::PI;

@@ -1,0 +1,203 @@
+//! The Gaussian-prior model for the exact-answer systems (DESIGN.md sec. 4, the paper's toy):
+//! u(y, t) = t (1 - t) E_NN(y, t) + (1 - t) E_0(y) + t E_1(y),  E_1 = |y|^2 / 2 + (D/2) ln(2 pi),
+//! so that u(., 0) = E_0 exactly and u(., 1) = -ln N(y; 0, I) (Z_1 = 1). The network is an MLP on
+//! [y, tau(t)]; samples are batched as the rows of one matrix.
+
+use super::mlp::{matrix, Mlp};
+use super::{Conf, EnergyModel, Terms, TimeEmbedding};
+use crate::diffusion::{NoiseSchedule, VpSchedule};
+use crate::model::exact::ExactSystem;
+use ndarray::Array1;
+use std::sync::Arc;
+
+/// Toy energy model over an exact-answer system.
+#[derive(Clone)]
+pub struct ToyModel {
+    /// The t = 0 distribution.
+    pub system: Arc<dyn ExactSystem>,
+    /// Network on [y, tau(t)].
+    pub mlp: Mlp,
+    /// Time features.
+    pub time: TimeEmbedding,
+    /// Parameters.
+    pub params: Vec<f64>,
+    /// Noise schedule.
+    pub schedule: VpSchedule,
+}
+
+/// Per-sample results of a batched evaluation.
+pub struct ToyEval {
+    /// u.
+    pub u: Vec<f64>,
+    /// grad_y u, (B, D).
+    pub grad: Vec<Vec<f64>>,
+    /// du/dt split into [prior, network].
+    pub dudt: Vec<[f64; 2]>,
+    /// u split into [prior, network].
+    pub terms: Vec<[f64; 2]>,
+}
+
+impl ToyModel {
+    /// A model with hidden widths `hidden` and `n_freq` time frequencies, parameters from `rng`.
+    pub fn new(system: Arc<dyn ExactSystem>, hidden: &[usize], n_freq: usize, rng: &mut crate::rng::Stream) -> Self {
+        let time = TimeEmbedding { n_freq };
+        let mlp = Mlp::new(system.dim() + time.n_features(), hidden);
+        let params = mlp.init_params(rng, 0.1);
+        Self { system, mlp, time, params, schedule: VpSchedule::default() }
+    }
+
+    fn prior_energy(&self, y: &[f64]) -> f64 {
+        0.5 * y.iter().map(|v| v * v).sum::<f64>() + 0.5 * y.len() as f64 * (2.0 * std::f64::consts::PI).ln()
+    }
+
+    fn input(&self, ys: &[&[f64]], ts: &[f64]) -> ndarray::Array2<f64> {
+        let d = self.system.dim();
+        let nf = self.time.n_features();
+        let mut data = Vec::with_capacity(ys.len() * (d + nf));
+        for (y, &t) in ys.iter().zip(ts) {
+            data.extend_from_slice(y);
+            data.extend(self.time.features(t));
+        }
+        matrix(ys.len(), d + nf, data)
+    }
+
+    /// Energies, gradients and time derivatives of a batch (one forward and one backward pass).
+    pub fn eval(&self, ys: &[&[f64]], ts: &[f64]) -> ToyEval {
+        let d = self.system.dim();
+        let fw = self.mlp.forward(&self.params, self.input(ys, ts));
+        let gin = self.mlp.input_grad(&self.params, &fw, &Array1::ones(ys.len()));
+        let mut out = ToyEval { u: vec![], grad: vec![], dudt: vec![], terms: vec![] };
+        for (b, (y, &t)) in ys.iter().zip(ts).enumerate() {
+            let enn = fw.out[b];
+            let (e0, e1) = (self.system.energy(y), self.prior_energy(y));
+            let c = t * (1.0 - t);
+            let prior = (1.0 - t) * e0 + t * e1;
+            let g0 = self.system.grad(y);
+            let grad: Vec<f64> = (0..d).map(|k| c * gin[[b, k]] + (1.0 - t) * g0[k] + t * y[k]).collect();
+            let dtau = self.time.derivative(t);
+            let denn_dt: f64 = dtau.iter().enumerate().map(|(k, v)| gin[[b, d + k]] * v).sum();
+            out.u.push(prior + c * enn);
+            out.terms.push([prior, c * enn]);
+            out.grad.push(grad);
+            out.dudt.push([e1 - e0, (1.0 - 2.0 * t) * enn + c * denn_dt]);
+        }
+        out
+    }
+
+    /// Loss sum_b w_b l_b over a batch and its parameter gradient added into `grad`.
+    pub fn loss_grad_batch(&self, ys: &[&[f64]], ts: &[f64], zs: &[&[f64]], w: &[f64], grad: &mut [f64]) -> f64 {
+        let d = self.system.dim();
+        let nf = self.time.n_features();
+        let fw = self.mlp.forward(&self.params, self.input(ys, ts));
+        let gin = self.mlp.input_grad(&self.params, &fw, &Array1::ones(ys.len()));
+        let mut loss = 0.0;
+        let mut xdot = vec![0.0; ys.len() * (d + nf)];
+        let mut rw = Array1::zeros(ys.len());
+        for (b, ((y, &t), z)) in ys.iter().zip(ts).zip(zs).enumerate() {
+            let c = t * (1.0 - t);
+            let s = self.schedule.sigma(t);
+            let g0 = self.system.grad(y);
+            let mut l = 0.0;
+            for k in 0..d {
+                let gu = c * gin[[b, k]] + (1.0 - t) * g0[k] + t * y[k];
+                let r = s * gu - z[k];
+                l += r * r;
+                xdot[b * (d + nf) + k] = r;
+            }
+            loss += w[b] * l / d as f64;
+            // dl/dtheta = (2 s / D) d/dtheta (grad u . r) and grad u = c grad E_NN + analytic terms.
+            rw[b] = w[b] * 2.0 * s * c / d as f64;
+        }
+        self.mlp.tangent_param_grad(&self.params, &fw, &matrix(ys.len(), d + nf, xdot), &rw, grad);
+        loss
+    }
+}
+
+impl EnergyModel for ToyModel {
+    fn kind(&self) -> &'static str {
+        "toy-gaussian-prior"
+    }
+    fn params(&self) -> &[f64] {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut [f64] {
+        &mut self.params
+    }
+    fn schedule(&self) -> &dyn NoiseSchedule {
+        &self.schedule
+    }
+    fn energy_terms(&self, c: &Conf, t: f64) -> Terms {
+        let e = self.eval(&[&c.y], &[t]);
+        Terms { prior: e.terms[0][0], network: e.terms[0][1], per_particle: vec![] }
+    }
+    fn energy_grad(&self, c: &Conf, t: f64) -> (f64, Vec<f64>) {
+        let mut e = self.eval(&[&c.y], &[t]);
+        (e.u[0], e.grad.swap_remove(0))
+    }
+    fn dt_terms(&self, c: &Conf, t: f64) -> Terms {
+        let e = self.eval(&[&c.y], &[t]);
+        Terms { prior: e.dudt[0][0], network: e.dudt[0][1], per_particle: vec![] }
+    }
+    fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
+        self.loss_grad_batch(&[&c.y], &[t], &[z], &[weight], grad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::exact::{DoubleWell2d, Mixture1d};
+    use crate::model::{dsm_loss, EnergyModel};
+    use crate::rng::{stream, Purpose};
+
+    fn model() -> ToyModel {
+        let mut r = stream(4, Purpose::Init, 0);
+        let mut m = ToyModel::new(Arc::new(DoubleWell2d { a: 1.0, k: 3.0, c: 0.4 }), &[16, 16], 3, &mut r);
+        // Larger output weights so the network term is not negligible in the checks.
+        for p in m.params.iter_mut() {
+            *p *= 3.0;
+        }
+        m
+    }
+
+    #[test]
+    fn endpoints_are_exact() {
+        let m = model();
+        let c = Conf { y: vec![0.7, -0.3], side: 1.0 };
+        assert!((m.energy(&c, 0.0) - m.system.energy(&c.y)).abs() < 1e-14);
+        assert!((m.energy(&c, 1.0) - m.prior_energy(&c.y)).abs() < 1e-14);
+    }
+
+    #[test]
+    fn gradient_time_derivative_and_loss_gradient_match_central_differences() {
+        let m = model();
+        let c = Conf { y: vec![0.7, -0.3], side: 1.0 };
+        for t in [0.02, 0.5, 0.97] {
+            let (_, g) = m.energy_grad(&c, t);
+            for k in 0..2 {
+                let (mut p, mut q) = (c.clone(), c.clone());
+                p.y[k] += 1e-6;
+                q.y[k] -= 1e-6;
+                let fd = (m.energy(&p, t) - m.energy(&q, t)) / 2e-6;
+                assert!((g[k] - fd).abs() < 1e-6 * fd.abs().max(1.0), "grad t={t}");
+            }
+            let d = m.dt_terms(&c, t);
+            let fd = (m.energy(&c, t + 1e-6) - m.energy(&c, t - 1e-6)) / 2e-6;
+            assert!((d.total() - fd).abs() < 1e-6 * fd.abs().max(1.0), "d/dt t={t}: {} vs {fd}", d.total());
+            let z = [0.4, -1.1];
+            let mut grad = vec![0.0; m.params.len()];
+            let l = m.dsm_loss_grad(&c, t, &z, 1.0, &mut grad);
+            assert!((l - dsm_loss(&m, &c, t, &z)).abs() < 1e-12);
+            let mut worst: f64 = 0.0;
+            for k in (0..m.params.len()).step_by(7) {
+                let (mut a, mut b) = (m.clone(), m.clone());
+                a.params[k] += 1e-6;
+                b.params[k] -= 1e-6;
+                let fd = (dsm_loss(&a, &c, t, &z) - dsm_loss(&b, &c, t, &z)) / 2e-6;
+                worst = worst.max((grad[k] - fd).abs() / fd.abs().max(1e-3));
+            }
+            assert!(worst < 1e-6, "loss gradient t={t}: worst rel. error {worst}");
+        }
+        let _ = Mixture1d;
+    }
+}
