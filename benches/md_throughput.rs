@@ -8,7 +8,8 @@
 //! Like LAMMPS's "Loop time", the timing excludes setup (first list build and forces).
 //!
 //! Run: `cargo bench --bench md_throughput -- [--md-only | --mc-only] [--steps N]
-//! [--warmup N] [--repeat R] [--cells M]`.
+//! [--warmup N] [--repeat R] [--cells M]`; `--kernels` times only the list build and the
+//! force evaluation, separately.
 //!
 //! Under `mpirun -np P` every rank integrates its own full, independent replica (nti
 //! parallelises over replicas, not by domain decomposition); rank 0 reports the aggregate
@@ -246,8 +247,11 @@ fn main() {
     if comm.is_root() {
         println!("nti {} ({}), md_throughput benchmark", nti::VERSION, nti::GIT_COMMIT);
     }
-    if args.kernels && comm.is_root() {
-        bench_kernels(&args);
+    if args.kernels {
+        if comm.is_root() {
+            bench_kernels(&args);
+        }
+        return;
     }
     if args.md {
         bench_md(&args, &comm);

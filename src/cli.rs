@@ -107,7 +107,7 @@ fn input_error(e: &ConfigError) -> i32 {
 }
 
 fn sample(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
-    let input = match Input::load(config, set) {
+    let input = match Input::load(config, set).and_then(|i| i.config.require_system().map(|_| i.clone())) {
         Ok(i) => i,
         Err(e) => {
             return if comm.is_root() { input_error(&e) } else { EXIT_INPUT };

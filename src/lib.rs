@@ -19,6 +19,7 @@ pub mod rng;
 pub mod run;
 pub mod sampling;
 pub mod system;
+pub mod train;
 
 /// Program version recorded in every results file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -42,7 +42,7 @@ pub fn nist_states() -> Vec<NistState> {
 
 /// The NIST state matching `cfg` (N = 500, r_c = 3, unshifted with tails, same T and rho).
 pub fn nist_match(cfg: &Config) -> Option<NistState> {
-    let s = &cfg.system;
+    let s = cfg.sys();
     let setup = s.n_particles == 500 && s.cutoff == Cutoff::Radius(3.0) && s.tail_correction && !s.shift;
     if !setup {
         return None;
@@ -53,7 +53,7 @@ pub fn nist_match(cfg: &Config) -> Option<NistState> {
 /// True when the run's setup approximates the full LJ fluid that the equations of state describe
 /// (spherical cutoff with tail corrections).
 pub fn full_lj_comparable(cfg: &Config) -> bool {
-    matches!(cfg.system.cutoff, Cutoff::Radius(_)) && cfg.system.tail_correction && !cfg.system.shift
+    matches!(cfg.sys().cutoff, Cutoff::Radius(_)) && cfg.sys().tail_correction && !cfg.sys().shift
 }
 
 /// Equation-of-state value of a named result (u per particle incl. ideal-free excess, P, beta mu_ex).
@@ -72,7 +72,7 @@ pub fn eos_value(eos: &dyn LjEos, name: &str, rho: f64, t: f64) -> Option<f64> {
 /// setup is comparable with the full LJ fluid; EOS describe N -> infinity, expect O(1/N) offsets).
 pub fn comparison_table(cfg: &Config, results: &[ScalarResult]) -> String {
     let nist = nist_match(cfg);
-    let (rho, t) = (cfg.system.density, cfg.system.temperature);
+    let (rho, t) = (cfg.sys().density, cfg.sys().temperature);
     let eos: Vec<(&dyn LjEos, &str)> = if full_lj_comparable(cfg) {
         vec![(kolafa_nezbeda(), "EOS Kolafa-Nezbeda 1994"), (johnson_zollweg_gubbins(), "EOS Johnson et al. 1993")]
     } else {

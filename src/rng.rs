@@ -25,6 +25,18 @@ pub enum Purpose {
     Widom = 4,
     /// Velocities drawn for NVE runs.
     Velocities = 5,
+    /// Model parameter initialisation.
+    ModelInit = 6,
+    /// Order in which training data are visited (per epoch).
+    DataOrder = 7,
+    /// Diffusion time and noise of training samples (per global sample index).
+    TrainNoise = 8,
+    /// Held-out validation samples (fixed across steps).
+    Validation = 9,
+    /// Reverse-SDE trajectories (per trajectory index).
+    Reverse = 10,
+    /// Exact samples drawn from toy systems.
+    ToyData = 11,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixing function.

@@ -75,6 +75,8 @@ fn sample_rejects_bad_input_without_creating_files() {
     sample_fails(Some(&good), &["--set", "output.file=/nonexistent/dir/out.h5"], "directory '/nonexistent/dir' does not exist");
     sample_fails(Some(&good), &["--set", "system.density"], "invalid override '--set system.density'");
     sample_fails(Some(&good), &["--set", "sample.replicas=0"], "[sample] replicas = 0");
+    let no_system = "version = 1\n[sample]\nreplicas = 1\n";
+    sample_fails(Some(no_system), &[], "missing section [system]");
 }
 
 #[test]

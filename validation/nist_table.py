@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                           u_ref_err=r["u_err"], z_u=z_u, p=p["value"], p_se=p["stderr"], p_ref=r["p"],
                           p_ref_err=r["p_err"], z_p=z_p, mc_acceptance=acc, replicas=spec.replicas,
                           equilibration=spec.equilibration, production=spec.production, stride=spec.stride,
-                          seed=spec.seed, wall_seconds=res.wall_seconds, warnings=res.warnings,
+                          seed=spec.seed, wall_seconds=res.wall_seconds, cpu_seconds=res.cpu_seconds, warnings=res.warnings,
                           replica_u_means=reps))
     print("-" * len(header))
     print("z = (nti - ref) / sqrt(se^2 + se_ref^2); se_ref = NIST's quoted uncertainty where given, else 0.")
@@ -178,16 +178,18 @@ def main(argv: list[str] | None = None) -> int:
         rms = math.sqrt(sum(z * z for z in zs) / len(zs))
         print(f"{len(zs)} z-scores: rms {rms:.2f}, max |z| {max(zs):.2f}")
     with open(outdir / "nist_table.json", "w") as f:
-        json.dump(dict(mode=mode, wall_seconds=wall, nti=str(nti), states=table), f, indent=1)
+        json.dump(dict(mode=mode, wall_seconds=wall, cpu_seconds=sum(r.cpu_seconds for r in results), nti=str(nti), states=table), f, indent=1)
     cols = ["T", "rho", "u", "u_se", "u_ref", "u_ref_err", "z_u", "p", "p_se", "p_ref", "p_ref_err", "z_p",
-            "mc_acceptance", "replicas", "equilibration", "production", "stride", "seed", "wall_seconds"]
+            "mc_acceptance", "replicas", "equilibration", "production", "stride", "seed", "wall_seconds", "cpu_seconds"]
     with open(outdir / "nist_table.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         for x in table:
             if x.get("ok"):
                 w.writerow(x)
-    print(f"wall time {wall:.0f} s; table written to {outdir / 'nist_table.csv'}")
+    cpu = sum(r.cpu_seconds for r in results)
+    print(f"wall time {wall:.0f} s ({args.jobs} concurrent runs); CPU time of the nti runs {cpu:.0f} s; "
+          f"table written to {outdir / 'nist_table.csv'}")
     if n_fail or n_bad:
         print(f"FAIL: {n_bad} state(s) with |z| > {Z_MAX:g}, {n_fail} run(s) failed")
         return 1

@@ -104,6 +104,7 @@ class RunResult:
     warnings: list[str]
     error: str = ""
     workdir: Path | None = None
+    cpu_seconds: float = 0.0  # user + system CPU time of the `nti sample` process
 
 
 def run_one(nti: Path, spec: RunSpec, outdir: Path) -> RunResult:
@@ -119,20 +120,24 @@ def run_one(nti: Path, spec: RunSpec, outdir: Path) -> RunResult:
     env.setdefault("RUST_LOG", "info")
     t0 = time.monotonic()
     with open(work / "stdout.log", "w") as so, open(work / "stderr.log", "w") as se:
-        proc = subprocess.run(cmd, cwd=work, stdout=so, stderr=se, env=env)
+        proc = subprocess.Popen(cmd, cwd=work, stdout=so, stderr=se, env=env)
+        # wait4 also gives the child's CPU time (wall time depends on what else the machine runs).
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - t0
+    cpu = usage.ru_utime + usage.ru_stime
     stderr_text = (work / "stderr.log").read_text(errors="replace")
     warnings = sorted({ln.split("]", 1)[-1].strip() for ln in stderr_text.splitlines() if " WARN " in ln})
     if proc.returncode != 0:
         tail = "\n".join(stderr_text.strip().splitlines()[-5:])
-        return RunResult(spec, False, wall, {}, warnings, f"nti sample exited {proc.returncode}: {tail}", work)
+        return RunResult(spec, False, wall, {}, warnings, f"nti sample exited {proc.returncode}: {tail}", work, cpu)
     summ = subprocess.run([str(nti), "summary", str(h5), "--json"], capture_output=True, text=True)
     if summ.returncode != 0:
-        return RunResult(spec, False, wall, {}, warnings, f"nti summary failed: {summ.stderr.strip()}", work)
+        return RunResult(spec, False, wall, {}, warnings, f"nti summary failed: {summ.stderr.strip()}", work, cpu)
     (work / "summary.json").write_text(summ.stdout)
     doc = json.loads(summ.stdout)
     results = {r["name"]: r for r in doc["results"]}
-    return RunResult(spec, True, wall, results, warnings, "", work)
+    return RunResult(spec, True, wall, results, warnings, "", work, cpu)
 
 
 def run_all(nti: Path, specs: list[RunSpec], outdir: Path, jobs: int) -> list[RunResult]:
@@ -153,6 +158,7 @@ def run_all(nti: Path, specs: list[RunSpec], outdir: Path, jobs: int) -> list[Ru
             done += 1
             status = "ok" if r.ok else "FAILED"
             print(f"  [{done}/{len(specs)}] {specs[i].name}: {status} in {r.wall_seconds:.0f} s "
+                  f"(cpu {r.cpu_seconds:.0f} s) "
                   f"(elapsed {time.monotonic() - t0:.0f} s)", file=sys.stderr, flush=True)
     return [r for r in out if r is not None]
 

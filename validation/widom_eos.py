@@ -98,12 +98,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{v_jzg:9.5f} {d_jzg:+8.4f} | {u:9.5f} {pr:9.5f} | {notes}")
         rows.append(dict(T=T, rho=rho, ok=ok, beta_mu_ex=m["value"], stderr=m["stderr"], kn=v_kn, diff_kn=d_kn,
                          z_kn=z, jzg=v_jzg, diff_jzg=d_jzg, u=u, p=pr, seed=res.spec.seed,
-                         wall_seconds=res.wall_seconds, warnings=res.warnings))
+                         wall_seconds=res.wall_seconds, cpu_seconds=res.cpu_seconds, warnings=res.warnings))
     print("-" * len(header))
     print(f"criterion |nti - KN| < {TOLERANCE} kT; z_KN = (nti - KN) / se (EOS error not included, shown for information)")
     with open(outdir / "widom_eos.json", "w") as f:
-        json.dump(dict(mode=mode, wall_seconds=wall, nti=str(nti), tolerance=TOLERANCE, states=rows), f, indent=1)
-    print(f"wall time {wall:.0f} s; results in {outdir / 'widom_eos.json'}")
+        json.dump(dict(mode=mode, wall_seconds=wall, cpu_seconds=sum(r.cpu_seconds for r in results), nti=str(nti), tolerance=TOLERANCE, states=rows), f, indent=1)
+    cpu = sum(r.cpu_seconds for r in results)
+    print(f"wall time {wall:.0f} s ({args.jobs} concurrent runs); CPU time of the nti runs {cpu:.0f} s; "
+          f"results in {outdir / 'widom_eos.json'}")
     if n_fail:
         print(f"FAIL: {n_fail} of {len(DENSITIES)} states")
         return 1

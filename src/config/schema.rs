@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize, Serializer};
 pub struct Config {
     /// Input format version (must be 1).
     pub version: i64,
-    /// `[system]`: what is simulated.
-    pub system: SystemConfig,
+    /// `[system]`: what is simulated (required by `nti sample`; `nti train` takes the physics from
+    /// its data files).
+    pub system: Option<SystemConfig>,
     /// `[sample]`: the reference simulation.
     pub sample: SampleConfig,
     /// `[run]`: seeds and run control.
@@ -340,21 +341,32 @@ impl Config {
                 ))
             }
         };
-        let system = section(&mut table, "system", true)?;
+        let system = if table.contains_key("system") { Some(section(&mut table, "system", true)?) } else { None };
         let sample = section(&mut table, "sample", false)?;
         let run = section(&mut table, "run", false)?;
         let output = section(&mut table, "output", false)?;
         Ok(Self { version, system, sample, run, output })
     }
 
+    /// The `[system]` section; callers have checked it is present (see [`Config::require_system`]).
+    pub fn sys(&self) -> &SystemConfig {
+        self.system.as_ref().expect("[system] checked by require_system")
+    }
+
+    /// Error unless the input has a `[system]` section.
+    pub fn require_system(&self) -> Result<&SystemConfig, ConfigError> {
+        self.system.as_ref().ok_or_else(|| ConfigError::MissingSection { section: "system".into() })
+    }
+
     /// Box side L = (N / rho)^(1/3).
     pub fn box_side(&self) -> f64 {
-        (self.system.n_particles as f64 / self.system.density).cbrt()
+        (self.sys().n_particles as f64 / self.sys().density).cbrt()
     }
 
     /// Range checks that serde cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let s = &self.system;
+        self.validate_output()?;
+        let Some(s) = &self.system else { return Ok(()) };
         let pos = |sec: &str, key: &str, v: f64, what: &str| {
             if v.is_finite() && v > 0.0 {
                 Ok(())
@@ -429,6 +441,10 @@ impl Config {
                 return Err(ConfigError::invalid("sample", "rdf_max", r, format!("a distance in (0, L/2 = {:.6}]", 0.5 * l)));
             }
         }
+        Ok(())
+    }
+
+    fn validate_output(&self) -> Result<(), ConfigError> {
         if self.output.file.trim().is_empty() {
             return Err(ConfigError::invalid("output", "file", "\"\"", "a file name"));
         }

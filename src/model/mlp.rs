@@ -28,6 +28,10 @@ pub struct Mlp {
 pub struct Forward {
     /// Pre-activations of the hidden layers, (M, n_l) each.
     pub pre: Vec<Array2<f64>>,
+    /// silu'(a) of the hidden layers (kept so that no exponential is evaluated twice).
+    pub d1: Vec<Array2<f64>>,
+    /// silu''(a) of the hidden layers.
+    pub d2: Vec<Array2<f64>>,
     /// Layer outputs h_0 (input) .. h_L (last hidden), (M, n_l) each.
     pub post: Vec<Array2<f64>>,
     /// Network output y, (M).
@@ -106,17 +110,26 @@ impl Mlp {
         assert_eq!(p.len(), self.n_params(), "MLP parameter count");
         let nl = self.n_layers();
         let mut pre = Vec::with_capacity(nl - 1);
+        let (mut d1, mut d2) = (Vec::with_capacity(nl - 1), Vec::with_capacity(nl - 1));
         let mut post = vec![x];
         for l in 0..nl - 1 {
             let mut a = post[l].dot(&self.w(p, l).t());
             a += &ArrayView2::from_shape((1, self.sizes[l + 1]), self.b(p, l)).expect("bias");
-            let h = a.mapv(|v| silu3(v).0);
+            let (mut h, mut e1, mut e2) = (a.clone(), a.clone(), a.clone());
+            ndarray::Zip::from(&a).and(&mut h).and(&mut e1).and(&mut e2).for_each(|&v, h, e1, e2| {
+                let (f, g, k) = silu3(v);
+                *h = f;
+                *e1 = g;
+                *e2 = k;
+            });
             pre.push(a);
+            d1.push(e1);
+            d2.push(e2);
             post.push(h);
         }
         let mut out = post[nl - 1].dot(&self.w(p, nl - 1).t()).index_axis_move(Axis(1), 0);
         out += self.b(p, nl - 1)[0];
-        Forward { pre, post, out }
+        Forward { pre, d1, d2, post, out }
     }
 
     /// d(sum_m ybar_m y_m)/dx, shape (M, n_in).
@@ -126,7 +139,7 @@ impl Mlp {
         // adjoint of the last hidden output: ybar (M,1) x w_out (1, n_L)
         let mut hbar = ybar.view().insert_axis(Axis(1)).dot(&w_out);
         for l in (0..nl - 1).rev() {
-            let abar = &hbar * &fw.pre[l].mapv(|a| silu3(a).1);
+            let abar = &hbar * &fw.d1[l];
             hbar = abar.dot(&self.w(p, l));
         }
         hbar
@@ -146,16 +159,11 @@ impl Mlp {
         // Forward tangents.
         let mut adot = Vec::with_capacity(nl - 1);
         let mut hdot = vec![xdot.clone()];
-        let mut d1 = Vec::with_capacity(nl - 1);
-        let mut d2 = Vec::with_capacity(nl - 1);
+        let (d1, d2) = (&fw.d1, &fw.d2);
         for l in 0..nl - 1 {
             let ad = hdot[l].dot(&self.w(p, l).t());
-            let s1 = fw.pre[l].mapv(|a| silu3(a).1);
-            let s2 = fw.pre[l].mapv(|a| silu3(a).2);
-            hdot.push(&ad * &s1);
+            hdot.push(&ad * &d1[l]);
             adot.push(ad);
-            d1.push(s1);
-            d2.push(s2);
         }
         let w_out = self.w(p, nl - 1);
         let ydot = hdot[nl - 1].dot(&w_out.t()).index_axis_move(Axis(1), 0);

@@ -67,6 +67,16 @@ pub trait EnergyModel: Send + Sync {
     fn energy_grad(&self, c: &Conf, t: f64) -> (f64, Vec<f64>);
     /// d u / dt at fixed y (the TI integrand), split into terms.
     fn dt_terms(&self, c: &Conf, t: f64) -> Terms;
+    /// grad_y u and du/dt (split into terms) for a batch of configurations at a common time;
+    /// models that batch internally override this (the default goes one by one).
+    fn grad_dt_batch(&self, cs: &[Conf], t: f64) -> Vec<(Vec<f64>, Terms)> {
+        cs.iter().map(|c| (self.energy_grad(c, t).1, self.dt_terms(c, t))).collect()
+    }
+    /// Sum over a micro-batch of weight_b * l_b (see [`EnergyModel::dsm_loss_grad`]), gradient added
+    /// into `grad`; models that batch internally override this.
+    fn dsm_loss_grad_batch(&self, cs: &[Conf], ts: &[f64], zs: &[Vec<f64>], w: &[f64], grad: &mut [f64]) -> f64 {
+        cs.iter().zip(ts).zip(zs).zip(w).map(|(((c, &t), z), &wb)| self.dsm_loss_grad(c, t, z, wb, grad)).sum()
+    }
     /// Denoising score-matching loss of one noised sample `c` at time `t` with noise `z`,
     /// l = (1/D) || sigma(t) grad_y u - z ||^2; adds `weight` * dl/dtheta into `grad`.
     fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64;

@@ -141,6 +141,20 @@ impl EnergyModel for ToyModel {
     fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
         self.loss_grad_batch(&[&c.y], &[t], &[z], &[weight], grad)
     }
+    fn grad_dt_batch(&self, cs: &[Conf], t: f64) -> Vec<(Vec<f64>, Terms)> {
+        let ys: Vec<&[f64]> = cs.iter().map(|c| c.y.as_slice()).collect();
+        let e = self.eval(&ys, &vec![t; cs.len()]);
+        e.grad
+            .into_iter()
+            .zip(e.dudt)
+            .map(|(g, d)| (g, Terms { prior: d[0], network: d[1], per_particle: vec![] }))
+            .collect()
+    }
+    fn dsm_loss_grad_batch(&self, cs: &[Conf], ts: &[f64], zs: &[Vec<f64>], w: &[f64], grad: &mut [f64]) -> f64 {
+        let ys: Vec<&[f64]> = cs.iter().map(|c| c.y.as_slice()).collect();
+        let zr: Vec<&[f64]> = zs.iter().map(|z| z.as_slice()).collect();
+        self.loss_grad_batch(&ys, ts, &zr, w, grad)
+    }
 }
 
 #[cfg(test)]

@@ -76,23 +76,23 @@ impl ReplicaOutput {
 
 /// The interaction mode described by `[system]`.
 pub fn cutoff_mode(cfg: &Config) -> CutoffMode {
-    match cfg.system.cutoff {
-        Cutoff::Radius(rc) => CutoffMode::Spherical { rc, shift: cfg.system.shift, tail: cfg.system.tail_correction },
+    match cfg.sys().cutoff {
+        Cutoff::Radius(rc) => CutoffMode::Spherical { rc, shift: cfg.sys().shift, tail: cfg.sys().tail_correction },
         Cutoff::MinImage => CutoffMode::MinImage,
     }
 }
 
 /// The pair-energy evaluator for `[system]`.
 pub fn pair_energy(cfg: &Config) -> PairEnergy<LennardJones> {
-    let n = cfg.system.n_particles;
-    PairEnergy::new(LennardJones, SimBox::from_density(n, cfg.system.density), cutoff_mode(cfg), n)
+    let n = cfg.sys().n_particles;
+    PairEnergy::new(LennardJones, SimBox::from_density(n, cfg.sys().density), cutoff_mode(cfg), n)
 }
 
 /// Runs replica `id` of the reference simulation described by `cfg`.
 pub fn run_replica(cfg: &Config, id: usize) -> ReplicaOutput {
     let s = &cfg.sample;
-    let t = cfg.system.temperature;
-    let n = cfg.system.n_particles;
+    let t = cfg.sys().temperature;
+    let n = cfg.sys().n_particles;
     let energy = pair_energy(cfg);
     let simbox = energy.simbox;
     let x0 = lattice::fcc(n, &simbox);

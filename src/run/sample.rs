@@ -79,7 +79,7 @@ fn estimate(series: &[Vec<f64>]) -> BlockEstimate {
 /// Combines the replicas into scalar results and the RDF.
 pub fn summarize(input: &Input, replicas: Vec<ReplicaOutput>) -> SampleSummary {
     let cfg = &input.config;
-    let (n, t, rho) = (cfg.system.n_particles, cfg.system.temperature, cfg.system.density);
+    let (n, t, rho) = (cfg.sys().n_particles, cfg.sys().temperature, cfg.sys().density);
     let method = match cfg.sample.method {
         SampleMethod::Mc => "mc",
         SampleMethod::Langevin => "langevin",
@@ -150,7 +150,7 @@ fn write_results(input: &Input, s: &SampleSummary, prov: &Provenance, path: &Pat
     let cfg = &input.config;
     let f = hdf5::File::create(path)?;
     h5md::write_header(&f)?;
-    let n = cfg.system.n_particles;
+    let n = cfg.sys().n_particles;
     let l = cfg.box_side();
     let dt = match cfg.sample.method {
         SampleMethod::Mc => 1.0,
@@ -188,10 +188,10 @@ fn write_results(input: &Input, s: &SampleSummary, prov: &Provenance, path: &Pat
     }
     let sys = f.create_group("system")?;
     h5util::set_i64(&sys, "n_particles", n as i64)?;
-    h5util::set_f64(&sys, "density", cfg.system.density)?;
-    h5util::set_f64(&sys, "temperature", cfg.system.temperature)?;
+    h5util::set_f64(&sys, "density", cfg.sys().density)?;
+    h5util::set_f64(&sys, "temperature", cfg.sys().temperature)?;
     h5util::set_f64(&sys, "box_side", l)?;
-    h5util::set_str(&sys, "cutoff", &toml::Value::try_from(cfg.system.cutoff).map(|v| v.to_string()).unwrap_or_default())?;
+    h5util::set_str(&sys, "cutoff", &toml::Value::try_from(cfg.sys().cutoff).map(|v| v.to_string()).unwrap_or_default())?;
     prov.write(&f.create_group("provenance")?)?;
     f.close()?;
     Ok(())
@@ -202,10 +202,10 @@ pub fn report(input: &Input, s: &SampleSummary) -> String {
     let cfg = &input.config;
     let mut out = format!(
         "\nnti sample: Lennard-Jones N = {}, rho = {}, T = {}, cutoff = {}, {} replicas x {} steps ({})\n",
-        cfg.system.n_particles,
-        cfg.system.density,
-        cfg.system.temperature,
-        toml::Value::try_from(cfg.system.cutoff).map(|v| v.to_string()).unwrap_or_default(),
+        cfg.sys().n_particles,
+        cfg.sys().density,
+        cfg.sys().temperature,
+        toml::Value::try_from(cfg.sys().cutoff).map(|v| v.to_string()).unwrap_or_default(),
         cfg.sample.replicas,
         cfg.sample.production,
         match cfg.sample.method {

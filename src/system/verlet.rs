@@ -3,55 +3,63 @@
 //! A list built with range r_c + skin stays valid while no particle has moved more than
 //! skin/2 since the build (Allen & Tildesley, Computer Simulation of Liquids, 2nd ed., sec. 5.3).
 //!
-//! For cache locality the list works in a *cell order* of the particles: at each build the
-//! particles are sorted by cell (a counting sort, stable in the particle index), and the list
-//! refers to positions in that order. Force loops gather the positions into cell order,
-//! run over the list, and scatter the forces back, so results are reported in the caller's
-//! particle order. The build visits each pair of neighbouring cells once (a half stencil of
-//! 13 neighbour cells plus the cell itself) with the periodic image fixed per cell pair, so it
-//! needs no minimum-image arithmetic and no per-row sorting.
+//! Layout (chosen for the speed of the force loop, in the manner of LAMMPS's ghost atoms):
+//! the list does not refer to particles directly but to *images*. An image is a particle
+//! displaced by a fixed vector (a multiple of the box side in each direction), fixed at the
+//! build. The first kind of image is each particle itself (shifted into the box if it was given
+//! unwrapped); the others are periodic copies next to the box faces ("ghosts"). Every pair
+//! within range is stored once, as a pair of images whose plain difference is the
+//! minimum-image separation, so force loops need no periodic-boundary arithmetic: they gather
+//! the image positions `x[particle] + offset` ([`VerletList::image_positions`]), sum over the
+//! pairs, and add each image's force to its particle ([`VerletList::accumulate_forces`]).
+//!
+//! The images are ordered by cell (real cells and the ghost cells around them, in grid order),
+//! which keeps neighbours close in memory: the build reads a cell and its z neighbours as one
+//! contiguous run, and visits each neighbouring cell pair once (half stencil), with no
+//! minimum-image arithmetic and no per-row sorting. Positions passed to the force loop must be
+//! those of the build moved continuously (not re-wrapped) by less than skin/2, which is what
+//! molecular dynamics does between builds ([`VerletList::needs_rebuild`] reports any re-wrap).
 
 use super::{Positions, SimBox};
 
-/// Half neighbour list in compressed-row form, in cell order.
+/// Half neighbour list over particle images, in compressed-row form.
 ///
-/// Particle `order[k]` is the k-th particle in cell order; its list partners are the
-/// particles `order[l]` for `l` in `neigh[start[k]..start[k+1]]`. Every pair within the list
-/// range appears exactly once (in the row of one of its two particles). In brute-force mode
-/// (box shorter than three list ranges) the order is the identity and row k holds l > k.
+/// Image `k` is particle `image_particle(k)` displaced by `image_offset(k)`; its list partners
+/// are the images `neigh[start[k]..start[k+1]]`. Every pair of particles closer than the list
+/// range appears exactly once, as a pair (k, l) of images with
+/// `x[k] + offset[k] - (x[l] + offset[l])` equal to their minimum-image separation.
 #[derive(Clone, Debug, Default)]
 pub struct VerletList {
-    /// Row offsets, length N + 1 (rows in cell order).
+    /// Row offsets, length (number of images) + 1.
     pub start: Vec<u32>,
-    /// Partners as positions in cell order.
+    /// Partner images.
     pub neigh: Vec<u32>,
-    /// Cell order: `order[k]` is the index of the k-th particle in cell order.
-    pub order: Vec<u32>,
+    /// Particle of each image.
+    particle: Vec<u32>,
+    /// Displacement of each image from its particle (multiples of the box side).
+    offset: Vec<[f64; 3]>,
     reference: Positions,
     skin: f64,
     builds: u64,
-    /// Scratch of the build: cell of each particle, then cell offsets.
-    cell_of: Vec<u32>,
-    cell_start: Vec<u32>,
-    sorted: Vec<[f64; 3]>,
+    scratch: Scratch,
 }
 
-/// The 13 "forward" neighbour offsets of a cell: half of the 26, one of each pair (s, -s).
-const HALF_STENCIL: [[i64; 3]; 13] = [
-    [0, 0, 1],
-    [0, 1, -1],
-    [0, 1, 0],
-    [0, 1, 1],
-    [1, -1, -1],
-    [1, -1, 0],
-    [1, -1, 1],
-    [1, 0, -1],
-    [1, 0, 0],
-    [1, 0, 1],
-    [1, 1, -1],
-    [1, 1, 0],
-    [1, 1, 1],
-];
+/// Buffers reused between builds.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    /// Wrapping shift of each particle (x + shift lies in the box).
+    shift: Vec<[f64; 3]>,
+    /// Real cell of each particle, then the particles sorted by cell.
+    cell_of: Vec<u32>,
+    sorted: Vec<u32>,
+    /// Offsets of the real cells in `sorted` (counting sort), then of all cells in the images.
+    real_start: Vec<u32>,
+    cell_start: Vec<u32>,
+    /// Image positions at the build.
+    pos: Vec<[f64; 3]>,
+    /// One row's candidates.
+    row: Vec<u32>,
+}
 
 impl VerletList {
     /// Builds the list for wrapped `positions` with interaction range `rc` and `skin`.
@@ -61,10 +69,10 @@ impl VerletList {
         v
     }
 
-    /// Rebuilds from wrapped `positions`.
+    /// Rebuilds from `positions` (normally wrapped; unwrapped ones are shifted into the box
+    /// through the image offsets).
     pub fn rebuild(&mut self, simbox: &SimBox, positions: &Positions, rc: f64) {
         let n = positions.len();
-        assert!(n < u32::MAX as usize, "too many particles for a u32 neighbour list");
         let r_list = rc + self.skin;
         let l = simbox.side();
         let mut m = if r_list.is_finite() && r_list > 0.0 { (l / r_list).floor() as usize } else { 1 };
@@ -73,118 +81,232 @@ impl VerletList {
         if m > 3 && m > cap {
             m = cap.max(3);
         }
+        let s = &mut self.scratch;
+        s.shift.clear();
+        s.shift.extend(positions.iter().map(|p| {
+            let k = |v: f64| -l * (v / l).floor();
+            [k(p[0]), k(p[1]), k(p[2])]
+        }));
         self.start.clear();
         self.neigh.clear();
-        self.start.reserve(n + 1);
-        self.start.push(0);
+        self.particle.clear();
+        self.offset.clear();
         if m < 3 {
-            self.rebuild_all_pairs(simbox, positions, r_list);
+            self.rebuild_all_pairs(l, positions, r_list);
         } else {
-            self.bin(simbox, positions, m);
-            self.rebuild_cells(l, m, r_list);
+            self.rebuild_cells(l, m, positions, r_list);
         }
+        assert!(self.particle.len() < u32::MAX as usize, "too many images for a u32 neighbour list");
         self.reference.clone_from(positions);
         self.builds += 1;
     }
 
-    /// Sorts the particles by cell: fills `order`, `cell_start` and the sorted wrapped positions.
-    fn bin(&mut self, simbox: &SimBox, positions: &Positions, m: usize) {
-        let n_cells = m * m * m;
-        let inv_side = m as f64 / simbox.side();
+    /// Cell mode (m >= 3 cells per side of side >= r_list): images in an (m+1) x (m+2) x (m+2)
+    /// grid of cells, x in 0..=m, y and z in -1..=m; the cells outside 0..m are ghosts.
+    fn rebuild_cells(&mut self, l: f64, m: usize, positions: &Positions, r_list: f64) {
+        let s = &mut self.scratch;
+        let n = positions.len();
+        // Counting sort of the particles by real cell.
+        let inv_side = m as f64 / l;
         let cell_1d = |v: f64| ((v * inv_side) as usize).min(m - 1);
-        self.cell_of.clear();
-        self.cell_start.clear();
-        self.cell_start.resize(n_cells + 1, 0);
-        for p in positions {
-            let p = simbox.wrap(p);
-            let c = (cell_1d(p[0]) * m + cell_1d(p[1])) * m + cell_1d(p[2]);
-            self.cell_of.push(c as u32);
-            self.cell_start[c + 1] += 1;
+        s.cell_of.clear();
+        s.real_start.clear();
+        s.real_start.resize(m * m * m + 1, 0);
+        for (p, sh) in positions.iter().zip(&s.shift) {
+            let c = (cell_1d(p[0] + sh[0]) * m + cell_1d(p[1] + sh[1])) * m + cell_1d(p[2] + sh[2]);
+            s.cell_of.push(c as u32);
+            s.real_start[c + 1] += 1;
         }
-        for c in 0..n_cells {
-            self.cell_start[c + 1] += self.cell_start[c];
+        for c in 0..m * m * m {
+            s.real_start[c + 1] += s.real_start[c];
         }
-        self.order.clear();
-        self.order.resize(positions.len(), 0);
-        self.sorted.clear();
-        self.sorted.resize(positions.len(), [0.0; 3]);
-        // Next free slot of each cell, reusing the offsets shifted by one cell.
-        let mut fill: Vec<u32> = self.cell_start[..n_cells].to_vec();
-        for (i, &c) in self.cell_of.iter().enumerate() {
-            let k = fill[c as usize] as usize;
+        s.sorted.clear();
+        s.sorted.resize(n, 0);
+        let mut fill: Vec<u32> = s.real_start[..m * m * m].to_vec();
+        for (i, &c) in s.cell_of.iter().enumerate() {
+            s.sorted[fill[c as usize] as usize] = i as u32;
             fill[c as usize] += 1;
-            self.order[k] = i as u32;
-            self.sorted[k] = simbox.wrap(&positions[i]);
         }
-    }
-
-    /// List over cell pairs (m >= 3 cells per side, cell side >= r_list).
-    fn rebuild_cells(&mut self, l: f64, m: usize, r_list: f64) {
-        let r2 = r_list * r_list;
-        let mi = m as i64;
-        let xs = &self.sorted;
-        let cs = &self.cell_start;
-        let neigh = &mut self.neigh;
-        for cx in 0..mi {
-            for cy in 0..mi {
-                for cz in 0..mi {
-                    let c = ((cx * mi + cy) * mi + cz) as usize;
-                    // Neighbour cells with the periodic shift of their particles' images.
-                    let mut stencil = [(0usize, [0.0f64; 3]); 13];
-                    for (s, o) in stencil.iter_mut().zip(&HALF_STENCIL) {
-                        let wrap = |v: i64| -> (i64, f64) {
-                            if v < 0 {
-                                (v + mi, -l)
-                            } else if v >= mi {
-                                (v - mi, l)
-                            } else {
-                                (v, 0.0)
-                            }
-                        };
-                        let (x, sx) = wrap(cx + o[0]);
-                        let (y, sy) = wrap(cy + o[1]);
-                        let (z, sz) = wrap(cz + o[2]);
-                        *s = (((x * mi + y) * mi + z) as usize, [sx, sy, sz]);
+        // Images cell by cell over the extended grid.
+        let (gx, gyz) = (m + 1, m + 2);
+        let ext = |x: usize, y: usize, z: usize| (x * gyz + y) * gyz + z; // y, z shifted by +1
+        s.cell_start.clear();
+        s.pos.clear();
+        for x in 0..gx {
+            for y in 0..gyz {
+                for z in 0..gyz {
+                    s.cell_start.push(self.particle.len() as u32);
+                    // Source cell and image shift of this (possibly ghost) cell.
+                    let src = |g: usize, shifted: bool| -> (usize, f64) {
+                        let g = g as i64 - shifted as i64;
+                        if g < 0 {
+                            ((g + m as i64) as usize, -l)
+                        } else if g >= m as i64 {
+                            ((g - m as i64) as usize, l)
+                        } else {
+                            (g as usize, 0.0)
+                        }
+                    };
+                    let ((sx, ox), (sy, oy), (sz, oz)) = (src(x, false), src(y, true), src(z, true));
+                    let c = (sx * m + sy) * m + sz;
+                    for &i in &s.sorted[s.real_start[c] as usize..s.real_start[c + 1] as usize] {
+                        let sh = s.shift[i as usize];
+                        let off = [sh[0] + ox, sh[1] + oy, sh[2] + oz];
+                        let p = positions[i as usize];
+                        self.particle.push(i);
+                        self.offset.push(off);
+                        s.pos.push([p[0] + off[0], p[1] + off[1], p[2] + off[2]]);
                     }
-                    let (a0, a1) = (cs[c] as usize, cs[c + 1] as usize);
-                    for a in a0..a1 {
-                        let xa = xs[a];
-                        for (b, xb) in xs[a + 1..a1].iter().enumerate() {
-                            if dist2(&xa, xb) < r2 {
-                                neigh.push((a + 1 + b) as u32);
+                }
+            }
+        }
+        s.cell_start.push(self.particle.len() as u32);
+        // Rows: real cells against their own cell (later images only) and the 13 forward
+        // neighbour cells, as 5 contiguous runs: (z, z+1) in the same column, and the three z
+        // cells of the columns (x, y+1), (x+1, y-1), (x+1, y), (x+1, y+1).
+        let r2 = r_list * r_list;
+        let cs = &s.cell_start;
+        self.start.push(0);
+        for x in 0..gx {
+            for y in 0..gyz {
+                for z in 0..gyz {
+                    let c = ext(x, y, z);
+                    let (c0, c1) = (cs[c] as usize, cs[c + 1] as usize);
+                    let real = x < m && (1..=m).contains(&y) && (1..=m).contains(&z);
+                    if !real {
+                        for _ in c0..c1 {
+                            self.start.push(self.neigh.len() as u32);
+                        }
+                        continue;
+                    }
+                    let run = |x: usize, y: usize| (cs[ext(x, y, z - 1)] as usize, cs[ext(x, y, z + 1) + 1] as usize);
+                    let runs = [run(x, y + 1), run(x + 1, y - 1), run(x + 1, y), run(x + 1, y + 1)];
+                    let own_end = cs[ext(x, y, z + 1) + 1] as usize;
+                    let n_cand = own_end - c0 + runs.iter().map(|r| r.1 - r.0).sum::<usize>();
+                    if s.row.len() < n_cand {
+                        s.row.resize(n_cand, 0);
+                    }
+                    for a in c0..c1 {
+                        let xa = s.pos[a];
+                        let mut k = 0;
+                        for (b0, b1) in std::iter::once((a + 1, own_end)).chain(runs) {
+                            for (b, xb) in (b0..b1).zip(&s.pos[b0..b1]) {
+                                // Branch-free compaction: always write, advance when within range.
+                                s.row[k] = b as u32;
+                                k += (dist2(&xa, xb) < r2) as usize;
                             }
                         }
-                        for (nc, sh) in &stencil {
-                            // Partner image x_b + sh; compare x_a - sh with x_b instead.
-                            let xa_s = [xa[0] - sh[0], xa[1] - sh[1], xa[2] - sh[2]];
-                            let (b0, b1) = (cs[*nc] as usize, cs[*nc + 1] as usize);
-                            for (b, xb) in xs[b0..b1].iter().enumerate() {
-                                if dist2(&xa_s, xb) < r2 {
-                                    neigh.push((b0 + b) as u32);
-                                }
-                            }
-                        }
-                        self.start.push(neigh.len() as u32);
+                        self.neigh.extend_from_slice(&s.row[..k]);
+                        self.start.push(self.neigh.len() as u32);
                     }
                 }
             }
         }
     }
 
-    /// List over all pairs k < l by minimum image (boxes shorter than three list ranges).
-    fn rebuild_all_pairs(&mut self, simbox: &SimBox, positions: &Positions, r_list: f64) {
-        let r2 = r_list * r_list;
+    /// Brute-force mode (boxes shorter than three list ranges): all pairs i < j by minimum
+    /// image; the first N images are the particles in index order, ghosts follow as needed.
+    fn rebuild_all_pairs(&mut self, l: f64, positions: &Positions, r_list: f64) {
+        let s = &mut self.scratch;
         let n = positions.len();
-        self.order.clear();
-        self.order.extend(0..n as u32);
-        for (i, xi) in positions.iter().enumerate() {
-            for (j, xj) in positions.iter().enumerate().skip(i + 1) {
-                if simbox.dist2(xi, xj) < r2 {
-                    self.neigh.push(j as u32);
+        let r2 = r_list * r_list;
+        s.pos.clear();
+        for (i, (p, sh)) in positions.iter().zip(&s.shift).enumerate() {
+            self.particle.push(i as u32);
+            self.offset.push(*sh);
+            s.pos.push([p[0] + sh[0], p[1] + sh[1], p[2] + sh[2]]);
+        }
+        // Ghost image of particle j shifted by `code` (base 3 over {-L, 0, L}^3), if made.
+        s.cell_of.clear();
+        s.cell_of.resize(27 * n, u32::MAX);
+        self.start.push(0);
+        for i in 0..n {
+            for j in i + 1..n {
+                let (a, b) = (s.pos[i], s.pos[j]);
+                let mut code = 0;
+                let mut d2 = 0.0;
+                let mut img = [0.0; 3];
+                for k in 0..3 {
+                    let d = a[k] - b[k];
+                    // Positions in [0, L]: |d| <= L, so the nearest image is within one box side.
+                    let t = if d > 0.5 * l {
+                        1.0
+                    } else if d < -0.5 * l {
+                        -1.0
+                    } else {
+                        0.0
+                    };
+                    img[k] = t * l;
+                    code = 3 * code + (t as i64 + 1) as usize;
+                    d2 += (d - img[k]) * (d - img[k]);
+                }
+                if d2 < r2 {
+                    let partner = if code == 13 {
+                        j as u32
+                    } else {
+                        let slot = &mut s.cell_of[27 * j + code];
+                        if *slot == u32::MAX {
+                            *slot = self.particle.len() as u32;
+                            let sh = self.offset[j];
+                            self.particle.push(j as u32);
+                            self.offset.push([sh[0] + img[0], sh[1] + img[1], sh[2] + img[2]]);
+                        }
+                        *slot
+                    };
+                    self.neigh.push(partner);
                 }
             }
             self.start.push(self.neigh.len() as u32);
         }
+        for _ in n..self.particle.len() {
+            self.start.push(self.neigh.len() as u32);
+        }
+    }
+
+    /// Number of images (particles and ghosts).
+    pub fn n_images(&self) -> usize {
+        self.particle.len()
+    }
+
+    /// Particle of image `k`.
+    pub fn image_particle(&self, k: usize) -> usize {
+        self.particle[k] as usize
+    }
+
+    /// Displacement of image `k` from its particle.
+    pub fn image_offset(&self, k: usize) -> [f64; 3] {
+        self.offset[k]
+    }
+
+    /// Current image positions `x[particle] + offset` into `out` (overwritten), for positions
+    /// moved continuously since the build.
+    /// The fourth component is zero (padding for aligned vector loads).
+    pub fn image_positions(&self, x: &Positions, out: &mut Vec<[f64; 4]>) {
+        out.clear();
+        out.extend(self.particle.iter().zip(&self.offset).map(|(&i, o)| {
+            let p = x[i as usize];
+            [p[0] + o[0], p[1] + o[1], p[2] + o[2], 0.0]
+        }));
+    }
+
+    /// Particle forces `f` (overwritten) as the sums of their images' forces `fi` (the fourth
+    /// component of `fi` is ignored).
+    pub fn accumulate_forces(&self, fi: &[[f64; 4]], f: &mut [[f64; 3]]) {
+        assert_eq!(fi.len(), self.particle.len(), "one force per image expected");
+        for v in f.iter_mut() {
+            *v = [0.0; 3];
+        }
+        for (&i, g) in self.particle.iter().zip(fi) {
+            let v = &mut f[i as usize];
+            v[0] += g[0];
+            v[1] += g[1];
+            v[2] += g[2];
+        }
+    }
+
+    /// Number of particles the list was built for.
+    pub fn n_particles(&self) -> usize {
+        self.reference.len()
     }
 
     /// True when some particle moved more than skin/2 from its position at the last build
@@ -207,13 +329,13 @@ impl VerletList {
         self.neigh.len()
     }
 
-    /// The stored pairs as particle indices (i, j) with i < j, sorted (for tests and checks).
+    /// The stored pairs as particle indices (i, j), i < j, sorted (for tests and checks).
     pub fn pairs(&self) -> Vec<(u32, u32)> {
         let mut out = Vec::with_capacity(self.neigh.len());
-        for k in 0..self.order.len() {
-            let i = self.order[k];
-            for &l in &self.neigh[self.start[k] as usize..self.start[k + 1] as usize] {
-                let j = self.order[l as usize];
+        for (k, row) in self.start.windows(2).enumerate() {
+            let i = self.particle[k];
+            for &b in &self.neigh[row[0] as usize..row[1] as usize] {
+                let j = self.particle[b as usize];
                 out.push((i.min(j), i.max(j)));
             }
         }
@@ -245,20 +367,23 @@ mod tests {
             .collect()
     }
 
-    /// Every pair closer than r_list exactly once, none farther (up to round-off at r_list),
-    /// for boxes with 2 (brute force), 3 and more cells per side, in shuffled particle order.
+    fn shuffled(mut x: Positions, seed: u64) -> Positions {
+        let mut r = stream(seed, Purpose::Init, 1);
+        for i in (1..x.len()).rev() {
+            x.swap(i, r.random_range(0..=i));
+        }
+        x
+    }
+
+    /// Every pair closer than r_list exactly once, none farther, with image offsets that give
+    /// the minimum-image separation; for boxes with 2 (brute force), 3 and more cells per
+    /// side, in shuffled particle order, from wrapped and from unwrapped positions.
     #[test]
     fn list_holds_exactly_the_pairs_within_range() {
         for (n, rho, rc) in [(108, 0.6, 1.9), (500, 0.8442, 2.5), (864, 0.8442, 2.5), (2048, 0.5, 2.5)] {
             let l = (n as f64 / rho).cbrt();
             let b = SimBox::new(l);
-            let mut x = random_config(n, l, 9);
-            // Shuffle so that index order says nothing about position.
-            let mut r = stream(4, Purpose::Init, 1);
-            for i in (1..n).rev() {
-                x.swap(i, r.random_range(0..=i));
-            }
-            let list = VerletList::new(&b, &x, rc, 0.3);
+            let x = shuffled(random_config(n, l, 9), 4);
             let r2 = (rc + 0.3) * (rc + 0.3);
             let mut expect = Vec::new();
             for i in 0..n {
@@ -268,10 +393,27 @@ mod tests {
                     }
                 }
             }
-            assert_eq!(list.pairs(), expect, "n = {n}");
-            let mut seen = list.order.clone();
-            seen.sort_unstable();
-            assert!(seen.iter().enumerate().all(|(k, &i)| k == i as usize));
+            // The same configuration given unwrapped by whole box sides.
+            let unwrapped: Positions = x.iter().enumerate().map(|(i, p)| [p[0] + l * (i % 3) as f64, p[1] - l * (i % 2) as f64, p[2]]).collect();
+            for (xx, label) in [(&x, "wrapped"), (&unwrapped, "unwrapped")] {
+                let list = VerletList::new(&b, xx, rc, 0.3);
+                assert_eq!(list.pairs(), expect, "n = {n}, {label}");
+                let mut xi = Vec::new();
+                list.image_positions(xx, &mut xi);
+                for (k, row) in list.start.windows(2).enumerate() {
+                    for &m in &list.neigh[row[0] as usize..row[1] as usize] {
+                        let (i, j) = (list.image_particle(k), list.image_particle(m as usize));
+                        let want = b.delta(&x[i], &x[j]);
+                        for c in 0..3 {
+                            assert!((xi[k][c] - xi[m as usize][c] - want[c]).abs() < 1e-9, "n = {n}, {label}");
+                        }
+                    }
+                }
+                let mut own: Vec<usize> = (0..list.n_images()).map(|k| list.image_particle(k)).collect();
+                own.sort_unstable();
+                own.dedup();
+                assert_eq!(own.len(), n, "every particle has an image");
+            }
         }
     }
 
@@ -279,13 +421,14 @@ mod tests {
     /// less than skin/2) since the build.
     #[test]
     fn list_forces_match_all_pairs_after_moves() {
-        for (n, rho) in [(500, 0.8442), (2916, 0.8442)] {
+        for (n, rho) in [(108, 0.6), (500, 0.8442), (2916, 0.8442)] {
             let l = (n as f64 / rho).cbrt();
             let b = SimBox::new(l);
-            let pe = PairEnergy::new(LennardJones, b, CutoffMode::Spherical { rc: 2.5, shift: false, tail: false }, n);
-            let mut x = random_config(n, l, 2);
+            let rc = if n == 108 { 1.9 } else { 2.5 };
+            let pe = PairEnergy::new(LennardJones, b, CutoffMode::Spherical { rc, shift: false, tail: false }, n);
+            let mut x = shuffled(random_config(n, l, 2), 7);
             let mut r = stream(5, Purpose::Init, 2);
-            let list = VerletList::new(&b, &x, 2.5, 0.3);
+            let list = VerletList::new(&b, &x, rc, 0.3);
             for step in 0..2 {
                 let mut f = vec![[0.0; 3]; n];
                 let mut fl = vec![[1.0; 3]; n];

@@ -1,0 +1,10 @@
+//! Training by denoising score matching: AdamW, learning-rate schedule, data sets and the
+//! deterministic data-parallel step (DESIGN.md sec. 2 and 7).
+
+pub mod adamw;
+pub mod dataset;
+pub mod trainer;
+
+pub use adamw::{AdamW, TrainSettings};
+pub use dataset::Dataset;
+pub use trainer::{History, Trainer};
