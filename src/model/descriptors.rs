@@ -107,17 +107,35 @@ impl DescriptorSpec {
     /// If the spec is invalid for this box ([`DescriptorSpec::validate`]), in particular if
     /// r_cut > L/2 (the minimum image would then not be the only image within r_cut).
     pub fn compute(&self, x: &Positions, simbox: &SimBox) -> Descriptors {
+        let mut out = Descriptors::default();
+        self.compute_into(x, simbox, &mut out);
+        out
+    }
+
+    /// As [`DescriptorSpec::compute`], but overwrites `out` and reuses its buffers: in loops over
+    /// many configurations this avoids fresh large allocations (and their page faults, which
+    /// cost about a third of `compute` at N = 200).
+    ///
+    /// # Panics
+    /// As [`DescriptorSpec::compute`].
+    pub fn compute_into(&self, x: &Positions, simbox: &SimBox, out: &mut Descriptors) {
         if let Err(e) = self.validate(simbox) {
             panic!("{e}");
         }
         let n = x.len();
         let k_n = self.n_radial;
         let rc2 = self.r_cut * self.r_cut;
+        let zeroed = |v: &mut Vec<f64>, len: usize| {
+            v.clear();
+            v.resize(len, 0.0);
+            std::mem::take(v)
+        };
 
         // Unordered neighbour pairs (i < j) within r_cut, found on wrapped positions.
         let xw: Positions = x.iter().map(|p| simbox.wrap(p)).collect();
         let cells = CellList::new(*simbox, self.r_cut, &xw);
-        let mut pairs: Vec<Pair> = Vec::with_capacity(n * 16);
+        let mut pairs = std::mem::take(&mut out.pairs);
+        pairs.clear();
         {
             let mut visit = |i: usize, j: usize| {
                 let d = simbox.delta_near(&xw[j], &xw[i]);
@@ -145,28 +163,32 @@ impl DescriptorSpec {
 
         // Per-pair radial weights w_k and their derivatives w_k'.
         let basis = Basis::new(self);
-        let mut w = vec![0.0; pairs.len() * k_n];
-        let mut dw = vec![0.0; pairs.len() * k_n];
+        let mut w = zeroed(&mut out.w, pairs.len() * k_n);
+        let mut dw = zeroed(&mut out.dw, pairs.len() * k_n);
         for (p, pair) in pairs.iter().enumerate() {
             basis.eval(pair.r, &mut w[p * k_n..(p + 1) * k_n], &mut dw[p * k_n..(p + 1) * k_n]);
         }
 
         // Moments: A (into values), V and Q (kept for the derivatives).
         let nf = 3 * k_n;
-        let mut values = vec![0.0; n * nf];
-        let mut v = vec![[0.0; 3]; n * k_n];
-        let mut q = vec![[0.0; 6]; n * k_n];
+        let mut values = zeroed(&mut out.values, n * nf);
+        let mut v = std::mem::take(&mut out.v);
+        v.clear();
+        v.resize(n * k_n, [0.0; 3]);
+        let mut q = std::mem::take(&mut out.q);
+        q.clear();
+        q.resize(n * k_n, [0.0; 6]);
         for (p, pair) in pairs.iter().enumerate() {
             let (i, j) = (pair.i as usize, pair.j as usize);
             let d = pair.d;
             let dd = sym_outer(&d, &d);
+            // Coincident particles (inv_r = 0) have no direction and contribute to A only:
+            // phi = psi = 0 follow from inv_r = 0, and the isotropic part of Q is switched off.
+            let iso = if pair.inv_r > 0.0 { 1.0 / 3.0 } else { 0.0 };
             for k in 0..k_n {
                 let wk = w[p * k_n + k];
                 values[i * nf + k] += wk;
                 values[j * nf + k] += wk;
-                if pair.inv_r == 0.0 {
-                    continue; // coincident particles: direction undefined, A only
-                }
                 let phi = wk * pair.inv_r;
                 let psi = phi * pair.inv_r;
                 let vi = &mut v[i * k_n + k];
@@ -178,7 +200,7 @@ impl DescriptorSpec {
                     vj[a] -= phi * d[a];
                 }
                 // psi r r^T - (w/3) I, the same for i and j (even in r_ij).
-                let third = wk / 3.0;
+                let third = wk * iso;
                 let dq = [
                     psi * dd[0] - third,
                     psi * dd[1] - third,
@@ -203,7 +225,7 @@ impl DescriptorSpec {
                 values[i * nf + 2 * k_n + k] = sym_frob(qk, qk);
             }
         }
-        Descriptors { n, n_radial: k_n, pairs, w, dw, v, q, values }
+        *out = Descriptors { n, n_radial: k_n, pairs, w, dw, v, q, values };
     }
 }
 
@@ -219,8 +241,9 @@ struct Pair {
 }
 
 /// Descriptors G of one configuration, with the neighbour pairs, radial weights and moments
-/// V_ik, Q_ik that the derivatives need.
-#[derive(Clone, Debug)]
+/// V_ik, Q_ik that the derivatives need. `Default` is the empty set (N = 0), a buffer for
+/// [`DescriptorSpec::compute_into`].
+#[derive(Clone, Debug, Default)]
 pub struct Descriptors {
     n: usize,
     n_radial: usize,
@@ -291,33 +314,31 @@ impl Descriptors {
         for (p, pair) in self.pairs.iter().enumerate() {
             let (i, j) = (pair.i as usize, pair.j as usize);
             let (d, ir) = (pair.d, pair.inv_r);
-            let rhat = [d[0] * ir, d[1] * ir, d[2] * ir];
+            // For coincident particles inv_r = 0 makes rhat, phi, psi and their derivatives vanish.
+            let mut radial = 0.0; // coefficient of rhat, summed over channels
             let mut g = [0.0; 3];
             for k in 0..k_n {
                 let (wk, dwk) = (self.w[p * k_n + k], self.dw[p * k_n + k]);
                 let a = gbar[i * nf + k] + gbar[j * nf + k];
-                let mut radial = a * dwk; // coefficient of rhat
-                if ir != 0.0 {
-                    let phi = wk * ir;
-                    let dphi = (dwk - phi) * ir;
-                    let psi = phi * ir;
-                    let dpsi = (dwk * ir - 2.0 * psi) * ir;
-                    let (ui, uj) = (&u[i * k_n + k], &u[j * k_n + k]);
-                    let uu = [ui[0] - uj[0], ui[1] - uj[1], ui[2] - uj[2]];
-                    let (qi, qj) = (&uq[i * k_n + k], &uq[j * k_n + k]);
-                    let mut qq = [0.0; 6];
-                    for c in 0..6 {
-                        qq[c] = qi[c] + qj[c];
-                    }
-                    let qd = sym_mul(&qq, &d);
-                    radial += dphi * dot3(&uu, &d) + dpsi * dot3(&d, &qd);
-                    for c in 0..3 {
-                        g[c] += phi * uu[c] + 2.0 * psi * qd[c];
-                    }
+                let phi = wk * ir;
+                let dphi = (dwk - phi) * ir;
+                let psi = phi * ir;
+                let dpsi = (dwk * ir - 2.0 * psi) * ir;
+                let (ui, uj) = (&u[i * k_n + k], &u[j * k_n + k]);
+                let uu = [ui[0] - uj[0], ui[1] - uj[1], ui[2] - uj[2]];
+                let (qi, qj) = (&uq[i * k_n + k], &uq[j * k_n + k]);
+                let mut qq = [0.0; 6];
+                for c in 0..6 {
+                    qq[c] = qi[c] + qj[c];
                 }
+                let qd = sym_mul(&qq, &d);
+                radial += a * dwk + dphi * dot3(&uu, &d) + dpsi * dot3(&d, &qd);
                 for c in 0..3 {
-                    g[c] += radial * rhat[c];
+                    g[c] += phi * uu[c] + 2.0 * psi * qd[c];
                 }
+            }
+            for c in 0..3 {
+                g[c] += radial * ir * d[c];
             }
             for c in 0..3 {
                 grad[j][c] += g[c];
@@ -367,9 +388,7 @@ impl Descriptors {
                 let da = dwk * s;
                 out[i * nf + k] += da;
                 out[j * nf + k] += da;
-                if ir == 0.0 {
-                    continue;
-                }
+                // For coincident particles inv_r = 0 makes s, phi, psi and their derivatives vanish.
                 let phi = wk * ir;
                 let dphi = (dwk - phi) * ir;
                 let psi = phi * ir;
@@ -913,6 +932,25 @@ mod tests {
     }
 
     #[test]
+    fn compute_into_reuses_buffers_exactly() {
+        let b = SimBox::new(L);
+        let mut buf = Descriptors::default();
+        assert_eq!((buf.n_particles(), buf.n_pairs(), buf.values().len()), (0, 0, 0));
+        for (seed, n, rc) in [(21u64, 60, 3.0), (22, 30, 2.0), (23, 45, 2.5)] {
+            let sp = spec(rc);
+            let x = config(seed, n, rc);
+            sp.compute_into(&x, &b, &mut buf);
+            let fresh = sp.compute(&x, &b);
+            assert_eq!(buf.values(), fresh.values());
+            assert_eq!((buf.n_particles(), buf.n_pairs()), (fresh.n_particles(), fresh.n_pairs()));
+            let gbar: Vec<f64> = (0..fresh.values().len()).map(|f| (f as f64).sin()).collect();
+            assert_eq!(buf.vjp(&gbar), fresh.vjp(&gbar));
+            let dx = vec![[0.3, -0.2, 0.1]; n];
+            assert_eq!(buf.jvp(&dx), fresh.jvp(&dx));
+        }
+    }
+
+    #[test]
     fn coincident_particles_give_finite_values() {
         let b = SimBox::new(L);
         let sp = spec(2.0);
@@ -956,9 +994,20 @@ mod tests {
         }
         let gbar: Vec<f64> = (0..200 * sp.n_features()).map(|_| uniform(&mut r, -1.0, 1.0)).collect();
         let dx: Vec<[f64; 3]> = (0..200).map(|_| [uniform(&mut r, -1.0, 1.0), 0.5, -0.3]).collect();
-        let reps = 200;
+        let reps = 300;
         let (mut t_c, mut t_v, mut t_j) = (0.0, 0.0, 0.0);
+        let (mut m_c, mut m_v, mut m_j) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
         let mut sink = 0.0;
+        let mut buf = Descriptors::default();
+        let (mut t_i, mut m_i) = (0.0, f64::INFINITY);
+        for _ in 0..reps {
+            let t0 = std::time::Instant::now();
+            sp.compute_into(&x, &b, &mut buf);
+            let dt = t0.elapsed().as_secs_f64();
+            sink += buf.values()[1];
+            t_i += dt;
+            m_i = m_i.min(dt);
+        }
         for _ in 0..reps {
             let t0 = std::time::Instant::now();
             let g = sp.compute(&x, &b);
@@ -971,14 +1020,23 @@ mod tests {
             t_c += (t1 - t0).as_secs_f64();
             t_v += (t2 - t1).as_secs_f64();
             t_j += (t3 - t2).as_secs_f64();
+            m_c = m_c.min((t1 - t0).as_secs_f64());
+            m_v = m_v.min((t2 - t1).as_secs_f64());
+            m_j = m_j.min((t3 - t2).as_secs_f64());
         }
         let g = sp.compute(&x, &b);
         eprintln!(
-            "N = 200, L = 6, r_cut = 3, K = 8: {} pairs; compute {:.1} us, vjp {:.1} us, jvp {:.1} us (sink {sink:e})",
+            "N = 200, L = 6, r_cut = 3, K = 8: {} pairs; mean (min) compute {:.0} ({:.0}) us, vjp {:.0} ({:.0}) us, \
+             jvp {:.0} ({:.0}) us, compute_into {:.0} ({:.0}) us (sink {sink:e})",
             g.n_pairs(),
             1e6 * t_c / reps as f64,
+            1e6 * m_c,
             1e6 * t_v / reps as f64,
-            1e6 * t_j / reps as f64
+            1e6 * m_v,
+            1e6 * t_j / reps as f64,
+            1e6 * m_j,
+            1e6 * t_i / reps as f64,
+            1e6 * m_i
         );
     }
 }

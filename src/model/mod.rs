@@ -10,6 +10,7 @@
 
 pub mod descriptors;
 pub mod exact;
+pub mod lj_model;
 pub mod mlp;
 pub mod time_embedding;
 pub mod toy;
@@ -51,6 +52,8 @@ impl Terms {
 pub trait EnergyModel: Send + Sync {
     /// Short name (for files and logs).
     fn kind(&self) -> &'static str;
+    /// The model's shape and physics as JSON (checkpoints refuse to load into another shape).
+    fn spec(&self) -> String;
     /// Trainable parameters theta.
     fn params(&self) -> &[f64];
     /// Mutable parameters.

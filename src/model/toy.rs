@@ -117,6 +117,9 @@ impl EnergyModel for ToyModel {
     fn kind(&self) -> &'static str {
         "toy-gaussian-prior"
     }
+    fn spec(&self) -> String {
+        serde_json::json!({"kind": self.kind(), "dim": self.system.dim(), "mlp": self.mlp, "time": self.time, "schedule": self.schedule}).to_string()
+    }
     fn params(&self) -> &[f64] {
         &self.params
     }

@@ -34,9 +34,25 @@ pub trait Alchemical: PairPotential {
     fn denergy_dlambda(&self, r2: f64) -> f64;
 }
 
+/// int_rc^inf 4 pi r^2 f(r^2) dr by the substitution r = rc / y and composite Simpson on y in (0, 1]
+/// (f decaying at least as r^-4, so the integrand vanishes at y = 0).
+pub fn numeric_tail_integral(f: impl Fn(f64) -> f64, rc: f64) -> f64 {
+    let n = 2000;
+    let h = 1.0 / n as f64;
+    let four_pi = 4.0 * std::f64::consts::PI;
+    let mut s = 0.0;
+    for k in 1..=n {
+        let y = k as f64 * h;
+        let w = if k == n { 1.0 } else if k % 2 == 1 { 4.0 } else { 2.0 };
+        let r = rc / y;
+        s += w * four_pi * r * r * rc / (y * y) * f(r * r);
+    }
+    s * h / 3.0
+}
+
 /// Composite Simpson evaluation of the tail integrals (see [`PairPotential::tail_integrals`]).
 pub fn numeric_tail_integrals<P: PairPotential>(p: &P, rc: f64) -> (f64, f64) {
-    let n = 20_000; // even number of Simpson intervals
+    let n = 2000; // even number of Simpson intervals
     let h = 1.0 / n as f64;
     let four_pi = 4.0 * std::f64::consts::PI;
     let integrand = |y: f64| -> (f64, f64) {

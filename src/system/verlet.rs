@@ -55,11 +55,19 @@ struct Scratch {
     /// Offsets of the real cells in `sorted` (counting sort), then of all cells in the images.
     real_start: Vec<u32>,
     cell_start: Vec<u32>,
-    /// Image positions at the build.
+    /// Image positions at the build (brute force: pos; cells: px, py, pz).
     pos: Vec<[f64; 3]>,
-    /// One row's candidates.
+    px: Vec<f64>,
+    py: Vec<f64>,
+    pz: Vec<f64>,
+    /// One row's candidates and their distance tests.
     row: Vec<u32>,
+    flags: Vec<u8>,
 }
+
+/// Cells per list range: cells of side >= r_list / REACH, neighbours up to REACH cells away.
+/// Two halves the candidates tested per particle relative to one (a smaller stencil volume).
+const REACH: usize = 2;
 
 impl VerletList {
     /// Builds the list for wrapped `positions` with interaction range `rc` and `skin`.
@@ -75,12 +83,11 @@ impl VerletList {
         let n = positions.len();
         let r_list = rc + self.skin;
         let l = simbox.side();
-        let mut m = if r_list.is_finite() && r_list > 0.0 { (l / r_list).floor() as usize } else { 1 };
+        // Cells of side >= r_list / REACH; brute force when the box is shorter than 3 r_list.
+        let per_range = if r_list.is_finite() && r_list > 0.0 { (l / r_list).floor() as usize } else { 0 };
         // Cap the cell count so memory stays O(N) in very dilute systems.
         let cap = ((n.max(1) as f64) * 2.0).cbrt().ceil() as usize;
-        if m > 3 && m > cap {
-            m = cap.max(3);
-        }
+        let m = (REACH * per_range).min(cap.max(REACH * 3));
         let s = &mut self.scratch;
         s.shift.clear();
         s.shift.extend(positions.iter().map(|p| {
@@ -91,9 +98,17 @@ impl VerletList {
         self.neigh.clear();
         self.particle.clear();
         self.offset.clear();
-        if m < 3 {
+        if per_range < 3 {
             self.rebuild_all_pairs(l, positions, r_list);
         } else {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above).
+                unsafe { self.rebuild_cells_avx2(l, m, positions, r_list) }
+            } else {
+                self.rebuild_cells(l, m, positions, r_list);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
             self.rebuild_cells(l, m, positions, r_list);
         }
         assert!(self.particle.len() < u32::MAX as usize, "too many images for a u32 neighbour list");
@@ -101,9 +116,20 @@ impl VerletList {
         self.builds += 1;
     }
 
-    /// Cell mode (m >= 3 cells per side of side >= r_list): images in an (m+1) x (m+2) x (m+2)
-    /// grid of cells, x in 0..=m, y and z in -1..=m; the cells outside 0..m are ghosts.
+    /// [`Self::rebuild_cells`] compiled for AVX2 (same result: the build is exact arithmetic
+    /// on the same inputs, only the distance tests are vectorised more widely).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn rebuild_cells_avx2(&mut self, l: f64, m: usize, positions: &Positions, r_list: f64) {
+        self.rebuild_cells(l, m, positions, r_list)
+    }
+
+    /// Cell mode (m >= 3 REACH cells per side of side >= r_list / REACH): images in a grid of
+    /// (m + REACH) x (m + 2 REACH) x (m + 2 REACH) cells, x in 0..m+REACH, y and z in
+    /// -REACH..m+REACH; the cells outside 0..m are ghosts (periodic copies).
+    #[inline(always)]
     fn rebuild_cells(&mut self, l: f64, m: usize, positions: &Positions, r_list: f64) {
+        const K: usize = REACH;
         let s = &mut self.scratch;
         let n = positions.len();
         // Counting sort of the particles by real cell.
@@ -127,27 +153,29 @@ impl VerletList {
             s.sorted[fill[c as usize] as usize] = i as u32;
             fill[c as usize] += 1;
         }
-        // Images cell by cell over the extended grid.
-        let (gx, gyz) = (m + 1, m + 2);
-        let ext = |x: usize, y: usize, z: usize| (x * gyz + y) * gyz + z; // y, z shifted by +1
+        // Images cell by cell over the extended grid; y and z indices are stored shifted by K.
+        let (gx, gyz) = (m + K, m + 2 * K);
+        let ext = |x: usize, y: usize, z: usize| (x * gyz + y) * gyz + z;
+        // Source cell and image shift of grid index g (already unshifted).
+        let src = |g: i64| -> (usize, f64) {
+            let mi = m as i64;
+            if g < 0 {
+                ((g + mi) as usize, -l)
+            } else if g >= mi {
+                ((g - mi) as usize, l)
+            } else {
+                (g as usize, 0.0)
+            }
+        };
         s.cell_start.clear();
-        s.pos.clear();
+        s.px.clear();
+        s.py.clear();
+        s.pz.clear();
         for x in 0..gx {
             for y in 0..gyz {
                 for z in 0..gyz {
                     s.cell_start.push(self.particle.len() as u32);
-                    // Source cell and image shift of this (possibly ghost) cell.
-                    let src = |g: usize, shifted: bool| -> (usize, f64) {
-                        let g = g as i64 - shifted as i64;
-                        if g < 0 {
-                            ((g + m as i64) as usize, -l)
-                        } else if g >= m as i64 {
-                            ((g - m as i64) as usize, l)
-                        } else {
-                            (g as usize, 0.0)
-                        }
-                    };
-                    let ((sx, ox), (sy, oy), (sz, oz)) = (src(x, false), src(y, true), src(z, true));
+                    let ((sx, ox), (sy, oy), (sz, oz)) = (src(x as i64), src(y as i64 - K as i64), src(z as i64 - K as i64));
                     let c = (sx * m + sy) * m + sz;
                     for &i in &s.sorted[s.real_start[c] as usize..s.real_start[c + 1] as usize] {
                         let sh = s.shift[i as usize];
@@ -155,46 +183,64 @@ impl VerletList {
                         let p = positions[i as usize];
                         self.particle.push(i);
                         self.offset.push(off);
-                        s.pos.push([p[0] + off[0], p[1] + off[1], p[2] + off[2]]);
+                        s.px.push(p[0] + off[0]);
+                        s.py.push(p[1] + off[1]);
+                        s.pz.push(p[2] + off[2]);
                     }
                 }
             }
         }
         s.cell_start.push(self.particle.len() as u32);
-        // Rows: real cells against their own cell (later images only) and the 13 forward
-        // neighbour cells, as 5 contiguous runs: (z, z+1) in the same column, and the three z
-        // cells of the columns (x, y+1), (x+1, y-1), (x+1, y), (x+1, y+1).
+        // Rows of the real cells: the half stencil of (2K + 1)^3 - 1 neighbour cells, as runs
+        // contiguous in z: this column above the image itself (own cell, later images only,
+        // and dz = 1..K), then the columns (0, dy), dy = 1..K, and (dx, dy), dx = 1..K,
+        // |dy| <= K, each over dz = -K..K.
         let r2 = r_list * r_list;
         let cs = &s.cell_start;
+        let mut runs = Vec::with_capacity(K * (2 * K + 2));
         self.start.push(0);
         for x in 0..gx {
             for y in 0..gyz {
                 for z in 0..gyz {
                     let c = ext(x, y, z);
                     let (c0, c1) = (cs[c] as usize, cs[c + 1] as usize);
-                    let real = x < m && (1..=m).contains(&y) && (1..=m).contains(&z);
+                    let real = x < m && (K..m + K).contains(&y) && (K..m + K).contains(&z);
                     if !real {
                         for _ in c0..c1 {
                             self.start.push(self.neigh.len() as u32);
                         }
                         continue;
                     }
-                    let run = |x: usize, y: usize| (cs[ext(x, y, z - 1)] as usize, cs[ext(x, y, z + 1) + 1] as usize);
-                    let runs = [run(x, y + 1), run(x + 1, y - 1), run(x + 1, y), run(x + 1, y + 1)];
-                    let own_end = cs[ext(x, y, z + 1) + 1] as usize;
+                    let column = |x: usize, y: usize| (cs[ext(x, y, z - K)] as usize, cs[ext(x, y, z + K) + 1] as usize);
+                    runs.clear();
+                    runs.extend((1..=K).map(|dy| column(x, y + dy)));
+                    for dx in 1..=K {
+                        runs.extend((y - K..=y + K).map(|yy| column(x + dx, yy)));
+                    }
+                    let own_end = cs[ext(x, y, z + K) + 1] as usize;
                     let n_cand = own_end - c0 + runs.iter().map(|r| r.1 - r.0).sum::<usize>();
                     if s.row.len() < n_cand {
                         s.row.resize(n_cand, 0);
+                        s.flags.resize(n_cand, 0);
                     }
+                    let (px, py, pz) = (&s.px[..], &s.py[..], &s.pz[..]);
                     for a in c0..c1 {
-                        let xa = s.pos[a];
+                        let (ax, ay, az) = (px[a], py[a], pz[a]);
                         let mut k = 0;
-                        for (b0, b1) in std::iter::once((a + 1, own_end)).chain(runs) {
-                            for (b, xb) in (b0..b1).zip(&s.pos[b0..b1]) {
-                                // Branch-free compaction: always write, advance when within range.
-                                s.row[k] = b as u32;
-                                k += (dist2(&xa, xb) < r2) as usize;
+                        for &(b0, b1) in std::iter::once(&(a + 1, own_end)).chain(&runs) {
+                            // Distance tests (vectorisable), then branch-free compaction.
+                            let flags = &mut s.flags[..b1 - b0];
+                            for (((f, x), y), z) in flags.iter_mut().zip(&px[b0..b1]).zip(&py[b0..b1]).zip(&pz[b0..b1]) {
+                                let (dx, dy, dz) = (ax - x, ay - y, az - z);
+                                *f = (dx * dx + dy * dy + dz * dz < r2) as u8;
                             }
+                            let row = &mut s.row[k..k + (b1 - b0)];
+                            let mut kk = 0;
+                            for (b, &f) in (b0..b1).zip(flags.iter()) {
+                                row[kk] = b as u32;
+                                kk += f as usize;
+                            }
+                            k += kk;
                         }
                         self.neigh.extend_from_slice(&s.row[..k]);
                         self.start.push(self.neigh.len() as u32);

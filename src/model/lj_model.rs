@@ -1,0 +1,288 @@
+//! The time-dependent energy of Neural TI for Lennard-Jones particles (DESIGN.md sec. 2 and 6):
+//!   E_theta(x, t) = t (1 - t) E_NN(x, t) + (1 - t) sigma_min beta U_soft(x; a = t),
+//!   u = beta U_t(x) = E_theta / sigma(t),  sigma(t) = sigma_min^(1-t) sigma_max^t,
+//! with U_soft the soft-core LJ sum (same cutoff mode as the system, tail correction of the
+//! soft-core potential at a = t included when the system uses one) and
+//! E_NN = sum_i MLP([G_i(x), tau(t)]) a per-particle network on invariant descriptors.
+//! At t = 0, u = beta U_LJ exactly (sigma(0) = sigma_min); at t = 1, u = 0 (ideal gas).
+//! Noise coordinates are fractional, y = x / L, so grad_y = L grad_x.
+//! Reference: Máté, Fleuret & Bereau, J. Phys. Chem. Lett. 15, 11395 (2024).
+
+use super::descriptors::DescriptorSpec;
+use super::mlp::{matrix, Forward, Mlp};
+use super::{Conf, EnergyModel, Terms, TimeEmbedding};
+use crate::diffusion::{NoiseSchedule, VeSchedule};
+use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, PairPotential, SoftCore, Truncated};
+use crate::system::{Positions, SimBox};
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+
+/// Interaction mode of the prior term (serialisable form of [`CutoffMode`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PriorCutoff {
+    /// Spherical cutoff radius; `None` for min-image (all pairs).
+    pub rc: Option<f64>,
+    /// Shifted at rc.
+    pub shift: bool,
+    /// Tail correction included.
+    pub tail: bool,
+}
+
+impl PriorCutoff {
+    /// From the engine's mode.
+    pub fn from_mode(m: CutoffMode) -> Self {
+        match m {
+            CutoffMode::Spherical { rc, shift, tail } => Self { rc: Some(rc), shift, tail },
+            CutoffMode::MinImage => Self { rc: None, shift: false, tail: false },
+        }
+    }
+}
+
+/// Shape and physics of an LJ diffusion model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LjModelSpec {
+    /// Descriptors.
+    pub descriptors: DescriptorSpec,
+    /// Time features.
+    pub time: TimeEmbedding,
+    /// Hidden layer widths of the per-particle MLP.
+    pub hidden: Vec<usize>,
+    /// Noise schedule (fractional units).
+    pub schedule: VeSchedule,
+    /// Temperature of the t = 0 system (beta = 1/T).
+    pub temperature: f64,
+    /// Interaction mode of the t = 0 system.
+    pub cutoff: PriorCutoff,
+}
+
+/// The model: spec, network and parameters.
+#[derive(Clone, Debug)]
+pub struct LjModel {
+    /// Shape and physics.
+    pub spec: LjModelSpec,
+    /// Per-particle network.
+    pub mlp: Mlp,
+    /// Parameters theta.
+    pub params: Vec<f64>,
+}
+
+/// Everything one evaluation produces (absolute-coordinate quantities).
+struct Eval {
+    /// E_NN per particle.
+    e_i: Vec<f64>,
+    /// dE_NN/dt per particle.
+    de_i: Vec<f64>,
+    /// grad_x E_NN.
+    g_nn: Vec<[f64; 3]>,
+    /// Prior beta U_soft per particle (pair halves plus tail), and its a-derivative.
+    p_i: Vec<f64>,
+    dp_i: Vec<f64>,
+    /// grad_x beta U_soft.
+    g_p: Vec<[f64; 3]>,
+}
+
+impl LjModel {
+    /// A model with parameters drawn from `rng`.
+    pub fn new(spec: LjModelSpec, rng: &mut crate::rng::Stream) -> Self {
+        let mlp = Mlp::new(spec.descriptors.n_features() + spec.time.n_features(), &spec.hidden);
+        let params = mlp.init_params(rng, 0.1);
+        Self { spec, mlp, params }
+    }
+
+    fn mode(&self) -> CutoffMode {
+        match self.spec.cutoff.rc {
+            Some(rc) => CutoffMode::Spherical { rc, shift: self.spec.cutoff.shift, tail: self.spec.cutoff.tail },
+            None => CutoffMode::MinImage,
+        }
+    }
+
+    fn positions(c: &Conf) -> Positions {
+        c.y.chunks_exact(3).map(|p| [p[0] * c.side, p[1] * c.side, p[2] * c.side]).collect()
+    }
+
+    /// beta U_soft(x; a) per particle, its a-derivative per particle, and its gradient.
+    fn prior(&self, x: &Positions, simbox: &SimBox, a: f64) -> (Vec<f64>, Vec<f64>, Vec<[f64; 3]>) {
+        let n = x.len();
+        let beta = 1.0 / self.spec.temperature;
+        let sc = SoftCore { a };
+        let pot = match self.spec.cutoff.rc {
+            Some(rc) => Truncated::new(sc, rc, self.spec.cutoff.shift),
+            None => Truncated::untruncated(sc),
+        };
+        let (mut e, mut de, mut g) = (vec![0.0; n], vec![0.0; n], vec![[0.0; 3]; n]);
+        for i in 0..n {
+            for j in i + 1..n {
+                let d = simbox.delta(&x[i], &x[j]);
+                let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+                let (u, f) = pot.energy_force(r2);
+                let du = pot.denergy_dlambda(r2);
+                e[i] += 0.5 * beta * u;
+                e[j] += 0.5 * beta * u;
+                de[i] += 0.5 * beta * du;
+                de[j] += 0.5 * beta * du;
+                for k in 0..3 {
+                    g[i][k] -= beta * f * d[k];
+                    g[j][k] += beta * f * d[k];
+                }
+            }
+        }
+        if let (Some(rc), true) = (self.spec.cutoff.rc, self.spec.cutoff.tail) {
+            // Per particle (rho / 2) int_rc^inf 4 pi r^2 u dr, and the same for du/da.
+            let rho = n as f64 / simbox.volume();
+            let tu = 0.5 * rho * numeric_tail_integral(|r2| sc.energy(r2), rc);
+            let td = 0.5 * rho * numeric_tail_integral(|r2| sc.denergy_dlambda(r2), rc);
+            for i in 0..n {
+                e[i] += beta * tu;
+                de[i] += beta * td;
+            }
+        }
+        (e, de, g)
+    }
+
+    fn forward(&self, x: &Positions, simbox: &SimBox, t: f64) -> (super::descriptors::Descriptors, Forward) {
+        let d = self.spec.descriptors.compute(x, simbox);
+        let (nf, nt) = (self.spec.descriptors.n_features(), self.spec.time.n_features());
+        let tau = self.spec.time.features(t);
+        let mut data = Vec::with_capacity(x.len() * (nf + nt));
+        for row in d.values().chunks_exact(nf) {
+            data.extend_from_slice(row);
+            data.extend_from_slice(&tau);
+        }
+        let fw = self.mlp.forward(&self.params, matrix(x.len(), nf + nt, data));
+        (d, fw)
+    }
+
+    fn eval(&self, c: &Conf, t: f64) -> Eval {
+        let x = Self::positions(c);
+        let simbox = SimBox::new(c.side);
+        let n = x.len();
+        let (d, fw) = self.forward(&x, &simbox, t);
+        let nf = self.spec.descriptors.n_features();
+        let gin = self.mlp.input_grad(&self.params, &fw, &Array1::ones(n));
+        let dtau = self.spec.time.derivative(t);
+        let mut gbar = Vec::with_capacity(n * nf);
+        let mut de_i = Vec::with_capacity(n);
+        for i in 0..n {
+            let row = gin.row(i);
+            gbar.extend(row.iter().take(nf));
+            de_i.push(row.iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum());
+        }
+        let g_nn = d.vjp(&gbar);
+        let (p_i, dp_i, g_p) = self.prior(&x, &simbox, t);
+        Eval { e_i: fw.out.to_vec(), de_i, g_nn, p_i, dp_i, g_p }
+    }
+
+    /// sigma(t) and sigma_min.
+    fn sig(&self, t: f64) -> (f64, f64) {
+        (self.spec.schedule.sigma(t), self.spec.schedule.sigma_min)
+    }
+}
+
+impl EnergyModel for LjModel {
+    fn kind(&self) -> &'static str {
+        "lj-descriptor-mlp"
+    }
+    fn spec(&self) -> String {
+        serde_json::to_string(&self.spec).expect("spec serialises")
+    }
+    fn params(&self) -> &[f64] {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut [f64] {
+        &mut self.params
+    }
+    fn schedule(&self) -> &dyn NoiseSchedule {
+        &self.spec.schedule
+    }
+
+    fn energy_terms(&self, c: &Conf, t: f64) -> Terms {
+        let e = self.eval(c, t);
+        let (s, smin) = self.sig(t);
+        let cnn = t * (1.0 - t);
+        let per_particle: Vec<[f64; 2]> =
+            e.p_i.iter().zip(&e.e_i).map(|(p, en)| [(1.0 - t) * smin * p / s, cnn * en / s]).collect();
+        Terms {
+            prior: per_particle.iter().map(|v| v[0]).sum(),
+            network: per_particle.iter().map(|v| v[1]).sum(),
+            per_particle,
+        }
+    }
+
+    fn energy_grad(&self, c: &Conf, t: f64) -> (f64, Vec<f64>) {
+        let e = self.eval(c, t);
+        let (s, smin) = self.sig(t);
+        let cnn = t * (1.0 - t);
+        let u = ((1.0 - t) * smin * e.p_i.iter().sum::<f64>() + cnn * e.e_i.iter().sum::<f64>()) / s;
+        let k = c.side / s;
+        let g = e
+            .g_nn
+            .iter()
+            .zip(&e.g_p)
+            .flat_map(|(a, b)| (0..3).map(move |d| k * (cnn * a[d] + (1.0 - t) * smin * b[d])))
+            .collect();
+        (u, g)
+    }
+
+    /// du/dt = (dE/dt) / sigma - u ln(sigma_max / sigma_min) with
+    /// dE/dt = (1 - 2t) E_NN + t (1-t) dE_NN/dt - sigma_min bU_soft + (1-t) sigma_min dbU_soft/da.
+    fn dt_terms(&self, c: &Conf, t: f64) -> Terms {
+        let e = self.eval(c, t);
+        let (s, smin) = self.sig(t);
+        let lr = self.spec.schedule.log_ratio();
+        let cnn = t * (1.0 - t);
+        let per_particle: Vec<[f64; 2]> = (0..e.e_i.len())
+            .map(|i| {
+                let prior_e = (1.0 - t) * smin * e.p_i[i];
+                let prior_dt = -smin * e.p_i[i] + (1.0 - t) * smin * e.dp_i[i];
+                let nn_e = cnn * e.e_i[i];
+                let nn_dt = (1.0 - 2.0 * t) * e.e_i[i] + cnn * e.de_i[i];
+                [(prior_dt - prior_e * lr) / s, (nn_dt - nn_e * lr) / s]
+            })
+            .collect();
+        Terms {
+            prior: per_particle.iter().map(|v| v[0]).sum(),
+            network: per_particle.iter().map(|v| v[1]).sum(),
+            per_particle,
+        }
+    }
+
+    fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
+        // l = (1/D) |L grad_x E - z|^2;  dl/dtheta = (2 L t(1-t) / D) d/dtheta [grad_x E_NN . r].
+        let x = Self::positions(c);
+        let simbox = SimBox::new(c.side);
+        let n = x.len();
+        let (d, fw) = self.forward(&x, &simbox, t);
+        let nf = self.spec.descriptors.n_features();
+        let nt = self.spec.time.n_features();
+        let gin = self.mlp.input_grad(&self.params, &fw, &Array1::ones(n));
+        let mut gbar = Vec::with_capacity(n * nf);
+        for i in 0..n {
+            gbar.extend(gin.row(i).iter().take(nf));
+        }
+        let g_nn = d.vjp(&gbar);
+        let (_, _, g_p) = self.prior(&x, &simbox, t);
+        let (_, smin) = self.sig(t);
+        let cnn = t * (1.0 - t);
+        let dim = 3 * n;
+        let mut r = vec![[0.0; 3]; n];
+        let mut loss = 0.0;
+        for i in 0..n {
+            for k in 0..3 {
+                let ge = cnn * g_nn[i][k] + (1.0 - t) * smin * g_p[i][k];
+                let v = c.side * ge - z[3 * i + k];
+                r[i][k] = v;
+                loss += v * v;
+            }
+        }
+        if cnn > 0.0 {
+            let gdot = d.jvp(&r);
+            let mut xdot = vec![0.0; n * (nf + nt)];
+            for i in 0..n {
+                xdot[i * (nf + nt)..i * (nf + nt) + nf].copy_from_slice(&gdot[i * nf..(i + 1) * nf]);
+            }
+            let w = Array1::from_elem(n, weight * 2.0 * c.side * cnn / dim as f64);
+            self.mlp.tangent_param_grad(&self.params, &fw, &matrix(n, nf + nt, xdot), &w, grad);
+        }
+        weight * loss / dim as f64
+    }
+}
