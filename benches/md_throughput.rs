@@ -115,7 +115,8 @@ fn bench_md(args: &Args, comm: &Comm) {
     for rep in 0..args.repeat {
         let run = md_once(args, comm.rank() as u64, comm);
         // The aggregate is limited by the slowest rank: max wall time over ranks.
-        let walls = comm.all_reduce_sum(&(0..ranks).map(|r| if r == comm.rank() { run.wall } else { 0.0 }).collect::<Vec<_>>());
+        let walls =
+            comm.all_reduce_sum(&(0..ranks).map(|r| if r == comm.rank() { run.wall } else { 0.0 }).collect::<Vec<_>>());
         let slowest = walls.iter().cloned().fold(0.0, f64::max);
         if comm.is_root() {
             let rate = (ranks * n * args.steps) as f64 / slowest;
@@ -138,16 +139,13 @@ fn bench_md(args: &Args, comm: &Comm) {
             args.steps, args.warmup, args.repeat
         );
         println!("  wall time (slowest rank) {wall:.4} s, list builds {}", run.builds);
-        println!(
-            "  particle-steps/s {rate:.4e} total, {:.4e} per rank",
-            rate / ranks as f64
-        );
+        println!("  particle-steps/s {rate:.4e} total, {:.4e} per rank", rate / ranks as f64);
         println!(
             "  rank 0 per particle: start U {:.7} K {:.7} E {:.7}; end U {:.7} K {:.7} E {:.7}; relative drift {drift:.2e}",
             run.e_start[0], run.e_start[1], run.e_start[2], run.e_end[0], run.e_end[1], run.e_end[2]
         );
         println!(
-            "RESULT md n={n} steps={} ranks={ranks} wall_s={wall:.6} particle_steps_per_s={rate:.6e} per_rank={:.6e} e_start={:.7} e_end={:.7} builds={}",
+            "RESULT md n={n} steps={} ranks={ranks} wall_s={wall:.6} particle_steps_per_s={rate:.6e} per_rank={:.6e} e_start={:.12} e_end={:.12} builds={}",
             args.steps,
             rate / ranks as f64,
             run.e_start[2],
@@ -212,7 +210,13 @@ fn bench_kernels(args: &Args) {
     let mut rng = stream(1, Purpose::Init, 0);
     let x: Vec<[f64; 3]> = lattice::fcc(n, &simbox)
         .iter()
-        .map(|p| simbox.wrap(&[p[0] + 0.3 * rng.random::<f64>(), p[1] + 0.3 * rng.random::<f64>(), p[2] + 0.3 * rng.random::<f64>()]))
+        .map(|p| {
+            simbox.wrap(&[
+                p[0] + 0.3 * rng.random::<f64>(),
+                p[1] + 0.3 * rng.random::<f64>(),
+                p[2] + 0.3 * rng.random::<f64>(),
+            ])
+        })
         .collect();
     let mut list = VerletList::new(&simbox, &x, 2.5, 0.3);
     // Minimum over repetitions: robust against other load on the machine.

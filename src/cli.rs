@@ -26,6 +26,25 @@ pub enum Command {
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Train the energy model by denoising score matching on `nti sample` trajectories.
+    Train {
+        /// TOML input file ([model], [train], [run], [output]).
+        config: PathBuf,
+        /// Override an input key: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        set: Vec<String>,
+        /// Continue from this checkpoint (bitwise identical to an uninterrupted run).
+        #[arg(long)]
+        restart: Option<PathBuf>,
+    },
+    /// Sample a trained model with the reverse SDE for any N (TI integrand, RDF, trajectories).
+    Generate {
+        /// TOML input file ([generate], [run], [output]).
+        config: PathBuf,
+        /// Override an input key: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        set: Vec<String>,
+    },
     /// Print the scalar results of a results file.
     Summary {
         /// HDF5 results file.
@@ -98,7 +117,50 @@ pub fn run(cli: Cli) -> i32 {
             drop(comm);
             code
         }
+        Command::Train { config, set, restart } => with_input(&config, &set, |input, comm| {
+            crate::run::train::run_train(input, comm, restart.as_deref()).map(|_| {
+                if comm.is_root() {
+                    println!("training finished; results in {}", input.config.output.file);
+                }
+            })
+        }),
+        Command::Generate { config, set } => with_input(&config, &set, |input, comm| {
+            if let Some(res) = crate::run::generate::run_generate(input, comm)? {
+                println!("{:>6} {:>10} {:>14} {:>10}", "N", "L", "beta A_ex", "stderr");
+                for r in res {
+                    let (v, e) = r.run.ln_z_ratio();
+                    println!("{:>6} {:>10.4} {:>14.4} {:>10.4}", r.n, r.side, -v, e);
+                }
+                println!("results written to {}", input.config.output.file);
+            }
+            Ok(())
+        }),
     }
+}
+
+/// Loads the input under MPI and runs `f`, mapping errors to exit codes (messages from rank 0).
+fn with_input(config: &std::path::Path, set: &[String], f: impl FnOnce(&Input, &Comm) -> anyhow::Result<()>) -> i32 {
+    let comm = Comm::init_mpi();
+    let code = match Input::load(config, set) {
+        Err(e) => {
+            if comm.is_root() {
+                input_error(&e)
+            } else {
+                EXIT_INPUT
+            }
+        }
+        Ok(input) => match f(&input, &comm) {
+            Ok(()) => 0,
+            Err(e) => {
+                if comm.is_root() {
+                    eprintln!("error: {e:#}");
+                }
+                EXIT_RUNTIME
+            }
+        },
+    };
+    drop(comm);
+    code
 }
 
 fn input_error(e: &ConfigError) -> i32 {

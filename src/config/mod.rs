@@ -8,7 +8,7 @@ mod schema;
 
 pub use error::ConfigError;
 pub use overrides::apply_override;
-pub use schema::{Config, Cutoff, OutputConfig, RunConfig, SampleConfig, SampleMethod, SystemConfig, SystemKind};
+pub use schema::{Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod, SystemConfig, SystemKind};
 
 /// The input-file format version this program reads.
 pub const INPUT_VERSION: i64 = 1;

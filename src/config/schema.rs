@@ -19,6 +19,66 @@ pub struct Config {
     pub run: RunConfig,
     /// `[output]`: the results file.
     pub output: OutputConfig,
+    /// `[model]`: the energy network (nti train).
+    pub model: ModelConfig,
+    /// `[train]`: score-matching training (nti train).
+    pub train: crate::train::TrainSettings,
+    /// `[generate]`: reverse-SDE sampling from a trained model (nti generate).
+    pub generate: GenerateConfig,
+}
+
+/// `[model]`: shape of the LJ energy network (DESIGN.md sec. 6) and the noise schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Gaussian radial channels K of the descriptors (3K features per particle). Default 8.
+    #[serde(default = "d_nrad")]
+    pub n_radial: usize,
+    /// Centre of the first radial channel (sigma). Default 0.8.
+    #[serde(default = "d_rmin")]
+    pub r_min: f64,
+    /// Descriptor cutoff (sigma), at most half the smallest box side. Default 3.0.
+    #[serde(default = "d_rcut")]
+    pub r_cut: f64,
+    /// Hidden layer widths of the per-particle MLP. Default [64, 64].
+    #[serde(default = "d_hidden")]
+    pub hidden: Vec<usize>,
+    /// Fourier frequencies of the time embedding. Default 4.
+    #[serde(default = "d_nfreq")]
+    pub n_freq: usize,
+    /// sigma(0) in units of the box side. Default 1e-3.
+    #[serde(default = "d_smin")]
+    pub sigma_min: f64,
+    /// sigma(1) in units of the box side. Default 0.5.
+    #[serde(default = "d_smax")]
+    pub sigma_max: f64,
+}
+
+/// `[generate]`: samples from a trained model with the reverse SDE.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateConfig {
+    /// Trained model: a checkpoint or `nti train` results file. Required by nti generate.
+    #[serde(default)]
+    pub model: String,
+    /// Particle numbers to generate (any N, not only those trained on). Required by nti generate.
+    #[serde(default)]
+    pub n_particles: Vec<usize>,
+    /// Box side L (sigma); default: the box of the training data.
+    #[serde(default)]
+    pub box_side: Option<f64>,
+    /// Trajectories per N. Default 64.
+    #[serde(default = "d_traj")]
+    pub trajectories: usize,
+    /// Reverse-SDE steps from t = 1 to 0 (paper: 1000). Default 1000.
+    #[serde(default = "d_rsteps")]
+    pub steps: usize,
+    /// Trajectories integrated together. Default 16.
+    #[serde(default = "d_gbatch")]
+    pub batch: usize,
+    /// RDF bins of the t = 0 samples. Default 100.
+    #[serde(default = "d_gbins")]
+    pub rdf_bins: usize,
 }
 
 /// Which system is simulated.
@@ -176,6 +236,51 @@ pub struct OutputConfig {
     pub overwrite: bool,
 }
 
+fn d_nrad() -> usize {
+    8
+}
+fn d_rmin() -> f64 {
+    0.8
+}
+fn d_rcut() -> f64 {
+    3.0
+}
+fn d_hidden() -> Vec<usize> {
+    vec![64, 64]
+}
+fn d_nfreq() -> usize {
+    4
+}
+fn d_smin() -> f64 {
+    1e-3
+}
+fn d_smax() -> f64 {
+    0.5
+}
+fn d_traj() -> usize {
+    64
+}
+fn d_rsteps() -> usize {
+    1000
+}
+fn d_gbatch() -> usize {
+    16
+}
+fn d_gbins() -> usize {
+    100
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        section_default("model")
+    }
+}
+impl Default for GenerateConfig {
+    fn default() -> Self {
+        section_default("generate")
+    }
+}
+
 fn d_kind() -> SystemKind {
     SystemKind::LennardJones
 }
@@ -242,7 +347,7 @@ fn section_default<T: for<'de> Deserialize<'de>>(name: &str) -> T {
     T::deserialize(toml::Value::Table(toml::Table::new())).unwrap_or_else(|e| panic!("[{name}] has required keys: {e}"))
 }
 
-const SECTIONS: &[&str] = &["version", "system", "sample", "run", "output"];
+const SECTIONS: &[&str] = &["version", "system", "sample", "run", "output", "model", "train", "generate"];
 
 /// Deserialises one section, turning serde's messages into errors that name section and key.
 fn section<T: for<'de> Deserialize<'de> + Default>(
@@ -345,7 +450,10 @@ impl Config {
         let sample = section(&mut table, "sample", false)?;
         let run = section(&mut table, "run", false)?;
         let output = section(&mut table, "output", false)?;
-        Ok(Self { version, system, sample, run, output })
+        let model = section(&mut table, "model", false)?;
+        let train = section(&mut table, "train", false)?;
+        let generate = section(&mut table, "generate", false)?;
+        Ok(Self { version, system, sample, run, output, model, train, generate })
     }
 
     /// The `[system]` section; callers have checked it is present (see [`Config::require_system`]).
@@ -366,6 +474,7 @@ impl Config {
     /// Range checks that serde cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_output()?;
+        self.validate_model_train()?;
         let Some(s) = &self.system else { return Ok(()) };
         let pos = |sec: &str, key: &str, v: f64, what: &str| {
             if v.is_finite() && v > 0.0 {
@@ -440,6 +549,41 @@ impl Config {
             if !(r.is_finite() && r > 0.0 && r <= 0.5 * l) {
                 return Err(ConfigError::invalid("sample", "rdf_max", r, format!("a distance in (0, L/2 = {:.6}]", 0.5 * l)));
             }
+        }
+        Ok(())
+    }
+
+    fn validate_model_train(&self) -> Result<(), ConfigError> {
+        let m = &self.model;
+        if m.n_radial < 2 {
+            return Err(ConfigError::invalid("model", "n_radial", m.n_radial, "at least 2 radial channels"));
+        }
+        if !(m.r_min >= 0.0 && m.r_cut > m.r_min && m.r_cut.is_finite()) {
+            return Err(ConfigError::invalid("model", "r_cut", m.r_cut, format!("a cutoff larger than r_min = {}", m.r_min)));
+        }
+        if m.hidden.is_empty() || m.hidden.contains(&0) {
+            return Err(ConfigError::invalid("model", "hidden", format!("{:?}", m.hidden), "a non-empty list of positive widths"));
+        }
+        if !(m.sigma_min > 0.0 && m.sigma_max > m.sigma_min && m.sigma_max.is_finite()) {
+            return Err(ConfigError::invalid("model", "sigma_max", m.sigma_max, format!("a noise scale above sigma_min = {}", m.sigma_min)));
+        }
+        let t = &self.train;
+        if t.batch == 0 || t.micro_batch == 0 {
+            let (k, v) = if t.batch == 0 { ("batch", t.batch) } else { ("micro_batch", t.micro_batch) };
+            return Err(ConfigError::invalid("train", k, v, "a positive number of configurations"));
+        }
+        if !(t.lr > 0.0 && t.lr.is_finite()) {
+            return Err(ConfigError::invalid("train", "lr", t.lr, "a positive learning rate"));
+        }
+        if !(0.0..1.0).contains(&t.validation_fraction) {
+            return Err(ConfigError::invalid("train", "validation_fraction", t.validation_fraction, "a fraction in [0, 1)"));
+        }
+        if !(0.0..1.0).contains(&t.beta1) || !(0.0..1.0).contains(&t.beta2) {
+            return Err(ConfigError::invalid("train", "beta1", t.beta1, "beta1 and beta2 in [0, 1)"));
+        }
+        let g = &self.generate;
+        if g.steps == 0 || g.trajectories < 2 || g.batch == 0 {
+            return Err(ConfigError::invalid("generate", "trajectories", g.trajectories, "at least 2 trajectories, steps > 0 and batch > 0"));
         }
         Ok(())
     }

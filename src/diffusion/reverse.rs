@@ -4,32 +4,74 @@
 //! and along each trajectory J = sum_k (du/dt)(y_k, t_k) dt (rectangle rule at the step's start),
 //! whose mean estimates int_0^1 < du/dt >_t dt = beta F(1) - beta F(0) = ln(Z_0 / Z_1)
 //! (beta F(t) = -ln Z_t; for particles against the ideal gas this is -beta A_ex).
-//! Trajectory i uses the stream (seed, Reverse, i): results do not depend on batching or ranks.
+//! Trajectory i uses the stream (seed, Reverse, i): results do not depend on batching or ranks
+//! as long as chunks are merged in trajectory order ([`ReverseRun::merge`]).
 
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose, Stream};
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 
-/// Output of a reverse-SDE run over M trajectories.
-#[derive(Clone, Debug)]
+/// Sums over a set of reverse-SDE trajectories (mergeable in a fixed order).
+#[derive(Clone, Debug, Default)]
 pub struct ReverseRun {
     /// Step times t_k (descending from 1).
     pub t: Vec<f64>,
-    /// Mean of du/dt over trajectories at each step, split [prior, network].
-    pub mean_terms: Vec<[f64; 2]>,
-    /// Standard error of the mean of du/dt at each step.
-    pub stderr: Vec<f64>,
-    /// Per-trajectory integrals J_i.
+    /// Sum over trajectories of du/dt at each step, split [prior, network].
+    pub sum_terms: Vec<[f64; 2]>,
+    /// Sum over trajectories of (du/dt)^2 at each step.
+    pub sum_sq: Vec<f64>,
+    /// Per-trajectory integrals J_i, in trajectory order.
     pub per_trajectory: Vec<f64>,
-    /// Final configurations (t = 0).
+    /// Final configurations (t = 0), in trajectory order.
     pub samples: Vec<Conf>,
 }
 
 impl ReverseRun {
+    /// Number of trajectories.
+    pub fn count(&self) -> usize {
+        self.per_trajectory.len()
+    }
+
+    /// Appends the trajectories of `other` (which must follow this run's in trajectory order).
+    pub fn merge(&mut self, other: ReverseRun) {
+        if self.t.is_empty() {
+            *self = other;
+            return;
+        }
+        for (a, b) in self.sum_terms.iter_mut().zip(&other.sum_terms) {
+            a[0] += b[0];
+            a[1] += b[1];
+        }
+        for (a, b) in self.sum_sq.iter_mut().zip(&other.sum_sq) {
+            *a += b;
+        }
+        self.per_trajectory.extend(other.per_trajectory);
+        self.samples.extend(other.samples);
+    }
+
+    /// Mean of du/dt at each step, split [prior, network].
+    pub fn mean_terms(&self) -> Vec<[f64; 2]> {
+        let m = self.count() as f64;
+        self.sum_terms.iter().map(|s| [s[0] / m, s[1] / m]).collect()
+    }
+
+    /// Standard error of the mean of du/dt at each step.
+    pub fn stderr(&self) -> Vec<f64> {
+        let m = self.count() as f64;
+        self.sum_terms
+            .iter()
+            .zip(&self.sum_sq)
+            .map(|(s, q)| {
+                let mu = (s[0] + s[1]) / m;
+                ((q / m - mu * mu).max(0.0) / (m - 1.0).max(1.0)).sqrt()
+            })
+            .collect()
+    }
+
     /// Estimate of ln(Z_0 / Z_1) = int < du/dt > dt and its standard error (independent trajectories).
     pub fn ln_z_ratio(&self) -> (f64, f64) {
-        let m = self.per_trajectory.len() as f64;
+        let m = self.count() as f64;
         let mean = self.per_trajectory.iter().sum::<f64>() / m;
         let var = self.per_trajectory.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1.0);
         (mean, (var / m).sqrt())
@@ -52,7 +94,8 @@ pub fn prior_sample<M: EnergyModel + ?Sized>(model: &M, dim: usize, side: f64, r
 }
 
 /// Runs trajectories `first..first + count` (dimension `dim`, box `side`) with `n_steps` steps,
-/// processing `batch` trajectories at a time.
+/// integrating `batch` trajectories together.
+#[allow(clippy::too_many_arguments)]
 pub fn reverse_sde<M: EnergyModel + ?Sized>(
     model: &M,
     dim: usize,
@@ -65,10 +108,13 @@ pub fn reverse_sde<M: EnergyModel + ?Sized>(
 ) -> ReverseRun {
     let dt = 1.0 / n_steps as f64;
     let ts: Vec<f64> = (0..n_steps).map(|k| 1.0 - k as f64 * dt).collect();
-    let mut sum = vec![[0.0; 2]; n_steps];
-    let mut sum2 = vec![0.0; n_steps];
-    let mut per = Vec::with_capacity(count);
-    let mut samples = Vec::with_capacity(count);
+    let mut run = ReverseRun {
+        t: ts.clone(),
+        sum_terms: vec![[0.0; 2]; n_steps],
+        sum_sq: vec![0.0; n_steps],
+        per_trajectory: Vec::with_capacity(count),
+        samples: Vec::with_capacity(count),
+    };
     let sched = model.schedule();
     for b0 in (0..count).step_by(batch.max(1)) {
         let ids: Vec<u64> = (b0..(b0 + batch).min(count)).map(|i| first + i as u64).collect();
@@ -78,13 +124,13 @@ pub fn reverse_sde<M: EnergyModel + ?Sized>(
         for (k, &t) in ts.iter().enumerate() {
             let out = model.grad_dt_batch(&cs, t);
             let (c, g2) = (sched.drift(t), sched.g2(t));
+            let noise = (g2 * dt).sqrt();
             for (i, (g, terms)) in out.into_iter().enumerate() {
                 let v = terms.total();
                 j[i] += v * dt;
-                sum[k][0] += terms.prior;
-                sum[k][1] += terms.network;
-                sum2[k] += v * v;
-                let noise = (g2 * dt).sqrt();
+                run.sum_terms[k][0] += terms.prior;
+                run.sum_terms[k][1] += terms.network;
+                run.sum_sq[k] += v * v;
                 let y = &mut cs[i].y;
                 for (yk, gk) in y.iter_mut().zip(&g) {
                     let z: f64 = StandardNormal.sample(&mut rngs[i]);
@@ -95,16 +141,8 @@ pub fn reverse_sde<M: EnergyModel + ?Sized>(
                 }
             }
         }
-        per.extend(j);
-        samples.extend(cs);
+        run.per_trajectory.extend(j);
+        run.samples.extend(cs);
     }
-    let m = count as f64;
-    let mean_terms: Vec<[f64; 2]> = sum.iter().map(|s| [s[0] / m, s[1] / m]).collect();
-    let stderr = (0..n_steps)
-        .map(|k| {
-            let mu = mean_terms[k][0] + mean_terms[k][1];
-            ((sum2[k] / m - mu * mu).max(0.0) / (m - 1.0).max(1.0)).sqrt()
-        })
-        .collect();
-    ReverseRun { t: ts, mean_terms, stderr, per_trajectory: per, samples }
+    run
 }

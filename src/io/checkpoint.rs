@@ -16,6 +16,21 @@ use std::path::Path;
 /// Checkpoint format version.
 pub const CHECKPOINT_FORMAT: i64 = 1;
 
+/// FNV-1a 64-bit hash of the bytes of the parameter and moment vectors, stored with the checkpoint so
+/// that corrupted data are detected on load.
+pub fn checksum(parts: &[&[f64]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for v in p.iter() {
+            for b in v.to_le_bytes() {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+    h
+}
+
 /// What a checkpoint holds besides the model and trainer.
 #[derive(Clone, Debug, Default)]
 pub struct CheckpointMeta {
@@ -52,6 +67,7 @@ pub fn write_checkpoint<M: EnergyModel + ?Sized>(path: &Path, model: &M, tr: &Tr
         write_f64(&g, "adam_m", &[p.len()], &tr.opt.m)?;
         write_f64(&g, "adam_v", &[p.len()], &tr.opt.v)?;
         set_i64(&g, "adam_t", tr.opt.t as i64)?;
+        set_str(&g, "checksum", &format!("{:016x}", checksum(&[p, &tr.opt.m, &tr.opt.v])))?;
         set_f64_pair(&g, tr.loss_acc)?;
         let h = g.create_group("history")?;
         let n = tr.history.step.len();
@@ -105,6 +121,11 @@ pub fn read_checkpoint<M: EnergyModel + ?Sized>(path: &Path, model: &mut M, tr: 
             Ok(v)
         };
         let (p, m, v) = (vec("params")?, vec("adam_m")?, vec("adam_v")?);
+        let stored = get_str(&g, "checksum")?;
+        let actual = format!("{:016x}", checksum(&[&p, &m, &v]));
+        if stored != actual {
+            bail!("is corrupted: checksum of parameters and optimiser moments is {actual}, stored {stored}");
+        }
         let h = g.group("history").context("group 'history'")?;
         let hv = |name: &str| -> Result<Vec<f64>> {
             Ok(h.dataset(name).with_context(|| format!("dataset 'history/{name}'"))?.read_raw::<f64>()?)

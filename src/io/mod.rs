@@ -8,6 +8,7 @@ pub mod output;
 pub mod provenance;
 pub mod results;
 pub mod summary;
+pub mod trajectories;
 
 pub use output::OutputFile;
 pub use provenance::Provenance;

@@ -48,8 +48,8 @@
 //! # Notes
 //!
 //! * rhat is singular at r = 0, so the first derivatives of B and C grow like w_k(r)/r for
-//!   very close pairs. Coincident particles (r_ij = 0 exactly) contribute to A only (their
-//!   direction is undefined); their derivatives are those of A alone.
+//!   very close pairs. Coincident particles (r_ij = 0 exactly) contribute w_k(0) to A only
+//!   (their direction is undefined) and nothing to the VJP/JVP (not differentiable there).
 //! * Pairs are found with a [`CellList`] of range r_c, each unordered pair once; its
 //!   contributions go to both particles (V changes sign, A and Q do not).
 
@@ -146,13 +146,13 @@ impl DescriptorSpec {
                     pairs.push(Pair { i: i as u32, j: j as u32, d, r, inv_r });
                 }
             };
-            for i in 0..n {
+            for (i, xi) in xw.iter().enumerate() {
                 if cells.is_brute_force() {
                     for j in i + 1..n {
                         visit(i, j);
                     }
                 } else {
-                    cells.for_each_candidate(&xw[i], |j| {
+                    cells.for_each_candidate(xi, |j| {
                         if j > i {
                             visit(i, j)
                         }
@@ -282,7 +282,7 @@ impl Descriptors {
     }
 
     /// Vector-Jacobian product: given gbar = dE/dG, shape (N, 3K) row-major, returns
-    /// dE/dx = sum_{i,f} gbar[i,f] dG[i,f]/dx, shape (N, 3) (units 1/sigma per unit of E).
+    /// dE/dx = `sum_{i,f} gbar[i,f] dG[i,f]/dx`, shape (N, 3) (units 1/sigma per unit of E).
     ///
     /// Per pair and channel, with u = 2 gbar_B V (u_ij = u_i - u_j since V_j gets -phi r_ij),
     /// U = 2 gbar_C Q (U_i + U_j) and a = gbar_A (a_i + a_j), the gradient with respect to
@@ -809,7 +809,8 @@ mod tests {
             let sp = spec(rc);
             let x = config(seed, 50, rc);
             let g0 = sp.compute(&x, &b);
-            let maps: [fn(&[f64; 3]) -> [f64; 3]; 5] = [
+            type Map = fn(&[f64; 3]) -> [f64; 3];
+            let maps: [Map; 5] = [
                 |p| [p[1], p[2], p[0]],
                 |p| [p[1], p[0], p[2]],
                 |p| [L - p[0], p[1], p[2]],

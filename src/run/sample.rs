@@ -192,6 +192,13 @@ fn write_results(input: &Input, s: &SampleSummary, prov: &Provenance, path: &Pat
     h5util::set_f64(&sys, "temperature", cfg.sys().temperature)?;
     h5util::set_f64(&sys, "box_side", l)?;
     h5util::set_str(&sys, "cutoff", &toml::Value::try_from(cfg.sys().cutoff).map(|v| v.to_string()).unwrap_or_default())?;
+    let rc = match cfg.sys().cutoff {
+        crate::config::Cutoff::Radius(r) => r,
+        crate::config::Cutoff::MinImage => f64::NAN,
+    };
+    h5util::set_f64(&sys, "cutoff_radius", rc)?;
+    h5util::set_i64(&sys, "shift", cfg.sys().shift as i64)?;
+    h5util::set_i64(&sys, "tail_correction", cfg.sys().tail_correction as i64)?;
     prov.write(&f.create_group("provenance")?)?;
     f.close()?;
     Ok(())

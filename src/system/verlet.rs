@@ -60,9 +60,8 @@ struct Scratch {
     px: Vec<f64>,
     py: Vec<f64>,
     pz: Vec<f64>,
-    /// One row's candidates and their distance tests.
+    /// One row's partners.
     row: Vec<u32>,
-    flags: Vec<u8>,
 }
 
 /// Cells per list range: cells of side >= r_list / REACH, neighbours up to REACH cells away.
@@ -175,7 +174,8 @@ impl VerletList {
             for y in 0..gyz {
                 for z in 0..gyz {
                     s.cell_start.push(self.particle.len() as u32);
-                    let ((sx, ox), (sy, oy), (sz, oz)) = (src(x as i64), src(y as i64 - K as i64), src(z as i64 - K as i64));
+                    let ((sx, ox), (sy, oy), (sz, oz)) =
+                        (src(x as i64), src(y as i64 - K as i64), src(z as i64 - K as i64));
                     let c = (sx * m + sy) * m + sz;
                     for &i in &s.sorted[s.real_start[c] as usize..s.real_start[c + 1] as usize] {
                         let sh = s.shift[i as usize];
@@ -191,6 +191,10 @@ impl VerletList {
             }
         }
         s.cell_start.push(self.particle.len() as u32);
+        // Padding read (and masked) by the last block of a run at the end.
+        for v in [&mut s.px, &mut s.py, &mut s.pz] {
+            v.extend([f64::INFINITY; SCAN]);
+        }
         // Rows of the real cells: the half stencil of (2K + 1)^3 - 1 neighbour cells, as runs
         // contiguous in z: this column above the image itself (own cell, later images only,
         // and dz = 1..K), then the columns (0, dy), dy = 1..K, and (dx, dy), dx = 1..K,
@@ -211,7 +215,8 @@ impl VerletList {
                         }
                         continue;
                     }
-                    let column = |x: usize, y: usize| (cs[ext(x, y, z - K)] as usize, cs[ext(x, y, z + K) + 1] as usize);
+                    let column =
+                        |x: usize, y: usize| (cs[ext(x, y, z - K)] as usize, cs[ext(x, y, z + K) + 1] as usize);
                     runs.clear();
                     runs.extend((1..=K).map(|dy| column(x, y + dy)));
                     for dx in 1..=K {
@@ -219,28 +224,16 @@ impl VerletList {
                     }
                     let own_end = cs[ext(x, y, z + K) + 1] as usize;
                     let n_cand = own_end - c0 + runs.iter().map(|r| r.1 - r.0).sum::<usize>();
-                    if s.row.len() < n_cand {
-                        s.row.resize(n_cand, 0);
-                        s.flags.resize(n_cand, 0);
+                    // Slack for the last block of each run, written in full.
+                    if s.row.len() < n_cand + SCAN {
+                        s.row.resize(n_cand + SCAN, 0);
                     }
                     let (px, py, pz) = (&s.px[..], &s.py[..], &s.pz[..]);
                     for a in c0..c1 {
                         let (ax, ay, az) = (px[a], py[a], pz[a]);
                         let mut k = 0;
                         for &(b0, b1) in std::iter::once(&(a + 1, own_end)).chain(&runs) {
-                            // Distance tests (vectorisable), then branch-free compaction.
-                            let flags = &mut s.flags[..b1 - b0];
-                            for (((f, x), y), z) in flags.iter_mut().zip(&px[b0..b1]).zip(&py[b0..b1]).zip(&pz[b0..b1]) {
-                                let (dx, dy, dz) = (ax - x, ay - y, az - z);
-                                *f = (dx * dx + dy * dy + dz * dz < r2) as u8;
-                            }
-                            let row = &mut s.row[k..k + (b1 - b0)];
-                            let mut kk = 0;
-                            for (b, &f) in (b0..b1).zip(flags.iter()) {
-                                row[kk] = b as u32;
-                                kk += f as usize;
-                            }
-                            k += kk;
+                            k = scan_run([ax, ay, az], (px, py, pz), b0, b1, r2, &mut s.row, k);
                         }
                         self.neigh.extend_from_slice(&s.row[..k]);
                         self.start.push(self.neigh.len() as u32);
@@ -390,10 +383,60 @@ impl VerletList {
     }
 }
 
+/// Candidates tested together in [`scan_run`].
+const SCAN: usize = 4;
+
+/// For each `k`, the positions of the set bits of `k` in increasing order (then zeros).
+const COMPACT: [[u8; SCAN]; 1 << SCAN] = {
+    let mut t = [[0u8; SCAN]; 1 << SCAN];
+    let mut mask = 0;
+    while mask < 1 << SCAN {
+        let (mut bit, mut k) = (0, 0);
+        while bit < SCAN {
+            if mask & (1 << bit) != 0 {
+                t[mask][k] = bit as u8;
+                k += 1;
+            }
+            bit += 1;
+        }
+        mask += 1;
+    }
+    t
+};
+
+/// Appends to `row` (from `k` on) the images b in `b0..b1` closer than sqrt(r2) to `xa`, and
+/// returns the new length. Blocks of SCAN candidates: vectorisable distance tests, then a
+/// branch-free compaction through a table; `row` needs SCAN - 1 entries of slack and the
+/// coordinate arrays SCAN - 1 entries of padding after the last image.
 #[inline(always)]
-fn dist2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-    d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+fn scan_run(
+    xa: [f64; 3],
+    p: (&[f64], &[f64], &[f64]),
+    b0: usize,
+    b1: usize,
+    r2: f64,
+    row: &mut [u32],
+    mut k: usize,
+) -> usize {
+    let mut b = b0;
+    while b < b1 {
+        let (x, y, z) = (&p.0[b..b + SCAN], &p.1[b..b + SCAN], &p.2[b..b + SCAN]);
+        let mut mask = 0usize;
+        for i in 0..SCAN {
+            let (dx, dy, dz) = (xa[0] - x[i], xa[1] - y[i], xa[2] - z[i]);
+            mask |= ((dx * dx + dy * dy + dz * dz < r2) as usize) << i;
+        }
+        // Only candidates before b1.
+        mask &= (1usize << (b1 - b).min(SCAN)) - 1;
+        let sel = &COMPACT[mask];
+        let out = &mut row[k..k + SCAN];
+        for i in 0..SCAN {
+            out[i] = (b + sel[i] as usize) as u32;
+        }
+        k += mask.count_ones() as usize;
+        b += SCAN;
+    }
+    k
 }
 
 #[cfg(test)]
@@ -409,7 +452,13 @@ mod tests {
         let mut r = stream(seed, Purpose::Init, 0);
         crate::system::lattice::fcc(n, &b)
             .into_iter()
-            .map(|p| b.wrap(&[p[0] + 0.4 * (r.random::<f64>() - 0.5), p[1] + 0.4 * (r.random::<f64>() - 0.5), p[2] + 0.4 * (r.random::<f64>() - 0.5)]))
+            .map(|p| {
+                b.wrap(&[
+                    p[0] + 0.4 * (r.random::<f64>() - 0.5),
+                    p[1] + 0.4 * (r.random::<f64>() - 0.5),
+                    p[2] + 0.4 * (r.random::<f64>() - 0.5),
+                ])
+            })
             .collect()
     }
 
@@ -440,7 +489,11 @@ mod tests {
                 }
             }
             // The same configuration given unwrapped by whole box sides.
-            let unwrapped: Positions = x.iter().enumerate().map(|(i, p)| [p[0] + l * (i % 3) as f64, p[1] - l * (i % 2) as f64, p[2]]).collect();
+            let unwrapped: Positions = x
+                .iter()
+                .enumerate()
+                .map(|(i, p)| [p[0] + l * (i % 3) as f64, p[1] - l * (i % 2) as f64, p[2]])
+                .collect();
             for (xx, label) in [(&x, "wrapped"), (&unwrapped, "unwrapped")] {
                 let list = VerletList::new(&b, xx, rc, 0.3);
                 assert_eq!(list.pairs(), expect, "n = {n}, {label}");

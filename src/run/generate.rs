@@ -1,0 +1,191 @@
+//! `nti generate`: samples of a trained LJ model by the reverse SDE for any N, with the TI
+//! integrand accumulated along the way (estimate of -beta A_ex(N) = ln(Z_0 / V^N)), the RDF of the
+//! t = 0 samples, and H5MD trajectories of the final configurations.
+//! Trajectories are cut into chunks of `batch`, dealt round-robin over ranks and merged in chunk
+//! order on rank 0, so the output does not depend on the number of ranks.
+
+use super::train::load_model;
+use crate::config::Input;
+use crate::diffusion::reverse::{reverse_sde, ReverseRun};
+use crate::io::{h5md, h5util, OutputFile, Provenance, ScalarResult};
+use crate::model::Conf;
+use crate::observables::RdfHistogram;
+use crate::parallel::{owned_items, pack, unpack, Comm};
+use crate::system::SimBox;
+use anyhow::{bail, Result};
+use std::path::Path;
+use std::time::Instant;
+
+/// Result for one N.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// Particle number.
+    pub n: usize,
+    /// Box side.
+    pub side: f64,
+    /// Merged run.
+    pub run: ReverseRun,
+    /// RDF of the t = 0 samples: centres and g(r).
+    pub rdf: (Vec<f64>, Vec<f64>),
+}
+
+fn to_buffer(r: &ReverseRun) -> Vec<f64> {
+    let mut flat = vec![];
+    for s in &r.sum_terms {
+        flat.extend_from_slice(s);
+    }
+    pack(&[
+        r.t.clone(),
+        flat,
+        r.sum_sq.clone(),
+        r.per_trajectory.clone(),
+        r.samples.iter().flat_map(|c| c.y.iter().copied()).collect(),
+    ])
+}
+
+fn from_buffer(b: &[f64], side: f64, dim: usize) -> ReverseRun {
+    let v = unpack(b);
+    ReverseRun {
+        t: v[0].clone(),
+        sum_terms: v[1].chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
+        sum_sq: v[2].clone(),
+        per_trajectory: v[3].clone(),
+        samples: v[4].chunks_exact(dim).map(|y| Conf { y: y.to_vec(), side }).collect(),
+    }
+}
+
+/// Runs `nti generate`; returns the results on rank 0.
+pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>> {
+    let cfg = &input.config;
+    let g = &cfg.generate;
+    let start = Instant::now();
+    if g.model.is_empty() {
+        bail!("missing key 'model' in [generate]: expected the path of a trained model (nti train results or checkpoint)");
+    }
+    if g.n_particles.is_empty() {
+        bail!("missing key 'n_particles' in [generate]: expected a list of particle numbers, e.g. [60, 120]");
+    }
+    let side = match g.box_side {
+        Some(l) if l.is_finite() && l > 0.0 => l,
+        Some(l) => bail!("invalid value for [generate] box_side = {l}: expected a positive box side"),
+        None => bail!("missing key 'box_side' in [generate]: expected the box side L (sigma)"),
+    };
+    let model = load_model(Path::new(&g.model))?;
+    if model.spec.descriptors.r_cut > 0.5 * side {
+        bail!(
+            "invalid value for [generate] box_side = {side}: the model's descriptor cutoff {} needs L >= {}",
+            model.spec.descriptors.r_cut,
+            2.0 * model.spec.descriptors.r_cut
+        );
+    }
+    if let Some(rc) = model.spec.cutoff.rc {
+        if rc > 0.5 * side {
+            bail!("invalid value for [generate] box_side = {side}: the model's LJ cutoff {rc} needs L >= {}", 2.0 * rc);
+        }
+    }
+    if let Some(&n) = g.n_particles.iter().find(|&&n| n < 2) {
+        bail!("invalid value for [generate] n_particles = {n}: expected at least 2 particles");
+    }
+    let out = if comm.is_root() { Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite)) } else { None };
+    let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
+    let out = match out {
+        Some(Err(e)) => return Err(e),
+        Some(Ok(o)) => Some(o),
+        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
+        None => None,
+    };
+    let mut results = Vec::new();
+    for &n in &g.n_particles {
+        let n_chunks = g.trajectories.div_ceil(g.batch);
+        let mine = owned_items(n_chunks, comm.rank(), comm.size());
+        let mut progress = super::progress::Progress::new(format!("generate N = {n}"), mine.len() as u64);
+        let bufs: Vec<Vec<f64>> = mine
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| {
+                let first = c * g.batch;
+                let count = g.batch.min(g.trajectories - first);
+                let r = reverse_sde(&model, 3 * n, side, g.steps, first as u64, count, count, cfg.run.seed ^ (n as u64) << 32);
+                progress.tick(k as u64 + 1, "chunks");
+                let mut b = vec![c as f64];
+                b.extend(to_buffer(&r));
+                b
+            })
+            .collect();
+        let Some(all) = comm.gather_to_root(pack(&bufs)) else { continue };
+        let mut chunks: Vec<(usize, ReverseRun)> = all
+            .iter()
+            .flat_map(|b| unpack(b))
+            .map(|b| (b[0] as usize, from_buffer(&b[1..], side, 3 * n)))
+            .collect();
+        chunks.sort_by_key(|c| c.0);
+        let mut run = ReverseRun::default();
+        for (_, c) in chunks {
+            run.merge(c);
+        }
+        let simbox = SimBox::new(side);
+        let mut rdf = RdfHistogram::new(g.rdf_bins, 0.5 * side);
+        for c in &run.samples {
+            let x: Vec<[f64; 3]> = c.y.chunks_exact(3).map(|p| [p[0] * side, p[1] * side, p[2] * side]).collect();
+            rdf.accumulate(&x, &simbox);
+        }
+        let (ln_z, se) = run.ln_z_ratio();
+        log::info!("N = {n}: -beta A_ex (reverse SDE, rectangle rule) = {ln_z:.4} ± {se:.4}");
+        results.push(Generated { n, side, rdf: (rdf.centers(), rdf.g(n, &simbox)), run });
+    }
+    let Some(out) = out else { return Ok(None) };
+    let prov = Provenance {
+        input_text: input.text.clone(),
+        effective_input: input.effective_toml(),
+        overrides: input.overrides.clone(),
+        input_file: input.source.clone(),
+        n_ranks: comm.size(),
+        seed: cfg.run.seed,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        command: "generate".into(),
+    };
+    if let Err(e) = write_generated(out.temp_path(), &results, &model.spec.temperature, &prov) {
+        out.abandon();
+        return Err(e);
+    }
+    out.commit()?;
+    Ok(Some(results))
+}
+
+fn write_generated(path: &Path, res: &[Generated], temperature: &f64, prov: &Provenance) -> Result<()> {
+    let f = hdf5::File::create(path)?;
+    h5md::write_header(&f)?;
+    let rg = f.create_group("results")?;
+    for r in res {
+        let name = format!("generated_N{}", r.n);
+        let frames: Vec<f64> = r.run.samples.iter().flat_map(|c| c.y.iter().map(|y| y * r.side)).collect();
+        let idx: Vec<f64> = (0..r.run.samples.len()).map(|i| i as f64).collect();
+        h5md::write_trajectory(&f, &name, &frames, r.n, r.side, &idx, &vec![0.0; idx.len()])?;
+        let g = h5util::group_p(&f, &format!("observables/{name}/rdf"))?;
+        h5util::write_f64(&g, "r", &[r.rdf.0.len()], &r.rdf.0)?;
+        h5util::write_f64(&g, "g", &[r.rdf.1.len()], &r.rdf.1)?;
+        let ti = h5util::group_p(&f, &format!("ti/N{}", r.n))?;
+        let ns = r.run.t.len();
+        let mt = r.run.mean_terms();
+        h5util::write_f64(&ti, "t", &[ns], &r.run.t)?;
+        h5util::write_f64(&ti, "mean_prior", &[ns], &mt.iter().map(|v| v[0]).collect::<Vec<_>>())?;
+        h5util::write_f64(&ti, "mean_network", &[ns], &mt.iter().map(|v| v[1]).collect::<Vec<_>>())?;
+        h5util::write_f64(&ti, "stderr", &[ns], &r.run.stderr())?;
+        h5util::write_f64(&ti, "per_trajectory", &[r.run.count()], &r.run.per_trajectory)?;
+        let (ln_z, se) = r.run.ln_z_ratio();
+        ScalarResult {
+            name: "beta_a_ex".into(),
+            method: "reverse-sde-rect".into(),
+            n_particles: r.n,
+            temperature: *temperature,
+            density: r.n as f64 / r.side.powi(3),
+            value: -ln_z,
+            stderr: se,
+            units: "kT".into(),
+        }
+        .write(&rg)?;
+    }
+    prov.write(&f.create_group("provenance")?)?;
+    f.close()?;
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! `nti train`: score-matching training of the LJ energy model on `nti sample` trajectories,
+//! data-parallel over MPI ranks, with atomic checkpoints and `--restart`.
+
+use crate::config::{Config, Input};
+use crate::diffusion::VeSchedule;
+use crate::io::checkpoint::{read_checkpoint, write_checkpoint, CheckpointMeta};
+use crate::io::trajectories::{load_training_data, TrainingData};
+use crate::io::{h5util, OutputFile, Provenance};
+use crate::model::descriptors::DescriptorSpec;
+use crate::model::lj_model::{LjModel, LjModelSpec};
+use crate::model::{EnergyModel, TimeEmbedding};
+use crate::parallel::Comm;
+use crate::rng::{stream, Purpose};
+use crate::train::{Dataset, Trainer};
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The model described by `[model]` for the physics of the data.
+pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
+    let m = &cfg.model;
+    let min_side = data.files.iter().map(|f| f.box_side).fold(f64::INFINITY, f64::min);
+    if m.r_cut > 0.5 * min_side {
+        bail!(
+            "invalid value for [model] r_cut = {}: expected at most half the smallest box side, {:.6} (data file boxes)",
+            m.r_cut,
+            0.5 * min_side
+        );
+    }
+    let spec = LjModelSpec {
+        descriptors: DescriptorSpec { n_radial: m.n_radial, r_min: m.r_min, r_cut: m.r_cut },
+        time: TimeEmbedding { n_freq: m.n_freq },
+        hidden: m.hidden.clone(),
+        schedule: VeSchedule { sigma_min: m.sigma_min, sigma_max: m.sigma_max },
+        temperature: data.temperature,
+        cutoff: data.cutoff,
+    };
+    Ok(LjModel::new(spec, &mut stream(cfg.run.seed, Purpose::ModelInit, 0)))
+}
+
+/// Default checkpoint path next to the results file: `<file>.ckpt.h5`.
+pub fn checkpoint_path(cfg: &Config) -> PathBuf {
+    PathBuf::from(format!("{}.ckpt.h5", cfg.output.file.trim_end_matches(".h5")))
+}
+
+/// Runs training; returns the trained model on every rank.
+pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<LjModel> {
+    let cfg = &input.config;
+    let start = Instant::now();
+    let out = if comm.is_root() { Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite)) } else { None };
+    let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
+    let out = match out {
+        Some(Err(e)) => return Err(e),
+        Some(Ok(o)) => Some(o),
+        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
+        None => None,
+    };
+    let mut data = load_training_data(&cfg.train.data)?;
+    let mut model = build_model(cfg, &data)?;
+    for f in &data.files {
+        log::info!("data: {} (N = {}, L = {:.4}, {} frames)", f.path, f.n_particles, f.box_side, f.frames);
+    }
+    let dataset = Dataset::new(std::mem::take(&mut data.confs), cfg.train.validation_fraction, cfg.run.seed);
+    if dataset.train.is_empty() {
+        bail!("[train] data hold too few configurations for a training set");
+    }
+    let mut tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
+    let ckpt = checkpoint_path(cfg);
+    if let Some(r) = restart {
+        let meta = read_checkpoint(r, &mut model, &mut tr)?;
+        if meta.data_files != cfg.train.data {
+            bail!(
+                "checkpoint '{}' was trained on {:?}, but [train] data = {:?}; restart with the same data",
+                r.display(),
+                meta.data_files,
+                cfg.train.data
+            );
+        }
+        log::info!("restarting from '{}' at step {}", r.display(), tr.step);
+    }
+    log::info!(
+        "model: {} parameters, {} training and {} validation configurations, {} ranks",
+        model.params.len(),
+        dataset.train.len(),
+        dataset.validation.len(),
+        comm.size()
+    );
+    let meta = |tr: &Trainer| CheckpointMeta {
+        input_text: input.text.clone(),
+        data_files: cfg.train.data.clone(),
+        cursor: tr.data_cursor(&dataset),
+    };
+    let root = comm.is_root();
+    tr.run(&mut model, &dataset, comm, cfg.train.steps, |m, t| {
+        if root {
+            write_checkpoint(&ckpt, m, t, &meta(t))?;
+            log::info!("checkpoint at step {} -> {}", t.step, ckpt.display());
+        }
+        Ok(())
+    })?;
+    if tr.history.step.last().copied() != Some(tr.step as f64) {
+        tr.record(&model, &dataset, comm);
+    }
+    if let Some(out) = out {
+        write_checkpoint(&ckpt, &model, &tr, &meta(&tr))?;
+        let prov = Provenance {
+            input_text: input.text.clone(),
+            effective_input: input.effective_toml(),
+            overrides: input.overrides.clone(),
+            input_file: input.source.clone(),
+            n_ranks: comm.size(),
+            seed: cfg.run.seed,
+            wall_seconds: start.elapsed().as_secs_f64(),
+            command: "train".into(),
+        };
+        if let Err(e) = write_train_results(out.temp_path(), &model, &tr, &data, &prov) {
+            out.abandon();
+            return Err(e);
+        }
+        out.commit()?;
+        log::info!("wrote {} and checkpoint {}", out.target().display(), ckpt.display());
+    }
+    Ok(model)
+}
+
+fn write_train_results(path: &Path, model: &LjModel, tr: &Trainer, data: &TrainingData, prov: &Provenance) -> Result<()> {
+    let f = hdf5::File::create(path)?;
+    let h = f.create_group("training")?;
+    let n = tr.history.step.len();
+    h5util::write_f64(&h, "step", &[n], &tr.history.step)?;
+    h5util::write_f64(&h, "train_loss", &[n], &tr.history.train_loss)?;
+    h5util::write_f64(&h, "val_loss", &[n], &tr.history.val_loss)?;
+    h5util::write_f64(&h, "lr", &[n], &tr.history.lr)?;
+    h5util::set_str(&h, "data_files", &data.files.iter().map(|d| d.path.clone()).collect::<Vec<_>>().join("\n"))?;
+    let m = f.create_group("model")?;
+    h5util::set_str(&m, "kind", model.kind())?;
+    h5util::set_str(&m, "spec", &model.spec())?;
+    h5util::write_f64(&m, "params", &[model.params.len()], &model.params)?;
+    let rg = f.create_group("results")?;
+    let last = |v: &Vec<f64>| v.last().copied().unwrap_or(f64::NAN);
+    for (name, value) in [("validation_loss", last(&tr.history.val_loss)), ("train_loss", last(&tr.history.train_loss))] {
+        crate::io::ScalarResult {
+            name: name.into(),
+            method: "dsm".into(),
+            n_particles: 0,
+            temperature: data.temperature,
+            density: f64::NAN,
+            value,
+            stderr: f64::NAN,
+            units: "1".into(),
+        }
+        .write(&rg)?;
+    }
+    prov.write(&f.create_group("provenance")?)?;
+    f.close()?;
+    Ok(())
+}
+
+/// Loads a trained LJ model from a checkpoint or `nti train` results file.
+pub fn load_model(path: &Path) -> Result<LjModel> {
+    if !path.exists() {
+        bail!("model file '{}' does not exist", path.display());
+    }
+    let f = hdf5::File::open(path).map_err(|e| anyhow::anyhow!("model file '{}' is not a readable HDF5 file: {e}", path.display()))?;
+    let g = f.group("model").or_else(|_| f.group("checkpoint")).map_err(|_| {
+        anyhow::anyhow!("'{}' holds no model (/model or /checkpoint): expected an nti train results file or checkpoint", path.display())
+    })?;
+    let spec: LjModelSpec = serde_json::from_str(&h5util::get_str(&g, "spec")?)
+        .map_err(|e| anyhow::anyhow!("'{}': model spec is not an LJ model: {e}", path.display()))?;
+    let mut m = LjModel::new(spec, &mut stream(0, Purpose::ModelInit, 0));
+    let p = g.dataset("params")?.read_raw::<f64>()?;
+    if p.len() != m.params.len() {
+        bail!("'{}': {} parameters stored, the model shape needs {}", path.display(), p.len(), m.params.len());
+    }
+    m.params = p;
+    Ok(m)
+}

@@ -1,0 +1,109 @@
+//! Training through the command line: bitwise identical parameters on 1, 2 and 3 ranks; a run
+//! stopped at step 100 and restarted from its checkpoint ends bitwise identical to an uninterrupted
+//! 200-step run; bad checkpoints and data files give clear errors and overwrite nothing.
+
+mod common;
+use common::*;
+use std::fs;
+use std::path::Path;
+
+const SAMPLE: &str = "version = 1\n[system]\nn_particles = 20\ndensity = 0.3\ntemperature = 1.25\ncutoff = \"min-image\"\n\
+tail_correction = false\n[sample]\nreplicas = 1\nequilibration = 100\nproduction = 400\nstride = 10\nrdf_bins = 0\n\
+[run]\nseed = 5\n[output]\nfile = \"data.h5\"\n";
+
+const TRAIN: &str = "version = 1\n[model]\nn_radial = 4\nr_cut = 2.0\nhidden = [16, 16]\nn_freq = 2\n[train]\n\
+data = [\"data.h5\"]\nsteps = 200\nbatch = 6\nmicro_batch = 2\neval_every = 50\ncheckpoint_every = 100\n\
+validation_samples = 16\n[run]\nseed = 11\n[output]\nfile = \"train.h5\"\n";
+
+fn params(p: &Path) -> Vec<u64> {
+    let f = hdf5::File::open(p).unwrap();
+    f.dataset("model/params").unwrap().read_raw::<f64>().unwrap().iter().map(|v| v.to_bits()).collect()
+}
+
+fn setup() -> tempfile::TempDir {
+    let d = scratch();
+    fs::write(d.path().join("s.toml"), SAMPLE).unwrap();
+    fs::write(d.path().join("t.toml"), TRAIN).unwrap();
+    let o = run_in(d.path(), &["sample", "s.toml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    d
+}
+
+fn ok(o: std::process::Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn training_is_bitwise_identical_on_1_2_and_3_ranks() {
+    assert!(have_mpirun(), "mpirun not found");
+    let d = setup();
+    ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"r1.h5\""]));
+    let p1 = params(&d.path().join("r1.h5"));
+    for np in [2, 3] {
+        let out = format!("r{np}.h5");
+        ok(mpirun(np).args(["train", "t.toml", "--set", &format!("output.file=\"{out}\"")]).current_dir(d.path()).output().unwrap());
+        assert_eq!(params(&d.path().join(&out)), p1, "parameters differ between 1 and {np} ranks");
+    }
+    // Training moved the parameters away from their initial values.
+    ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"r0.h5\"", "--set", "train.steps=0"]));
+    assert_ne!(params(&d.path().join("r0.h5")), p1);
+}
+
+#[test]
+fn restart_from_checkpoint_continues_bitwise_identically() {
+    let d = setup();
+    ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"full.h5\""]));
+    ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"half.h5\"", "--set", "train.steps=100"]));
+    ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"resumed.h5\"", "--restart", "half.ckpt.h5"]));
+    assert_eq!(params(&d.path().join("resumed.h5")), params(&d.path().join("full.h5")));
+    // The loss curves agree too.
+    let curve = |p: &str| {
+        let f = hdf5::File::open(d.path().join(p)).unwrap();
+        f.dataset("training/val_loss").unwrap().read_raw::<f64>().unwrap()
+    };
+    assert_eq!(curve("resumed.h5"), curve("full.h5"));
+}
+
+fn fails(d: &Path, args: &[&str], expect: &str) {
+    let o = run_in(d, args);
+    assert!(!o.status.success(), "expected failure: {expect}");
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains(expect), "expected '{expect}', got '{e}'");
+}
+
+#[test]
+fn bad_checkpoints_and_data_are_clear_errors_and_nothing_is_overwritten() {
+    let d = setup();
+    let p = d.path();
+    ok(run_in(p, &["train", "t.toml", "--set", "train.steps=100"]));
+    let ck = p.join("train.ckpt.h5");
+    let original = fs::read(&ck).unwrap();
+    // Another shape.
+    fails(p, &["train", "t.toml", "--set", "output.file=\"o1.h5\"", "--set", "model.hidden=[8]", "--restart", "train.ckpt.h5"], "holds a model of another shape");
+    // Truncated.
+    fs::write(p.join("trunc.h5"), &original[..original.len() / 2]).unwrap();
+    fails(p, &["train", "t.toml", "--set", "output.file=\"o2.h5\"", "--restart", "trunc.h5"], "checkpoint 'trunc.h5'");
+    // Corrupted data: flip bits inside the stored parameter block (located by its bytes).
+    let first: Vec<u8> = {
+        let f = hdf5::File::open(&ck).unwrap();
+        let v = f.dataset("checkpoint/params").unwrap().read_raw::<f64>().unwrap();
+        v[..4].iter().flat_map(|x| x.to_le_bytes()).collect()
+    };
+    let k = original.windows(first.len()).position(|w| w == first.as_slice()).expect("parameter bytes in file");
+    let mut bad = original.clone();
+    bad[k + 9] ^= 0x10;
+    fs::write(p.join("corrupt.h5"), &bad).unwrap();
+    fails(p, &["train", "t.toml", "--set", "output.file=\"o3.h5\"", "--restart", "corrupt.h5"], "checkpoint 'corrupt.h5'");
+    // Not a checkpoint at all, and a missing one.
+    fails(p, &["train", "t.toml", "--set", "output.file=\"o4.h5\"", "--restart", "data.h5"], "has no /checkpoint group");
+    fails(p, &["train", "t.toml", "--set", "output.file=\"o5.h5\"", "--restart", "nope.h5"], "checkpoint 'nope.h5' does not exist");
+    // A data file without trajectories.
+    ok(run_in(p, &["sample", "s.toml", "--set", "sample.trajectory=false", "--set", "output.file=\"notraj.h5\""]));
+    fails(p, &["train", "t.toml", "--set", "output.file=\"o6.h5\"", "--set", "train.data=[\"notraj.h5\"]"], "has no trajectories");
+    for o in ["o1.h5", "o2.h5", "o3.h5", "o4.h5", "o5.h5", "o6.h5"] {
+        assert!(!p.join(o).exists(), "{o} was created by a failed run");
+    }
+    assert_eq!(fs::read(&ck).unwrap(), original, "checkpoint was modified");
+    // The results file of the good run is not overwritten by a second run.
+    fails(p, &["train", "t.toml"], "already exists");
+}
