@@ -1,0 +1,103 @@
+//! Benchmark of the energy model (not a test): time per training step (batch 32, N = 200, the paper's
+//! LJ state L = 6, min-image), energy-plus-gradient throughput in configurations per second, the
+//! network's achieved GFLOP/s and the peak resident memory. Run on 1 rank with
+//! `cargo bench --bench model_throughput`, or on several with
+//! `mpirun -np 2 target/release/deps/model_throughput-<hash> --bench` (see validation/bench_model.sh).
+//! Prints one table row per measurement from rank 0.
+
+use nti::diffusion::VeSchedule;
+use nti::model::descriptors::DescriptorSpec;
+use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
+use nti::model::{Conf, EnergyModel, TimeEmbedding};
+use nti::parallel::{owned_items, Comm};
+use nti::rng::{stream, Purpose};
+use nti::system::{lattice, SimBox};
+use nti::train::{Dataset, TrainSettings, Trainer};
+use rand::RngExt;
+use std::time::Instant;
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f64>().unwrap_or(0.0)))
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn configs(n: usize, count: usize, l: f64) -> Vec<Conf> {
+    let b = SimBox::new(l);
+    let mut r = stream(1, Purpose::Init, 0);
+    (0..count)
+        .map(|_| {
+            let x = lattice::fcc(n, &b);
+            let mut y = Vec::with_capacity(3 * n);
+            for p in &x {
+                for v in p {
+                    let f = (v + 0.2 * (r.random::<f64>() - 0.5)) / l;
+                    y.push(f - f.floor());
+                }
+            }
+            Conf { y, side: l }
+        })
+        .collect()
+}
+
+fn main() {
+    let comm = Comm::init_mpi();
+    let (n, l, batch) = (200usize, 6.0, 32usize);
+    let spec = LjModelSpec {
+        descriptors: DescriptorSpec { n_radial: 8, r_min: 0.8, r_cut: 3.0 },
+        time: TimeEmbedding { n_freq: 4 },
+        hidden: vec![64, 64],
+        schedule: VeSchedule::default(),
+        temperature: 1.25,
+        cutoff: PriorCutoff { rc: None, shift: false, tail: false },
+    };
+    let mut model = LjModel::new(spec, &mut stream(1, Purpose::ModelInit, 0));
+    let confs = configs(n, 64, l);
+    // MLP flops per configuration for energy + gradient: forward (2 m k n per layer) plus the input
+    // gradient (same GEMMs again); the tangent pass and its back-propagation of training add ~3x more.
+    let fwd = model.mlp.forward_flops(n);
+    // Energy + gradient throughput: configurations dealt over ranks.
+    let reps = 4;
+    let mine = owned_items(confs.len() * reps, comm.rank(), comm.size());
+    let t0 = Instant::now();
+    let mut sink = 0.0;
+    for &k in &mine {
+        let (u, g) = model.energy_grad(&confs[k % confs.len()], 0.5);
+        sink += u + g[0];
+    }
+    let local = t0.elapsed().as_secs_f64();
+    let wall = comm.all_reduce_sum(&[local])[0] / comm.size() as f64;
+    let total = (confs.len() * reps) as f64;
+    let rate = total / wall;
+    // Training steps.
+    let data = Dataset::new(confs.clone(), 0.1, 1);
+    let settings = TrainSettings { batch, micro_batch: 4, eval_every: 0, checkpoint_every: 0, ..Default::default() };
+    let mut tr = Trainer::new(settings, 1, model.params.len());
+    tr.step(&mut model, &data, &comm); // warm-up
+    let steps = 5;
+    let t0 = Instant::now();
+    for _ in 0..steps {
+        tr.step(&mut model, &data, &comm);
+    }
+    let per_step = t0.elapsed().as_secs_f64() / steps as f64;
+    let rss = comm.all_reduce_sum(&[peak_rss_mib()]);
+    if comm.is_root() {
+        // Training flops per configuration: forward + input gradient (2 fwd) + tangent forward and
+        // its reverse pass (about 4 fwd): ~6 forward passes of GEMMs.
+        let train_gflops = 6.0 * fwd * batch as f64 / per_step / 1e9;
+        let eg_gflops = 2.0 * fwd * rate / 1e9;
+        println!("# model benchmark: N = {n}, L = {l}, K = 8, hidden [64, 64], {} parameters, sink {sink:.3e}", model.params.len());
+        println!("{:>5} {:>18} {:>14} {:>16} {:>16} {:>14}", "ranks", "train ms/step(32)", "E+grad conf/s", "MLP GFLOP/s(E+g)", "MLP GFLOP/s(trn)", "peak RSS MiB");
+        println!(
+            "{:>5} {:>18.1} {:>14.1} {:>16.2} {:>16.2} {:>14.1}",
+            comm.size(),
+            per_step * 1e3,
+            rate,
+            eg_gflops,
+            train_gflops,
+            rss[0]
+        );
+    }
+}
