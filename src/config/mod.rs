@@ -8,7 +8,9 @@ mod schema;
 
 pub use error::ConfigError;
 pub use overrides::apply_override;
-pub use schema::{Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod, SystemConfig, SystemKind};
+pub use schema::{
+    Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod, SystemConfig, SystemKind,
+};
 
 /// The input-file format version this program reads.
 pub const INPUT_VERSION: i64 = 1;
@@ -56,5 +58,33 @@ impl Input {
     /// The effective configuration as TOML (defaults filled in, overrides applied).
     pub fn effective_toml(&self) -> String {
         toml::to_string(&self.config).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_input_shows_every_default() {
+        let i = Input::from_text(EXAMPLE_INPUT, &[], "example").expect("example parses");
+        let c = &i.config;
+        assert_eq!(c.sample, SampleConfig::default());
+        assert_eq!(c.run, RunConfig::default());
+        assert_eq!(c.output, OutputConfig::default());
+        assert_eq!(c.model, ModelConfig::default());
+        assert_eq!(c.train, crate::train::TrainSettings::default());
+        assert_eq!(c.generate, GenerateConfig::default());
+        let s = c.sys();
+        assert_eq!((s.cutoff, s.shift, s.tail_correction, s.kind), (Cutoff::Radius(3.0), false, true, SystemKind::LennardJones));
+    }
+
+    #[test]
+    fn overrides_apply_before_validation() {
+        let i = Input::from_text(EXAMPLE_INPUT, &["system.density=0.25".into(), "sample.method=langevin".into()], "x").unwrap();
+        assert_eq!(i.config.sys().density, 0.25);
+        assert_eq!(i.config.sample.method, SampleMethod::Langevin);
+        let e = Input::from_text(EXAMPLE_INPUT, &["system.density=-1".into()], "x").unwrap_err();
+        assert!(e.to_string().contains("[system] density = -1"), "{e}");
     }
 }
