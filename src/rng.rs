@@ -37,6 +37,10 @@ pub enum Purpose {
     Reverse = 10,
     /// Exact samples drawn from toy systems.
     ToyData = 11,
+    /// Annealed importance sampling chains (per chain index).
+    Ais = 12,
+    /// Metropolis-corrected TI windows (per window and chain).
+    Window = 13,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixing function.

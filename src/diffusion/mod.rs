@@ -1,7 +1,9 @@
 //! The diffusion process that connects data (t = 0) to the prior (t = 1): noise schedules,
 //! the denoising score-matching loss and the reverse SDE (DESIGN.md sec. 2).
 
+pub mod ais;
 pub mod reverse;
+pub mod windows;
 pub mod schedule;
 
 pub use schedule::{NoiseSchedule, VeSchedule, VpSchedule};

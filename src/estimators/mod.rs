@@ -1,5 +1,9 @@
 //! Statistical estimators: block averages and standard errors.
 
 pub mod block;
+pub mod bootstrap;
+pub mod gcmc_reweight;
+pub mod mbar;
+pub mod quadrature;
 
 pub use block::{block_average, combine_replicas, BlockEstimate};

@@ -2,6 +2,7 @@
 //! (BAOAB) and velocity Verlet (NVE, for conservation checks). A sampler owns its state and
 //! advances it one step at a time; the replica driver (`crate::run::replica`) owns the loop.
 
+pub mod mala;
 pub mod mc;
 pub mod md;
 
