@@ -3,7 +3,8 @@
 # (32,000 LJ atoms, fcc at rho = 0.8442, r_c = 2.5, skin 0.3, T = 1.44, NVE, dt = 0.005,
 # 100 steps), on 1 and 2 MPI ranks, plus nti's Monte Carlo moves per second.
 #
-# Usage: validation/bench_md_lammps.sh [repeats]     (default 3; best of `repeats` for both codes)
+# Usage: validation/bench_md_lammps.sh [rounds]     (default 3; best of `rounds` runs per code
+#        and rank count, LAMMPS and nti alternating)
 # Env:   LMP=<lammps binary> (default: lmp, lmp_serial or lmp_mpi from PATH)
 #
 # What is compared, honestly:
@@ -73,36 +74,48 @@ for line in sys.stdin:
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(load)
 
-# Best (shortest) LAMMPS loop time over the repeats -> "seconds steps atoms"
-lammps_best() {
-    local np=$1 best="" line
-    for _ in $(seq "$repeats"); do
-        if [ "$np" = 1 ]; then
-            out=$(cd "$work" && "$lmp" -in in.lj -log none 2>&1)
-        else
-            out=$(cd "$work" && mpirun -np "$np" "$lmp" -in in.lj -log none 2>&1)
-        fi
-        line=$(grep -E "^Loop time of" <<<"$out") || { echo "$out" >&2; echo "LAMMPS run failed" >&2; exit 1; }
-        # Loop time of X on P procs for S steps with N atoms
-        read -r t s n < <(awk '{print $4, $9, $12}' <<<"$line")
-        if [ -z "$best" ] || awk -v a="$t" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best="$t $s $n"; fi
-    done
-    echo "$best"
+# One LAMMPS run on $1 ranks -> "particle-steps/s particle-steps-per-CPU-second", from
+# "Loop time of X on P procs for S steps with N atoms" and "C% CPU use with P MPI tasks ..."
+# (C is the CPU time per rank over the wall time of the loop).
+lammps_rate() {
+    local out line cpu
+    if [ "$1" = 1 ]; then
+        out=$(cd "$work" && "$lmp" -in in.lj -log none 2>&1)
+    else
+        out=$(cd "$work" && mpirun -np "$1" "$lmp" -in in.lj -log none 2>&1)
+    fi
+    line=$(grep -E "^Loop time of" <<<"$out") || { echo "$out" >&2; echo "LAMMPS run failed" >&2; exit 1; }
+    cpu=$(grep -m1 -E "% CPU use with" <<<"$out" | sed 's/%.*//')
+    awk -v c="$cpu" '{r = $12 * $9 / $4; printf "%.6e %.6e\n", r, r / $6 / (c / 100)}' <<<"$line"
 }
-
-echo "running LAMMPS ($lmp), $repeats repeat(s) per rank count ..." >&2
-read -r l1_t l1_s l1_n < <(lammps_best 1)
-read -r l2_t l2_s l2_n < <(lammps_best 2)
-lmp_version=$("$lmp" -h 2>/dev/null | grep -m1 -E "Large-scale|LAMMPS" | sed 's/^ *//' || true)
-
-echo "running nti, $repeats repeat(s) per rank count ..." >&2
-nti1=$("$bin" --repeat "$repeats")
-nti2=$(mpirun -np 2 "$bin" --md-only --repeat "$repeats")
 field() { grep -m1 "^RESULT $1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-n1=$(field md particle_steps_per_s <<<"$nti1")
-n2=$(field md particle_steps_per_s <<<"$nti2")
-b1=$(field md builds <<<"$nti1")
-b2=$(field md builds <<<"$nti2")
+# One nti MD run on $1 ranks -> "particle-steps/s particle-steps-per-CPU-second list-builds"
+nti_rate() {
+    local out
+    if [ "$1" = 1 ]; then
+        out=$("$bin" --md-only --repeat 1)
+    else
+        out=$(mpirun -np "$1" "$bin" --md-only --repeat 1)
+    fi
+    echo "$(field md particle_steps_per_s <<<"$out") $(field md per_cpu_s <<<"$out") $(field md builds <<<"$out")"
+}
+max() { awk -v a="$1" -v b="$2" 'BEGIN{print (b == "" || a + 0 > b + 0) ? a : b}'; }
+
+# The two codes alternate, so that both see the same conditions on a shared machine.
+echo "running LAMMPS ($lmp) and nti alternately, $repeats round(s) ..." >&2
+l1="" l2="" n1="" n2="" c_l1="" c_l2="" c_n1="" c_n2="" b1=""
+for _ in $(seq "$repeats"); do
+    read -r r c < <(lammps_rate 1); l1=$(max "$r" "$l1"); c_l1=$(max "$c" "$c_l1")
+    read -r r c b1 < <(nti_rate 1); n1=$(max "$r" "$n1"); c_n1=$(max "$c" "$c_n1")
+    read -r r c < <(lammps_rate 2); l2=$(max "$r" "$l2"); c_l2=$(max "$c" "$c_l2")
+    read -r r c _ < <(nti_rate 2); n2=$(max "$r" "$n2"); c_n2=$(max "$c" "$c_n2")
+done
+for v in "$l1" "$l2" "$n1" "$n2" "$c_l1" "$c_l2" "$c_n1" "$c_n2"; do
+    [[ "$v" =~ ^[0-9.]+e[+-]?[0-9]+$ ]] || { echo "a benchmark run failed (rates: $l1 $l2 $n1 $n2 $c_l1 $c_l2 $c_n1 $c_n2)" >&2; exit 1; }
+done
+lmp_version=$("$lmp" -h 2>/dev/null | grep -m1 -E "Large-scale|LAMMPS" | sed 's/^ *//' || true)
+echo "running nti's Monte Carlo benchmark ..." >&2
+mc=$("$bin" --mc-only --repeat "$repeats")
 load_after=$(load)
 
 model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
@@ -112,18 +125,22 @@ threads=$(nproc)
 echo
 echo "Hardware: $model, $cores cores ($threads hardware threads); load average before/after: $load_before / $load_after"
 echo "LAMMPS: $lmp_version"
-grep -m1 "^nti " <<<"$nti1" || true
-echo "System: LAMMPS bench/in.lj, N = 32000, 100 steps, best of $repeats runs each"
+grep -m1 "^nti " <<<"$mc" || true
+echo "System: LAMMPS bench/in.lj, N = 32000, 100 steps; best of $repeats runs each, the codes alternating"
 echo
-awk -v l1="$l1_t" -v s1="$l1_s" -v a1="$l1_n" -v l2="$l2_t" -v s2="$l2_s" -v a2="$l2_n" \
-    -v n1="$n1" -v n2="$n2" -v b1="$b1" -v b2="$b2" 'BEGIN {
-    r1 = a1 * s1 / l1; r2 = a2 * s2 / l2;
-    printf "%-8s %5s %18s %16s %16s  %s\n", "code", "ranks", "particle-steps/s", "per core", "nti/LAMMPS", "note";
-    printf "%-8s %5d %18.4e %16.4e %16s  %s\n", "LAMMPS", 1, r1, r1, "", "5 list builds (every 20 steps, unchecked)";
-    printf "%-8s %5d %18.4e %16.4e %16.2f  %s\n", "nti", 1, n1, n1, n1 / r1, b1 " list builds (skin/2 criterion)";
-    printf "%-8s %5d %18.4e %16.4e %16s  %s\n", "LAMMPS", 2, r2, r2 / 2, "", "one system, domain decomposition";
-    printf "%-8s %5d %18.4e %16.4e %16.2f  %s\n", "nti", 2, n2, n2 / 2, n2 / r2, "2 independent replicas, one per rank";
+awk -v r1="$l1" -v r2="$l2" -v n1="$n1" -v n2="$n2" -v cr1="$c_l1" -v cr2="$c_l2" -v cn1="$c_n1" -v cn2="$c_n2" -v b1="$b1" 'BEGIN {
+    printf "%-7s %5s %17s %13s %12s %17s %13s  %s\n", "code", "ranks", "particle-steps/s", "per core", "nti/LAMMPS",
+        "per CPU-second", "nti/LAMMPS", "note";
+    f = "%-7s %5d %17.4e %13.4e %12s %17.4e %13s  %s\n";
+    printf f, "LAMMPS", 1, r1, r1, "", cr1, "", "5 list builds (every 20 steps, unchecked)";
+    printf f, "nti", 1, n1, n1, sprintf("%.2f", n1 / r1), cn1, sprintf("%.2f", cn1 / cr1), b1 " list builds (skin/2 criterion)";
+    printf f, "LAMMPS", 2, r2, r2 / 2, "", cr2, "", "one system, domain decomposition";
+    printf f, "nti", 2, n2, n2 / 2, sprintf("%.2f", n2 / r2), cn2, sprintf("%.2f", cn2 / cr2), "2 independent replicas, one per rank";
 }'
 echo
+echo "particle-steps/s: wall clock (best round); per core = that / ranks. per CPU-second: particle-steps"
+echo "over the CPU time the ranks spent in the timed loop (LAMMPS: loop time x '% CPU use' x ranks;"
+echo "nti: /proc thread CPU time), which other load on the machine affects far less than wall time."
+echo
 echo "nti Metropolis MC (1 rank):"
-grep "^MC " <<<"$nti1" | sed 's/^/  /'
+grep "^MC " <<<"$mc" | sed 's/^/  /'

@@ -21,8 +21,13 @@ pub struct ReverseRun {
     pub sum_terms: Vec<[f64; 2]>,
     /// Sum over trajectories of (du/dt)^2 at each step.
     pub sum_sq: Vec<f64>,
-    /// Per-trajectory integrals J_i, in trajectory order.
+    /// Per-trajectory integrals J_i (rectangle rule, the paper's), in trajectory order.
     pub per_trajectory: Vec<f64>,
+    /// Per-trajectory integrals by the trapezoid rule on the same grid (t = 0 end point included).
+    pub per_trajectory_trap: Vec<f64>,
+    /// Configurations recorded when the trajectories passed the requested snapshot times
+    /// (first step with t_k <= t_snap), per snapshot time, in trajectory order.
+    pub snapshots: Vec<Vec<Conf>>,
     /// Final configurations (t = 0), in trajectory order.
     pub samples: Vec<Conf>,
 }
@@ -47,7 +52,11 @@ impl ReverseRun {
             *a += b;
         }
         self.per_trajectory.extend(other.per_trajectory);
+        self.per_trajectory_trap.extend(other.per_trajectory_trap);
         self.samples.extend(other.samples);
+        for (a, b) in self.snapshots.iter_mut().zip(other.snapshots) {
+            a.extend(b);
+        }
     }
 
     /// Mean of du/dt at each step, split [prior, network].
@@ -69,13 +78,26 @@ impl ReverseRun {
             .collect()
     }
 
-    /// Estimate of ln(Z_0 / Z_1) = int < du/dt > dt and its standard error (independent trajectories).
+    /// Estimate of ln(Z_0 / Z_1) = int < du/dt > dt by the rectangle rule (the paper's) and its
+    /// standard error (independent trajectories).
     pub fn ln_z_ratio(&self) -> (f64, f64) {
-        let m = self.count() as f64;
-        let mean = self.per_trajectory.iter().sum::<f64>() / m;
-        let var = self.per_trajectory.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1.0);
-        (mean, (var / m).sqrt())
+        mean_se(&self.per_trajectory)
     }
+
+    /// The same with the trapezoid rule.
+    pub fn ln_z_ratio_trapezoid(&self) -> (f64, f64) {
+        mean_se(&self.per_trajectory_trap)
+    }
+}
+
+fn mean_se(v: &[f64]) -> (f64, f64) {
+    let m = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / m;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0);
+    (mean, (var / m).sqrt())
+}
+
+impl ReverseRun {
 }
 
 /// Draws a sample of the t = 1 prior: uniform on the torus or N(0, I).
@@ -106,6 +128,22 @@ pub fn reverse_sde<M: EnergyModel + ?Sized>(
     batch: usize,
     seed: u64,
 ) -> ReverseRun {
+    reverse_sde_snapshots(model, dim, side, n_steps, first, count, batch, seed, &[])
+}
+
+/// [`reverse_sde`], also recording configurations at the times `snap` (e.g. quadrature nodes).
+#[allow(clippy::too_many_arguments)]
+pub fn reverse_sde_snapshots<M: EnergyModel + ?Sized>(
+    model: &M,
+    dim: usize,
+    side: f64,
+    n_steps: usize,
+    first: u64,
+    count: usize,
+    batch: usize,
+    seed: u64,
+    snap: &[f64],
+) -> ReverseRun {
     let dt = 1.0 / n_steps as f64;
     let ts: Vec<f64> = (0..n_steps).map(|k| 1.0 - k as f64 * dt).collect();
     let mut run = ReverseRun {
@@ -113,21 +151,32 @@ pub fn reverse_sde<M: EnergyModel + ?Sized>(
         sum_terms: vec![[0.0; 2]; n_steps],
         sum_sq: vec![0.0; n_steps],
         per_trajectory: Vec::with_capacity(count),
+        per_trajectory_trap: Vec::with_capacity(count),
+        snapshots: vec![Vec::new(); snap.len()],
         samples: Vec::with_capacity(count),
     };
+    // Step index at which each snapshot is taken: the first k with t_k <= t_snap.
+    let snap_step: Vec<usize> = snap.iter().map(|&ts| ts_index(&ts_grid(n_steps), ts)).collect();
     let sched = model.schedule();
     for b0 in (0..count).step_by(batch.max(1)) {
         let ids: Vec<u64> = (b0..(b0 + batch).min(count)).map(|i| first + i as u64).collect();
         let mut rngs: Vec<Stream> = ids.iter().map(|&i| stream(seed, Purpose::Reverse, i)).collect();
         let mut cs: Vec<Conf> = rngs.iter_mut().map(|r| prior_sample(model, dim, side, r)).collect();
         let mut j = vec![0.0; cs.len()];
+        let mut trap = vec![0.0; cs.len()];
         for (k, &t) in ts.iter().enumerate() {
+            for (s, &ks) in snap_step.iter().enumerate() {
+                if ks == k {
+                    run.snapshots[s].extend(cs.iter().cloned());
+                }
+            }
             let out = model.grad_dt_batch(&cs, t);
             let (c, g2) = (sched.drift(t), sched.g2(t));
             let noise = (g2 * dt).sqrt();
             for (i, (g, terms)) in out.into_iter().enumerate() {
                 let v = terms.total();
                 j[i] += v * dt;
+                trap[i] += if k == 0 { 0.5 * v * dt } else { v * dt };
                 run.sum_terms[k][0] += terms.prior;
                 run.sum_terms[k][1] += terms.network;
                 run.sum_sq[k] += v * v;
@@ -141,8 +190,28 @@ pub fn reverse_sde<M: EnergyModel + ?Sized>(
                 }
             }
         }
+        // Trapezoid end point at t = 0.
+        for (i, (_, terms)) in model.grad_dt_batch(&cs, 0.0).into_iter().enumerate() {
+            trap[i] += 0.5 * terms.total() * dt;
+        }
+        for (s, &ks) in snap_step.iter().enumerate() {
+            if ks == n_steps {
+                run.snapshots[s].extend(cs.iter().cloned());
+            }
+        }
         run.per_trajectory.extend(j);
+        run.per_trajectory_trap.extend(trap);
         run.samples.extend(cs);
     }
     run
+}
+
+/// The step times t_k = 1 - k / n, k = 0..n (t_n = 0).
+fn ts_grid(n: usize) -> Vec<f64> {
+    (0..=n).map(|k| 1.0 - k as f64 / n as f64).collect()
+}
+
+/// First index k with t_k <= t (n if none before the end).
+fn ts_index(grid: &[f64], t: f64) -> usize {
+    grid.iter().position(|&g| g <= t + 1e-12).unwrap_or(grid.len() - 1)
 }

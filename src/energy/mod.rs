@@ -21,30 +21,6 @@ impl std::ops::AddAssign for EnergyVirial {
     }
 }
 
-/// Pairs handled together by the Verlet-list force kernel (vector lanes).
-const FORCE_LANES: usize = 8;
-
-/// Sum of the lanes in a fixed pairwise order (the same on every CPU).
-#[inline(always)]
-fn lane_sum(v: &[f64; FORCE_LANES]) -> f64 {
-    let mut w = *v;
-    let mut h = FORCE_LANES / 2;
-    while h > 0 {
-        for l in 0..h {
-            w[l] += w[l + h];
-        }
-        h /= 2;
-    }
-    w[0]
-}
-
-/// Per-lane partial sums of the force kernel.
-#[derive(Default)]
-struct LaneSums {
-    energy: [f64; FORCE_LANES],
-    virial: [f64; FORCE_LANES],
-}
-
 /// A pair-interacting system of `n` particles in a periodic box.
 #[derive(Clone, Debug)]
 pub struct PairEnergy<P> {
@@ -191,8 +167,8 @@ impl<P: PairPotential> PairEnergy<P> {
     /// than half the skin, as in molecular dynamics between builds.
     ///
     /// The pair sum runs over the list's images (see [`VerletList`]), so it needs no periodic
-    /// boundary arithmetic, in blocks of [`FORCE_LANES`] pairs written so that the compiler
-    /// vectorises them. On x86-64 CPUs with AVX2 the same code compiled for AVX2 is selected
+    /// boundary arithmetic, in blocks of 8 pairs written so that the compiler vectorises
+    /// them. On x86-64 CPUs with AVX2 the same code compiled for AVX2 is selected
     /// at run time; both give bit-identical results (same IEEE operations in the same order,
     /// no fused multiply-adds).
     pub fn forces(&self, x: &Positions, list: &VerletList, f: &mut [[f64; 3]]) -> EnergyVirial {
@@ -224,8 +200,78 @@ impl<P: PairPotential> PairEnergy<P> {
     /// Pair sum over the list with image positions `xs`; image forces added to `fs`.
     #[inline(always)]
     fn forces_sorted(&self, xs: &[[f64; 4]], list: &VerletList, fs: &mut [[f64; 4]]) -> EnergyVirial {
-        const L: usize = FORCE_LANES;
-        let mut acc = LaneSums::default();
+        /// Pairs handled together (vector lanes).
+        const L: usize = 8;
+
+        /// Per-lane partial sums.
+        #[derive(Default)]
+        struct Sums {
+            energy: [f64; L],
+            virial: [f64; L],
+        }
+
+        /// Sum of the lanes in a fixed pairwise order (the same on every CPU).
+        #[inline(always)]
+        fn lane_sum(v: &[f64; L]) -> f64 {
+            let mut w = *v;
+            let mut h = L / 2;
+            while h > 0 {
+                for l in 0..h {
+                    w[l] += w[l + h];
+                }
+                h /= 2;
+            }
+            w[0]
+        }
+
+        /// L pairs (xa, xs[idx[l]]) at once, each weighted by `valid[l]` (1 or 0): energies
+        /// and virials into `acc`, forces into `fa` (lanes) and subtracted from `fs[idx[l]]`.
+        #[allow(clippy::too_many_arguments)]
+        #[inline(always)]
+        fn block<P: PairPotential>(
+            potential: &Truncated<P>,
+            xa: &[f64; 3],
+            idx: &[u32; L],
+            valid: &[f64; L],
+            xs: &[[f64; 4]],
+            fs: &mut [[f64; 4]],
+            fa: &mut [[f64; L]; 3],
+            acc: &mut Sums,
+        ) {
+            let mut d = [[0.0; L]; 3];
+            for l in 0..L {
+                let xb = xs[idx[l] as usize];
+                for k in 0..3 {
+                    d[k][l] = xa[k] - xb[k];
+                }
+            }
+            let mut g = [[0.0; L]; 3];
+            for l in 0..L {
+                let (dx, dy, dz) = (d[0][l], d[1][l], d[2][l]);
+                let r2 = dx * dx + dy * dy + dz * dz;
+                // Truncated::energy_force masks pairs beyond r_c to zero without a branch.
+                let (u, fr) = potential.energy_force(r2);
+                let fr = valid[l] * fr;
+                acc.energy[l] += valid[l] * u;
+                acc.virial[l] += fr * r2;
+                g[0][l] = fr * dx;
+                g[1][l] = fr * dy;
+                g[2][l] = fr * dz;
+            }
+            for k in 0..3 {
+                for l in 0..L {
+                    fa[k][l] += g[k][l];
+                }
+            }
+            for l in 0..L {
+                let fb = &mut fs[idx[l] as usize];
+                fb[0] -= g[0][l];
+                fb[1] -= g[1][l];
+                fb[2] -= g[2][l];
+            }
+        }
+
+        let mut acc = Sums::default();
         for (a, rows) in list.start.windows(2).enumerate() {
             let xa = [xs[a][0], xs[a][1], xs[a][2]];
             let row = &list.neigh[rows[0] as usize..rows[1] as usize];
@@ -233,7 +279,7 @@ impl<P: PairPotential> PairEnergy<P> {
             let mut blocks = row.chunks_exact(L);
             for blk in &mut blocks {
                 let idx: [u32; L] = blk.try_into().expect("block of L lanes");
-                self.pair_block(&xa, &idx, &[1.0; L], xs, fs, &mut fa, &mut acc);
+                block(&self.potential, &xa, &idx, &[1.0; L], xs, fs, &mut fa, &mut acc);
             }
             let rest = blocks.remainder();
             if !rest.is_empty() {
@@ -244,64 +290,14 @@ impl<P: PairPotential> PairEnergy<P> {
                     idx[k] = b;
                     valid[k] = 1.0;
                 }
-                self.pair_block(&xa, &idx, &valid, xs, fs, &mut fa, &mut acc);
+                block(&self.potential, &xa, &idx, &valid, xs, fs, &mut fa, &mut acc);
             }
             let fx = &mut fs[a];
             for (k, c) in fa.iter().enumerate() {
                 fx[k] += lane_sum(c);
             }
         }
-        let sum = |v: [f64; L]| lane_sum(&v);
-        EnergyVirial { energy: sum(acc.energy), virial: sum(acc.virial) }
-    }
-
-    /// L pairs (xa, xs[idx[l]]) at once, each weighted by `valid[l]` (1 or 0): energies and
-    /// virials into `acc`, forces into `fa` (lanes) and subtracted from `fs[idx[l]]`.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
-    fn pair_block(
-        &self,
-        xa: &[f64; 3],
-        idx: &[u32; FORCE_LANES],
-        valid: &[f64; FORCE_LANES],
-        xs: &[[f64; 4]],
-        fs: &mut [[f64; 4]],
-        fa: &mut [[f64; FORCE_LANES]; 3],
-        acc: &mut LaneSums,
-    ) {
-        const L: usize = FORCE_LANES;
-        let mut d = [[0.0; L]; 3];
-        for l in 0..L {
-            let xb = xs[idx[l] as usize];
-            for k in 0..3 {
-                d[k][l] = xa[k] - xb[k];
-            }
-        }
-        let mut g = [[0.0; L]; 3];
-        for l in 0..L {
-            let (dx, dy, dz) = (d[0][l], d[1][l], d[2][l]);
-            let r2 = dx * dx + dy * dy + dz * dz;
-            // Truncated::energy_force masks pairs beyond r_c to zero without a branch.
-            let (u, fr) = self.potential.energy_force(r2);
-            let fr = valid[l] * fr;
-            acc.energy[l] += valid[l] * u;
-            acc.virial[l] += fr * r2;
-            g[0][l] = fr * dx;
-            g[1][l] = fr * dy;
-            g[2][l] = fr * dz;
-        }
-        for k in 0..3 {
-            for l in 0..L {
-                fa[k][l] += g[k][l];
-            }
-        }
-        for l in 0..L {
-            let fb = &mut fs[idx[l] as usize];
-            fb[0] -= g[0][l];
-            fb[1] -= g[1][l];
-            fb[2] -= g[2][l];
-            fb[3] -= 0.0;
-        }
+        EnergyVirial { energy: lane_sum(&acc.energy), virial: lane_sum(&acc.virial) }
     }
 
     /// Forces over all pairs (min-image mode or tiny systems).

@@ -104,20 +104,22 @@ fn validate(u_kn: &Array2<f64>, n_k: &[usize]) -> Result<Vec<f64>> {
     Ok(n_k.iter().map(|&c| (c as f64).ln()).collect())
 }
 
-/// Per-sample log denominators ln sum_k N_k exp(f_k - u_kn) (length N).
+/// Per-sample log denominators ln sum_k N_k exp(f_k - u_kn) (length N), computed row by row
+/// (contiguous in memory) with a per-sample running maximum.
 fn log_denominators(u_kn: &Array2<f64>, ln_nk: &[f64], f: &[f64]) -> Array1<f64> {
-    let (k, n) = u_kn.dim();
-    let mut out = Array1::<f64>::zeros(n);
-    let mut buf = vec![0.0; k];
-    for col in 0..n {
-        let mut m = f64::NEG_INFINITY;
-        for s in 0..k {
-            buf[s] = ln_nk[s] + f[s] - u_kn[[s, col]];
-            m = m.max(buf[s]);
-        }
-        out[col] = m + buf.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+    let n = u_kn.ncols();
+    let mut m = Array1::<f64>::from_elem(n, f64::NEG_INFINITY);
+    for (s, row) in u_kn.outer_iter().enumerate() {
+        let c = ln_nk[s] + f[s];
+        m.iter_mut().zip(row.iter()).for_each(|(m, &u)| *m = m.max(c - u));
     }
-    out
+    let mut acc = Array1::<f64>::zeros(n);
+    for (s, row) in u_kn.outer_iter().enumerate() {
+        let c = ln_nk[s] + f[s];
+        acc.iter_mut().zip(row.iter()).zip(m.iter()).for_each(|((a, &u), &m)| *a += (c - u - m).exp());
+    }
+    acc.iter_mut().zip(m.iter()).for_each(|(a, &m)| *a = m + a.ln());
+    acc
 }
 
 /// MBAR weights W (N x K), W_ni = exp(f_i - u_in - ln denom_n).
@@ -463,5 +465,61 @@ mod tests {
         assert!((logsumexp(vec![1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
         assert!((logsumexp(vec![-1000.0, -1000.0]) - (-1000.0 + 2f64.ln())).abs() < 1e-12);
         assert_eq!(logsumexp(Vec::<f64>::new()), f64::NEG_INFINITY);
+    }
+}
+#[cfg(test)]
+mod tmp_calib {
+    use super::*;
+    use crate::rng::{stream, Purpose};
+    use rand_distr::{Distribution, StandardNormal};
+    #[test]
+    #[ignore]
+    fn tmp_many_seeds() {
+        {
+            let vars: Vec<f64> = (0..12).map(|i| 10f64.powi(i)).collect();
+            let k = vars.len(); let n_per = 300;
+            let mut r = stream(1, Purpose::Init, 98_000);
+            let mut xs = Vec::new();
+            for &v in &vars { for _ in 0..n_per { let q: f64 = StandardNormal.sample(&mut r); xs.push(f64::sqrt(v) * q); } }
+            let mut u = Array2::from_shape_fn((k, xs.len()), |(s, n)| xs[n] * xs[n] / (2.0 * vars[s]));
+            for s in 0..k { u.row_mut(s).mapv_inplace(|x| x + 100.0 * s as f64); }
+            let t = std::time::Instant::now();
+            let res = mbar(&u, &vec![n_per; k], 1e-10, 100).unwrap();
+            for s in 1..k { eprintln!("poor overlap: state {s}: err {:.3} df {:.3} O_ss+1 {:.3}", res.f[s] - (-0.5 * (vars[s] / vars[0]).ln() + 100.0 * s as f64), res.df[[0, s]], res.overlap[[s-1, s]]); }
+            eprintln!("its {} grad {:.2e} time {:?} gap {:?}", res.iterations, res.max_rel_gradient, t.elapsed(), res.overlap_spectral_gap());
+            // big N timing
+            let vars = [1.0, 1.5, 2.2, 3.3, 5.0, 7.5, 11.0, 17.0, 25.0, 38.0];
+            let k = vars.len(); let n_per = 20000;
+            let mut xs = Vec::new();
+            for &v in &vars { for _ in 0..n_per { let q: f64 = StandardNormal.sample(&mut r); xs.push(f64::sqrt(v) * q); } }
+            let u = Array2::from_shape_fn((k, xs.len()), |(s, n)| xs[n] * xs[n] / (2.0 * vars[s]));
+            let t = std::time::Instant::now();
+            let res = mbar(&u, &vec![n_per; k], 1e-10, 100).unwrap();
+            eprintln!("big: its {} time {:?} f9 err {:.4} df {:.4}", res.iterations, t.elapsed(), res.f[9] + 0.5 * 38f64.ln(), res.df[[0,9]]);
+        }
+        for (vars, n_per) in [(vec![1.0, 1.6, 2.5, 4.0, 6.5], 200usize), (vec![1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0], 1000), (vec![1.0, 1.6, 2.5, 4.0, 6.5], 20)] {
+            let k = vars.len();
+            let n_seeds = 400;
+            let mut z = vec![Vec::new(); k];
+            let mut its = 0;
+            for seed in 0..n_seeds as u64 {
+                let mut r = stream(seed, Purpose::Init, 99_000 + seed);
+                let mut xs = Vec::new();
+                for &v in &vars { for _ in 0..n_per { let q: f64 = StandardNormal.sample(&mut r); xs.push(f64::sqrt(v) * q); } }
+                let u = Array2::from_shape_fn((k, xs.len()), |(s, n)| xs[n] * xs[n] / (2.0 * vars[s]));
+                let res = mbar(&u, &vec![n_per; k], 1e-10, 100).unwrap();
+                its = its.max(res.iterations);
+                for s in 1..k {
+                    let ex = -0.5 * (vars[s] / vars[0]).ln();
+                    z[s].push((res.f[s] - ex) / res.df[[0, s]]);
+                }
+            }
+            for s in 1..k {
+                let n = n_seeds as f64;
+                let m = z[s].iter().sum::<f64>() / n;
+                let sd = (z[s].iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0)).sqrt();
+                eprintln!("n_per {n_per} state {s}: mean {m:.3} sd {sd:.3} max its {its}");
+            }
+        }
     }
 }

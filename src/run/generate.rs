@@ -39,6 +39,7 @@ fn to_buffer(r: &ReverseRun) -> Vec<f64> {
         flat,
         r.sum_sq.clone(),
         r.per_trajectory.clone(),
+        r.per_trajectory_trap.clone(),
         r.samples.iter().flat_map(|c| c.y.iter().copied()).collect(),
     ])
 }
@@ -50,7 +51,9 @@ fn from_buffer(b: &[f64], side: f64, dim: usize) -> ReverseRun {
         sum_terms: v[1].chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
         sum_sq: v[2].clone(),
         per_trajectory: v[3].clone(),
-        samples: v[4].chunks_exact(dim).map(|y| Conf { y: y.to_vec(), side }).collect(),
+        per_trajectory_trap: v[4].clone(),
+        samples: v[5].chunks_exact(dim).map(|y| Conf { y: y.to_vec(), side }).collect(),
+        snapshots: vec![],
     }
 }
 

@@ -48,7 +48,7 @@ FULL = dict(
     ref_production=40000,
     ref_stride=10,
     rdf_bins=60,              # dr = 0.05 sigma over [0, L/2]
-    steps=6000,
+    steps=15000,
     batch=32,
     micro_batch=4,
     lr=1e-3,
@@ -58,9 +58,11 @@ FULL = dict(
     validation_samples=256,
     hidden=[64, 64],
     n_radial=8,
-    gen_trajectories=64,
+    # reverse-SDE trajectories per N: cost per trajectory grows as N^2, and so do the pairs per
+    # frame that the RDF averages over, so fewer at large N
+    gen_trajectories={"60": 64, "120": 32, "180": 24},
     gen_steps=1000,
-    gen_batch=16,
+    gen_batch=8,
 )
 
 QUICK = dict(
@@ -73,7 +75,7 @@ QUICK = dict(
     ref_production=2000,
     ref_stride=10,
     rdf_bins=30,
-    steps=60,
+    steps=100,
     batch=8,
     micro_batch=2,
     lr=3e-3,
@@ -83,7 +85,7 @@ QUICK = dict(
     validation_samples=32,
     hidden=[16, 16],
     n_radial=4,
-    gen_trajectories=4,
+    gen_trajectories={"60": 4},
     gen_steps=100,
     gen_batch=2,
 )
@@ -112,6 +114,7 @@ def launcher(ranks: int) -> list[str]:
 def run_nti(cmd: list[str], cwd: Path, name: str) -> float:
     """Runs one nti command in cwd, logs to <name>.log; returns wall seconds."""
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    env.setdefault("OMPI_MCA_mpi_yield_when_idle", "1")  # waiting ranks yield the core (shared machines)
     env.setdefault("RUST_LOG", "info")
     t0 = time.monotonic()
     with open(cwd / f"{name}.log", "w") as fh:
@@ -192,15 +195,15 @@ file = "train.h5"
 """
 
 
-def generate_toml(p: dict, seed: int) -> str:
-    return f"""# reverse SDE at the held-out sizes (validation/paper_lj/run.py)
+def generate_toml(p: dict, n: int, seed: int) -> str:
+    return f"""# reverse SDE at a held-out size (validation/paper_lj/run.py)
 version = 1
 
 [generate]
 model = "train.h5"
-n_particles = {json.dumps(p['ref_n'])}
+n_particles = [{n}]
 box_side = {BOX}
-trajectories = {p['gen_trajectories']}
+trajectories = {p['gen_trajectories'][str(n)]}
 steps = {p['gen_steps']}
 batch = {p['gen_batch']}
 rdf_bins = {p['rdf_bins']}
@@ -209,7 +212,7 @@ rdf_bins = {p['rdf_bins']}
 seed = {seed}
 
 [output]
-file = "generate.h5"
+file = "generate_N{n}.h5"
 """
 
 
@@ -314,11 +317,16 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
         f"mean of last fifth {v_last:.5f} vs previous fifth {v_prev:.5f} "
         f"(change {v_last - v_prev:+.5f}; total drop {v_last - v_first:+.5f})")
 
-    g5 = h5py.File(outdir / "generate.h5", "r")
-    gprov = dict(g5["provenance"].attrs)
-    gen_ranks, gen_wall = int(gprov["n_ranks"]), float(gprov["wall_seconds"])
-    log(f"\n=== generation (nti generate): {p['gen_trajectories']} trajectories x {p['gen_steps']} reverse-SDE "
-        f"steps per N, {gen_ranks} ranks, {gen_wall:.0f} s wall ===")
+    gen_ranks, gen_wall = set(), {}
+    for n in p["ref_n"]:
+        with h5py.File(outdir / f"generate_N{n}.h5", "r") as f:
+            gp = dict(f["provenance"].attrs)
+        gen_ranks.add(int(gp["n_ranks"]))
+        gen_wall[n] = float(gp["wall_seconds"])
+    gen_ranks = sorted(gen_ranks)[0] if len(gen_ranks) == 1 else sorted(gen_ranks)
+    log(f"\n=== generation (nti generate): {p['gen_steps']} reverse-SDE steps; trajectories per N "
+        f"{p['gen_trajectories']}; {gen_ranks} ranks; wall s per N "
+        f"{ {n: round(v) for n, v in gen_wall.items()} } ===")
     rdfs = {}
     log(f"{'N':>4} {'max|dg|':>8} {'at r':>6} {'max|dg|':>8} {'at r':>6} {'max|z|':>7} {'chi2/dof':>8} "
         f"{'peak r ref':>10} {'gen':>6} {'peak g ref':>10} {'gen':>6} {'u/N ref':>9} {'u/N gen':>14} {'r_min gen':>9}")
@@ -329,9 +337,12 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
             r = f["observables/rdf/r"][()]
             g_ref = f["observables/rdf/g"][()]
             g_ref_se = f["observables/rdf/g_stderr"][()]
-        r_gen = g5[f"observables/generated_N{n}/rdf/r"][()]
-        g_gen = g5[f"observables/generated_N{n}/rdf/g"][()]
-        x = g5[f"particles/generated_N{n}/position/value"][()]
+        with h5py.File(outdir / f"generate_N{n}.h5", "r") as g5:
+            r_gen = g5[f"observables/generated_N{n}/rdf/r"][()]
+            g_gen = g5[f"observables/generated_N{n}/rdf/g"][()]
+            x = g5[f"particles/generated_N{n}/position/value"][()]
+            a_ex = [g5[f"results/{k}"].attrs for k in g5.get("results", {}) if k.startswith("beta_a_ex")]
+            a_ex = (float(a_ex[0]["value"]), float(a_ex[0]["stderr"])) if a_ex else (math.nan, math.nan)
         # per-frame RDF of the generated samples: reproduces nti's g and gives its standard error
         rc, gf = rdf_frames(x, BOX, len(r_gen))
         g_mine = gf.mean(0)
@@ -358,7 +369,7 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
                  u_ref=u_ref, u_ref_se=samples[("ref", n)]["u_se"], u_gen=ug, u_gen_se=ug_se,
                  r_min_gen=float(rmin.min()), frames_gen=int(len(x)), rdf_selfcheck=self_check,
                  r=r.tolist(), g_ref=g_ref.tolist(), g_ref_se=g_ref_se.tolist(), g_gen=g_gen.tolist(),
-                 g_gen_se=g_gen_se.tolist())
+                 g_gen_se=g_gen_se.tolist(), beta_a_ex_unvalidated=a_ex)
         rdfs[n] = d
         log(f"{n:>4} {d['max_abs_dg_r08']:>8.3f} {d['at_r08']:>6.3f} {d['max_abs_dg_all']:>8.3f} {d['at_all']:>6.3f} "
             f"{d['max_abs_z_r08']:>7.1f} {chi2:>8.2f} {pr_ref:>10.3f} {pr_gen:>6.3f} {ph_ref:>10.3f} {ph_gen:>6.3f} "
@@ -369,6 +380,9 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
         "r_min gen: closest pair among all generated frames.")
     log(f"(self-check: numpy RDF of the generated frames vs nti's: max diff "
         f"{max(v['rdf_selfcheck'] for v in rdfs.values()):.2e})")
+    log("beta A_ex printed by nti generate (reverse-SDE rectangle rule; NOT validated here): "
+        + ", ".join(f"N = {n}: {v['beta_a_ex_unvalidated'][0]:.2f} +- {v['beta_a_ex_unvalidated'][1]:.2f}"
+                    for n, v in rdfs.items()))
     rep["rdf"] = {str(k): v for k, v in rdfs.items()}
     rep["ranks"] = dict(train=train_ranks, generate=gen_ranks,
                         sample=sorted({v["ranks"] for v in samples.values()}))
@@ -453,16 +467,12 @@ def main() -> int:
     ap.add_argument("--reuse", metavar="DIR", help="continue in an earlier run directory: skip finished stages")
     ap.add_argument("--ranks", type=int, default=2, help="MPI ranks for every nti run (default 2; 1 = no mpirun)")
     ap.add_argument("--steps", type=int, help="training steps (full default %d)" % FULL["steps"])
-    ap.add_argument("--trajectories", type=int, help="reverse-SDE trajectories per N (full default %d)" % FULL["gen_trajectories"])
+    ap.add_argument("--trajectories", type=int, help="reverse-SDE trajectories at every N (full default %s)" % FULL["gen_trajectories"])
     ap.add_argument("--seed", type=int, default=2406, help="master seed (sample seeds are seed + N, + 1000 for references)")
     ap.add_argument("--stop-after", choices=["sample", "train", "generate"], help="stop after this stage")
     a = ap.parse_args()
 
     p = dict(QUICK if a.quick else FULL)
-    if a.steps:
-        p["steps"] = a.steps
-    if a.trajectories:
-        p["gen_trajectories"] = a.trajectories
     try:
         import numpy  # noqa: F401
         import h5py  # noqa: F401
@@ -476,6 +486,7 @@ def main() -> int:
         saved = json.loads((outdir / "params.json").read_text())
         p = saved["params"]
         nti = Path(saved["nti"])
+        a.quick = "quick" in outdir.name
     else:
         base = Path(a.out) if a.out else Path(tempfile.gettempdir())
         base.mkdir(parents=True, exist_ok=True)
@@ -485,6 +496,14 @@ def main() -> int:
         shutil.copy2(src, nti)  # a private snapshot: a concurrent rebuild cannot change it mid-run
         (outdir / "params.json").write_text(json.dumps(dict(params=p, nti=str(nti), nti_source=str(src),
                                                             ranks=a.ranks, seed=a.seed), indent=1))
+    # overrides (also on --reuse, for stages not yet run); the effective parameters are kept
+    if a.steps:
+        p["steps"] = a.steps
+    if a.trajectories:
+        p["gen_trajectories"] = {str(n): a.trajectories for n in p["ref_n"]}
+    meta = json.loads((outdir / "params.json").read_text())
+    meta["params"] = p
+    (outdir / "params.json").write_text(json.dumps(meta, indent=1))
     launch = launcher(a.ranks)
     log(f"run directory: {outdir}\nbinary: {nti}\nranks: {a.ranks}  mode: {'quick' if a.quick else 'full'}")
     tfile = outdir / "timings.json"
@@ -523,9 +542,13 @@ def main() -> int:
         log(f"  train: {dt:.1f} s")
 
     def do_generate() -> None:
-        (outdir / "generate.toml").write_text(generate_toml(p, a.seed))
-        dt = run_nti(launch + [str(nti), "generate", "generate.toml"], outdir, "generate")
-        log(f"  generate: {dt:.1f} s")
+        for n in p["ref_n"]:
+            name = f"generate_N{n}"
+            if (outdir / f"{name}.h5").exists():
+                continue
+            (outdir / f"{name}.toml").write_text(generate_toml(p, n, a.seed))
+            dt = run_nti(launch + [str(nti), "generate", f"{name}.toml"], outdir, name)
+            log(f"  generate N = {n}: {p['gen_trajectories'][str(n)]} trajectories x {p['gen_steps']} steps: {dt:.1f} s")
 
     for name, fn in (("sample", do_sample), ("train", do_train), ("generate", do_generate)):
         stage(name, fn)
