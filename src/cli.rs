@@ -45,6 +45,14 @@ pub enum Command {
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Conventional baselines: TI along the soft-core lambda path with MC windows, MBAR, Widom.
+    Baseline {
+        /// TOML input file ([system], [baseline], [run], [output]).
+        config: PathBuf,
+        /// Override an input key: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        set: Vec<String>,
+    },
     /// Print the scalar results of a results file.
     Summary {
         /// HDF5 results file.
@@ -123,6 +131,13 @@ pub fn run(cli: Cli) -> i32 {
                     println!("training finished; results in {}", input.config.output.file);
                 }
             })
+        }),
+        Command::Baseline { config, set } => with_input(&config, &set, |input, comm| {
+            if let Some(s) = crate::run::baseline::run_baseline(input, comm)? {
+                print!("{}", crate::io::summary::to_table(&s.results));
+                println!("results written to {}", input.config.output.file);
+            }
+            Ok(())
         }),
         Command::Generate { config, set } => with_input(&config, &set, |input, comm| {
             if let Some(res) = crate::run::generate::run_generate(input, comm)? {

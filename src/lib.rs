@@ -3,6 +3,7 @@
 //! Reduced Lennard-Jones units throughout (sigma = epsilon = k_B = 1, mass 1);
 //! free energies are reported as beta*F (units of kT). See `../shared/DESIGN.md`.
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod diffusion;

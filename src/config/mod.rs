@@ -9,7 +9,7 @@ mod schema;
 pub use error::ConfigError;
 pub use overrides::apply_override;
 pub use schema::{
-    Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod, SystemConfig, SystemKind,
+    BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod, Spacing, SystemConfig, SystemKind,
 };
 
 /// The input-file format version this program reads.
@@ -75,6 +75,7 @@ mod tests {
         assert_eq!(c.model, ModelConfig::default());
         assert_eq!(c.train, crate::train::TrainSettings::default());
         assert_eq!(c.generate, GenerateConfig::default());
+        assert_eq!(c.baseline, BaselineConfig::default());
         let s = c.sys();
         assert_eq!((s.cutoff, s.shift, s.tail_correction, s.kind), (Cutoff::Radius(3.0), false, true, SystemKind::LennardJones));
     }

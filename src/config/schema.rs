@@ -25,6 +25,46 @@ pub struct Config {
     pub train: crate::train::TrainSettings,
     /// `[generate]`: reverse-SDE sampling from a trained model (nti generate).
     pub generate: GenerateConfig,
+    /// `[baseline]`: conventional TI and MBAR along the soft-core lambda path (nti baseline).
+    pub baseline: BaselineConfig,
+}
+
+/// Spacing of the lambda windows of the baseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Spacing {
+    /// K uniform windows including lambda = 0 and 1, trapezoid rule.
+    Uniform,
+    /// K Gauss-Legendre nodes on (0, 1).
+    GaussLegendre,
+}
+
+/// `[baseline]`: conventional TI along U_lambda = (1 - lambda) u_soft(r; lambda) with MC at K windows,
+/// MBAR over the same windows, and optionally Widom insertion at lambda = 0 (DESIGN.md sec. 3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineConfig {
+    /// Number of lambda windows K (paper: 5 to 100). Default 20.
+    #[serde(default = "d_windows")]
+    pub windows: usize,
+    /// "uniform" (trapezoid, includes both ends) or "gauss-legendre". Default "uniform".
+    #[serde(default = "d_spacing")]
+    pub spacing: Spacing,
+    /// MC sweeps discarded per window (paper: 2000 samples). Default 2000.
+    #[serde(default = "d_equil")]
+    pub equilibration: u64,
+    /// MC sweeps of production per window (paper: 10000 samples). Default 10000.
+    #[serde(default = "d_prod")]
+    pub production: u64,
+    /// Sweeps between samples. Default 10.
+    #[serde(default = "d_stride")]
+    pub stride: u64,
+    /// Also estimate with MBAR (samples subsampled by their statistical inefficiency). Default true.
+    #[serde(default = "d_true")]
+    pub mbar: bool,
+    /// Widom insertions per sample in an extra full-LJ run (0 = off). Default 0.
+    #[serde(default)]
+    pub widom_insertions: usize,
 }
 
 /// `[model]`: shape of the LJ energy network (DESIGN.md sec. 6) and the noise schedule.
@@ -236,6 +276,18 @@ pub struct OutputConfig {
     pub overwrite: bool,
 }
 
+fn d_windows() -> usize {
+    20
+}
+fn d_spacing() -> Spacing {
+    Spacing::Uniform
+}
+impl Default for BaselineConfig {
+    fn default() -> Self {
+        section_default("baseline")
+    }
+}
+
 fn d_nrad() -> usize {
     8
 }
@@ -347,7 +399,7 @@ fn section_default<T: for<'de> Deserialize<'de>>(name: &str) -> T {
     T::deserialize(toml::Value::Table(toml::Table::new())).unwrap_or_else(|e| panic!("[{name}] has required keys: {e}"))
 }
 
-const SECTIONS: &[&str] = &["version", "system", "sample", "run", "output", "model", "train", "generate"];
+const SECTIONS: &[&str] = &["version", "system", "sample", "run", "output", "model", "train", "generate", "baseline"];
 
 /// Deserialises one section, turning serde's messages into errors that name section and key.
 fn section<T: for<'de> Deserialize<'de> + Default>(
@@ -453,7 +505,8 @@ impl Config {
         let model = section(&mut table, "model", false)?;
         let train = section(&mut table, "train", false)?;
         let generate = section(&mut table, "generate", false)?;
-        Ok(Self { version, system, sample, run, output, model, train, generate })
+        let baseline = section(&mut table, "baseline", false)?;
+        Ok(Self { version, system, sample, run, output, model, train, generate, baseline })
     }
 
     /// The `[system]` section; callers have checked it is present (see [`Config::require_system`]).
@@ -580,6 +633,14 @@ impl Config {
         }
         if !(0.0..1.0).contains(&t.beta1) || !(0.0..1.0).contains(&t.beta2) {
             return Err(ConfigError::invalid("train", "beta1", t.beta1, "beta1 and beta2 in [0, 1)"));
+        }
+        let b = &self.baseline;
+        let min_k = if b.spacing == Spacing::Uniform { 2 } else { 1 };
+        if b.windows < min_k {
+            return Err(ConfigError::invalid("baseline", "windows", b.windows, format!("at least {min_k} windows for this spacing")));
+        }
+        if b.stride == 0 || b.production < 2 * b.stride {
+            return Err(ConfigError::invalid("baseline", "production", b.production, "at least two samples (production >= 2 stride, stride > 0)"));
         }
         let g = &self.generate;
         if g.steps == 0 || g.trajectories < 2 || g.batch == 0 {

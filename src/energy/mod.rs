@@ -182,24 +182,26 @@ impl<P: PairPotential> PairEnergy<P> {
             // SAFETY: the CPU supports AVX2 (checked just above).
             unsafe { self.forces_sorted_avx2(&xs, list, &mut fs) }
         } else {
-            self.forces_sorted(&xs, list, &mut fs)
+            self.forces_sorted::<false>(&xs, list, &mut fs)
         };
         #[cfg(not(target_arch = "x86_64"))]
-        let ev = self.forces_sorted(&xs, list, &mut fs);
+        let ev = self.forces_sorted::<false>(&xs, list, &mut fs);
         list.accumulate_forces(&fs, f);
         ev
     }
 
-    /// [`Self::forces_sorted`] compiled for AVX2.
+    /// [`Self::forces_sorted`] compiled for AVX2, with AVX2 gathers and scatters.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn forces_sorted_avx2(&self, xs: &[[f64; 4]], list: &VerletList, fs: &mut [[f64; 4]]) -> EnergyVirial {
-        self.forces_sorted(xs, list, fs)
+        self.forces_sorted::<true>(xs, list, fs)
     }
 
     /// Pair sum over the list with image positions `xs`; image forces added to `fs`.
+    /// `AVX2` selects explicit AVX2 loads and transposes for the gathers and scatters (only
+    /// from [`Self::forces_sorted_avx2`]); the arithmetic is the same code either way.
     #[inline(always)]
-    fn forces_sorted(&self, xs: &[[f64; 4]], list: &VerletList, fs: &mut [[f64; 4]]) -> EnergyVirial {
+    fn forces_sorted<const AVX2: bool>(&self, xs: &[[f64; 4]], list: &VerletList, fs: &mut [[f64; 4]]) -> EnergyVirial {
         /// Pairs handled together (vector lanes).
         const L: usize = 8;
 
@@ -228,7 +230,7 @@ impl<P: PairPotential> PairEnergy<P> {
         /// and virials into `acc`, forces into `fa` (lanes) and subtracted from `fs[idx[l]]`.
         #[allow(clippy::too_many_arguments)]
         #[inline(always)]
-        fn block<P: PairPotential>(
+        fn block<P: PairPotential, const AVX2: bool>(
             potential: &Truncated<P>,
             xa: &[f64; 3],
             idx: &[u32; L],
@@ -239,10 +241,17 @@ impl<P: PairPotential> PairEnergy<P> {
             acc: &mut Sums,
         ) {
             let mut d = [[0.0; L]; 3];
-            for l in 0..L {
-                let xb = xs[idx[l] as usize];
-                for k in 0..3 {
-                    d[k][l] = xa[k] - xb[k];
+            #[cfg(target_arch = "x86_64")]
+            if AVX2 {
+                // SAFETY: AVX2 = true only under forces_sorted_avx2, run on AVX2 CPUs only.
+                unsafe { avx2_gather(xa, idx, xs, &mut d) };
+            }
+            if !AVX2 {
+                for l in 0..L {
+                    let xb = xs[idx[l] as usize];
+                    for k in 0..3 {
+                        d[k][l] = xa[k] - xb[k];
+                    }
                 }
             }
             let mut g = [[0.0; L]; 3];
@@ -263,11 +272,66 @@ impl<P: PairPotential> PairEnergy<P> {
                     fa[k][l] += g[k][l];
                 }
             }
-            for l in 0..L {
-                let fb = &mut fs[idx[l] as usize];
-                fb[0] -= g[0][l];
-                fb[1] -= g[1][l];
-                fb[2] -= g[2][l];
+            #[cfg(target_arch = "x86_64")]
+            if AVX2 {
+                // SAFETY: as for the gather.
+                unsafe { avx2_scatter_sub(idx, &g, fs) };
+            }
+            if !AVX2 {
+                for l in 0..L {
+                    let fb = &mut fs[idx[l] as usize];
+                    fb[0] -= g[0][l];
+                    fb[1] -= g[1][l];
+                    fb[2] -= g[2][l];
+                }
+            }
+        }
+
+        // AVX2 gathers and scatters, 4 lanes at a time as 4 x 4 transposes of the padded rows;
+        // bit-identical to the portable loops (the same subtractions, one lane after another).
+
+        /// d[k][l] = xa[k] - xs[idx[l]][k].
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        unsafe fn avx2_gather(xa: &[f64; 3], idx: &[u32; L], xs: &[[f64; 4]], d: &mut [[f64; L]; 3]) {
+            use std::arch::x86_64::*;
+            let a = _mm256_setr_pd(xa[0], xa[1], xa[2], 0.0);
+            for h in 0..L / 4 {
+                // Bounds-checked indexing; each row is 4 f64, read whole.
+                let row = |l: usize| _mm256_sub_pd(a, _mm256_loadu_pd(xs[idx[4 * h + l] as usize].as_ptr()));
+                let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+                let (t0, t1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
+                let (t2, t3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
+                _mm256_storeu_pd(d[0][4 * h..].as_mut_ptr(), _mm256_permute2f128_pd::<0x20>(t0, t2));
+                _mm256_storeu_pd(d[1][4 * h..].as_mut_ptr(), _mm256_permute2f128_pd::<0x20>(t1, t3));
+                _mm256_storeu_pd(d[2][4 * h..].as_mut_ptr(), _mm256_permute2f128_pd::<0x31>(t0, t2));
+            }
+        }
+
+        /// fs[idx[l]][k] -= g[k][l], lane after lane (lanes may repeat an index).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        unsafe fn avx2_scatter_sub(idx: &[u32; L], g: &[[f64; L]; 3], fs: &mut [[f64; 4]]) {
+            use std::arch::x86_64::*;
+            let z = _mm256_setzero_pd();
+            for h in 0..L / 4 {
+                let gx = _mm256_loadu_pd(g[0][4 * h..].as_ptr());
+                let gy = _mm256_loadu_pd(g[1][4 * h..].as_ptr());
+                let gz = _mm256_loadu_pd(g[2][4 * h..].as_ptr());
+                let (t0, t1) = (_mm256_unpacklo_pd(gx, gy), _mm256_unpackhi_pd(gx, gy));
+                let (t2, t3) = (_mm256_unpacklo_pd(gz, z), _mm256_unpackhi_pd(gz, z));
+                let lanes = [
+                    _mm256_permute2f128_pd::<0x20>(t0, t2),
+                    _mm256_permute2f128_pd::<0x20>(t1, t3),
+                    _mm256_permute2f128_pd::<0x31>(t0, t2),
+                    _mm256_permute2f128_pd::<0x31>(t1, t3),
+                ];
+                for (l, v) in lanes.into_iter().enumerate() {
+                    let fb = fs[idx[4 * h + l] as usize].as_mut_ptr();
+                    _mm256_storeu_pd(fb, _mm256_sub_pd(_mm256_loadu_pd(fb), v));
+                }
             }
         }
 
@@ -279,7 +343,7 @@ impl<P: PairPotential> PairEnergy<P> {
             let mut blocks = row.chunks_exact(L);
             for blk in &mut blocks {
                 let idx: [u32; L] = blk.try_into().expect("block of L lanes");
-                block(&self.potential, &xa, &idx, &[1.0; L], xs, fs, &mut fa, &mut acc);
+                block::<P, AVX2>(&self.potential, &xa, &idx, &[1.0; L], xs, fs, &mut fa, &mut acc);
             }
             let rest = blocks.remainder();
             if !rest.is_empty() {
@@ -290,7 +354,7 @@ impl<P: PairPotential> PairEnergy<P> {
                     idx[k] = b;
                     valid[k] = 1.0;
                 }
-                block(&self.potential, &xa, &idx, &valid, xs, fs, &mut fa, &mut acc);
+                block::<P, AVX2>(&self.potential, &xa, &idx, &valid, xs, fs, &mut fa, &mut acc);
             }
             let fx = &mut fs[a];
             for (k, c) in fa.iter().enumerate() {

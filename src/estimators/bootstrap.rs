@@ -58,7 +58,7 @@ pub fn stratified_bootstrap_indices(strata: &[usize], n_boot: usize, seed: u64) 
 /// Shared-bootstrap summary of K additive terms.
 #[derive(Clone, Debug)]
 pub struct SharedBootstrap {
-    /// Term sums S_k = sum_i c_k[i] on the original sample (length K).
+    /// Term sums S_k = `sum_i c_k[i]` on the original sample (length K).
     pub sums: Vec<f64>,
     /// Bootstrap standard errors of the S_k (length K) = sqrt(diag(cov)).
     pub stderr: Vec<f64>,
@@ -73,7 +73,7 @@ pub struct SharedBootstrap {
 }
 
 impl SharedBootstrap {
-    /// Correlation matrix cov[k,l] / (se_k se_l) (0 where a standard error vanishes).
+    /// Correlation matrix `cov[k, l] / (se_k se_l)` (0 where a standard error vanishes).
     pub fn correlation(&self) -> Array2<f64> {
         let k = self.sums.len();
         Array2::from_shape_fn((k, k), |(i, j)| {

@@ -7,7 +7,7 @@
 //!   p(N | beta mu) = exp(beta mu N + ln Q_N) / sum_M exp(beta mu M + ln Q_M),
 //! normalised with log-sum-exp over the available range (the ensemble is truncated to
 //! [n_min, n_max]; check `edge_weight` to see whether that matters). From it
-//!   <N> = sum_N N p(N), Var N = <N^2> - <N>^2 = d<N>/d(beta mu), <rho> = <N> / V.
+//!   ⟨N⟩ = sum_N N p(N), Var N = ⟨N^2⟩ - ⟨N⟩^2 = d⟨N⟩/d(beta mu), ⟨rho⟩ = ⟨N⟩ / V.
 //! The finite-size excess chemical potential of inserting particle N+1 is
 //!   beta mu_ex(N) = beta A_ex(N+1) - beta A_ex(N).
 //! (Mate, Fleuret & Bereau, J. Phys. Chem. Lett. 15, 11395 (2024); Frenkel & Smit, Understanding
@@ -16,8 +16,8 @@
 //! Error propagation assumes the beta*A_ex(N) are independent estimates with standard errors se_N
 //! (separate runs per N), to first order:
 //!   se(beta mu_ex(N))^2 = se_N^2 + se_{N+1}^2,
-//!   d<N>/d(beta A_ex(M)) = -p(M) (M - <N>),  se(<N>)^2 = sum_M p(M)^2 (M - <N>)^2 se_M^2,
-//!   at fixed <N>: d(beta mu)/d(beta A_ex(M)) = p(M) (M - <N>) / Var N.
+//!   d⟨N⟩/d(beta A_ex(M)) = -p(M) (M - ⟨N⟩),  se(⟨N⟩)^2 = sum_M p(M)^2 (M - ⟨N⟩)^2 se_M^2,
+//!   at fixed ⟨N⟩: d(beta mu)/d(beta A_ex(M)) = p(M) (M - ⟨N⟩) / Var N.
 
 use anyhow::{bail, ensure, Result};
 
@@ -43,26 +43,26 @@ pub struct ExcessLadder {
 pub struct GcAverages {
     /// Reduced chemical potential beta*mu.
     pub beta_mu: f64,
-    /// <N>.
+    /// ⟨N⟩.
     pub mean_n: f64,
-    /// Standard error of <N> propagated from the beta*A_ex errors.
+    /// Standard error of ⟨N⟩ propagated from the beta*A_ex errors.
     pub mean_n_stderr: f64,
-    /// Var N = <N^2> - <N>^2 (= d<N>/d(beta mu)).
+    /// Var N = ⟨N^2⟩ - ⟨N⟩^2 (= d⟨N⟩/d(beta mu)).
     pub var_n: f64,
-    /// <rho> = <N> / V.
+    /// ⟨rho⟩ = ⟨N⟩ / V.
     pub mean_density: f64,
-    /// Standard error of <rho>.
+    /// Standard error of ⟨rho⟩.
     pub mean_density_stderr: f64,
     /// p(n_min) + p(n_max): probability at the ends of the range (truncation diagnostic).
     pub edge_weight: f64,
 }
 
-/// beta*mu that gives a target <rho>.
+/// beta*mu that gives a target ⟨rho⟩.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DensityPoint {
-    /// Target density rho = <N> / V.
+    /// Target density rho = ⟨N⟩ / V.
     pub density: f64,
-    /// beta*mu with <rho>(beta mu) = density.
+    /// beta*mu with ⟨rho⟩(beta mu) = density.
     pub beta_mu: f64,
     /// Standard error of beta*mu propagated from the beta*A_ex errors.
     pub beta_mu_stderr: f64,
@@ -163,7 +163,7 @@ impl ExcessLadder {
         self.ln_p(beta_mu).iter().map(|v| v.exp()).collect()
     }
 
-    /// <N>, Var N, <rho> and their propagated standard errors at beta*mu.
+    /// ⟨N⟩, Var N, ⟨rho⟩ and their propagated standard errors at beta*mu.
     pub fn averages(&self, beta_mu: f64) -> GcAverages {
         let p = self.distribution(beta_mu);
         let mean: f64 = self.ns().zip(&p).map(|(n, p)| n as f64 * p).sum();
@@ -192,10 +192,10 @@ impl ExcessLadder {
             .collect()
     }
 
-    /// The beta*mu at which <rho> = `density`, by bracketing and bisection on the monotone <N>(beta mu)
+    /// The beta*mu at which ⟨rho⟩ = `density`, by bracketing and bisection on the monotone ⟨N⟩(beta mu)
     /// until the bracket is narrower than `tol` (in beta*mu; e.g. 1e-12).
     ///
-    /// Errors if the target <N> = density * V is not strictly inside (n_min, n_max).
+    /// Errors if the target ⟨N⟩ = density * V is not strictly inside (n_min, n_max).
     pub fn beta_mu_for_density(&self, density: f64, tol: f64) -> Result<DensityPoint> {
         ensure!(density.is_finite() && density > 0.0, "target density must be positive, got {density}");
         ensure!(tol > 0.0, "bisection tolerance must be positive, got {tol}");
@@ -280,9 +280,9 @@ mod tests {
         let beta_mu: f64 = -1.3;
         let mean = beta_mu.exp() * v / lambda.powi(3);
         let lp = l.ln_p(beta_mu);
-        for n in 0..=300 {
-            if lp[n] > -600.0 {
-                assert!((lp[n] - poisson_ln_pmf(n, mean)).abs() < 1e-9 * (1.0 + lp[n].abs()), "N = {n}");
+        for (n, &lpn) in lp.iter().enumerate() {
+            if lpn > -600.0 {
+                assert!((lpn - poisson_ln_pmf(n, mean)).abs() < 1e-9 * (1.0 + lpn.abs()), "N = {n}");
             }
         }
         let av = l.averages(beta_mu);
@@ -336,7 +336,7 @@ mod tests {
     #[test]
     fn propagated_errors_match_scatter_of_noisy_ladders() {
         // Repulsive mean-field model beta*A_ex = b N^2 / V; perturb each beta*A_ex(N) independently with
-        // N(0, se_N^2) and compare the scatter of <N>(beta mu) and beta*mu(rho) with the propagated
+        // N(0, se_N^2) and compare the scatter of ⟨N⟩(beta mu) and beta*mu(rho) with the propagated
         // standard errors via z-scores (sd of the sample sd over 200 seeds ~ 0.05).
         let (v, b, n_min, n_max) = (100.0, 1.5, 0usize, 200usize);
         let exact: Vec<f64> = (n_min..=n_max).map(|n| b * (n * n) as f64 / v).collect();

@@ -41,7 +41,7 @@ use ndarray_linalg::{Eigh, JobSvd, Solve, SVDDC, UPLO};
 /// Result of an MBAR analysis. All free energies in kT, relative to state 0.
 #[derive(Clone, Debug)]
 pub struct MbarResult {
-    /// Dimensionless free energies f_k = -ln Z_k + ln Z_0 (length K, f[0] = 0).
+    /// Dimensionless free energies f_k = -ln Z_k + ln Z_0 (length K, `f[0] = 0`).
     pub f: Vec<f64>,
     /// Asymptotic standard errors of the differences: `df[[i, j]]` = sd(f_j - f_i) (K x K, symmetric, zero diagonal).
     pub df: Array2<f64>,
@@ -272,8 +272,8 @@ pub fn mbar(u_kn: &Array2<f64>, n_k: &[usize], tol: f64, max_iter: usize) -> Res
         }
     }
     let mut overlap = w.t().dot(&w);
-    for j in 0..k {
-        overlap.column_mut(j).mapv_inplace(|v| v * nkf[j]);
+    for (mut col, &nj) in overlap.columns_mut().into_iter().zip(&nkf) {
+        col.mapv_inplace(|v| v * nj);
     }
     Ok(MbarResult { f, df, theta, overlap, iterations, max_rel_gradient: max_rel(&grad) })
 }
@@ -296,8 +296,8 @@ pub fn covariance(w: &Array2<f64>, n_k: &[f64]) -> Result<Array2<f64>> {
     }
     // A = S V^T N V S (r x r), M = I - A.
     let mut nvs = vs.clone();
-    for i in 0..k {
-        nvs.row_mut(i).mapv_inplace(|v| v * n_k[i]);
+    for (mut row, &ni) in nvs.rows_mut().into_iter().zip(n_k) {
+        row.mapv_inplace(|v| v * ni);
     }
     let mut mtx = -vs.t().dot(&nvs);
     for i in 0..r {
@@ -354,10 +354,10 @@ mod tests {
         let r = mbar(&u, &nk, 1e-10, 100).unwrap();
         assert_eq!(r.f[0], 0.0);
         assert!(r.max_rel_gradient < 1e-10);
-        for k in 1..VARS.len() {
+        for (k, &ex) in exact.iter().enumerate().skip(1) {
             let (d, e) = r.delta(0, k);
             assert!(e > 0.0 && e < 0.2, "stderr {e}");
-            assert!((d - exact[k]).abs() < 3.0 * e, "state {k}: {d} vs {} (+- {e})", exact[k]);
+            assert!((d - ex).abs() < 3.0 * e, "state {k}: {d} vs {ex} (+- {e})");
         }
         // Overlap rows sum to one; df symmetric.
         for i in 0..VARS.len() {
@@ -377,8 +377,8 @@ mod tests {
         let ln_nk: Vec<f64> = nk.iter().map(|&c| (c as f64).ln()).collect();
         let ld = log_denominators(&u, &ln_nk, &r.f);
         let f2 = self_consistent_step(&u, &ld);
-        for k in 0..VARS.len() {
-            assert!((f2[k] - r.f[k]).abs() < 1e-10, "{} vs {}", f2[k], r.f[k]);
+        for (a, b) in f2.iter().zip(&r.f) {
+            assert!((a - b).abs() < 1e-10, "{a} vs {b}");
         }
     }
 
@@ -393,8 +393,8 @@ mod tests {
             u2.row_mut(s).mapv_inplace(|v| v + c);
         }
         let r1 = mbar(&u2, &nk, 1e-11, 100).unwrap();
-        for k in 0..VARS.len() {
-            assert!((r1.f[k] - r0.f[k] - shifts[k]).abs() < 1e-8, "state {k}");
+        for (k, &c) in shifts.iter().enumerate() {
+            assert!((r1.f[k] - r0.f[k] - c).abs() < 1e-8, "state {k}");
             assert!((r1.df[[0, k]] - r0.df[[0, k]]).abs() < 1e-8);
         }
     }
@@ -465,61 +465,5 @@ mod tests {
         assert!((logsumexp(vec![1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
         assert!((logsumexp(vec![-1000.0, -1000.0]) - (-1000.0 + 2f64.ln())).abs() < 1e-12);
         assert_eq!(logsumexp(Vec::<f64>::new()), f64::NEG_INFINITY);
-    }
-}
-#[cfg(test)]
-mod tmp_calib {
-    use super::*;
-    use crate::rng::{stream, Purpose};
-    use rand_distr::{Distribution, StandardNormal};
-    #[test]
-    #[ignore]
-    fn tmp_many_seeds() {
-        {
-            let vars: Vec<f64> = (0..12).map(|i| 10f64.powi(i)).collect();
-            let k = vars.len(); let n_per = 300;
-            let mut r = stream(1, Purpose::Init, 98_000);
-            let mut xs = Vec::new();
-            for &v in &vars { for _ in 0..n_per { let q: f64 = StandardNormal.sample(&mut r); xs.push(f64::sqrt(v) * q); } }
-            let mut u = Array2::from_shape_fn((k, xs.len()), |(s, n)| xs[n] * xs[n] / (2.0 * vars[s]));
-            for s in 0..k { u.row_mut(s).mapv_inplace(|x| x + 100.0 * s as f64); }
-            let t = std::time::Instant::now();
-            let res = mbar(&u, &vec![n_per; k], 1e-10, 100).unwrap();
-            for s in 1..k { eprintln!("poor overlap: state {s}: err {:.3} df {:.3} O_ss+1 {:.3}", res.f[s] - (-0.5 * (vars[s] / vars[0]).ln() + 100.0 * s as f64), res.df[[0, s]], res.overlap[[s-1, s]]); }
-            eprintln!("its {} grad {:.2e} time {:?} gap {:?}", res.iterations, res.max_rel_gradient, t.elapsed(), res.overlap_spectral_gap());
-            // big N timing
-            let vars = [1.0, 1.5, 2.2, 3.3, 5.0, 7.5, 11.0, 17.0, 25.0, 38.0];
-            let k = vars.len(); let n_per = 20000;
-            let mut xs = Vec::new();
-            for &v in &vars { for _ in 0..n_per { let q: f64 = StandardNormal.sample(&mut r); xs.push(f64::sqrt(v) * q); } }
-            let u = Array2::from_shape_fn((k, xs.len()), |(s, n)| xs[n] * xs[n] / (2.0 * vars[s]));
-            let t = std::time::Instant::now();
-            let res = mbar(&u, &vec![n_per; k], 1e-10, 100).unwrap();
-            eprintln!("big: its {} time {:?} f9 err {:.4} df {:.4}", res.iterations, t.elapsed(), res.f[9] + 0.5 * 38f64.ln(), res.df[[0,9]]);
-        }
-        for (vars, n_per) in [(vec![1.0, 1.6, 2.5, 4.0, 6.5], 200usize), (vec![1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0], 1000), (vec![1.0, 1.6, 2.5, 4.0, 6.5], 20)] {
-            let k = vars.len();
-            let n_seeds = 400;
-            let mut z = vec![Vec::new(); k];
-            let mut its = 0;
-            for seed in 0..n_seeds as u64 {
-                let mut r = stream(seed, Purpose::Init, 99_000 + seed);
-                let mut xs = Vec::new();
-                for &v in &vars { for _ in 0..n_per { let q: f64 = StandardNormal.sample(&mut r); xs.push(f64::sqrt(v) * q); } }
-                let u = Array2::from_shape_fn((k, xs.len()), |(s, n)| xs[n] * xs[n] / (2.0 * vars[s]));
-                let res = mbar(&u, &vec![n_per; k], 1e-10, 100).unwrap();
-                its = its.max(res.iterations);
-                for s in 1..k {
-                    let ex = -0.5 * (vars[s] / vars[0]).ln();
-                    z[s].push((res.f[s] - ex) / res.df[[0, s]]);
-                }
-            }
-            for s in 1..k {
-                let n = n_seeds as f64;
-                let m = z[s].iter().sum::<f64>() / n;
-                let sd = (z[s].iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0)).sqrt();
-                eprintln!("n_per {n_per} state {s}: mean {m:.3} sd {sd:.3} max its {its}");
-            }
-        }
     }
 }

@@ -23,7 +23,7 @@
 
 use anyhow::{bail, ensure, Result};
 
-/// Nodes and weights of a quadrature rule: integral ~ sum_j weights[j] * f(nodes[j]).
+/// Nodes and weights of a quadrature rule: integral ~ `sum_j weights[j] * f(nodes[j])`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Quadrature {
     /// Quadrature nodes t_j (same length as `weights`).
@@ -33,7 +33,7 @@ pub struct Quadrature {
 }
 
 impl Quadrature {
-    /// sum_j w_j values[j]. Panics if `values.len() != self.weights.len()`.
+    /// `sum_j w_j values[j]`. Panics if `values.len() != self.weights.len()`.
     pub fn integrate(&self, values: &[f64]) -> f64 {
         integrate(values, &self.weights)
     }
@@ -206,7 +206,7 @@ pub fn midpoint_rule(edges: &[f64]) -> Result<Quadrature> {
     Ok(Quadrature { nodes, weights })
 }
 
-/// sum_j w_j values[j]. Panics if the lengths differ.
+/// `sum_j weights[j] * values[j]`. Panics if the lengths differ.
 pub fn integrate(values: &[f64], weights: &[f64]) -> f64 {
     assert_eq!(values.len(), weights.len(), "integrate: {} values but {} weights", values.len(), weights.len());
     values.iter().zip(weights).map(|(v, w)| v * w).sum()

@@ -1,5 +1,6 @@
 //! Drivers: each owns its loop (set up, step, observe, gather, write).
 
+pub mod baseline;
 pub mod generate;
 pub mod progress;
 pub mod replica;

@@ -1,0 +1,188 @@
+//! `nti baseline`: conventional TI along the soft-core lambda path with MC at K windows (windows
+//! dealt round-robin over ranks, gathered and ordered on rank 0), MBAR over the same windows, and
+//! optionally Widom insertion (DESIGN.md sec. 3). beta A_ex(N) = -int_0^1 <beta dU/dlambda> dlambda.
+
+use super::replica::{cutoff_mode, run_replica};
+use crate::baseline::{run_lambda_window, LambdaWindowOutput};
+use crate::config::{Input, Spacing};
+use crate::estimators::mbar::mbar;
+use crate::estimators::quadrature::{rule, Rule};
+use crate::estimators::{block_average, combine_replicas, BlockEstimate};
+use crate::io::{h5util, OutputFile, Provenance, ScalarResult};
+use crate::parallel::{owned_items, pack, unpack, Comm};
+use crate::system::SimBox;
+use anyhow::{bail, Result};
+use ndarray::Array2;
+use std::path::Path;
+use std::time::Instant;
+
+/// Rank 0's view of the baseline.
+#[derive(Clone, Debug)]
+pub struct BaselineSummary {
+    /// lambda of each window.
+    pub lambdas: Vec<f64>,
+    /// Quadrature weights.
+    pub weights: Vec<f64>,
+    /// Block estimate of <beta dU/dlambda> per window.
+    pub windows: Vec<BlockEstimate>,
+    /// MC acceptance per window.
+    pub acceptance: Vec<f64>,
+    /// Scalar results.
+    pub results: Vec<ScalarResult>,
+    /// MBAR reduced-energy matrix (K x N) and counts, when computed.
+    pub mbar: Option<(Array2<f64>, Vec<usize>, Vec<f64>, Array2<f64>)>,
+}
+
+/// Runs the baseline; results on rank 0.
+pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary>> {
+    let cfg = &input.config;
+    let sys = cfg.require_system()?.clone();
+    let b = &cfg.baseline;
+    let start = Instant::now();
+    let out = if comm.is_root() { Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite)) } else { None };
+    let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
+    let out = match out {
+        Some(Err(e)) => return Err(e),
+        Some(Ok(o)) => Some(o),
+        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
+        None => None,
+    };
+    let kind = match b.spacing {
+        Spacing::Uniform => Rule::Trapezoid,
+        Spacing::GaussLegendre => Rule::GaussLegendre,
+    };
+    let q = rule(kind, b.windows, 0.0, 1.0)?;
+    let (n, t) = (sys.n_particles, sys.temperature);
+    let simbox = SimBox::from_density(n, sys.density);
+    let mode = cutoff_mode(cfg);
+    let mine = owned_items(b.windows, comm.rank(), comm.size());
+    let mut progress = super::progress::Progress::new("baseline windows", mine.len() as u64);
+    let bufs: Vec<Vec<f64>> = mine
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| {
+            let w = run_lambda_window(n, simbox, mode, t, &q.nodes, k, b.equilibration, b.production, b.stride, cfg.run.seed);
+            progress.tick(i as u64 + 1, "windows");
+            pack(&[vec![k as f64, w.acceptance], w.du_dlambda, w.u_all])
+        })
+        .collect();
+    // Widom insertion in ordinary full-LJ replicas (same machinery as nti sample).
+    let widom_bufs: Vec<Vec<f64>> = if b.widom_insertions > 0 {
+        let mut c = cfg.clone();
+        c.sample.widom_insertions = b.widom_insertions;
+        c.sample.trajectory = false;
+        c.sample.rdf_bins = 0;
+        owned_items(c.sample.replicas, comm.rank(), comm.size()).iter().map(|&r| run_replica(&c, r).widom).collect()
+    } else {
+        vec![]
+    };
+    let gathered = comm.gather_to_root(pack(&bufs));
+    let widom_all = comm.gather_to_root(pack(&widom_bufs));
+    let (Some(gathered), Some(widom_all)) = (gathered, widom_all) else { return Ok(None) };
+    let mut wins: Vec<LambdaWindowOutput> = gathered
+        .iter()
+        .flat_map(|g| unpack(g))
+        .map(|g| {
+            let r = unpack(&g);
+            LambdaWindowOutput { window: r[0][0] as usize, acceptance: r[0][1], du_dlambda: r[1].clone(), u_all: r[2].clone() }
+        })
+        .collect();
+    wins.sort_by_key(|w| w.window);
+    let est: Vec<BlockEstimate> = wins.iter().map(|w| block_average(&w.du_dlambda)).collect();
+    let ti: f64 = est.iter().zip(&q.weights).map(|(e, w)| w * e.mean).sum();
+    let ti_se = est.iter().zip(&q.weights).map(|(e, w)| (w * e.stderr).powi(2)).sum::<f64>().sqrt();
+    let res = |name: &str, method: String, value: f64, stderr: f64, units: &str| ScalarResult {
+        name: name.into(),
+        method,
+        n_particles: n,
+        temperature: t,
+        density: sys.density,
+        value,
+        stderr,
+        units: units.into(),
+    };
+    let spacing = if kind == Rule::Trapezoid { "trapezoid" } else { "gauss-legendre" };
+    let mut results = vec![res("beta_a_ex", format!("ti-lambda-{spacing}-K{}", b.windows), -ti, ti_se, "kT")];
+    let mut mbar_out = None;
+    if b.mbar && kind == Rule::Trapezoid {
+        // Subsample each window by its statistical inefficiency so samples are ~independent.
+        let k = b.windows;
+        let mut cols: Vec<&[f64]> = Vec::new();
+        let mut n_k = Vec::new();
+        for (w, e) in wins.iter().zip(&est) {
+            let g = e.stat_ineff.max(1.0).ceil() as usize;
+            let rows: Vec<&[f64]> = w.u_all.chunks_exact(k).step_by(g).collect();
+            n_k.push(rows.len());
+            cols.extend(rows);
+        }
+        let mut u = Array2::zeros((k, cols.len()));
+        for (j, c) in cols.iter().enumerate() {
+            for l in 0..k {
+                u[[l, j]] = c[l];
+            }
+        }
+        let r = mbar(&u, &n_k, 1e-10, 200)?;
+        results.push(res("beta_a_ex", format!("mbar-K{k}"), -r.f[k - 1], r.df[[0, k - 1]], "kT"));
+        mbar_out = Some((u, n_k, r.f.clone(), r.overlap.clone()));
+    } else if b.mbar {
+        log::warn!("MBAR needs the lambda = 0 and 1 end states: use spacing = \"uniform\"; skipped");
+    }
+    let widom: Vec<Vec<f64>> = widom_all.iter().flat_map(|g| unpack(g)).collect();
+    if !widom.is_empty() {
+        let per: Vec<BlockEstimate> = widom.iter().map(|w| block_average(w)).collect();
+        let bw = combine_replicas(&per);
+        let tail = super::replica::pair_energy(cfg).tail.chemical_potential / t;
+        results.push(res("beta_mu_ex", "widom".into(), -bw.mean.ln() + tail, bw.stderr / bw.mean, "kT"));
+    }
+    let summary = BaselineSummary {
+        lambdas: q.nodes.clone(),
+        weights: q.weights.clone(),
+        acceptance: wins.iter().map(|w| w.acceptance).collect(),
+        windows: est,
+        results,
+        mbar: mbar_out,
+    };
+    let out = out.expect("root");
+    let prov = Provenance {
+        input_text: input.text.clone(),
+        effective_input: input.effective_toml(),
+        overrides: input.overrides.clone(),
+        input_file: input.source.clone(),
+        n_ranks: comm.size(),
+        seed: cfg.run.seed,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        command: "baseline".into(),
+    };
+    if let Err(e) = write_baseline(out.temp_path(), &summary, &prov) {
+        out.abandon();
+        return Err(e);
+    }
+    out.commit()?;
+    Ok(Some(summary))
+}
+
+fn write_baseline(path: &Path, s: &BaselineSummary, prov: &Provenance) -> Result<()> {
+    let f = hdf5::File::create(path)?;
+    let g = f.create_group("baseline")?;
+    let k = s.lambdas.len();
+    h5util::write_f64(&g, "lambda", &[k], &s.lambdas)?;
+    h5util::write_f64(&g, "weight", &[k], &s.weights)?;
+    h5util::write_f64(&g, "du_dlambda_mean", &[k], &s.windows.iter().map(|e| e.mean).collect::<Vec<_>>())?;
+    h5util::write_f64(&g, "du_dlambda_stderr", &[k], &s.windows.iter().map(|e| e.stderr).collect::<Vec<_>>())?;
+    h5util::write_f64(&g, "statistical_inefficiency", &[k], &s.windows.iter().map(|e| e.stat_ineff).collect::<Vec<_>>())?;
+    h5util::write_f64(&g, "acceptance", &[k], &s.acceptance)?;
+    if let Some((u, n_k, fk, overlap)) = &s.mbar {
+        let m = g.create_group("mbar")?;
+        h5util::write_f64(&m, "u_kn", &[u.nrows(), u.ncols()], u.as_slice().expect("standard layout"))?;
+        h5util::write_f64(&m, "n_k", &[n_k.len()], &n_k.iter().map(|&v| v as f64).collect::<Vec<_>>())?;
+        h5util::write_f64(&m, "f_k", &[fk.len()], fk)?;
+        h5util::write_f64(&m, "overlap", &[overlap.nrows(), overlap.ncols()], overlap.as_slice().expect("standard layout"))?;
+    }
+    let rg = f.create_group("results")?;
+    for r in &s.results {
+        r.write(&rg)?;
+    }
+    prov.write(&f.create_group("provenance")?)?;
+    f.close()?;
+    Ok(())
+}
