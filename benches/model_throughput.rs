@@ -19,7 +19,11 @@ use std::time::Instant;
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f64>().unwrap_or(0.0)))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f64>().unwrap_or(0.0))
+        })
         .unwrap_or(0.0)
         / 1024.0
 }
@@ -88,8 +92,14 @@ fn main() {
         // its reverse pass (about 4 fwd): ~6 forward passes of GEMMs.
         let train_gflops = 6.0 * fwd * batch as f64 / per_step / 1e9;
         let eg_gflops = 2.0 * fwd * rate / 1e9;
-        println!("# model benchmark: N = {n}, L = {l}, K = 8, hidden [64, 64], {} parameters, sink {sink:.3e}", model.params.len());
-        println!("{:>5} {:>18} {:>14} {:>16} {:>16} {:>14}", "ranks", "train ms/step(32)", "E+grad conf/s", "MLP GFLOP/s(E+g)", "MLP GFLOP/s(trn)", "peak RSS MiB");
+        println!(
+            "# model benchmark: N = {n}, L = {l}, K = 8, hidden [64, 64], {} parameters, sink {sink:.3e}",
+            model.params.len()
+        );
+        println!(
+            "{:>5} {:>18} {:>14} {:>16} {:>16} {:>14}",
+            "ranks", "train ms/step(32)", "E+grad conf/s", "MLP GFLOP/s(E+g)", "MLP GFLOP/s(trn)", "peak RSS MiB"
+        );
         println!(
             "{:>5} {:>18.1} {:>14.1} {:>16.2} {:>16.2} {:>14.1}",
             comm.size(),

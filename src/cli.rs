@@ -215,7 +215,8 @@ fn eos(t: f64, densities: &[f64], json: bool) -> i32 {
         eprintln!("error: --density {r}: expected a positive number density");
         return EXIT_INPUT;
     }
-    let models: [(&str, &dyn LjEos); 2] = [("kolafa-nezbeda", kolafa_nezbeda()), ("johnson-zollweg-gubbins", johnson_zollweg_gubbins())];
+    let models: [(&str, &dyn LjEos); 2] =
+        [("kolafa-nezbeda", kolafa_nezbeda()), ("johnson-zollweg-gubbins", johnson_zollweg_gubbins())];
     let mut rows = Vec::new();
     for &rho in densities {
         for (name, e) in models {
@@ -229,7 +230,10 @@ fn eos(t: f64, densities: &[f64], json: bool) -> i32 {
     if json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "eos": rows })).expect("json"));
     } else {
-        println!("{:<24} {:>8} {:>8} {:>12} {:>12} {:>12} {:>12}", "eos", "T", "rho", "beta_a_ex", "u", "P", "beta_mu_ex");
+        println!(
+            "{:<24} {:>8} {:>8} {:>12} {:>12} {:>12} {:>12}",
+            "eos", "T", "rho", "beta_a_ex", "u", "P", "beta_mu_ex"
+        );
         for r in &rows {
             println!(
                 "{:<24} {:>8.4} {:>8.4} {:>12.6} {:>12.6} {:>12.6} {:>12.6}",

@@ -72,10 +72,14 @@ mod tests {
 
     #[test]
     fn same_key_same_stream_different_key_different_stream() {
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(stream(7, Purpose::MonteCarlo, 3), |r, _: u64| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(stream(7, Purpose::MonteCarlo, 3), |r, _: u64| Some(r.next_u64())).collect();
-        let c: Vec<u64> = (0..4).map(|_| 0).scan(stream(7, Purpose::MonteCarlo, 4), |r, _: u64| Some(r.next_u64())).collect();
-        let d: Vec<u64> = (0..4).map(|_| 0).scan(stream(7, Purpose::Langevin, 3), |r, _: u64| Some(r.next_u64())).collect();
+        let a: Vec<u64> =
+            (0..4).map(|_| 0).scan(stream(7, Purpose::MonteCarlo, 3), |r, _: u64| Some(r.next_u64())).collect();
+        let b: Vec<u64> =
+            (0..4).map(|_| 0).scan(stream(7, Purpose::MonteCarlo, 3), |r, _: u64| Some(r.next_u64())).collect();
+        let c: Vec<u64> =
+            (0..4).map(|_| 0).scan(stream(7, Purpose::MonteCarlo, 4), |r, _: u64| Some(r.next_u64())).collect();
+        let d: Vec<u64> =
+            (0..4).map(|_| 0).scan(stream(7, Purpose::Langevin, 3), |r, _: u64| Some(r.next_u64())).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);

@@ -29,7 +29,8 @@ fn bad_fixtures_fail_with_their_expected_error() {
     for e in fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         let text = fs::read_to_string(&p).unwrap();
-        let expect = text.lines().next().and_then(|l| l.strip_prefix("# expect: ")).expect("first line '# expect: ...'");
+        let expect =
+            text.lines().next().and_then(|l| l.strip_prefix("# expect: ")).expect("first line '# expect: ...'");
         let o = run_in(&dir, &["check", p.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{}: expected exit 2", p.display());
         assert!(stderr(&o).contains(expect), "{}:\n expected '{expect}'\n got '{}'", p.display(), stderr(&o));
@@ -67,12 +68,20 @@ fn sample_fails(input: Option<&str>, args: &[&str], expect: &str) {
 fn sample_rejects_bad_input_without_creating_files() {
     let good = tiny_input("out.h5", "");
     sample_fails(None, &[], "cannot read input file 'in.toml'");
-    sample_fails(Some(&good.replace("density = 0.6", "density = 0.6\ncolour = 1")), &[], "unknown key 'colour' in [system]");
+    sample_fails(
+        Some(&good.replace("density = 0.6", "density = 0.6\ncolour = 1")),
+        &[],
+        "unknown key 'colour' in [system]",
+    );
     sample_fails(Some(&good.replace("n_particles = 108", "n_particles = 1.5")), &[], "[system] n_particles = 1.5");
     sample_fails(Some(&good.replace("density = 0.6", "density = -0.6")), &[], "[system] density = -0.6");
     sample_fails(Some(&good.replace("cutoff = 2.5", "cutoff = 3.0")), &[], "[system] cutoff = 3");
     sample_fails(Some(&good.replace("n_particles = 108", "n_particles = 0")), &[], "[system] n_particles = 0");
-    sample_fails(Some(&good), &["--set", "output.file=/nonexistent/dir/out.h5"], "directory '/nonexistent/dir' does not exist");
+    sample_fails(
+        Some(&good),
+        &["--set", "output.file=/nonexistent/dir/out.h5"],
+        "directory '/nonexistent/dir' does not exist",
+    );
     sample_fails(Some(&good), &["--set", "system.density"], "invalid override '--set system.density'");
     sample_fails(Some(&good), &["--set", "sample.replicas=0"], "[sample] replicas = 0");
     let no_system = "version = 1\n[sample]\nreplicas = 1\n";

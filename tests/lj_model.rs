@@ -2,6 +2,8 @@
 //! du/dt, the parameter gradient of the score-matching loss), exact endpoints, invariances and the
 //! gradient theorem, on random configurations with pairs near and far from the cutoffs.
 
+#![allow(clippy::needless_range_loop)] // index loops read best in finite-difference checks
+
 use nti::diffusion::VeSchedule;
 use nti::energy::PairEnergy;
 use nti::model::descriptors::DescriptorSpec;
@@ -38,7 +40,8 @@ fn model(cutoff: PriorCutoff) -> LjModel {
 fn config(n: usize, seed: u64) -> Conf {
     let b = SimBox::new(L);
     let mut r = stream(seed, Purpose::Init, 0);
-    let mut x: Vec<[f64; 3]> = vec![[1.0, 1.0, 1.0], [1.0 + 2.8 - 1e-3, 1.0, 1.0], [4.3, 4.5, 1.0], [4.3, 4.5, 3.5 - 1e-3]];
+    let mut x: Vec<[f64; 3]> =
+        vec![[1.0, 1.0, 1.0], [1.0 + 2.8 - 1e-3, 1.0, 1.0], [4.3, 4.5, 1.0], [4.3, 4.5, 3.5 - 1e-3]];
     while x.len() < n {
         let p = [r.random::<f64>() * L, r.random::<f64>() * L, r.random::<f64>() * L];
         if x.iter().all(|q| b.dist2(&p, q) > 0.85 * 0.85) {
@@ -116,7 +119,10 @@ fn endpoints_are_exact_for_random_parameters() {
     for (cut, mode) in [
         (cutoffs()[0], CutoffMode::MinImage),
         (cutoffs()[1], CutoffMode::Spherical { rc: 2.5, shift: false, tail: true }),
-        (PriorCutoff { rc: Some(2.5), shift: true, tail: false }, CutoffMode::Spherical { rc: 2.5, shift: true, tail: false }),
+        (
+            PriorCutoff { rc: Some(2.5), shift: true, tail: false },
+            CutoffMode::Spherical { rc: 2.5, shift: true, tail: false },
+        ),
     ] {
         let m = model(cut);
         let c = config(30, 4);
@@ -175,12 +181,10 @@ fn gradient_theorem_holds_along_a_path() {
     let dir: Vec<f64> = (0..a.y.len()).map(|_| 0.004 * (r.random::<f64>() - 0.5)).collect();
     let t = 0.4;
     let at = |s: f64| Conf { y: a.y.iter().zip(&dir).map(|(y, d)| y + s * d).collect(), side: L };
-    let (xg, wg) = ([-0.861136311594053, -0.339981043584856, 0.339981043584856, 0.861136311594053], [
-        0.347854845137454,
-        0.652145154862546,
-        0.652145154862546,
-        0.347854845137454,
-    ]);
+    let (xg, wg) = (
+        [-0.861136311594053, -0.339981043584856, 0.339981043584856, 0.861136311594053],
+        [0.347854845137454, 0.652145154862546, 0.652145154862546, 0.347854845137454],
+    );
     let panels = 10;
     let mut integral = 0.0;
     for p in 0..panels {

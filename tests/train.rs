@@ -7,7 +7,8 @@ use common::*;
 use std::fs;
 use std::path::Path;
 
-const SAMPLE: &str = "version = 1\n[system]\nn_particles = 20\ndensity = 0.3\ntemperature = 1.25\ncutoff = \"min-image\"\n\
+const SAMPLE: &str =
+    "version = 1\n[system]\nn_particles = 20\ndensity = 0.3\ntemperature = 1.25\ncutoff = \"min-image\"\n\
 tail_correction = false\n[sample]\nreplicas = 1\nequilibration = 100\nproduction = 400\nstride = 10\nrdf_bins = 0\n\
 [run]\nseed = 5\n[output]\nfile = \"data.h5\"\n";
 
@@ -41,7 +42,11 @@ fn training_is_bitwise_identical_on_1_2_and_3_ranks() {
     let p1 = params(&d.path().join("r1.h5"));
     for np in [2, 3] {
         let out = format!("r{np}.h5");
-        ok(mpirun(np).args(["train", "t.toml", "--set", &format!("output.file=\"{out}\"")]).current_dir(d.path()).output().unwrap());
+        ok(mpirun(np)
+            .args(["train", "t.toml", "--set", &format!("output.file=\"{out}\"")])
+            .current_dir(d.path())
+            .output()
+            .unwrap());
         assert_eq!(params(&d.path().join(&out)), p1, "parameters differ between 1 and {np} ranks");
     }
     // Training moved the parameters away from their initial values.
@@ -79,7 +84,20 @@ fn bad_checkpoints_and_data_are_clear_errors_and_nothing_is_overwritten() {
     let ck = p.join("train.ckpt.h5");
     let original = fs::read(&ck).unwrap();
     // Another shape.
-    fails(p, &["train", "t.toml", "--set", "output.file=\"o1.h5\"", "--set", "model.hidden=[8]", "--restart", "train.ckpt.h5"], "holds a model of another shape");
+    fails(
+        p,
+        &[
+            "train",
+            "t.toml",
+            "--set",
+            "output.file=\"o1.h5\"",
+            "--set",
+            "model.hidden=[8]",
+            "--restart",
+            "train.ckpt.h5",
+        ],
+        "holds a model of another shape",
+    );
     // Truncated.
     fs::write(p.join("trunc.h5"), &original[..original.len() / 2]).unwrap();
     fails(p, &["train", "t.toml", "--set", "output.file=\"o2.h5\"", "--restart", "trunc.h5"], "checkpoint 'trunc.h5'");
@@ -93,13 +111,29 @@ fn bad_checkpoints_and_data_are_clear_errors_and_nothing_is_overwritten() {
     let mut bad = original.clone();
     bad[k + 9] ^= 0x10;
     fs::write(p.join("corrupt.h5"), &bad).unwrap();
-    fails(p, &["train", "t.toml", "--set", "output.file=\"o3.h5\"", "--restart", "corrupt.h5"], "checkpoint 'corrupt.h5'");
+    fails(
+        p,
+        &["train", "t.toml", "--set", "output.file=\"o3.h5\"", "--restart", "corrupt.h5"],
+        "checkpoint 'corrupt.h5'",
+    );
     // Not a checkpoint at all, and a missing one.
-    fails(p, &["train", "t.toml", "--set", "output.file=\"o4.h5\"", "--restart", "data.h5"], "has no /checkpoint group");
-    fails(p, &["train", "t.toml", "--set", "output.file=\"o5.h5\"", "--restart", "nope.h5"], "checkpoint 'nope.h5' does not exist");
+    fails(
+        p,
+        &["train", "t.toml", "--set", "output.file=\"o4.h5\"", "--restart", "data.h5"],
+        "has no /checkpoint group",
+    );
+    fails(
+        p,
+        &["train", "t.toml", "--set", "output.file=\"o5.h5\"", "--restart", "nope.h5"],
+        "checkpoint 'nope.h5' does not exist",
+    );
     // A data file without trajectories.
     ok(run_in(p, &["sample", "s.toml", "--set", "sample.trajectory=false", "--set", "output.file=\"notraj.h5\""]));
-    fails(p, &["train", "t.toml", "--set", "output.file=\"o6.h5\"", "--set", "train.data=[\"notraj.h5\"]"], "has no trajectories");
+    fails(
+        p,
+        &["train", "t.toml", "--set", "output.file=\"o6.h5\"", "--set", "train.data=[\"notraj.h5\"]"],
+        "has no trajectories",
+    );
     for o in ["o1.h5", "o2.h5", "o3.h5", "o4.h5", "o5.h5", "o6.h5"] {
         assert!(!p.join(o).exists(), "{o} was created by a failed run");
     }

@@ -99,7 +99,8 @@ mod tests {
         for l in [0.1, 0.5, 0.9] {
             let (_, du) = lambda_energy(&x, &b, mode, l, 0.8);
             let h = 1e-6;
-            let fd = (lambda_energy(&x, &b, mode, l + h, 0.8).0 - lambda_energy(&x, &b, mode, l - h, 0.8).0) / (2.0 * h);
+            let fd =
+                (lambda_energy(&x, &b, mode, l + h, 0.8).0 - lambda_energy(&x, &b, mode, l - h, 0.8).0) / (2.0 * h);
             assert!((du - fd).abs() < 1e-6 * fd.abs().max(1.0), "lambda {l}: {du} vs {fd}");
         }
         // End points: full LJ with tail at 0, nothing at 1.

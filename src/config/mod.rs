@@ -9,7 +9,8 @@ mod schema;
 pub use error::ConfigError;
 pub use overrides::apply_override;
 pub use schema::{
-    BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod, Spacing, SystemConfig, SystemKind,
+    BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod,
+    Spacing, SystemConfig, SystemKind,
 };
 
 /// The input-file format version this program reads.
@@ -34,19 +35,16 @@ pub struct Input {
 impl Input {
     /// Reads, overrides, deserialises and validates an input file.
     pub fn load(path: &std::path::Path, overrides: &[String]) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?;
         Self::from_text(&text, overrides, &path.display().to_string())
     }
 
     /// Parses input text (named `source` in errors).
     pub fn from_text(text: &str, overrides: &[String], source: &str) -> Result<Self, ConfigError> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-            path: source.to_string(),
-            message: e.to_string(),
-        })?;
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Syntax { path: source.to_string(), message: e.to_string() })?;
         for o in overrides {
             apply_override(&mut table, o)?;
         }
@@ -77,12 +75,16 @@ mod tests {
         assert_eq!(c.generate, GenerateConfig::default());
         assert_eq!(c.baseline, BaselineConfig::default());
         let s = c.sys();
-        assert_eq!((s.cutoff, s.shift, s.tail_correction, s.kind), (Cutoff::Radius(3.0), false, true, SystemKind::LennardJones));
+        assert_eq!(
+            (s.cutoff, s.shift, s.tail_correction, s.kind),
+            (Cutoff::Radius(3.0), false, true, SystemKind::LennardJones)
+        );
     }
 
     #[test]
     fn overrides_apply_before_validation() {
-        let i = Input::from_text(EXAMPLE_INPUT, &["system.density=0.25".into(), "sample.method=langevin".into()], "x").unwrap();
+        let i = Input::from_text(EXAMPLE_INPUT, &["system.density=0.25".into(), "sample.method=langevin".into()], "x")
+            .unwrap();
         assert_eq!(i.config.sys().density, 0.25);
         assert_eq!(i.config.sample.method, SampleMethod::Langevin);
         let e = Input::from_text(EXAMPLE_INPUT, &["system.density=-1".into()], "x").unwrap_err();

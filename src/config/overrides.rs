@@ -22,12 +22,8 @@ pub fn apply_override(table: &mut toml::Table, given: &str) -> Result<(), Config
             table.insert("version".into(), value);
         }
         [section, key] if !section.is_empty() && !key.is_empty() => {
-            let entry = table
-                .entry(section.to_string())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            let sub = entry
-                .as_table_mut()
-                .ok_or_else(|| bad(&format!("'{section}' is not a section in the input")))?;
+            let entry = table.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let sub = entry.as_table_mut().ok_or_else(|| bad(&format!("'{section}' is not a section in the input")))?;
             sub.insert(key.to_string(), value);
         }
         _ => return Err(bad("expected section.key=value, e.g. --set system.density=0.5")),

@@ -51,7 +51,7 @@ pub struct BaselineConfig {
     #[serde(default = "d_spacing")]
     pub spacing: Spacing,
     /// MC sweeps discarded per window (paper: 2000 samples). Default 2000.
-    #[serde(default = "d_equil")]
+    #[serde(default = "d_bequil")]
     pub equilibration: u64,
     /// MC sweeps of production per window (paper: 10000 samples). Default 10000.
     #[serde(default = "d_prod")]
@@ -276,6 +276,9 @@ pub struct OutputConfig {
     pub overwrite: bool,
 }
 
+fn d_bequil() -> u64 {
+    2000
+}
 fn d_windows() -> usize {
     20
 }
@@ -409,9 +412,7 @@ fn section<T: for<'de> Deserialize<'de> + Default>(
 ) -> Result<T, ConfigError> {
     let value = match table.remove(name) {
         None if !required => return Ok(T::default()),
-        None => {
-            return Err(ConfigError::MissingSection { section: name.to_string() })
-        }
+        None => return Err(ConfigError::MissingSection { section: name.to_string() }),
         Some(v) => v,
     };
     let sub = match value {
@@ -435,7 +436,11 @@ fn serde_to_config_error(section: &str, table: &toml::Table, msg: &str) -> Confi
     }
     if let Some(rest) = first.strip_prefix("missing field ") {
         let key = between(rest).unwrap_or_default();
-        return ConfigError::Missing { section: section.into(), key, expected: "a value (this key has no default)".into() };
+        return ConfigError::Missing {
+            section: section.into(),
+            key,
+            expected: "a value (this key has no default)".into(),
+        };
     }
     let key = msg.lines().find_map(|l| l.trim().strip_prefix("in ").and_then(between)).unwrap_or_default();
     let value = table.get(&key).map(|v| v.to_string()).unwrap_or_else(|| "?".into());
@@ -549,7 +554,11 @@ impl Config {
                         "system",
                         "cutoff",
                         rc,
-                        format!("a radius in (0, L/2] = (0, {:.6}] for this box (L = {:.6}), or \"min-image\"", 0.5 * l, l),
+                        format!(
+                            "a radius in (0, L/2] = (0, {:.6}] for this box (L = {:.6}), or \"min-image\"",
+                            0.5 * l,
+                            l
+                        ),
                     ));
                 }
                 if s.shift && s.tail_correction {
@@ -589,18 +598,33 @@ impl Config {
             ));
         }
         if !(p.mc_step.is_finite() && p.mc_step > 0.0 && p.mc_step <= 0.5 * l) {
-            return Err(ConfigError::invalid("sample", "mc_step", p.mc_step, format!("a displacement in (0, L/2 = {:.6}]", 0.5 * l)));
+            return Err(ConfigError::invalid(
+                "sample",
+                "mc_step",
+                p.mc_step,
+                format!("a displacement in (0, L/2 = {:.6}]", 0.5 * l),
+            ));
         }
         if !(p.target_acceptance > 0.0 && p.target_acceptance < 1.0) {
             return Err(ConfigError::invalid("sample", "target_acceptance", p.target_acceptance, "a ratio in (0, 1)"));
         }
         pos("sample", "timestep", p.timestep, "reduced time units")?;
         if !(p.friction.is_finite() && p.friction >= 0.0) {
-            return Err(ConfigError::invalid("sample", "friction", p.friction, "a non-negative friction (inverse time)"));
+            return Err(ConfigError::invalid(
+                "sample",
+                "friction",
+                p.friction,
+                "a non-negative friction (inverse time)",
+            ));
         }
         if let Some(r) = p.rdf_max {
             if !(r.is_finite() && r > 0.0 && r <= 0.5 * l) {
-                return Err(ConfigError::invalid("sample", "rdf_max", r, format!("a distance in (0, L/2 = {:.6}]", 0.5 * l)));
+                return Err(ConfigError::invalid(
+                    "sample",
+                    "rdf_max",
+                    r,
+                    format!("a distance in (0, L/2 = {:.6}]", 0.5 * l),
+                ));
             }
         }
         Ok(())
@@ -612,13 +636,28 @@ impl Config {
             return Err(ConfigError::invalid("model", "n_radial", m.n_radial, "at least 2 radial channels"));
         }
         if !(m.r_min >= 0.0 && m.r_cut > m.r_min && m.r_cut.is_finite()) {
-            return Err(ConfigError::invalid("model", "r_cut", m.r_cut, format!("a cutoff larger than r_min = {}", m.r_min)));
+            return Err(ConfigError::invalid(
+                "model",
+                "r_cut",
+                m.r_cut,
+                format!("a cutoff larger than r_min = {}", m.r_min),
+            ));
         }
         if m.hidden.is_empty() || m.hidden.contains(&0) {
-            return Err(ConfigError::invalid("model", "hidden", format!("{:?}", m.hidden), "a non-empty list of positive widths"));
+            return Err(ConfigError::invalid(
+                "model",
+                "hidden",
+                format!("{:?}", m.hidden),
+                "a non-empty list of positive widths",
+            ));
         }
         if !(m.sigma_min > 0.0 && m.sigma_max > m.sigma_min && m.sigma_max.is_finite()) {
-            return Err(ConfigError::invalid("model", "sigma_max", m.sigma_max, format!("a noise scale above sigma_min = {}", m.sigma_min)));
+            return Err(ConfigError::invalid(
+                "model",
+                "sigma_max",
+                m.sigma_max,
+                format!("a noise scale above sigma_min = {}", m.sigma_min),
+            ));
         }
         let t = &self.train;
         if t.batch == 0 || t.micro_batch == 0 {
@@ -629,7 +668,12 @@ impl Config {
             return Err(ConfigError::invalid("train", "lr", t.lr, "a positive learning rate"));
         }
         if !(0.0..1.0).contains(&t.validation_fraction) {
-            return Err(ConfigError::invalid("train", "validation_fraction", t.validation_fraction, "a fraction in [0, 1)"));
+            return Err(ConfigError::invalid(
+                "train",
+                "validation_fraction",
+                t.validation_fraction,
+                "a fraction in [0, 1)",
+            ));
         }
         if !(0.0..1.0).contains(&t.beta1) || !(0.0..1.0).contains(&t.beta2) {
             return Err(ConfigError::invalid("train", "beta1", t.beta1, "beta1 and beta2 in [0, 1)"));
@@ -637,14 +681,29 @@ impl Config {
         let b = &self.baseline;
         let min_k = if b.spacing == Spacing::Uniform { 2 } else { 1 };
         if b.windows < min_k {
-            return Err(ConfigError::invalid("baseline", "windows", b.windows, format!("at least {min_k} windows for this spacing")));
+            return Err(ConfigError::invalid(
+                "baseline",
+                "windows",
+                b.windows,
+                format!("at least {min_k} windows for this spacing"),
+            ));
         }
         if b.stride == 0 || b.production < 2 * b.stride {
-            return Err(ConfigError::invalid("baseline", "production", b.production, "at least two samples (production >= 2 stride, stride > 0)"));
+            return Err(ConfigError::invalid(
+                "baseline",
+                "production",
+                b.production,
+                "at least two samples (production >= 2 stride, stride > 0)",
+            ));
         }
         let g = &self.generate;
         if g.steps == 0 || g.trajectories < 2 || g.batch == 0 {
-            return Err(ConfigError::invalid("generate", "trajectories", g.trajectories, "at least 2 trajectories, steps > 0 and batch > 0"));
+            return Err(ConfigError::invalid(
+                "generate",
+                "trajectories",
+                g.trajectories,
+                "at least 2 trajectories, steps > 0 and batch > 0",
+            ));
         }
         Ok(())
     }

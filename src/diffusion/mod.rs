@@ -3,7 +3,7 @@
 
 pub mod ais;
 pub mod reverse;
-pub mod windows;
 pub mod schedule;
+pub mod windows;
 
 pub use schedule::{NoiseSchedule, VeSchedule, VpSchedule};

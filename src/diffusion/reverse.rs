@@ -97,8 +97,7 @@ fn mean_se(v: &[f64]) -> (f64, f64) {
     (mean, (var / m).sqrt())
 }
 
-impl ReverseRun {
-}
+impl ReverseRun {}
 
 /// Draws a sample of the t = 1 prior: uniform on the torus or N(0, I).
 pub fn prior_sample<M: EnergyModel + ?Sized>(model: &M, dim: usize, side: f64, rng: &mut Stream) -> Conf {

@@ -42,7 +42,14 @@ pub struct WindowResult {
 }
 
 /// Runs window `id` at time `t` with one chain per starting configuration.
-pub fn run_window<M: EnergyModel + ?Sized>(model: &M, t: f64, starts: &[Conf], s: &WindowSettings, seed: u64, id: u64) -> WindowResult {
+pub fn run_window<M: EnergyModel + ?Sized>(
+    model: &M,
+    t: f64,
+    starts: &[Conf],
+    s: &WindowSettings,
+    seed: u64,
+    id: u64,
+) -> WindowResult {
     let mut per_chain = Vec::new();
     let (mut sp, mut sn) = (0.0, 0.0);
     let (mut acc, mut eps_sum) = (0.0, 0.0);

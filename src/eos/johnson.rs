@@ -112,36 +112,24 @@ pub struct Johnson {
 /// Only if the embedded coefficient file is malformed (a build-time defect).
 pub fn johnson_zollweg_gubbins() -> &'static Johnson {
     static EOS: OnceLock<Johnson> = OnceLock::new();
-    EOS.get_or_init(|| {
-        Johnson::from_toml_str(JZG_TOML).expect("embedded lj_eos_johnson1993.toml is invalid")
-    })
+    EOS.get_or_init(|| Johnson::from_toml_str(JZG_TOML).expect("embedded lj_eos_johnson1993.toml is invalid"))
 }
 
 impl Johnson {
     /// Parse a parameter file with the layout of `lj_eos_johnson1993.toml`.
     pub fn from_toml_str(text: &str) -> anyhow::Result<Self> {
         let f: JzgFile = toml::from_str(text).context("parsing Johnson-Zollweg-Gubbins EOS")?;
-        ensure!(
-            f.gamma > 0.0,
-            "Johnson-Zollweg-Gubbins EOS: gamma must be positive"
-        );
+        ensure!(f.gamma > 0.0, "Johnson-Zollweg-Gubbins EOS: gamma must be positive");
         let n = f.x.len();
-        let x: [f64; N_PARAMS] = f.x.try_into().map_err(|_| {
-            anyhow::anyhow!("Johnson-Zollweg-Gubbins EOS: expected {N_PARAMS} parameters, got {n}")
-        })?;
-        Ok(Self {
-            gamma: f.gamma,
-            x,
-            checks: f.check,
-        })
+        let x: [f64; N_PARAMS] =
+            f.x.try_into()
+                .map_err(|_| anyhow::anyhow!("Johnson-Zollweg-Gubbins EOS: expected {N_PARAMS} parameters, got {n}"))?;
+        Ok(Self { gamma: f.gamma, x, checks: f.check })
     }
 
     /// Evaluate sum_k w(p_k) x_k T^(p_k) over the given terms, with T^(p) = sqrt(T)^(2p).
     fn coeff(&self, terms: &[(usize, i32)], sqrt_t: f64, weight: impl Fn(i32) -> f64) -> f64 {
-        terms
-            .iter()
-            .map(|&(k, p2)| weight(p2) * self.x[k - 1] * sqrt_t.powi(p2))
-            .sum()
+        terms.iter().map(|&(k, p2)| weight(p2) * self.x[k - 1] * sqrt_t.powi(p2)).sum()
     }
 
     /// The temperature coefficients a_1..a_8 (JZG Table 5).
@@ -160,10 +148,7 @@ impl Johnson {
     fn energy_coeffs(&self, t: f64) -> ([f64; 8], [f64; 6]) {
         let s = t.sqrt();
         let w = |p2: i32| 1.0 - 0.5 * f64::from(p2);
-        (
-            A_TERMS.map(|terms| self.coeff(terms, s, w)),
-            B_TERMS.map(|terms| self.coeff(terms, s, w)),
-        )
+        (A_TERMS.map(|terms| self.coeff(terms, s, w)), B_TERMS.map(|terms| self.coeff(terms, s, w)))
     }
 
     /// The density functions G_1..G_6 (JZG Table 6) and F = exp(-gamma rho^2).
@@ -220,16 +205,8 @@ impl LjEos for Johnson {
     fn pressure(&self, rho: f64, t: f64) -> f64 {
         let (a, b) = (self.a_coeffs(t), self.b_coeffs(t));
         let f = (-self.gamma * rho * rho).exp();
-        let poly: f64 = a
-            .iter()
-            .enumerate()
-            .map(|(i, ai)| ai * rho.powi(i as i32 + 2))
-            .sum();
-        let exp_part: f64 = b
-            .iter()
-            .enumerate()
-            .map(|(i, bi)| bi * rho.powi(2 * i as i32 + 3))
-            .sum();
+        let poly: f64 = a.iter().enumerate().map(|(i, ai)| ai * rho.powi(i as i32 + 2)).sum();
+        let exp_part: f64 = b.iter().enumerate().map(|(i, bi)| bi * rho.powi(2 * i as i32 + 3)).sum();
         rho * t + poly + f * exp_part
     }
 
@@ -274,11 +251,7 @@ mod tests {
             let h = 1e-3;
             let deriv = richardson_derivative(|r| eos.g_functions(r).0[i], rho, h);
             let expect = f * rho.powi(2 * i as i32 + 1);
-            assert!(
-                (deriv - expect).abs() < 1e-10,
-                "G_{}: {deriv} vs {expect}",
-                i + 1
-            );
+            assert!((deriv - expect).abs() < 1e-10, "G_{}: {deriv} vs {expect}", i + 1);
             assert!(gi.is_finite());
         }
     }
@@ -286,13 +259,7 @@ mod tests {
     #[test]
     fn pressure_is_density_derivative_of_free_energy() {
         let eos = johnson_zollweg_gubbins();
-        for (rho, t) in [
-            (0.1, 2.0),
-            (0.6, 1.35),
-            (0.776, 0.85),
-            (0.86, 0.9),
-            (1.0, 4.0),
-        ] {
+        for (rho, t) in [(0.1, 2.0), (0.6, 1.35), (0.776, 0.85), (0.86, 0.9), (1.0, 4.0)] {
             let da = richardson_derivative(|r| eos.a_ex(r, t), rho, 1e-3);
             let p_fd = rho * rho * da + rho * t;
             let p = eos.pressure(rho, t);
@@ -303,13 +270,7 @@ mod tests {
     #[test]
     fn energy_is_beta_derivative_of_free_energy() {
         let eos = johnson_zollweg_gubbins();
-        for (rho, t) in [
-            (0.1, 2.0),
-            (0.6, 1.35),
-            (0.776, 0.85),
-            (0.86, 0.9),
-            (1.0, 4.0),
-        ] {
+        for (rho, t) in [(0.1, 2.0), (0.6, 1.35), (0.776, 0.85), (0.86, 0.9), (1.0, 4.0)] {
             let beta = 1.0 / t;
             let u_fd = richardson_derivative(|b| eos.beta_a_ex(rho, 1.0 / b), beta, 1e-3 * beta);
             let u = eos.energy_per_particle(rho, t);
@@ -327,10 +288,7 @@ mod tests {
             assert!(rel(b2_eos, eos.second_virial(t)) < 1e-5);
             // a_1 / T is a fit, not the exact LJ B2(T); it is close but not exact
             let b2 = lj_second_virial(t);
-            assert!(
-                (b2_eos - b2).abs() < 0.1 * b2.abs().max(1.0),
-                "T={t}: {b2_eos} vs {b2}"
-            );
+            assert!((b2_eos - b2).abs() < 0.1 * b2.abs().max(1.0), "T={t}: {b2_eos} vs {b2}");
         }
     }
 }

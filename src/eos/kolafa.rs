@@ -121,9 +121,7 @@ pub struct Kolafa {
 /// Only if the embedded coefficient file is malformed (a build-time defect).
 pub fn kolafa_nezbeda() -> &'static Kolafa {
     static EOS: OnceLock<Kolafa> = OnceLock::new();
-    EOS.get_or_init(|| {
-        Kolafa::from_toml_str(KN_TOML).expect("embedded lj_eos_kolafa1994.toml is invalid")
-    })
+    EOS.get_or_init(|| Kolafa::from_toml_str(KN_TOML).expect("embedded lj_eos_kolafa1994.toml is invalid"))
 }
 
 impl Kolafa {
@@ -131,17 +129,8 @@ impl Kolafa {
     pub fn from_toml_str(text: &str) -> anyhow::Result<Self> {
         let f: KnFile = toml::from_str(text).context("parsing Kolafa-Nezbeda EOS coefficients")?;
         ensure!(f.gamma > 0.0, "Kolafa-Nezbeda EOS: gamma must be positive");
-        ensure!(
-            !f.db2.is_empty() && !f.c.is_empty(),
-            "Kolafa-Nezbeda EOS: empty dB2 or C coefficient table"
-        );
-        Ok(Self {
-            gamma: f.gamma,
-            d: f.d_coeffs,
-            db2: f.db2,
-            c: f.c,
-            checks: f.check,
-        })
+        ensure!(!f.db2.is_empty() && !f.c.is_empty(), "Kolafa-Nezbeda EOS: empty dB2 or C coefficient table");
+        Ok(Self { gamma: f.gamma, d: f.d_coeffs, db2: f.db2, c: f.c, checks: f.check })
     }
 
     /// Hybrid Barker-Henderson hard-sphere diameter d(T) (units of sigma).
@@ -172,10 +161,7 @@ impl Kolafa {
     /// d dB2_hBH / dT.
     fn delta_b2_dt(&self, t: f64) -> f64 {
         let s = t.sqrt();
-        self.db2
-            .iter()
-            .map(|b| b.c * 0.5 * f64::from(b.i) * s.powi(b.i) / t)
-            .sum()
+        self.db2.iter().map(|b| b.c * 0.5 * f64::from(b.i) * s.powi(b.i) / t).sum()
     }
 
     /// Second virial coefficient implied by the EOS, B2(T) = (2 pi / 3) d^3 + dB2_hBH
@@ -190,11 +176,7 @@ impl Kolafa {
         let a_hs = t * hs_free_energy(eta);
         let a_b2 = (-self.gamma * rho * rho).exp() * rho * t * self.delta_b2(t);
         let s = t.sqrt();
-        let poly: f64 = self
-            .c
-            .iter()
-            .map(|c| c.c * s.powi(c.i) * rho.powi(c.j))
-            .sum();
+        let poly: f64 = self.c.iter().map(|c| c.c * s.powi(c.i) * rho.powi(c.j)).sum();
         a_hs + a_b2 + poly
     }
 }
@@ -227,11 +209,7 @@ impl LjEos for Kolafa {
         let g_rho2 = self.gamma * rho * rho;
         let b2 = t * self.delta_b2(t) * rho * (-g_rho2).exp() * (1.0 - 2.0 * g_rho2);
         let s = t.sqrt();
-        let poly: f64 = self
-            .c
-            .iter()
-            .map(|c| f64::from(c.j) * c.c * s.powi(c.i) * rho.powi(c.j))
-            .sum();
+        let poly: f64 = self.c.iter().map(|c| f64::from(c.j) * c.c * s.powi(c.i) * rho.powi(c.j)).sum();
         rho * (t * hs_compressibility(eta) + b2 + poly)
     }
 
@@ -239,15 +217,11 @@ impl LjEos for Kolafa {
         // U = -T^2 d(A_res / T)/dT, term by term.
         let eta = self.packing_fraction(rho, t);
         // d f_HS / dT = f_HS'(eta) * 3 eta d'/d = 3 (z_HS - 1) d'/d
-        let u_hs = -3.0 * t * t * (hs_compressibility(eta) - 1.0) * self.hs_diameter_dt(t)
-            / self.hs_diameter(t);
+        let u_hs = -3.0 * t * t * (hs_compressibility(eta) - 1.0) * self.hs_diameter_dt(t) / self.hs_diameter(t);
         let u_b2 = -t * t * rho * (-self.gamma * rho * rho).exp() * self.delta_b2_dt(t);
         let s = t.sqrt();
-        let u_poly: f64 = self
-            .c
-            .iter()
-            .map(|c| -(0.5 * f64::from(c.i) - 1.0) * c.c * s.powi(c.i) * rho.powi(c.j))
-            .sum();
+        let u_poly: f64 =
+            self.c.iter().map(|c| -(0.5 * f64::from(c.i) - 1.0) * c.c * s.powi(c.i) * rho.powi(c.j)).sum();
         u_hs + u_b2 + u_poly
     }
 }
@@ -283,13 +257,7 @@ mod tests {
     #[test]
     fn pressure_is_density_derivative_of_free_energy() {
         let eos = kolafa_nezbeda();
-        for (rho, t) in [
-            (0.1, 2.0),
-            (0.4, 1.3),
-            (0.776, 0.85),
-            (0.86, 0.9),
-            (1.0, 4.0),
-        ] {
+        for (rho, t) in [(0.1, 2.0), (0.4, 1.3), (0.776, 0.85), (0.86, 0.9), (1.0, 4.0)] {
             let da = richardson_derivative(|r| eos.a_res(r, t), rho, 1e-3);
             let p_fd = rho * rho * da + rho * t;
             let p = eos.pressure(rho, t);
@@ -300,13 +268,7 @@ mod tests {
     #[test]
     fn energy_is_beta_derivative_of_free_energy() {
         let eos = kolafa_nezbeda();
-        for (rho, t) in [
-            (0.1, 2.0),
-            (0.4, 1.3),
-            (0.776, 0.85),
-            (0.86, 0.9),
-            (1.0, 4.0),
-        ] {
+        for (rho, t) in [(0.1, 2.0), (0.4, 1.3), (0.776, 0.85), (0.86, 0.9), (1.0, 4.0)] {
             let beta = 1.0 / t;
             let u_fd = richardson_derivative(|b| eos.beta_a_ex(rho, 1.0 / b), beta, 1e-3 * beta);
             let u = eos.energy_per_particle(rho, t);
@@ -324,10 +286,7 @@ mod tests {
             assert!(rel(b2_eos, eos.second_virial(t)) < 1e-5);
             // the hybrid-BH dB2 term is fitted to the exact LJ B2(T)
             let b2 = lj_second_virial(t);
-            assert!(
-                (b2_eos - b2).abs() < 1e-3 * b2.abs().max(1.0),
-                "T={t}: {b2_eos} vs {b2}"
-            );
+            assert!((b2_eos - b2).abs() < 1e-3 * b2.abs().max(1.0), "T={t}: {b2_eos} vs {b2}");
         }
     }
 }

@@ -126,26 +126,14 @@ mod tests {
     #[test]
     fn both_eos_agree_on_energy_and_pressure() {
         let (kn, jzg) = (kolafa_nezbeda(), johnson_zollweg_gubbins());
-        let (u1, u2) = (
-            kn.energy_per_particle(0.6, 1.35),
-            jzg.energy_per_particle(0.6, 1.35),
-        );
+        let (u1, u2) = (kn.energy_per_particle(0.6, 1.35), jzg.energy_per_particle(0.6, 1.35));
         assert!((u1 - u2).abs() < 0.05, "KN {u1} vs JZG {u2}");
         // liquid states near the triple point
         for (rho, t) in [(0.776, 0.85), (0.86, 0.9)] {
-            let (u1, u2) = (
-                kn.energy_per_particle(rho, t),
-                jzg.energy_per_particle(rho, t),
-            );
-            assert!(
-                (u1 - u2).abs() < 0.05,
-                "U at rho={rho}, T={t}: {u1} vs {u2}"
-            );
+            let (u1, u2) = (kn.energy_per_particle(rho, t), jzg.energy_per_particle(rho, t));
+            assert!((u1 - u2).abs() < 0.05, "U at rho={rho}, T={t}: {u1} vs {u2}");
             let (p1, p2) = (kn.pressure(rho, t), jzg.pressure(rho, t));
-            assert!(
-                (p1 - p2).abs() < 0.05,
-                "P at rho={rho}, T={t}: {p1} vs {p2}"
-            );
+            assert!((p1 - p2).abs() < 0.05, "P at rho={rho}, T={t}: {p1} vs {p2}");
         }
     }
 

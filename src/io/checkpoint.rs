@@ -43,7 +43,12 @@ pub struct CheckpointMeta {
 }
 
 /// Writes a checkpoint atomically to `path` (replacing an older checkpoint of the same run).
-pub fn write_checkpoint<M: EnergyModel + ?Sized>(path: &Path, model: &M, tr: &Trainer, meta: &CheckpointMeta) -> Result<()> {
+pub fn write_checkpoint<M: EnergyModel + ?Sized>(
+    path: &Path,
+    model: &M,
+    tr: &Trainer,
+    meta: &CheckpointMeta,
+) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
@@ -92,13 +97,19 @@ fn set_f64_pair(g: &hdf5::Group, acc: (f64, u64)) -> Result<()> {
 
 /// Reads a checkpoint into `model` (whose shape must match) and `tr` (whose settings are kept).
 /// Errors name the file and what is wrong; nothing is modified on error.
-pub fn read_checkpoint<M: EnergyModel + ?Sized>(path: &Path, model: &mut M, tr: &mut Trainer) -> Result<CheckpointMeta> {
+pub fn read_checkpoint<M: EnergyModel + ?Sized>(
+    path: &Path,
+    model: &mut M,
+    tr: &mut Trainer,
+) -> Result<CheckpointMeta> {
     let what = || format!("checkpoint '{}'", path.display());
     if !path.exists() {
         bail!("{} does not exist", what());
     }
-    let f = hdf5::File::open(path).map_err(|e| anyhow!("{} is not a readable HDF5 file (truncated or corrupted?): {e}", what()))?;
-    let g = f.group("checkpoint").map_err(|_| anyhow!("{} has no /checkpoint group (not an nti checkpoint)", what()))?;
+    let f = hdf5::File::open(path)
+        .map_err(|e| anyhow!("{} is not a readable HDF5 file (truncated or corrupted?): {e}", what()))?;
+    let g =
+        f.group("checkpoint").map_err(|_| anyhow!("{} has no /checkpoint group (not an nti checkpoint)", what()))?;
     let read = || -> Result<_> {
         let format = get_i64(&g, "format")?;
         if format != CHECKPOINT_FORMAT {
@@ -107,7 +118,11 @@ pub fn read_checkpoint<M: EnergyModel + ?Sized>(path: &Path, model: &mut M, tr: 
         let kind = get_str(&g, "kind")?;
         let spec = get_str(&g, "spec")?;
         if kind != model.kind() || spec != model.spec() {
-            bail!("holds a model of another shape:\n  expected {} {}\n  found    {kind} {spec}", model.kind(), model.spec());
+            bail!(
+                "holds a model of another shape:\n  expected {} {}\n  found    {kind} {spec}",
+                model.kind(),
+                model.spec()
+            );
         }
         let n = model.params().len();
         let vec = |name: &str| -> Result<Vec<f64>> {
@@ -130,18 +145,33 @@ pub fn read_checkpoint<M: EnergyModel + ?Sized>(path: &Path, model: &mut M, tr: 
         let hv = |name: &str| -> Result<Vec<f64>> {
             Ok(h.dataset(name).with_context(|| format!("dataset 'history/{name}'"))?.read_raw::<f64>()?)
         };
-        let history = History { step: hv("step")?, train_loss: hv("train_loss")?, val_loss: hv("val_loss")?, lr: hv("lr")? };
+        let history =
+            History { step: hv("step")?, train_loss: hv("train_loss")?, val_loss: hv("val_loss")?, lr: hv("lr")? };
         let meta = CheckpointMeta {
             input_text: get_str(&g, "input_text")?,
             data_files: get_str(&g, "data_files")?.lines().map(str::to_string).collect(),
             cursor: (get_i64(&g, "epoch")? as u64, get_i64(&g, "cursor")? as u64),
         };
         let acc = (super::h5util::get_f64(&g, "loss_acc_sum")?, get_i64(&g, "loss_acc_count")? as u64);
-        Ok((p, m, v, get_i64(&g, "adam_t")? as u64, get_i64(&g, "step")? as u64, get_i64(&g, "seed")? as u64, history, meta, acc))
+        Ok((
+            p,
+            m,
+            v,
+            get_i64(&g, "adam_t")? as u64,
+            get_i64(&g, "step")? as u64,
+            get_i64(&g, "seed")? as u64,
+            history,
+            meta,
+            acc,
+        ))
     };
     let (p, m, v, t, step, seed, history, meta, acc) = read().map_err(|e| anyhow!("{} {e:#}", what()))?;
     if seed != tr.seed {
-        bail!("{} was written with seed {seed}, but this run has seed {}; restart with the same [run] seed", what(), tr.seed);
+        bail!(
+            "{} was written with seed {seed}, but this run has seed {}; restart with the same [run] seed",
+            what(),
+            tr.seed
+        );
     }
     model.params_mut().copy_from_slice(&p);
     tr.opt.m = m;

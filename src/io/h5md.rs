@@ -20,12 +20,24 @@ pub fn write_header(f: &File) -> Result<()> {
 
 /// Writes positions (F frames of N particles, flattened (F, N, 3)) and the cubic box of side `l`
 /// as `/particles/<name>`.
-pub fn write_trajectory(f: &File, name: &str, frames: &[f64], n: usize, l: f64, step: &[f64], time: &[f64]) -> Result<()> {
+pub fn write_trajectory(
+    f: &File,
+    name: &str,
+    frames: &[f64],
+    n: usize,
+    l: f64,
+    step: &[f64],
+    time: &[f64],
+) -> Result<()> {
     let g = group_p(f, &format!("particles/{name}"))?;
     let b = g.create_group("box")?;
     b.new_attr::<i32>().create("dimension")?.write_scalar(&3)?;
     let periodic: hdf5::types::VarLenUnicode = "periodic".parse().expect("ascii");
-    b.new_attr::<hdf5::types::VarLenUnicode>().shape([3]).create("boundary")?.write(&[periodic.clone(), periodic.clone(), periodic])?;
+    b.new_attr::<hdf5::types::VarLenUnicode>().shape([3]).create("boundary")?.write(&[
+        periodic.clone(),
+        periodic.clone(),
+        periodic,
+    ])?;
     write_f64(&b, "edges", &[3], &[l, l, l])?;
     let p = g.create_group("position")?;
     let nf = if n == 0 { 0 } else { frames.len() / (3 * n) };

@@ -35,8 +35,9 @@ impl OutputFile {
         }
         let name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         let temp = dir.join(format!(".{name}.partial-{}", std::process::id()));
-        std::fs::File::create(&temp)
-            .with_context(|| format!("cannot write output file '{}' (directory '{}')", path.display(), dir.display()))?;
+        std::fs::File::create(&temp).with_context(|| {
+            format!("cannot write output file '{}' (directory '{}')", path.display(), dir.display())
+        })?;
         std::fs::remove_file(&temp).ok();
         Ok(Self { target: path.to_path_buf(), temp })
     }

@@ -36,7 +36,9 @@ pub struct TrainingData {
 /// Reads the `/system` group of a results file: (N, T, L, cutoff mode).
 pub fn read_system(path: &Path) -> Result<(usize, f64, f64, PriorCutoff)> {
     let f = hdf5::File::open(path).map_err(|e| anyhow!("'{}' is not a readable HDF5 file: {e}", path.display()))?;
-    let s = f.group("system").map_err(|_| anyhow!("'{}' has no /system group (not an nti sample results file)", path.display()))?;
+    let s = f
+        .group("system")
+        .map_err(|_| anyhow!("'{}' has no /system group (not an nti sample results file)", path.display()))?;
     let rc = get_f64(&s, "cutoff_radius")?;
     let cutoff = PriorCutoff {
         rc: rc.is_finite().then_some(rc),
@@ -51,7 +53,12 @@ pub fn load_training_data(paths: &[String]) -> Result<TrainingData> {
     if paths.is_empty() {
         bail!("[train] data is empty: list the results files of nti sample runs, e.g. data = [\"lj_n40.h5\"]");
     }
-    let mut out = TrainingData { confs: vec![], temperature: f64::NAN, cutoff: PriorCutoff { rc: None, shift: false, tail: false }, files: vec![] };
+    let mut out = TrainingData {
+        confs: vec![],
+        temperature: f64::NAN,
+        cutoff: PriorCutoff { rc: None, shift: false, tail: false },
+        files: vec![],
+    };
     for (k, p) in paths.iter().enumerate() {
         let path = Path::new(p);
         if !path.exists() {
@@ -78,7 +85,9 @@ pub fn load_training_data(paths: &[String]) -> Result<TrainingData> {
         names.sort();
         let mut frames = 0;
         for name in &names {
-            let ds = parts.dataset(&format!("{name}/position/value")).with_context(|| format!("'{p}': /particles/{name}"))?;
+            let ds = parts
+                .dataset(&format!("{name}/position/value"))
+                .with_context(|| format!("'{p}': /particles/{name}"))?;
             let shape = ds.shape();
             if shape.len() != 3 || shape[1] != n || shape[2] != 3 {
                 bail!("'{p}': /particles/{name}/position/value has shape {shape:?}, expected (frames, {n}, 3)");
@@ -90,7 +99,9 @@ pub fn load_training_data(paths: &[String]) -> Result<TrainingData> {
             frames += shape[0];
         }
         if frames == 0 {
-            bail!("training data file '{p}' has no trajectory frames: rerun nti sample with [sample] trajectory = true");
+            bail!(
+                "training data file '{p}' has no trajectory frames: rerun nti sample with [sample] trajectory = true"
+            );
         }
         out.files.push(DataFile { path: p.clone(), n_particles: n, box_side: l, frames });
     }

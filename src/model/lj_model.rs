@@ -89,13 +89,6 @@ impl LjModel {
         Self { spec, mlp, params }
     }
 
-    fn mode(&self) -> CutoffMode {
-        match self.spec.cutoff.rc {
-            Some(rc) => CutoffMode::Spherical { rc, shift: self.spec.cutoff.shift, tail: self.spec.cutoff.tail },
-            None => CutoffMode::MinImage,
-        }
-    }
-
     fn positions(c: &Conf) -> Positions {
         c.y.chunks_exact(3).map(|p| [p[0] * c.side, p[1] * c.side, p[2] * c.side]).collect()
     }

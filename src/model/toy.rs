@@ -191,12 +191,12 @@ mod tests {
         let c = Conf { y: vec![0.7, -0.3], side: 1.0 };
         for t in [0.02, 0.5, 0.97] {
             let (_, g) = m.energy_grad(&c, t);
-            for k in 0..2 {
+            for (k, gk) in g.iter().enumerate() {
                 let (mut p, mut q) = (c.clone(), c.clone());
                 p.y[k] += 1e-6;
                 q.y[k] -= 1e-6;
                 let fd = (m.energy(&p, t) - m.energy(&q, t)) / 2e-6;
-                assert!((g[k] - fd).abs() < 1e-6 * fd.abs().max(1.0), "grad t={t}");
+                assert!((gk - fd).abs() < 1e-6 * fd.abs().max(1.0), "grad t={t}");
             }
             let d = m.dt_terms(&c, t);
             let fd = (m.energy(&c, t + 1e-6) - m.energy(&c, t - 1e-6)) / 2e-6;

@@ -78,7 +78,8 @@ mod tests {
         let mut h = RdfHistogram::new(10, 2.5);
         let mut r = stream(3, Purpose::Init, 0);
         for _ in 0..400 {
-            let x: Positions = (0..50).map(|_| [r.random::<f64>() * 5.0, r.random::<f64>() * 5.0, r.random::<f64>() * 5.0]).collect();
+            let x: Positions =
+                (0..50).map(|_| [r.random::<f64>() * 5.0, r.random::<f64>() * 5.0, r.random::<f64>() * 5.0]).collect();
             h.accumulate(&x, &b);
         }
         let g = h.g(50, &b);

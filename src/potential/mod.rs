@@ -43,7 +43,13 @@ pub fn numeric_tail_integral(f: impl Fn(f64) -> f64, rc: f64) -> f64 {
     let mut s = 0.0;
     for k in 1..=n {
         let y = k as f64 * h;
-        let w = if k == n { 1.0 } else if k % 2 == 1 { 4.0 } else { 2.0 };
+        let w = if k == n {
+            1.0
+        } else if k % 2 == 1 {
+            4.0
+        } else {
+            2.0
+        };
         let r = rc / y;
         s += w * four_pi * r * r * rc / (y * y) * f(r * r);
     }

@@ -105,8 +105,8 @@ mod tests {
                 let fd_sc = (SoftCore { a: l + h }.energy(r2) - SoftCore { a: l - h }.energy(r2)) / (2.0 * h);
                 let an = SoftCore { a: l }.denergy_dlambda(r2);
                 assert!((an - fd_sc).abs() < 1e-7 * fd_sc.abs().max(1.0), "soft-core {l} {r}: {an} {fd_sc}");
-                let fd_l = (LambdaScaled { lambda: l + h }.energy(r2) - LambdaScaled { lambda: l - h }.energy(r2))
-                    / (2.0 * h);
+                let fd_l =
+                    (LambdaScaled { lambda: l + h }.energy(r2) - LambdaScaled { lambda: l - h }.energy(r2)) / (2.0 * h);
                 let an = LambdaScaled { lambda: l }.denergy_dlambda(r2);
                 assert!((an - fd_l).abs() < 1e-7 * fd_l.abs().max(1.0), "lambda {l} {r}: {an} {fd_l}");
             }

@@ -21,11 +21,7 @@ impl TailCorrection {
     /// Corrections for `potential` cut at `rc` in a fluid of number density `rho`.
     pub fn new<P: PairPotential>(potential: &P, rc: f64, rho: f64) -> Self {
         let (iu, iw) = potential.tail_integrals(rc);
-        Self {
-            energy_per_particle: 0.5 * rho * iu,
-            pressure: -rho * rho * iw / 6.0,
-            chemical_potential: rho * iu,
-        }
+        Self { energy_per_particle: 0.5 * rho * iu, pressure: -rho * rho * iw / 6.0, chemical_potential: rho * iu }
     }
 
     /// No correction.

@@ -16,6 +16,19 @@ use ndarray::Array2;
 use std::path::Path;
 use std::time::Instant;
 
+/// MBAR inputs and outputs kept for the results file.
+#[derive(Clone, Debug)]
+pub struct MbarData {
+    /// Reduced energies u_kn (K x N).
+    pub u_kn: Array2<f64>,
+    /// Samples per window.
+    pub n_k: Vec<usize>,
+    /// Free energies f_k.
+    pub f_k: Vec<f64>,
+    /// Overlap matrix.
+    pub overlap: Array2<f64>,
+}
+
 /// Rank 0's view of the baseline.
 #[derive(Clone, Debug)]
 pub struct BaselineSummary {
@@ -29,8 +42,8 @@ pub struct BaselineSummary {
     pub acceptance: Vec<f64>,
     /// Scalar results.
     pub results: Vec<ScalarResult>,
-    /// MBAR reduced-energy matrix (K x N) and counts, when computed.
-    pub mbar: Option<(Array2<f64>, Vec<usize>, Vec<f64>, Array2<f64>)>,
+    /// MBAR data, when computed.
+    pub mbar: Option<MbarData>,
 }
 
 /// Runs the baseline; results on rank 0.
@@ -39,7 +52,11 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
     let sys = cfg.require_system()?.clone();
     let b = &cfg.baseline;
     let start = Instant::now();
-    let out = if comm.is_root() { Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite)) } else { None };
+    let out = if comm.is_root() {
+        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
+    } else {
+        None
+    };
     let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
     let out = match out {
         Some(Err(e)) => return Err(e),
@@ -61,7 +78,18 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
         .iter()
         .enumerate()
         .map(|(i, &k)| {
-            let w = run_lambda_window(n, simbox, mode, t, &q.nodes, k, b.equilibration, b.production, b.stride, cfg.run.seed);
+            let w = run_lambda_window(
+                n,
+                simbox,
+                mode,
+                t,
+                &q.nodes,
+                k,
+                b.equilibration,
+                b.production,
+                b.stride,
+                cfg.run.seed,
+            );
             progress.tick(i as u64 + 1, "windows");
             pack(&[vec![k as f64, w.acceptance], w.du_dlambda, w.u_all])
         })
@@ -84,7 +112,12 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
         .flat_map(|g| unpack(g))
         .map(|g| {
             let r = unpack(&g);
-            LambdaWindowOutput { window: r[0][0] as usize, acceptance: r[0][1], du_dlambda: r[1].clone(), u_all: r[2].clone() }
+            LambdaWindowOutput {
+                window: r[0][0] as usize,
+                acceptance: r[0][1],
+                du_dlambda: r[1].clone(),
+                u_all: r[2].clone(),
+            }
         })
         .collect();
     wins.sort_by_key(|w| w.window);
@@ -123,7 +156,7 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
         }
         let r = mbar(&u, &n_k, 1e-10, 200)?;
         results.push(res("beta_a_ex", format!("mbar-K{k}"), -r.f[k - 1], r.df[[0, k - 1]], "kT"));
-        mbar_out = Some((u, n_k, r.f.clone(), r.overlap.clone()));
+        mbar_out = Some(MbarData { u_kn: u, n_k, f_k: r.f.clone(), overlap: r.overlap.clone() });
     } else if b.mbar {
         log::warn!("MBAR needs the lambda = 0 and 1 end states: use spacing = \"uniform\"; skipped");
     }
@@ -169,14 +202,24 @@ fn write_baseline(path: &Path, s: &BaselineSummary, prov: &Provenance) -> Result
     h5util::write_f64(&g, "weight", &[k], &s.weights)?;
     h5util::write_f64(&g, "du_dlambda_mean", &[k], &s.windows.iter().map(|e| e.mean).collect::<Vec<_>>())?;
     h5util::write_f64(&g, "du_dlambda_stderr", &[k], &s.windows.iter().map(|e| e.stderr).collect::<Vec<_>>())?;
-    h5util::write_f64(&g, "statistical_inefficiency", &[k], &s.windows.iter().map(|e| e.stat_ineff).collect::<Vec<_>>())?;
+    h5util::write_f64(
+        &g,
+        "statistical_inefficiency",
+        &[k],
+        &s.windows.iter().map(|e| e.stat_ineff).collect::<Vec<_>>(),
+    )?;
     h5util::write_f64(&g, "acceptance", &[k], &s.acceptance)?;
-    if let Some((u, n_k, fk, overlap)) = &s.mbar {
+    if let Some(MbarData { u_kn: u, n_k, f_k: fk, overlap }) = &s.mbar {
         let m = g.create_group("mbar")?;
         h5util::write_f64(&m, "u_kn", &[u.nrows(), u.ncols()], u.as_slice().expect("standard layout"))?;
         h5util::write_f64(&m, "n_k", &[n_k.len()], &n_k.iter().map(|&v| v as f64).collect::<Vec<_>>())?;
         h5util::write_f64(&m, "f_k", &[fk.len()], fk)?;
-        h5util::write_f64(&m, "overlap", &[overlap.nrows(), overlap.ncols()], overlap.as_slice().expect("standard layout"))?;
+        h5util::write_f64(
+            &m,
+            "overlap",
+            &[overlap.nrows(), overlap.ncols()],
+            overlap.as_slice().expect("standard layout"),
+        )?;
     }
     let rg = f.create_group("results")?;
     for r in &s.results {

@@ -63,7 +63,9 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
     let g = &cfg.generate;
     let start = Instant::now();
     if g.model.is_empty() {
-        bail!("missing key 'model' in [generate]: expected the path of a trained model (nti train results or checkpoint)");
+        bail!(
+            "missing key 'model' in [generate]: expected the path of a trained model (nti train results or checkpoint)"
+        );
     }
     if g.n_particles.is_empty() {
         bail!("missing key 'n_particles' in [generate]: expected a list of particle numbers, e.g. [60, 120]");
@@ -89,7 +91,11 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
     if let Some(&n) = g.n_particles.iter().find(|&&n| n < 2) {
         bail!("invalid value for [generate] n_particles = {n}: expected at least 2 particles");
     }
-    let out = if comm.is_root() { Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite)) } else { None };
+    let out = if comm.is_root() {
+        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
+    } else {
+        None
+    };
     let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
     let out = match out {
         Some(Err(e)) => return Err(e),
@@ -108,7 +114,16 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
             .map(|(k, &c)| {
                 let first = c * g.batch;
                 let count = g.batch.min(g.trajectories - first);
-                let r = reverse_sde(&model, 3 * n, side, g.steps, first as u64, count, count, cfg.run.seed ^ (n as u64) << 32);
+                let r = reverse_sde(
+                    &model,
+                    3 * n,
+                    side,
+                    g.steps,
+                    first as u64,
+                    count,
+                    count,
+                    cfg.run.seed ^ (n as u64) << 32,
+                );
                 progress.tick(k as u64 + 1, "chunks");
                 let mut b = vec![c as f64];
                 b.extend(to_buffer(&r));
@@ -116,11 +131,8 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
             })
             .collect();
         let Some(all) = comm.gather_to_root(pack(&bufs)) else { continue };
-        let mut chunks: Vec<(usize, ReverseRun)> = all
-            .iter()
-            .flat_map(|b| unpack(b))
-            .map(|b| (b[0] as usize, from_buffer(&b[1..], side, 3 * n)))
-            .collect();
+        let mut chunks: Vec<(usize, ReverseRun)> =
+            all.iter().flat_map(|b| unpack(b)).map(|b| (b[0] as usize, from_buffer(&b[1..], side, 3 * n))).collect();
         chunks.sort_by_key(|c| c.0);
         let mut run = ReverseRun::default();
         for (_, c) in chunks {

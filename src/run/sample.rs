@@ -27,7 +27,11 @@ pub fn run_sample(input: &Input, comm: &Comm) -> Result<Option<SampleSummary>> {
     let cfg = &input.config;
     let start = Instant::now();
     // Rank 0 checks the output path before any work; every rank learns the verdict.
-    let out = if comm.is_root() { Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite)) } else { None };
+    let out = if comm.is_root() {
+        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
+    } else {
+        None
+    };
     let ok = comm.broadcast_i64(match &out {
         Some(Err(_)) => 0,
         _ => 1,
@@ -191,7 +195,11 @@ fn write_results(input: &Input, s: &SampleSummary, prov: &Provenance, path: &Pat
     h5util::set_f64(&sys, "density", cfg.sys().density)?;
     h5util::set_f64(&sys, "temperature", cfg.sys().temperature)?;
     h5util::set_f64(&sys, "box_side", l)?;
-    h5util::set_str(&sys, "cutoff", &toml::Value::try_from(cfg.sys().cutoff).map(|v| v.to_string()).unwrap_or_default())?;
+    h5util::set_str(
+        &sys,
+        "cutoff",
+        &toml::Value::try_from(cfg.sys().cutoff).map(|v| v.to_string()).unwrap_or_default(),
+    )?;
     let rc = match cfg.sys().cutoff {
         crate::config::Cutoff::Radius(r) => r,
         crate::config::Cutoff::MinImage => f64::NAN,

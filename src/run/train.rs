@@ -47,7 +47,11 @@ pub fn checkpoint_path(cfg: &Config) -> PathBuf {
 pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<LjModel> {
     let cfg = &input.config;
     let start = Instant::now();
-    let out = if comm.is_root() { Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite)) } else { None };
+    let out = if comm.is_root() {
+        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
+    } else {
+        None
+    };
     let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
     let out = match out {
         Some(Err(e)) => return Err(e),
@@ -123,7 +127,13 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     Ok(model)
 }
 
-fn write_train_results(path: &Path, model: &LjModel, tr: &Trainer, data: &TrainingData, prov: &Provenance) -> Result<()> {
+fn write_train_results(
+    path: &Path,
+    model: &LjModel,
+    tr: &Trainer,
+    data: &TrainingData,
+    prov: &Provenance,
+) -> Result<()> {
     let f = hdf5::File::create(path)?;
     let h = f.create_group("training")?;
     let n = tr.history.step.len();
@@ -138,7 +148,8 @@ fn write_train_results(path: &Path, model: &LjModel, tr: &Trainer, data: &Traini
     h5util::write_f64(&m, "params", &[model.params.len()], &model.params)?;
     let rg = f.create_group("results")?;
     let last = |v: &Vec<f64>| v.last().copied().unwrap_or(f64::NAN);
-    for (name, value) in [("validation_loss", last(&tr.history.val_loss)), ("train_loss", last(&tr.history.train_loss))] {
+    for (name, value) in [("validation_loss", last(&tr.history.val_loss)), ("train_loss", last(&tr.history.train_loss))]
+    {
         crate::io::ScalarResult {
             name: name.into(),
             method: "dsm".into(),
@@ -161,9 +172,13 @@ pub fn load_model(path: &Path) -> Result<LjModel> {
     if !path.exists() {
         bail!("model file '{}' does not exist", path.display());
     }
-    let f = hdf5::File::open(path).map_err(|e| anyhow::anyhow!("model file '{}' is not a readable HDF5 file: {e}", path.display()))?;
+    let f = hdf5::File::open(path)
+        .map_err(|e| anyhow::anyhow!("model file '{}' is not a readable HDF5 file: {e}", path.display()))?;
     let g = f.group("model").or_else(|_| f.group("checkpoint")).map_err(|_| {
-        anyhow::anyhow!("'{}' holds no model (/model or /checkpoint): expected an nti train results file or checkpoint", path.display())
+        anyhow::anyhow!(
+            "'{}' holds no model (/model or /checkpoint): expected an nti train results file or checkpoint",
+            path.display()
+        )
     })?;
     let spec: LjModelSpec = serde_json::from_str(&h5util::get_str(&g, "spec")?)
         .map_err(|e| anyhow::anyhow!("'{}': model spec is not an LJ model: {e}", path.display()))?;

@@ -71,10 +71,10 @@ impl MalaChain {
         // ln q(x|x') - ln q(x'|x)
         let mut fwd = 0.0f64;
         let mut bwd = 0.0f64;
-        for k in 0..prop.y.len() {
-            let d = wrap_delta(prop.y[k] - self.conf.y[k], periodic);
-            fwd += (d + eps * self.grad[k]).powi(2);
-            bwd += (-d + eps * g2[k]).powi(2);
+        for (((yn, yo), go), gn) in prop.y.iter().zip(&self.conf.y).zip(&self.grad).zip(&g2) {
+            let d = wrap_delta(yn - yo, periodic);
+            fwd += (d + eps * go).powi(2);
+            bwd += (-d + eps * gn).powi(2);
         }
         let log_a = -(u2 - self.u) - bwd / (4.0 * eps) + fwd / (4.0 * eps);
         self.attempted += 1;

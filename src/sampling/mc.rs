@@ -172,7 +172,8 @@ mod tests {
         let mut p = vec![0.0; nb];
         let sub = 2000;
         for (k, pk) in p.iter_mut().enumerate() {
-            let (a, c) = (rmin + (rmax - rmin) * k as f64 / nb as f64, rmin + (rmax - rmin) * (k + 1) as f64 / nb as f64);
+            let (a, c) =
+                (rmin + (rmax - rmin) * k as f64 / nb as f64, rmin + (rmax - rmin) * (k + 1) as f64 / nb as f64);
             let h = (c - a) / sub as f64;
             *pk = (0..sub).map(|s| w(a + (s as f64 + 0.5) * h) * h).sum::<f64>();
         }

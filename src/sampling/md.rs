@@ -55,7 +55,8 @@ impl<P: PairPotential> MolecularDynamics<P> {
             CutoffMode::MinImage => None,
         };
         let n = x.len();
-        let mut md = Self { energy, x, v, f: vec![[0.0; 3]; n], list, ev: EnergyVirial::default(), integrator, steps: 0 };
+        let mut md =
+            Self { energy, x, v, f: vec![[0.0; 3]; n], list, ev: EnergyVirial::default(), integrator, steps: 0 };
         md.compute_forces();
         md
     }

@@ -22,11 +22,7 @@ pub struct CellList {
 impl CellList {
     /// Builds the list for `positions` (wrapped into the box) with interaction range `r_list`.
     pub fn new(simbox: SimBox, r_list: f64, positions: &Positions) -> Self {
-        let mut m = if r_list.is_finite() && r_list > 0.0 {
-            (simbox.side() / r_list).floor() as usize
-        } else {
-            1
-        };
+        let mut m = if r_list.is_finite() && r_list > 0.0 { (simbox.side() / r_list).floor() as usize } else { 1 };
         if m < 3 {
             m = 1;
         }
@@ -136,9 +132,8 @@ mod tests {
     fn candidates_cover_all_neighbours_after_moves() {
         let b = SimBox::new(12.0);
         let mut r = stream(1, Purpose::Init, 0);
-        let mut x: Positions = (0..300)
-            .map(|_| [r.random::<f64>() * 12.0, r.random::<f64>() * 12.0, r.random::<f64>() * 12.0])
-            .collect();
+        let mut x: Positions =
+            (0..300).map(|_| [r.random::<f64>() * 12.0, r.random::<f64>() * 12.0, r.random::<f64>() * 12.0]).collect();
         let mut cl = CellList::new(b, 2.5, &x);
         assert_eq!(cl.cells_per_side(), 4);
         for step in 0..200 {

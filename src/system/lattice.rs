@@ -19,11 +19,8 @@ pub fn fcc(n: usize, simbox: &SimBox) -> Positions {
                     if out.len() == n {
                         break 'outer;
                     }
-                    let p = [
-                        (ix as f64 + b[0] + 0.25) * a,
-                        (iy as f64 + b[1] + 0.25) * a,
-                        (iz as f64 + b[2] + 0.25) * a,
-                    ];
+                    let p =
+                        [(ix as f64 + b[0] + 0.25) * a, (iy as f64 + b[1] + 0.25) * a, (iz as f64 + b[2] + 0.25) * a];
                     out.push(simbox.wrap(&p));
                 }
             }

@@ -49,21 +49,13 @@ impl SimBox {
     /// Minimum-image displacement vector a - b for positions inside (or within a skin of) the box.
     #[inline(always)]
     pub fn delta_near(&self, a: &[f64; 3], b: &[f64; 3]) -> [f64; 3] {
-        [
-            self.min_image_near(a[0] - b[0]),
-            self.min_image_near(a[1] - b[1]),
-            self.min_image_near(a[2] - b[2]),
-        ]
+        [self.min_image_near(a[0] - b[0]), self.min_image_near(a[1] - b[1]), self.min_image_near(a[2] - b[2])]
     }
 
     /// Minimum-image displacement vector a - b.
     #[inline(always)]
     pub fn delta(&self, a: &[f64; 3], b: &[f64; 3]) -> [f64; 3] {
-        [
-            self.min_image_1d(a[0] - b[0]),
-            self.min_image_1d(a[1] - b[1]),
-            self.min_image_1d(a[2] - b[2]),
-        ]
+        [self.min_image_1d(a[0] - b[0]), self.min_image_1d(a[1] - b[1]), self.min_image_1d(a[2] - b[2])]
     }
 
     /// Squared minimum-image distance |a - b|^2.

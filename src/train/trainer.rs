@@ -69,7 +69,15 @@ pub fn noised<M: EnergyModel + ?Sized>(model: &M, c: &Conf, rng: &mut crate::rng
 impl Trainer {
     /// A fresh run for a model with `n_params` parameters.
     pub fn new(settings: TrainSettings, seed: u64, n_params: usize) -> Self {
-        Self { settings, seed, opt: AdamW::new(n_params), step: 0, history: History::default(), loss_acc: (0.0, 0), perm: None }
+        Self {
+            settings,
+            seed,
+            opt: AdamW::new(n_params),
+            step: 0,
+            history: History::default(),
+            loss_acc: (0.0, 0),
+            perm: None,
+        }
     }
 
     fn train_index(&mut self, data: &Dataset, k: u64) -> usize {
@@ -115,9 +123,9 @@ impl Trainer {
         for m in (comm.rank()..n_micro).step_by(comm.size()) {
             let (lo, hi) = (m * mu, ((m + 1) * mu).min(b));
             let (mut cs, mut ts, mut zs) = (Vec::new(), Vec::new(), Vec::new());
-            for j in lo..hi {
+            for (j, &ix) in idx.iter().enumerate().take(hi).skip(lo) {
                 let mut rng = stream(self.seed, Purpose::TrainNoise, k0 + j as u64);
-                let (c, t, z) = noised(model, &data.confs[idx[j]], &mut rng);
+                let (c, t, z) = noised(model, &data.confs[ix], &mut rng);
                 cs.push(c);
                 ts.push(t);
                 zs.push(z);

@@ -41,9 +41,11 @@ pub fn have_mpirun() -> bool {
 /// mpirun with the flags needed as root and for more ranks than cores.
 pub fn mpirun(np: usize) -> Command {
     let mut c = Command::new("mpirun");
-    c.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
-        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-        .env("RUST_LOG", "warn")
-        .args(["--oversubscribe", "-np", &np.to_string(), env!("CARGO_BIN_EXE_nti")]);
+    c.env("OMPI_ALLOW_RUN_AS_ROOT", "1").env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1").env("RUST_LOG", "warn").args([
+        "--oversubscribe",
+        "-np",
+        &np.to_string(),
+        env!("CARGO_BIN_EXE_nti"),
+    ]);
     c
 }
