@@ -53,6 +53,14 @@ pub enum Command {
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Neural TI free energies of a trained model: reverse SDE, corrected windows, AIS.
+    Ti {
+        /// TOML input file ([generate], [ti], [run], [output]).
+        config: PathBuf,
+        /// Override an input key: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        set: Vec<String>,
+    },
     /// Print the scalar results of a results file.
     Summary {
         /// HDF5 results file.
@@ -135,6 +143,14 @@ pub fn run(cli: Cli) -> i32 {
         Command::Baseline { config, set } => with_input(&config, &set, |input, comm| {
             if let Some(s) = crate::run::baseline::run_baseline(input, comm)? {
                 print!("{}", crate::io::summary::to_table(&s.results));
+                println!("results written to {}", input.config.output.file);
+            }
+            Ok(())
+        }),
+        Command::Ti { config, set } => with_input(&config, &set, |input, comm| {
+            if let Some(all) = crate::run::ti::run_ti(input, comm)? {
+                let r: Vec<_> = all.into_iter().flat_map(|a| a.results).collect();
+                print!("{}", crate::io::summary::to_table(&r));
                 println!("results written to {}", input.config.output.file);
             }
             Ok(())

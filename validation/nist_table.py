@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nti_runner import (REFERENCE_DIR, RunSpec, find_nti, fresh_output_dir,  # noqa: E402
-                        replica_means, run_all)
+from nti_runner import (REFERENCE_DIR, RunSpec, find_nti, freeze_binary,  # noqa: E402
+                        fresh_output_dir, replica_means, run_all)
 
 NIST_CSV = REFERENCE_DIR / "nist_srsw_lj_nvt.csv"
 Z_MAX = 3.0
@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = "quick" if args.quick else "full"
     print(f"nti NIST SRSW validation ({mode}): {len(specs)} states, N = 500, r_c = 3 + tails, "
           f"{args.jobs} concurrent runs", flush=True)
-    print(f"binary {nti}\noutput {outdir}", flush=True)
+    print(f"binary {nti} (copied to the output directory and run from there)\noutput {outdir}", flush=True)
+    nti = freeze_binary(nti, outdir)
     t0 = time.monotonic()
     results = run_all(nti, specs, outdir, args.jobs)
     wall = time.monotonic() - t0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -138,6 +139,14 @@ def run_one(nti: Path, spec: RunSpec, outdir: Path) -> RunResult:
     doc = json.loads(summ.stdout)
     results = {r["name"]: r for r in doc["results"]}
     return RunResult(spec, True, wall, results, warnings, "", work, cpu)
+
+
+def freeze_binary(nti: Path, outdir: Path) -> Path:
+    """Copies the binary into the output directory, so that a rebuild of target/release/nti
+    while the validation runs (cargo replaces the file) cannot mix two versions in one table."""
+    dst = outdir / "nti"
+    shutil.copy2(nti, dst)
+    return dst
 
 
 def run_all(nti: Path, specs: list[RunSpec], outdir: Path, jobs: int) -> list[RunResult]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import eos_values  # noqa: E402
-from nti_runner import RunSpec, find_nti, fresh_output_dir, run_all  # noqa: E402
+from nti_runner import RunSpec, find_nti, freeze_binary, fresh_output_dir, run_all  # noqa: E402
 
 T = 2.0
 DENSITIES = [0.1, 0.3, 0.5]
@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nnti Widom beta*mu_ex vs EOS ({mode}): T = {T}, rho = {DENSITIES}, N = 500, r_c = 3 + tails, "
           f"{p['replicas']} replicas x {eq}+{prod} sweeps, {p['widom_insertions']} insertions every "
           f"{p['stride']} sweeps", flush=True)
-    print(f"binary {nti}\noutput {outdir}", flush=True)
+    print(f"binary {nti} (copied to the output directory and run from there)\noutput {outdir}", flush=True)
+    nti = freeze_binary(nti, outdir)
     t0 = time.monotonic()
     results = run_all(nti, specs, outdir, args.jobs)
     wall = time.monotonic() - t0

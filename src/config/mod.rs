@@ -10,7 +10,7 @@ pub use error::ConfigError;
 pub use overrides::apply_override;
 pub use schema::{
     BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod,
-    Spacing, SystemConfig, SystemKind,
+    Spacing, SystemConfig, SystemKind, TiConfig,
 };
 
 /// The input-file format version this program reads.
@@ -74,6 +74,7 @@ mod tests {
         assert_eq!(c.train, crate::train::TrainSettings::default());
         assert_eq!(c.generate, GenerateConfig::default());
         assert_eq!(c.baseline, BaselineConfig::default());
+        assert_eq!(c.ti, TiConfig::default());
         let s = c.sys();
         assert_eq!(
             (s.cutoff, s.shift, s.tail_correction, s.kind),

@@ -27,6 +27,45 @@ pub struct Config {
     pub generate: GenerateConfig,
     /// `[baseline]`: conventional TI and MBAR along the soft-core lambda path (nti baseline).
     pub baseline: BaselineConfig,
+    /// `[ti]`: Metropolis-corrected windows and annealed importance sampling (nti ti; the reverse-SDE
+    /// part is configured in `[generate]`).
+    pub ti: TiConfig,
+}
+
+/// `[ti]`: estimators of nti ti beyond the reverse SDE.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TiConfig {
+    /// Gauss-Legendre t-windows (0 = none). Default 8.
+    #[serde(default = "d_tiw")]
+    pub windows: usize,
+    /// MALA chains per window (each warm-started by its own reverse-SDE trajectory). Default 4.
+    #[serde(default = "d_tic")]
+    pub window_chains: usize,
+    /// MALA warm-up steps per chain (step size adapted). Default 200.
+    #[serde(default = "d_tiwu")]
+    pub window_warmup: usize,
+    /// MALA production steps per chain. Default 1000.
+    #[serde(default = "d_tis")]
+    pub window_steps: usize,
+    /// Record du/dt every `window_stride` MALA steps. Default 5.
+    #[serde(default = "d_tistr")]
+    pub window_stride: usize,
+    /// Initial MALA step size (fractional coordinates squared). Default 1e-7.
+    #[serde(default = "d_mala_eps")]
+    pub mala_eps: f64,
+    /// Target MALA acceptance during warm-up. Default 0.6.
+    #[serde(default = "d_tiacc")]
+    pub target_acceptance: f64,
+    /// Annealed-importance-sampling chains (0 = none). Default 0.
+    #[serde(default)]
+    pub ais_chains: usize,
+    /// AIS energy switches from t = 1 to 0. Default 200.
+    #[serde(default = "d_aisn")]
+    pub ais_switches: usize,
+    /// MALA steps after each switch. Default 5.
+    #[serde(default = "d_aism")]
+    pub ais_mala_steps: usize,
 }
 
 /// Spacing of the lambda windows of the baseline.
@@ -276,6 +315,39 @@ pub struct OutputConfig {
     pub overwrite: bool,
 }
 
+fn d_mala_eps() -> f64 {
+    1e-7
+}
+fn d_tiw() -> usize {
+    8
+}
+fn d_tic() -> usize {
+    4
+}
+fn d_tiwu() -> usize {
+    200
+}
+fn d_tis() -> usize {
+    1000
+}
+fn d_tistr() -> usize {
+    5
+}
+fn d_tiacc() -> f64 {
+    0.6
+}
+fn d_aisn() -> usize {
+    200
+}
+fn d_aism() -> usize {
+    5
+}
+impl Default for TiConfig {
+    fn default() -> Self {
+        section_default("ti")
+    }
+}
+
 fn d_bequil() -> u64 {
     2000
 }
@@ -402,7 +474,8 @@ fn section_default<T: for<'de> Deserialize<'de>>(name: &str) -> T {
     T::deserialize(toml::Value::Table(toml::Table::new())).unwrap_or_else(|e| panic!("[{name}] has required keys: {e}"))
 }
 
-const SECTIONS: &[&str] = &["version", "system", "sample", "run", "output", "model", "train", "generate", "baseline"];
+const SECTIONS: &[&str] =
+    &["version", "system", "sample", "run", "output", "model", "train", "generate", "baseline", "ti"];
 
 /// Deserialises one section, turning serde's messages into errors that name section and key.
 fn section<T: for<'de> Deserialize<'de> + Default>(
@@ -511,7 +584,8 @@ impl Config {
         let train = section(&mut table, "train", false)?;
         let generate = section(&mut table, "generate", false)?;
         let baseline = section(&mut table, "baseline", false)?;
-        Ok(Self { version, system, sample, run, output, model, train, generate, baseline })
+        let ti = section(&mut table, "ti", false)?;
+        Ok(Self { version, system, sample, run, output, model, train, generate, baseline, ti })
     }
 
     /// The `[system]` section; callers have checked it is present (see [`Config::require_system`]).
@@ -694,6 +768,27 @@ impl Config {
                 "production",
                 b.production,
                 "at least two samples (production >= 2 stride, stride > 0)",
+            ));
+        }
+        let ti = &self.ti;
+        if ti.windows > 0 && (ti.window_chains == 0 || ti.window_steps < 2 * ti.window_stride || ti.window_stride == 0)
+        {
+            return Err(ConfigError::invalid(
+                "ti",
+                "window_steps",
+                ti.window_steps,
+                "at least two recorded samples per chain (window_steps >= 2 window_stride, window_chains > 0)",
+            ));
+        }
+        if !(ti.mala_eps > 0.0 && ti.mala_eps.is_finite()) {
+            return Err(ConfigError::invalid("ti", "mala_eps", ti.mala_eps, "a positive step size"));
+        }
+        if ti.ais_chains > 0 && (ti.ais_chains < 2 || ti.ais_switches == 0) {
+            return Err(ConfigError::invalid(
+                "ti",
+                "ais_chains",
+                ti.ais_chains,
+                "0 (off) or at least 2 chains with ais_switches > 0",
             ));
         }
         let g = &self.generate;

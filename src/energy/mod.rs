@@ -409,7 +409,13 @@ mod tests {
         let mut r = stream(seed, Purpose::Init, 0);
         crate::system::lattice::fcc(n, &b)
             .into_iter()
-            .map(|p| b.wrap(&[p[0] + 0.3 * (r.random::<f64>() - 0.5), p[1] + 0.3 * (r.random::<f64>() - 0.5), p[2] + 0.3 * (r.random::<f64>() - 0.5)]))
+            .map(|p| {
+                b.wrap(&[
+                    p[0] + 0.3 * (r.random::<f64>() - 0.5),
+                    p[1] + 0.3 * (r.random::<f64>() - 0.5),
+                    p[2] + 0.3 * (r.random::<f64>() - 0.5),
+                ])
+            })
             .collect()
     }
 

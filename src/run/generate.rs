@@ -6,7 +6,7 @@
 
 use super::train::load_model;
 use crate::config::Input;
-use crate::diffusion::reverse::{reverse_sde, ReverseRun};
+use crate::diffusion::reverse::ReverseRun;
 use crate::io::{h5md, h5util, OutputFile, Provenance, ScalarResult};
 use crate::model::Conf;
 use crate::observables::RdfHistogram;
@@ -34,14 +34,18 @@ fn to_buffer(r: &ReverseRun) -> Vec<f64> {
     for s in &r.sum_terms {
         flat.extend_from_slice(s);
     }
-    pack(&[
+    let mut recs = vec![
         r.t.clone(),
         flat,
         r.sum_sq.clone(),
         r.per_trajectory.clone(),
         r.per_trajectory_trap.clone(),
         r.samples.iter().flat_map(|c| c.y.iter().copied()).collect(),
-    ])
+    ];
+    for snap in &r.snapshots {
+        recs.push(snap.iter().flat_map(|c| c.y.iter().copied()).collect());
+    }
+    pack(&recs)
 }
 
 fn from_buffer(b: &[f64], side: f64, dim: usize) -> ReverseRun {
@@ -53,8 +57,62 @@ fn from_buffer(b: &[f64], side: f64, dim: usize) -> ReverseRun {
         per_trajectory: v[3].clone(),
         per_trajectory_trap: v[4].clone(),
         samples: v[5].chunks_exact(dim).map(|y| Conf { y: y.to_vec(), side }).collect(),
-        snapshots: vec![],
+        snapshots: v[6..].iter().map(|s| s.chunks_exact(dim).map(|y| Conf { y: y.to_vec(), side }).collect()).collect(),
     }
+}
+
+/// Seed of the reverse-SDE streams for particle number `n` (trajectory i then uses
+/// (this seed, Reverse, i)).
+pub fn reverse_seed(seed: u64, n: usize) -> u64 {
+    crate::rng::splitmix64(seed ^ ((n as u64) << 32))
+}
+
+/// Runs `g.trajectories` reverse-SDE trajectories for N = `n` in chunks of `g.batch` dealt over the
+/// ranks, recording snapshots at `snap`; the merged run (chunks in order) on rank 0, `None` elsewhere.
+pub fn distributed_reverse<M: crate::model::EnergyModel + ?Sized>(
+    model: &M,
+    n: usize,
+    side: f64,
+    g: &crate::config::GenerateConfig,
+    seed: u64,
+    snap: &[f64],
+    comm: &Comm,
+) -> Option<ReverseRun> {
+    let n_chunks = g.trajectories.div_ceil(g.batch);
+    let mine = owned_items(n_chunks, comm.rank(), comm.size());
+    let mut progress = super::progress::Progress::new(format!("reverse SDE N = {n}"), mine.len() as u64);
+    let bufs: Vec<Vec<f64>> = mine
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| {
+            let first = c * g.batch;
+            let count = g.batch.min(g.trajectories - first);
+            let r = crate::diffusion::reverse::reverse_sde_snapshots(
+                model,
+                3 * n,
+                side,
+                g.steps,
+                first as u64,
+                count,
+                count,
+                reverse_seed(seed, n),
+                snap,
+            );
+            progress.tick(k as u64 + 1, "chunks");
+            let mut b = vec![c as f64];
+            b.extend(to_buffer(&r));
+            b
+        })
+        .collect();
+    let all = comm.gather_to_root(pack(&bufs))?;
+    let mut chunks: Vec<(usize, ReverseRun)> =
+        all.iter().flat_map(|b| unpack(b)).map(|b| (b[0] as usize, from_buffer(&b[1..], side, 3 * n))).collect();
+    chunks.sort_by_key(|c| c.0);
+    let mut run = ReverseRun::default();
+    for (_, c) in chunks {
+        run.merge(c);
+    }
+    Some(run)
 }
 
 /// Runs `nti generate`; returns the results on rank 0.
@@ -105,39 +163,7 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
     };
     let mut results = Vec::new();
     for &n in &g.n_particles {
-        let n_chunks = g.trajectories.div_ceil(g.batch);
-        let mine = owned_items(n_chunks, comm.rank(), comm.size());
-        let mut progress = super::progress::Progress::new(format!("generate N = {n}"), mine.len() as u64);
-        let bufs: Vec<Vec<f64>> = mine
-            .iter()
-            .enumerate()
-            .map(|(k, &c)| {
-                let first = c * g.batch;
-                let count = g.batch.min(g.trajectories - first);
-                let r = reverse_sde(
-                    &model,
-                    3 * n,
-                    side,
-                    g.steps,
-                    first as u64,
-                    count,
-                    count,
-                    cfg.run.seed ^ (n as u64) << 32,
-                );
-                progress.tick(k as u64 + 1, "chunks");
-                let mut b = vec![c as f64];
-                b.extend(to_buffer(&r));
-                b
-            })
-            .collect();
-        let Some(all) = comm.gather_to_root(pack(&bufs)) else { continue };
-        let mut chunks: Vec<(usize, ReverseRun)> =
-            all.iter().flat_map(|b| unpack(b)).map(|b| (b[0] as usize, from_buffer(&b[1..], side, 3 * n))).collect();
-        chunks.sort_by_key(|c| c.0);
-        let mut run = ReverseRun::default();
-        for (_, c) in chunks {
-            run.merge(c);
-        }
+        let Some(run) = distributed_reverse(&model, n, side, g, cfg.run.seed, &[], comm) else { continue };
         let simbox = SimBox::new(side);
         let mut rdf = RdfHistogram::new(g.rdf_bins, 0.5 * side);
         for c in &run.samples {

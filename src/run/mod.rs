@@ -5,6 +5,7 @@ pub mod generate;
 pub mod progress;
 pub mod replica;
 pub mod sample;
+pub mod ti;
 pub mod train;
 
 pub use replica::{run_replica, ReplicaOutput};

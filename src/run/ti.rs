@@ -1,0 +1,307 @@
+//! `nti ti`: beta A_ex(N) of a trained model for each requested N by
+//! - the reverse SDE (paper's rectangle rule, trapezoid rule) with the integrand per step and term;
+//! - Gauss-Legendre t-windows, uncorrected (reverse-SDE configurations at the nodes) and
+//!   Metropolis-corrected (MALA chains at each node, each warm-started by its own reverse-SDE
+//!   trajectory), side by side;
+//! - annealed importance sampling along the learned path, with its effective sample size;
+//! and beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for consecutive requested N.
+//! beta A_ex(N) = -ln(Z_0 / V^N) = -int_0^1 < du/dt >_t dt. Work items (trajectory chunks, windows,
+//! AIS chains) are dealt over ranks with their own streams and merged in item order on rank 0.
+
+use super::generate::{distributed_reverse, reverse_seed};
+use super::train::load_model;
+use crate::config::Input;
+use crate::diffusion::ais::ais;
+use crate::diffusion::reverse::reverse_sde_snapshots;
+use crate::diffusion::windows::{run_window, WindowSettings};
+use crate::estimators::quadrature::gauss_legendre;
+use crate::io::{h5util, OutputFile, Provenance, ScalarResult};
+use crate::model::{EnergyModel, Terms};
+use crate::parallel::{owned_items, pack, unpack, Comm};
+use anyhow::{bail, Result};
+use std::path::Path;
+use std::time::Instant;
+
+/// Offset of the trajectory ids that warm-start window chains (disjoint from the main run's).
+const WINDOW_TRAJ_BASE: u64 = 1 << 40;
+
+/// Per-window record: t, weight, corrected mean/stderr/stat. ineff./acceptance/eps, prior and network
+/// parts, uncorrected mean/stderr.
+type WindowRow = [f64; 11];
+
+/// Results for one N.
+#[derive(Clone, Debug)]
+pub struct TiForN {
+    /// Particle number.
+    pub n: usize,
+    /// Estimates (also in /results).
+    pub results: Vec<ScalarResult>,
+    /// Reverse-SDE integrand: t, mean prior part, mean network part, stderr.
+    pub integrand: Vec<[f64; 4]>,
+    /// Window rows.
+    pub windows: Vec<WindowRow>,
+    /// AIS work values.
+    pub ais_work: Vec<f64>,
+}
+
+fn mean_se(x: &[f64]) -> (f64, f64) {
+    let m = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / m;
+    let v = x.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (m - 1.0).max(1.0);
+    (mean, (v / m).sqrt())
+}
+
+/// Runs `nti ti`; results on rank 0.
+pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
+    let cfg = &input.config;
+    let (g, ti) = (&cfg.generate, &cfg.ti);
+    let start = Instant::now();
+    if g.model.is_empty() || g.n_particles.is_empty() {
+        bail!("missing key in [generate]: nti ti needs model = \"<trained model>\" and n_particles = [..]");
+    }
+    let Some(side) = g.box_side.filter(|l| *l > 0.0 && l.is_finite()) else {
+        bail!("missing or invalid key 'box_side' in [generate]: expected the box side L (sigma)");
+    };
+    let model = load_model(Path::new(&g.model))?;
+    let need = model.spec.descriptors.r_cut.max(model.spec.cutoff.rc.unwrap_or(0.0));
+    if 2.0 * need > side {
+        bail!("invalid value for [generate] box_side = {side}: this model needs L >= {} (its cutoffs)", 2.0 * need);
+    }
+    let max_n = (0.95 * side.powi(3)).floor() as usize;
+    if let Some(&n) = g.n_particles.iter().find(|&&n| n < 2 || n > max_n) {
+        bail!("invalid value for [generate] n_particles = {n}: expected 2 <= N <= {max_n} for L = {side} (density <= 0.95)");
+    }
+    let out = if comm.is_root() {
+        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
+    } else {
+        None
+    };
+    let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
+    let out = match out {
+        Some(Err(e)) => return Err(e),
+        Some(Ok(o)) => Some(o),
+        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
+        None => None,
+    };
+    let q = if ti.windows > 0 { Some(gauss_legendre(ti.windows, 0.0, 1.0)?) } else { None };
+    let nodes: Vec<f64> = q.as_ref().map(|q| q.nodes.clone()).unwrap_or_default();
+    let seed = cfg.run.seed;
+    let temperature = model.spec.temperature;
+    let mut all = Vec::new();
+    for &n in &g.n_particles {
+        let rho = n as f64 / side.powi(3);
+        let res = |method: &str, value: f64, stderr: f64| ScalarResult {
+            name: "beta_a_ex".into(),
+            method: method.into(),
+            n_particles: n,
+            temperature,
+            density: rho,
+            value,
+            stderr,
+            units: "kT".into(),
+        };
+        // Reverse SDE (all ranks), snapshots at the window nodes.
+        let rev = distributed_reverse(&model, n, side, g, seed, &nodes, comm);
+        // Corrected windows: window j on rank j mod size.
+        let wbufs: Vec<Vec<f64>> = if let Some(q) = &q {
+            owned_items(q.nodes.len(), comm.rank(), comm.size())
+                .iter()
+                .map(|&j| {
+                    let t = q.nodes[j];
+                    let first = WINDOW_TRAJ_BASE + (j * ti.window_chains) as u64;
+                    let warm = reverse_sde_snapshots(
+                        &model,
+                        3 * n,
+                        side,
+                        g.steps,
+                        first,
+                        ti.window_chains,
+                        ti.window_chains,
+                        reverse_seed(seed, n),
+                        &[t],
+                    );
+                    let s = WindowSettings {
+                        warmup: ti.window_warmup,
+                        steps: ti.window_steps,
+                        stride: ti.window_stride,
+                        eps: ti.mala_eps,
+                        target_acceptance: ti.target_acceptance,
+                    };
+                    let w = run_window(&model, t, &warm.snapshots[0], &s, reverse_seed(seed, n), j as u64);
+                    log::info!(
+                        "N = {n}: window t = {t:.4}: <du/dt> = {:.4} ± {:.4}, acceptance {:.2}",
+                        w.total.mean,
+                        w.total.stderr,
+                        w.acceptance
+                    );
+                    vec![
+                        j as f64,
+                        w.total.mean,
+                        w.total.stderr,
+                        w.total.stat_ineff,
+                        w.acceptance,
+                        w.eps,
+                        w.mean_terms[0],
+                        w.mean_terms[1],
+                    ]
+                })
+                .collect()
+        } else {
+            vec![]
+        };
+        // AIS: chains in chunks of 8 over ranks.
+        let chunk = 8;
+        let n_chunks = ti.ais_chains.div_ceil(chunk);
+        let abufs: Vec<Vec<f64>> = owned_items(n_chunks, comm.rank(), comm.size())
+            .iter()
+            .map(|&c| {
+                let count = chunk.min(ti.ais_chains - c * chunk);
+                let r = ais(
+                    &model,
+                    3 * n,
+                    side,
+                    ti.ais_switches,
+                    ti.ais_mala_steps,
+                    ti.mala_eps,
+                    (c * chunk) as u64,
+                    count,
+                    reverse_seed(seed, n) ^ 0xA15,
+                );
+                let mut b = vec![c as f64];
+                b.extend(r.work);
+                b
+            })
+            .collect();
+        let wg = comm.gather_to_root(pack(&wbufs));
+        let ag = comm.gather_to_root(pack(&abufs));
+        let (Some(rev), Some(wg), Some(ag)) = (rev, wg, ag) else { continue };
+        let mut results = Vec::new();
+        let (v, e) = rev.ln_z_ratio();
+        results.push(res("reverse-sde-rectangle", -v, e));
+        let (v, e) = rev.ln_z_ratio_trapezoid();
+        results.push(res("reverse-sde-trapezoid", -v, e));
+        let mt = rev.mean_terms();
+        let se = rev.stderr();
+        let integrand: Vec<[f64; 4]> = (0..rev.t.len()).map(|k| [rev.t[k], mt[k][0], mt[k][1], se[k]]).collect();
+        let mut windows = Vec::new();
+        if let Some(q) = &q {
+            let mut rows: Vec<Vec<f64>> = wg.iter().flat_map(|b| unpack(b)).collect();
+            rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
+            let (mut corr, mut corr_var, mut unc, mut unc_var) = (0.0, 0.0, 0.0, 0.0);
+            for (j, r) in rows.iter().enumerate() {
+                let (t, w) = (q.nodes[j], q.weights[j]);
+                let vals: Vec<f64> = model
+                    .grad_dt_batch(&rev.snapshots[j], t)
+                    .into_iter()
+                    .map(|(_, d): (Vec<f64>, Terms)| d.total())
+                    .collect();
+                let (um, us) = mean_se(&vals);
+                corr += w * r[1];
+                corr_var += (w * r[2]).powi(2);
+                unc += w * um;
+                unc_var += (w * us).powi(2);
+                windows.push([t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us]);
+            }
+            results.push(res(&format!("windows-gl{}-uncorrected", q.nodes.len()), -unc, unc_var.sqrt()));
+            results.push(res(&format!("windows-gl{}-mala", q.nodes.len()), -corr, corr_var.sqrt()));
+        }
+        let mut chunks: Vec<Vec<f64>> = ag.iter().flat_map(|b| unpack(b)).collect();
+        chunks.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        let work: Vec<f64> = chunks.iter().flat_map(|c| c[1..].to_vec()).collect();
+        if work.len() >= 2 {
+            let r = crate::diffusion::ais::AisRun { work: work.clone(), acceptance: vec![] };
+            let (v, e, ess) = r.estimate();
+            log::info!("N = {n}: AIS effective sample size {ess:.1} of {}", work.len());
+            results.push(res("ais", -v, e));
+            results.push(ScalarResult {
+                name: "ais_effective_sample_size".into(),
+                method: "ais".into(),
+                value: ess,
+                stderr: f64::NAN,
+                units: "1".into(),
+                ..res("ais", 0.0, 0.0)
+            });
+        }
+        all.push(TiForN { n, results, integrand, windows, ais_work: work });
+    }
+    let Some(out) = out else { return Ok(None) };
+    // beta mu_ex(N) from consecutive N, per method.
+    let mut extra = Vec::new();
+    for a in &all {
+        if let Some(b) = all.iter().find(|b| b.n == a.n + 1) {
+            for ra in a.results.iter().filter(|r| r.name == "beta_a_ex") {
+                if let Some(rb) = b.results.iter().find(|r| r.name == "beta_a_ex" && r.method == ra.method) {
+                    extra.push(ScalarResult {
+                        name: "beta_mu_ex".into(),
+                        value: rb.value - ra.value,
+                        stderr: (ra.stderr.powi(2) + rb.stderr.powi(2)).sqrt(),
+                        ..ra.clone()
+                    });
+                }
+            }
+        }
+    }
+    if let Some(first) = all.first_mut() {
+        first.results.extend(extra);
+    }
+    let prov = Provenance {
+        input_text: input.text.clone(),
+        effective_input: input.effective_toml(),
+        overrides: input.overrides.clone(),
+        input_file: input.source.clone(),
+        n_ranks: comm.size(),
+        seed,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        command: "ti".into(),
+    };
+    if let Err(e) = write_ti(out.temp_path(), &all, &prov) {
+        out.abandon();
+        return Err(e);
+    }
+    out.commit()?;
+    Ok(Some(all))
+}
+
+fn write_ti(path: &Path, all: &[TiForN], prov: &Provenance) -> Result<()> {
+    let f = hdf5::File::create(path)?;
+    let rg = f.create_group("results")?;
+    for r in all {
+        let g = h5util::group_p(&f, &format!("ti/N{}", r.n))?;
+        let k = r.integrand.len();
+        let col = |c: usize| r.integrand.iter().map(|v| v[c]).collect::<Vec<_>>();
+        let rv = g.create_group("reverse")?;
+        h5util::write_f64(&rv, "t", &[k], &col(0))?;
+        h5util::write_f64(&rv, "mean_prior", &[k], &col(1))?;
+        h5util::write_f64(&rv, "mean_network", &[k], &col(2))?;
+        h5util::write_f64(&rv, "stderr", &[k], &col(3))?;
+        if !r.windows.is_empty() {
+            let w = g.create_group("windows")?;
+            let names = [
+                "t",
+                "weight",
+                "mean",
+                "stderr",
+                "statistical_inefficiency",
+                "acceptance",
+                "mala_eps",
+                "mean_prior",
+                "mean_network",
+                "uncorrected_mean",
+                "uncorrected_stderr",
+            ];
+            for (c, name) in names.iter().enumerate() {
+                let v: Vec<f64> = r.windows.iter().map(|row| row[c]).collect();
+                h5util::write_f64(&w, name, &[v.len()], &v)?;
+            }
+        }
+        if !r.ais_work.is_empty() {
+            h5util::write_f64(&g, "ais_work", &[r.ais_work.len()], &r.ais_work)?;
+        }
+        for s in &r.results {
+            s.write(&rg)?;
+        }
+    }
+    prov.write(&f.create_group("provenance")?)?;
+    f.close()?;
+    Ok(())
+}
