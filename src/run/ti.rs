@@ -4,6 +4,7 @@
 //!   Metropolis-corrected (MALA chains at each node, each warm-started by its own reverse-SDE
 //!   trajectory), side by side;
 //! - annealed importance sampling along the learned path, with its effective sample size;
+//!
 //! and beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for consecutive requested N.
 //! beta A_ex(N) = -ln(Z_0 / V^N) = -int_0^1 < du/dt >_t dt. Work items (trajectory chunks, windows,
 //! AIS chains) are dealt over ranks with their own streams and merged in item order on rank 0.
