@@ -78,3 +78,25 @@ fn bad_input_under_mpi_exits_nonzero_on_all_ranks() {
     assert!(!o.status.success());
     assert_eq!(fs::read_to_string(d.path().join("out.h5")).unwrap(), "keep");
 }
+
+#[test]
+fn baseline_windows_do_not_depend_on_the_number_of_ranks() {
+    assert!(have_mpirun(), "mpirun not found");
+    let d = scratch();
+    let input = "version = 1\n[system]\nn_particles = 20\ndensity = 0.3\ntemperature = 1.5\ncutoff = 2.0\n\
+[baseline]\nwindows = 5\nequilibration = 20\nproduction = 100\nstride = 5\n[run]\nseed = 9\n[output]\nfile = \"b1.h5\"\n";
+    fs::write(d.path().join("b.toml"), input).unwrap();
+    let o = run_in(d.path(), &["baseline", "b.toml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = mpirun(2)
+        .args(["baseline", "b.toml", "--set", "output.file=\"b2.h5\""])
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for ds in ["baseline/du_dlambda_mean", "baseline/mbar/u_kn", "baseline/mbar/f_k"] {
+        let a = read(&d.path().join("b1.h5"), ds);
+        let b = read(&d.path().join("b2.h5"), ds);
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()) && a.len() == b.len(), "{ds} differs");
+    }
+}

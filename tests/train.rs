@@ -141,3 +141,35 @@ fn bad_checkpoints_and_data_are_clear_errors_and_nothing_is_overwritten() {
     // The results file of the good run is not overwritten by a second run.
     fails(p, &["train", "t.toml"], "already exists");
 }
+
+#[test]
+fn ti_pipeline_is_rank_independent() {
+    assert!(have_mpirun(), "mpirun not found");
+    let d = setup();
+    let p = d.path();
+    ok(run_in(p, &["train", "t.toml", "--set", "train.steps=20"]));
+    let ti =
+        "version = 1\n[generate]\nmodel = \"train.h5\"\nn_particles = [12, 13]\nbox_side = 4.05\ntrajectories = 6\n\
+steps = 30\nbatch = 2\n[ti]\nwindows = 2\nwindow_chains = 2\nwindow_warmup = 10\nwindow_steps = 20\nwindow_stride = 2\n\
+ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\nfile = \"ti1.h5\"\n";
+    fs::write(p.join("ti.toml"), ti).unwrap();
+    ok(run_in(p, &["ti", "ti.toml"]));
+    ok(mpirun(2).args(["ti", "ti.toml", "--set", "output.file=\"ti2.h5\""]).current_dir(p).output().unwrap());
+    let json = |f: &str| {
+        let o = run_in(p, &["summary", f, "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["results"].clone()
+    };
+    let (a, b) = (json("ti1.h5"), json("ti2.h5"));
+    assert_eq!(a, b, "nti ti results differ between 1 and 2 ranks");
+    let methods: Vec<String> =
+        a.as_array().unwrap().iter().map(|r| r["method"].as_str().unwrap().to_string()).collect();
+    for m in ["reverse-sde-rectangle", "reverse-sde-trapezoid", "windows-gl2-uncorrected", "windows-gl2-mala", "ais"] {
+        assert!(methods.iter().any(|x| x == m), "{m} missing");
+    }
+    // Any N is accepted within the box, beyond it is a clear error.
+    let o = run_in(p, &["ti", "ti.toml", "--set", "output.file=\"ti3.h5\"", "--set", "generate.n_particles=[100]"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[generate] n_particles = 100"));
+    assert!(!p.join("ti3.h5").exists());
+}
