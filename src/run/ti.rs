@@ -245,6 +245,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     if let Some(first) = all.first_mut() {
         first.results.extend(extra);
     }
+    let gc = grand_canonical(&all, side, temperature);
     let prov = Provenance {
         input_text: input.text.clone(),
         effective_input: input.effective_toml(),
@@ -255,7 +256,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         wall_seconds: start.elapsed().as_secs_f64(),
         command: "ti".into(),
     };
-    if let Err(e) = write_ti(out.temp_path(), &all, &prov) {
+    if let Err(e) = write_ti(out.temp_path(), &all, &prov, gc.as_ref()) {
         out.abandon();
         return Err(e);
     }
@@ -263,8 +264,57 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     Ok(Some(all))
 }
 
-fn write_ti(path: &Path, all: &[TiForN], prov: &Provenance) -> Result<()> {
+/// Grand-canonical reweighting (DESIGN.md sec. 2) when the requested N form a contiguous range:
+/// <rho> and beta mu_ex on a grid of beta mu, from the most accurate available estimate per N
+/// (MALA-corrected windows, else the reverse-SDE trapezoid rule).
+/// Rows: beta mu, <N>, <rho>, stderr <rho>, edge weight; and beta mu_ex(rho) at each N + 1/2.
+fn grand_canonical(all: &[TiForN], side: f64, temperature: f64) -> Option<(Vec<[f64; 5]>, String)> {
+    let mut ns: Vec<usize> = all.iter().map(|a| a.n).collect();
+    ns.sort_unstable();
+    if ns.len() < 3 || ns.windows(2).any(|w| w[1] != w[0] + 1) {
+        return None;
+    }
+    let pick = |a: &TiForN| {
+        a.results
+            .iter()
+            .find(|r| r.name == "beta_a_ex" && r.method.ends_with("-mala"))
+            .or_else(|| a.results.iter().find(|r| r.name == "beta_a_ex" && r.method == "reverse-sde-trapezoid"))
+            .cloned()
+    };
+    let mut by_n: Vec<_> = all.iter().filter_map(|a| pick(a).map(|r| (a.n, r))).collect();
+    by_n.sort_by_key(|x| x.0);
+    let method = by_n.first()?.1.method.clone();
+    let ladder = crate::estimators::gcmc_reweight::ExcessLadder::new(
+        ns[0],
+        by_n.iter().map(|x| x.1.value).collect(),
+        by_n.iter().map(|x| x.1.stderr).collect(),
+        side.powi(3),
+        temperature,
+    )
+    .ok()?;
+    let v = side.powi(3);
+    let (lo, hi) = (((ns[0] as f64 + 0.5) / v).ln(), ((*ns.last()? as f64 - 0.5) / v).ln());
+    let rows = (0..=40)
+        .map(|k| {
+            let bm = lo - 2.0 + (hi - lo + 4.0) * k as f64 / 40.0;
+            let a = ladder.averages(bm);
+            [bm, a.mean_n, a.mean_density, a.mean_density_stderr, a.edge_weight]
+        })
+        .collect();
+    Some((rows, method))
+}
+
+fn write_ti(path: &Path, all: &[TiForN], prov: &Provenance, gc: Option<&(Vec<[f64; 5]>, String)>) -> Result<()> {
     let f = hdf5::File::create(path)?;
+    if let Some((rows, method)) = gc {
+        let g = f.create_group("grand_canonical")?;
+        h5util::set_str(&g, "method", method)?;
+        for (c, name) in ["beta_mu", "mean_n", "mean_density", "mean_density_stderr", "edge_weight"].iter().enumerate()
+        {
+            let v: Vec<f64> = rows.iter().map(|r| r[c]).collect();
+            h5util::write_f64(&g, name, &[v.len()], &v)?;
+        }
+    }
     let rg = f.create_group("results")?;
     for r in all {
         let g = h5util::group_p(&f, &format!("ti/N{}", r.n))?;

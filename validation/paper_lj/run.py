@@ -48,7 +48,7 @@ FULL = dict(
     ref_production=40000,
     ref_stride=10,
     rdf_bins=60,              # dr = 0.05 sigma over [0, L/2]
-    steps=15000,
+    steps=6000,
     batch=32,
     micro_batch=4,
     lr=1e-3,
@@ -58,6 +58,7 @@ FULL = dict(
     validation_samples=256,
     hidden=[64, 64],
     n_radial=8,
+    r_min=0.5,                # centre of the first radial Gaussian; 0.8 leaves overlapping pairs (README)
     # reverse-SDE trajectories per N: cost per trajectory grows as N^2, and so do the pairs per
     # frame that the RDF averages over, so fewer at large N
     gen_trajectories={"60": 64, "120": 32, "180": 24},
@@ -85,6 +86,7 @@ QUICK = dict(
     validation_samples=32,
     hidden=[16, 16],
     n_radial=4,
+    r_min=0.5,
     gen_trajectories={"60": 4},
     gen_steps=100,
     gen_batch=2,
@@ -180,7 +182,7 @@ checkpoint_every = {max(1, steps // 5)}
 
 [model]
 n_radial = {p['n_radial']}
-r_min = 0.8
+r_min = {p.get('r_min', 0.8)}
 r_cut = 3.0
 hidden = {json.dumps(p['hidden'])}
 n_freq = 4
@@ -469,6 +471,9 @@ def main() -> int:
     ap.add_argument("--steps", type=int, help="training steps (full default %d)" % FULL["steps"])
     ap.add_argument("--trajectories", type=int, help="reverse-SDE trajectories at every N (full default %s)" % FULL["gen_trajectories"])
     ap.add_argument("--seed", type=int, default=2406, help="master seed (sample seeds are seed + N, + 1000 for references)")
+    ap.add_argument("--r-min", type=float, help="[model] r_min, centre of the first radial channel (default %g)" % FULL["r_min"])
+    ap.add_argument("--data-from", metavar="DIR", help="reuse the nti sample outputs of an earlier run directory "
+                    "(same sampling parameters) instead of sampling again")
     ap.add_argument("--stop-after", choices=["sample", "train", "generate"], help="stop after this stage")
     a = ap.parse_args()
 
@@ -501,12 +506,28 @@ def main() -> int:
         p["steps"] = a.steps
     if a.trajectories:
         p["gen_trajectories"] = {str(n): a.trajectories for n in p["ref_n"]}
+    if a.r_min is not None:
+        p["r_min"] = a.r_min
+    tfile = outdir / "timings.json"
+    if a.data_from and not tfile.exists():
+        src_dir = Path(a.data_from).resolve()
+        sp = json.loads((src_dir / "params.json").read_text())["params"]
+        keys = ["train_n", "ref_n", "replicas", "equilibration", "train_production", "train_stride",
+                "ref_production", "ref_stride", "rdf_bins"]
+        if any(sp.get(k) != p.get(k) for k in keys):
+            sys.exit(f"error: --data-from {src_dir}: its sampling parameters differ from this run's")
+        for n in p["train_n"]:
+            (outdir / f"train_N{n}.h5").symlink_to(src_dir / f"train_N{n}.h5")
+        for n in p["ref_n"]:
+            (outdir / f"ref_N{n}.h5").symlink_to(src_dir / f"ref_N{n}.h5")
+        st = json.loads((src_dir / "timings.json").read_text())
+        tfile.write_text(json.dumps({"sample": st["sample"]}, indent=1))
+        log(f"sample outputs reused from {src_dir} (its sampling took {st['sample']:.1f} s)")
     meta = json.loads((outdir / "params.json").read_text())
     meta["params"] = p
     (outdir / "params.json").write_text(json.dumps(meta, indent=1))
     launch = launcher(a.ranks)
     log(f"run directory: {outdir}\nbinary: {nti}\nranks: {a.ranks}  mode: {'quick' if a.quick else 'full'}")
-    tfile = outdir / "timings.json"
     timings: dict = json.loads(tfile.read_text()) if tfile.exists() else {}
 
     def stage(name: str, fn) -> None:
