@@ -113,7 +113,9 @@ pub struct ModelConfig {
     /// Gaussian radial channels K of the descriptors (3K features per particle). Default 8.
     #[serde(default = "d_nrad")]
     pub n_radial: usize,
-    /// Centre of the first radial channel (sigma). Default 0.8.
+    /// Centre of the first radial channel (sigma). Default 0.5 (a first channel centred at 0.8 has zero
+    /// slope there, so the learned repulsion peaks inside the LJ core and lets pairs collapse; see
+    /// validation/paper_lj/README.md).
     #[serde(default = "d_rmin")]
     pub r_min: f64,
     /// Descriptor cutoff (sigma), at most half the smallest box side. Default 3.0.
@@ -143,7 +145,7 @@ pub struct GenerateConfig {
     /// Particle numbers to generate (any N, not only those trained on). Required by nti generate.
     #[serde(default)]
     pub n_particles: Vec<usize>,
-    /// Box side L (sigma); default: the box of the training data.
+    /// Box side L (sigma). Required by nti generate and nti ti.
     #[serde(default)]
     pub box_side: Option<f64>,
     /// Trajectories per N. Default 64.
@@ -367,7 +369,7 @@ fn d_nrad() -> usize {
     8
 }
 fn d_rmin() -> f64 {
-    0.8
+    0.5
 }
 fn d_rcut() -> f64 {
     3.0

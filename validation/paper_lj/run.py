@@ -12,11 +12,13 @@ Pipeline (every step is a separate `nti` process, MPI over --ranks):
 
 Needs numpy and h5py (matplotlib optional, for the plot):  pip install numpy h5py matplotlib
 
-  python3 validation/paper_lj/run.py --quick         # toy scale, < 2 min: runs + loss decreases
-  python3 validation/paper_lj/run.py                 # full (~1 h wall on 2 cores)
-  python3 validation/paper_lj/run.py --reuse DIR     # finish/redo the report of an earlier run
+  python3 validation/paper_lj/run.py --quick         # toy scale, ~10-30 s: runs + loss decreases
+  python3 validation/paper_lj/run.py                 # full, ~16-35 min wall on 2 (shared) cores
+  python3 validation/paper_lj/run.py --reuse DIR     # resume an earlier run / redo its report
+  python3 validation/paper_lj/run.py --data-from DIR --r-min 0.8   # new model on DIR's MC data
 
-Exit status: 0 on success; 1 if a run fails or (--quick) the loss did not decrease.
+Exit status: 0 on success; 1 if a run fails, generated data are non-finite or the validation
+loss did not decrease. The RDF agreement is reported, not enforced (see README.md).
 """
 
 from __future__ import annotations
@@ -382,7 +384,7 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
         "r_min gen: closest pair among all generated frames.")
     log(f"(self-check: numpy RDF of the generated frames vs nti's: max diff "
         f"{max(v['rdf_selfcheck'] for v in rdfs.values()):.2e})")
-    log("beta A_ex printed by nti generate (reverse-SDE rectangle rule; NOT validated here): "
+    log("beta A_ex from nti generate's /results (first beta_a_ex entry; NOT validated here): "
         + ", ".join(f"N = {n}: {v['beta_a_ex_unvalidated'][0]:.2f} +- {v['beta_a_ex_unvalidated'][1]:.2f}"
                     for n, v in rdfs.items()))
     rep["rdf"] = {str(k): v for k, v in rdfs.items()}
@@ -491,6 +493,7 @@ def main() -> int:
         saved = json.loads((outdir / "params.json").read_text())
         p = saved["params"]
         nti = Path(saved["nti"])
+        a.seed = saved.get("seed", a.seed)
         a.quick = "quick" in outdir.name
     else:
         base = Path(a.out) if a.out else Path(tempfile.gettempdir())
