@@ -41,6 +41,8 @@ pub enum Purpose {
     Ais = 12,
     /// Metropolis-corrected TI windows (per window and chain).
     Window = 13,
+    /// Melting stage of the initial lattice (per replica).
+    Melt = 14,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixing function.

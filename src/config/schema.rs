@@ -267,6 +267,14 @@ pub struct SampleConfig {
     /// Production steps. Default 10000.
     #[serde(default = "d_prod")]
     pub production: u64,
+    /// MC sweeps at `melt_temperature` that melt the initial fcc lattice before equilibration, so that
+    /// dense states start from a disordered fluid (an fcc start at rho >~ 0.9 stays crystalline).
+    /// Default 200.
+    #[serde(default = "d_melt")]
+    pub melt_sweeps: u64,
+    /// Temperature of the melting stage (epsilon/k_B). Default 3.0.
+    #[serde(default = "d_melt_t")]
+    pub melt_temperature: f64,
     /// Observe (energy, pressure, Widom, RDF, frame) every `stride` steps. Default 10.
     #[serde(default = "d_stride")]
     pub stride: u64,
@@ -433,6 +441,12 @@ fn d_prod() -> u64 {
 }
 fn d_stride() -> u64 {
     10
+}
+fn d_melt() -> u64 {
+    200
+}
+fn d_melt_t() -> f64 {
+    3.0
 }
 fn d_mc_step() -> f64 {
     0.2
@@ -659,6 +673,14 @@ impl Config {
             }
         }
         let p = &self.sample;
+        if !(p.melt_temperature.is_finite() && p.melt_temperature > 0.0) {
+            return Err(ConfigError::invalid(
+                "sample",
+                "melt_temperature",
+                p.melt_temperature,
+                "a positive temperature",
+            ));
+        }
         if p.replicas == 0 {
             return Err(ConfigError::invalid("sample", "replicas", 0, "at least 1 replica"));
         }

@@ -95,7 +95,19 @@ pub fn run_replica(cfg: &Config, id: usize) -> ReplicaOutput {
     let n = cfg.sys().n_particles;
     let energy = pair_energy(cfg);
     let simbox = energy.simbox;
-    let x0 = lattice::fcc(n, &simbox);
+    let mut x0 = lattice::fcc(n, &simbox);
+    if s.melt_sweeps > 0 {
+        // Melt the lattice at high temperature (own stream), so dense states start disordered.
+        let mut melt = MetropolisMc::new(energy.clone(), x0, s.melt_temperature, s.mc_step, s.target_acceptance);
+        let mut r = stream(cfg.run.seed, Purpose::Melt, id as u64);
+        for k in 0..s.melt_sweeps {
+            melt.step(&mut r);
+            if (k + 1) % 10 == 0 {
+                melt.adapt();
+            }
+        }
+        x0 = melt.positions();
+    }
     let seed = cfg.run.seed;
     let id64 = id as u64;
     let (mut sampler, mut rng): (Box<dyn Sampler>, _) = match s.method {
