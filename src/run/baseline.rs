@@ -8,10 +8,10 @@ use crate::config::{Input, Spacing};
 use crate::estimators::mbar::mbar;
 use crate::estimators::quadrature::{rule, Rule};
 use crate::estimators::{block_average, combine_replicas, BlockEstimate};
-use crate::io::{h5util, OutputFile, Provenance, ScalarResult};
+use crate::io::{h5util, Provenance, ScalarResult};
 use crate::parallel::{owned_items, pack, unpack, Comm};
 use crate::system::SimBox;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use ndarray::Array2;
 use std::path::Path;
 use std::time::Instant;
@@ -52,18 +52,7 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
     let sys = cfg.require_system()?.clone();
     let b = &cfg.baseline;
     let start = Instant::now();
-    let out = if comm.is_root() {
-        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
-    } else {
-        None
-    };
-    let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
-    let out = match out {
-        Some(Err(e)) => return Err(e),
-        Some(Ok(o)) => Some(o),
-        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
-        None => None,
-    };
+    let out = super::prepare_output(input, comm)?;
     let kind = match b.spacing {
         Spacing::Uniform => Rule::Trapezoid,
         Spacing::GaussLegendre => Rule::GaussLegendre,
@@ -176,16 +165,7 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
         mbar: mbar_out,
     };
     let out = out.expect("root");
-    let prov = Provenance {
-        input_text: input.text.clone(),
-        effective_input: input.effective_toml(),
-        overrides: input.overrides.clone(),
-        input_file: input.source.clone(),
-        n_ranks: comm.size(),
-        seed: cfg.run.seed,
-        wall_seconds: start.elapsed().as_secs_f64(),
-        command: "baseline".into(),
-    };
+    let prov = super::provenance(input, comm, start, "baseline");
     if let Err(e) = write_baseline(out.temp_path(), &summary, &prov) {
         out.abandon();
         return Err(e);

@@ -7,7 +7,7 @@
 use super::train::load_model;
 use crate::config::Input;
 use crate::diffusion::reverse::ReverseRun;
-use crate::io::{h5md, h5util, OutputFile, Provenance, ScalarResult};
+use crate::io::{h5md, h5util, Provenance, ScalarResult};
 use crate::model::Conf;
 use crate::observables::RdfHistogram;
 use crate::parallel::{owned_items, pack, unpack, Comm};
@@ -149,18 +149,7 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
     if let Some(&n) = g.n_particles.iter().find(|&&n| n < 2) {
         bail!("invalid value for [generate] n_particles = {n}: expected at least 2 particles");
     }
-    let out = if comm.is_root() {
-        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
-    } else {
-        None
-    };
-    let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
-    let out = match out {
-        Some(Err(e)) => return Err(e),
-        Some(Ok(o)) => Some(o),
-        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
-        None => None,
-    };
+    let out = super::prepare_output(input, comm)?;
     let mut results = Vec::new();
     for &n in &g.n_particles {
         let Some(run) = distributed_reverse(&model, n, side, g, cfg.run.seed, &[], comm) else { continue };
@@ -175,16 +164,7 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
         results.push(Generated { n, side, rdf: (rdf.centers(), rdf.g(n, &simbox)), run });
     }
     let Some(out) = out else { return Ok(None) };
-    let prov = Provenance {
-        input_text: input.text.clone(),
-        effective_input: input.effective_toml(),
-        overrides: input.overrides.clone(),
-        input_file: input.source.clone(),
-        n_ranks: comm.size(),
-        seed: cfg.run.seed,
-        wall_seconds: start.elapsed().as_secs_f64(),
-        command: "generate".into(),
-    };
+    let prov = super::provenance(input, comm, start, "generate");
     if let Err(e) = write_generated(out.temp_path(), &results, &model.spec.temperature, &prov) {
         out.abandon();
         return Err(e);

@@ -4,10 +4,10 @@
 use super::replica::{pair_energy, run_replica, ReplicaOutput};
 use crate::config::{Input, SampleMethod};
 use crate::estimators::{block_average, combine_replicas, BlockEstimate};
-use crate::io::{h5md, h5util, OutputFile, Provenance, ScalarResult};
+use crate::io::{h5md, h5util, Provenance, ScalarResult};
 use crate::observables::RdfHistogram;
 use crate::parallel::{owned_items, pack, unpack, Comm};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::path::Path;
 use std::time::Instant;
 
@@ -27,21 +27,7 @@ pub fn run_sample(input: &Input, comm: &Comm) -> Result<Option<SampleSummary>> {
     let cfg = &input.config;
     let start = Instant::now();
     // Rank 0 checks the output path before any work; every rank learns the verdict.
-    let out = if comm.is_root() {
-        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
-    } else {
-        None
-    };
-    let ok = comm.broadcast_i64(match &out {
-        Some(Err(_)) => 0,
-        _ => 1,
-    });
-    let out = match out {
-        Some(Err(e)) => return Err(e),
-        Some(Ok(o)) => Some(o),
-        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
-        None => None,
-    };
+    let out = super::prepare_output(input, comm)?;
     let mine = owned_items(cfg.sample.replicas, comm.rank(), comm.size());
     log::info!("rank {}/{}: replicas {:?}", comm.rank(), comm.size(), mine);
     let bufs: Vec<Vec<f64>> = mine.iter().map(|&r| run_replica(cfg, r).to_buffer()).collect();
@@ -52,16 +38,7 @@ pub fn run_sample(input: &Input, comm: &Comm) -> Result<Option<SampleSummary>> {
     replicas.sort_by_key(|r| r.replica);
     let summary = summarize(input, replicas);
     let out = out.expect("root has the output file");
-    let prov = Provenance {
-        input_text: input.text.clone(),
-        effective_input: input.effective_toml(),
-        overrides: input.overrides.clone(),
-        input_file: input.source.clone(),
-        n_ranks: comm.size(),
-        seed: cfg.run.seed,
-        wall_seconds: start.elapsed().as_secs_f64(),
-        command: "sample".into(),
-    };
+    let prov = super::provenance(input, comm, start, "sample");
     if let Err(e) = write_results(input, &summary, &prov, out.temp_path()) {
         out.abandon();
         return Err(e.context(format!("writing results file '{}'", out.target().display())));

@@ -16,7 +16,7 @@ use crate::diffusion::ais::ais;
 use crate::diffusion::reverse::reverse_sde_snapshots;
 use crate::diffusion::windows::{run_window, WindowSettings};
 use crate::estimators::quadrature::gauss_legendre;
-use crate::io::{h5util, OutputFile, Provenance, ScalarResult};
+use crate::io::{h5util, Provenance, ScalarResult};
 use crate::model::{EnergyModel, Terms};
 use crate::parallel::{owned_items, pack, unpack, Comm};
 use anyhow::{bail, Result};
@@ -72,18 +72,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     if let Some(&n) = g.n_particles.iter().find(|&&n| n < 2 || n > max_n) {
         bail!("invalid value for [generate] n_particles = {n}: expected 2 <= N <= {max_n} for L = {side} (density <= 0.95)");
     }
-    let out = if comm.is_root() {
-        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
-    } else {
-        None
-    };
-    let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
-    let out = match out {
-        Some(Err(e)) => return Err(e),
-        Some(Ok(o)) => Some(o),
-        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
-        None => None,
-    };
+    let out = super::prepare_output(input, comm)?;
     let q = if ti.windows > 0 { Some(gauss_legendre(ti.windows, 0.0, 1.0)?) } else { None };
     let nodes: Vec<f64> = q.as_ref().map(|q| q.nodes.clone()).unwrap_or_default();
     let seed = cfg.run.seed;
@@ -246,16 +235,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         first.results.extend(extra);
     }
     let gc = grand_canonical(&all, side, temperature);
-    let prov = Provenance {
-        input_text: input.text.clone(),
-        effective_input: input.effective_toml(),
-        overrides: input.overrides.clone(),
-        input_file: input.source.clone(),
-        n_ranks: comm.size(),
-        seed,
-        wall_seconds: start.elapsed().as_secs_f64(),
-        command: "ti".into(),
-    };
+    let prov = super::provenance(input, comm, start, "ti");
     if let Err(e) = write_ti(out.temp_path(), &all, &prov, gc.as_ref()) {
         out.abandon();
         return Err(e);

@@ -5,7 +5,7 @@ use crate::config::{Config, Input};
 use crate::diffusion::VeSchedule;
 use crate::io::checkpoint::{read_checkpoint, write_checkpoint, CheckpointMeta};
 use crate::io::trajectories::{load_training_data, TrainingData};
-use crate::io::{h5util, OutputFile, Provenance};
+use crate::io::{h5util, Provenance};
 use crate::model::descriptors::DescriptorSpec;
 use crate::model::lj_model::{LjModel, LjModelSpec};
 use crate::model::{EnergyModel, TimeEmbedding};
@@ -47,18 +47,7 @@ pub fn checkpoint_path(cfg: &Config) -> PathBuf {
 pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<LjModel> {
     let cfg = &input.config;
     let start = Instant::now();
-    let out = if comm.is_root() {
-        Some(OutputFile::preflight(Path::new(&cfg.output.file), cfg.output.overwrite))
-    } else {
-        None
-    };
-    let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
-    let out = match out {
-        Some(Err(e)) => return Err(e),
-        Some(Ok(o)) => Some(o),
-        None if ok == 0 => bail!("rank 0 could not prepare the output file"),
-        None => None,
-    };
+    let out = super::prepare_output(input, comm)?;
     let mut data = load_training_data(&cfg.train.data)?;
     let mut model = build_model(cfg, &data)?;
     for f in &data.files {
@@ -107,16 +96,7 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     }
     if let Some(out) = out {
         write_checkpoint(&ckpt, &model, &tr, &meta(&tr))?;
-        let prov = Provenance {
-            input_text: input.text.clone(),
-            effective_input: input.effective_toml(),
-            overrides: input.overrides.clone(),
-            input_file: input.source.clone(),
-            n_ranks: comm.size(),
-            seed: cfg.run.seed,
-            wall_seconds: start.elapsed().as_secs_f64(),
-            command: "train".into(),
-        };
+        let prov = super::provenance(input, comm, start, "train");
         if let Err(e) = write_train_results(out.temp_path(), &model, &tr, &data, &prov) {
             out.abandon();
             return Err(e);
