@@ -9,8 +9,8 @@ validation/reference/nist_srsw_lj_nvt.csv, reads `nti summary --json`, and print
 with z = (nti - ref) / sqrt(se_nti^2 + se_ref^2), se_ref being NIST's quoted uncertainty
 where the table gives one and zero elsewhere. Exit status 1 if any |z| > 3 (or a run failed).
 
-    python3 validation/nist_table.py            # all 20 states (about 30 min on 2 cores)
-    python3 validation/nist_table.py --quick    # CI subset: 3 states, short runs (about 1-2 min)
+    python3 validation/nist_table.py            # all 20 states (about 25 min on 2 idle cores)
+    python3 validation/nist_table.py --quick    # CI subset: 3 states, short runs (about 1 min)
 
 Options: --jobs N (concurrent nti processes, default 2), --nti PATH, --out DIR (runs go to a
 new subdirectory of DIR; default a new temporary directory), --state T,RHO (repeatable: only
@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nti_runner import (REFERENCE_DIR, RunSpec, find_nti, freeze_binary,  # noqa: E402
-                        fresh_output_dir, replica_means, run_all)
+                        fresh_output_dir, replica_means, resume_dir, run_all)
 
 NIST_CSV = REFERENCE_DIR / "nist_srsw_lj_nvt.csv"
 Z_MAX = 3.0
@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state", type=parse_state, action="append", default=[], metavar="T,RHO",
                     help="run only this state (repeatable)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply equilibration and production lengths")
+    ap.add_argument("--resume", metavar="DIR",
+                    help="continue an interrupted run in its output directory DIR (finished runs are reused, "
+                         "with the binary copied there)")
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                     help="extra `--set section.key=value` for every nti sample run (repeatable)")
     args = ap.parse_args(argv)
@@ -120,14 +123,18 @@ def main(argv: list[str] | None = None) -> int:
             replicas=p["replicas"], equilibration=eq, production=prod, stride=p["stride"],
             extra_sets=list(args.sets), cost=sweep_cost * p["replicas"] * (eq + prod)))
 
-    outdir = fresh_output_dir(args.out, "nti_nist_")
+    if args.resume:
+        outdir, frozen = resume_dir(args.resume)
+    else:
+        outdir = fresh_output_dir(args.out, "nti_nist_")
     mode = "quick" if args.quick else "full"
     print(f"nti NIST SRSW validation ({mode}): {len(specs)} states, N = 500, r_c = 3 + tails, "
           f"{args.jobs} concurrent runs", flush=True)
-    print(f"binary {nti} (copied to the output directory and run from there)\noutput {outdir}", flush=True)
-    nti = freeze_binary(nti, outdir)
+    print(f"binary {frozen if args.resume else nti}" + ("" if args.resume else " (copied to the output directory and "
+          "run from there)") + f"\noutput {outdir}" + (" (resumed)" if args.resume else ""), flush=True)
+    nti = frozen if args.resume else freeze_binary(nti, outdir)
     t0 = time.monotonic()
-    results = run_all(nti, specs, outdir, args.jobs)
+    results = run_all(nti, specs, outdir, args.jobs, resume=bool(args.resume))
     wall = time.monotonic() - t0
 
     header = (f"{'T':>5} {'rho':>6} | {'u (nti)':>10} {'se':>8} {'u_ref':>10} {'se_ref':>8} {'z_u':>6} | "
@@ -191,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             if x.get("ok"):
                 w.writerow(x)
     cpu = sum(r.cpu_seconds for r in results)
-    print(f"wall time {wall:.0f} s ({args.jobs} concurrent runs); CPU time of the nti runs {cpu:.0f} s; "
+    print(f"wall time {wall:.0f} s ({args.jobs} concurrent runs); CPU time of the nti runs {cpu:.0f} s"
+          f"{' (runs reused by --resume not counted)' if any(r.reused for r in results) else ''}; "
           f"table written to {outdir / 'nist_table.csv'}")
     if n_fail or n_bad:
         print(f"FAIL: {n_bad} state(s) with |z| > {Z_MAX:g}, {n_fail} run(s) failed")

@@ -33,6 +33,14 @@ def find_nti(explicit: str | None) -> Path:
     return p.resolve()
 
 
+def resume_dir(path: str) -> tuple[Path, Path]:
+    """An output directory of an earlier, interrupted run and the binary frozen in it."""
+    d = Path(path)
+    if not (d.is_dir() and (d / "nti").is_file()):
+        sys.exit(f"error: --resume {d}: not an output directory of these scripts (no {d / 'nti'})")
+    return d, (d / "nti").resolve()
+
+
 def fresh_output_dir(out: str | None, prefix: str) -> Path:
     """A new, empty directory. With --out DIR, a new subdirectory of DIR (DIR is created if
     missing; nothing already in it is touched); otherwise a new directory under the system
@@ -106,13 +114,41 @@ class RunResult:
     error: str = ""
     workdir: Path | None = None
     cpu_seconds: float = 0.0  # user + system CPU time of the `nti sample` process
+    reused: bool = False  # True when --resume found this run already finished
 
 
-def run_one(nti: Path, spec: RunSpec, outdir: Path) -> RunResult:
+def _summary(nti: Path, spec: RunSpec, work: Path, wall: float, cpu: float, warnings: list[str]) -> RunResult:
+    summ = subprocess.run([str(nti), "summary", str(work / "results.h5"), "--json"], capture_output=True, text=True)
+    if summ.returncode != 0:
+        return RunResult(spec, False, wall, {}, warnings, f"nti summary failed: {summ.stderr.strip()}", work, cpu)
+    (work / "summary.json").write_text(summ.stdout)
+    doc = json.loads(summ.stdout)
+    results = {r["name"]: r for r in doc["results"]}
+    return RunResult(spec, True, wall, results, warnings, "", work, cpu)
+
+
+def _warnings(stderr_text: str) -> list[str]:
+    return sorted({ln.split("]", 1)[-1].strip() for ln in stderr_text.splitlines() if " WARN " in ln})
+
+
+def run_one(nti: Path, spec: RunSpec, outdir: Path, resume: bool = False) -> RunResult:
     work = outdir / spec.name
-    work.mkdir(parents=False, exist_ok=False)
     h5 = work / "results.h5"
     inp = work / "input.toml"
+    if resume and work.exists():
+        # A finished run of the same input is reused; an unfinished one is set aside (renamed).
+        if h5.is_file() and inp.is_file() and inp.read_text() == spec.toml(h5):
+            text = (work / "stderr.log").read_text(errors="replace") if (work / "stderr.log").is_file() else ""
+            r = _summary(nti, spec, work, 0.0, 0.0, _warnings(text))
+            r.reused = True
+            return r
+        if h5.is_file():
+            raise RuntimeError(f"{work} holds a finished run of a different input; not touched")
+        k = 1
+        while work.with_name(f"{work.name}.incomplete{k}").exists():
+            k += 1
+        work.rename(work.with_name(f"{work.name}.incomplete{k}"))
+    work.mkdir(parents=False, exist_ok=False)
     inp.write_text(spec.toml(h5))
     cmd = [str(nti), "sample", inp.name]
     for s in spec.extra_sets:
@@ -128,17 +164,11 @@ def run_one(nti: Path, spec: RunSpec, outdir: Path) -> RunResult:
     wall = time.monotonic() - t0
     cpu = usage.ru_utime + usage.ru_stime
     stderr_text = (work / "stderr.log").read_text(errors="replace")
-    warnings = sorted({ln.split("]", 1)[-1].strip() for ln in stderr_text.splitlines() if " WARN " in ln})
+    warnings = _warnings(stderr_text)
     if proc.returncode != 0:
         tail = "\n".join(stderr_text.strip().splitlines()[-5:])
         return RunResult(spec, False, wall, {}, warnings, f"nti sample exited {proc.returncode}: {tail}", work, cpu)
-    summ = subprocess.run([str(nti), "summary", str(h5), "--json"], capture_output=True, text=True)
-    if summ.returncode != 0:
-        return RunResult(spec, False, wall, {}, warnings, f"nti summary failed: {summ.stderr.strip()}", work, cpu)
-    (work / "summary.json").write_text(summ.stdout)
-    doc = json.loads(summ.stdout)
-    results = {r["name"]: r for r in doc["results"]}
-    return RunResult(spec, True, wall, results, warnings, "", work, cpu)
+    return _summary(nti, spec, work, wall, cpu, warnings)
 
 
 def freeze_binary(nti: Path, outdir: Path) -> Path:
@@ -149,13 +179,14 @@ def freeze_binary(nti: Path, outdir: Path) -> Path:
     return dst
 
 
-def run_all(nti: Path, specs: list[RunSpec], outdir: Path, jobs: int) -> list[RunResult]:
-    """Runs every spec, at most `jobs` at a time (longest first); returns results in spec order."""
+def run_all(nti: Path, specs: list[RunSpec], outdir: Path, jobs: int, resume: bool = False) -> list[RunResult]:
+    """Runs every spec, at most `jobs` at a time (longest first); returns results in spec order.
+    With `resume`, runs already finished in `outdir` (same input) are read, not repeated."""
     order = sorted(range(len(specs)), key=lambda i: -specs[i].cost)
     out: list[RunResult | None] = [None] * len(specs)
     t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futs = {pool.submit(run_one, nti, specs[i], outdir): i for i in order}
+        futs = {pool.submit(run_one, nti, specs[i], outdir, resume): i for i in order}
         done = 0
         for fut in as_completed(futs):
             i = futs[fut]
@@ -165,7 +196,7 @@ def run_all(nti: Path, specs: list[RunSpec], outdir: Path, jobs: int) -> list[Ru
                 r = RunResult(specs[i], False, 0.0, {}, [], f"{type(e).__name__}: {e}")
             out[i] = r
             done += 1
-            status = "ok" if r.ok else "FAILED"
+            status = ("ok (reused)" if r.reused else "ok") if r.ok else "FAILED"
             print(f"  [{done}/{len(specs)}] {specs[i].name}: {status} in {r.wall_seconds:.0f} s "
                   f"(cpu {r.cpu_seconds:.0f} s) "
                   f"(elapsed {time.monotonic() - t0:.0f} s)", file=sys.stderr, flush=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import eos_values  # noqa: E402
-from nti_runner import RunSpec, find_nti, freeze_binary, fresh_output_dir, run_all  # noqa: E402
+from nti_runner import RunSpec, find_nti, freeze_binary, fresh_output_dir, resume_dir, run_all  # noqa: E402
 
 T = 2.0
 DENSITIES = [0.1, 0.3, 0.5]
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nti", help="nti binary (default $NTI or <repo>/target/release/nti)")
     ap.add_argument("--out", help="parent directory for this run's new output directory (default: system temp)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply equilibration and production lengths")
+    ap.add_argument("--resume", metavar="DIR",
+                    help="continue an interrupted run in its output directory DIR (finished runs are reused, "
+                         "with the binary copied there)")
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                     help="extra `--set section.key=value` for every nti sample run (repeatable)")
     args = ap.parse_args(argv)
@@ -61,15 +64,19 @@ def main(argv: list[str] | None = None) -> int:
                      replicas=p["replicas"], equilibration=eq, production=prod, stride=p["stride"],
                      widom_insertions=p["widom_insertions"], extra_sets=list(args.sets), cost=rho)
              for k, rho in enumerate(DENSITIES)]
-    outdir = fresh_output_dir(args.out, "nti_widom_")
+    if args.resume:
+        outdir, frozen = resume_dir(args.resume)
+    else:
+        outdir = fresh_output_dir(args.out, "nti_widom_")
     mode = "quick" if args.quick else "full"
     print(f"\nnti Widom beta*mu_ex vs EOS ({mode}): T = {T}, rho = {DENSITIES}, N = 500, r_c = 3 + tails, "
           f"{p['replicas']} replicas x {eq}+{prod} sweeps, {p['widom_insertions']} insertions every "
           f"{p['stride']} sweeps", flush=True)
-    print(f"binary {nti} (copied to the output directory and run from there)\noutput {outdir}", flush=True)
-    nti = freeze_binary(nti, outdir)
+    print(f"binary {frozen if args.resume else nti}" + ("" if args.resume else " (copied to the output directory and "
+          "run from there)") + f"\noutput {outdir}" + (" (resumed)" if args.resume else ""), flush=True)
+    nti = frozen if args.resume else freeze_binary(nti, outdir)
     t0 = time.monotonic()
-    results = run_all(nti, specs, outdir, args.jobs)
+    results = run_all(nti, specs, outdir, args.jobs, resume=bool(args.resume))
     wall = time.monotonic() - t0
 
     header = (f"{'T':>4} {'rho':>5} | {'bmu_ex (nti)':>12} {'se':>8} | {'KN':>9} {'nti-KN':>8} {'z_KN':>6} | "
@@ -105,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     with open(outdir / "widom_eos.json", "w") as f:
         json.dump(dict(mode=mode, wall_seconds=wall, cpu_seconds=sum(r.cpu_seconds for r in results), nti=str(nti), tolerance=TOLERANCE, states=rows), f, indent=1)
     cpu = sum(r.cpu_seconds for r in results)
-    print(f"wall time {wall:.0f} s ({args.jobs} concurrent runs); CPU time of the nti runs {cpu:.0f} s; "
+    print(f"wall time {wall:.0f} s ({args.jobs} concurrent runs); CPU time of the nti runs {cpu:.0f} s"
+          f"{' (runs reused by --resume not counted)' if any(r.reused for r in results) else ''}; "
           f"results in {outdir / 'widom_eos.json'}")
     if n_fail:
         print(f"FAIL: {n_fail} of {len(DENSITIES)} states")
