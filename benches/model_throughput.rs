@@ -13,7 +13,6 @@ use nti::parallel::{owned_items, Comm};
 use nti::rng::{stream, Purpose};
 use nti::system::{lattice, SimBox};
 use nti::train::{Dataset, TrainSettings, Trainer};
-use rand::RngExt;
 use std::time::Instant;
 
 fn peak_rss_mib() -> f64 {
@@ -33,14 +32,8 @@ fn configs(n: usize, count: usize, l: f64) -> Vec<Conf> {
     let mut r = stream(1, Purpose::Init, 0);
     (0..count)
         .map(|_| {
-            let x = lattice::fcc(n, &b);
-            let mut y = Vec::with_capacity(3 * n);
-            for p in &x {
-                for v in p {
-                    let f = (v + 0.2 * (r.random::<f64>() - 0.5)) / l;
-                    y.push(f - f.floor());
-                }
-            }
+            let x = lattice::jittered_fcc(n, &b, 0.2, &mut r);
+            let y = x.iter().flat_map(|p| p.iter().map(|v| v / l)).collect();
             Conf { y, side: l }
         })
         .collect()

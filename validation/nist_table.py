@@ -32,8 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nti_runner import (REFERENCE_DIR, RunSpec, find_nti, freeze_binary,  # noqa: E402
-                        fresh_output_dir, replica_means, resume_dir, run_all)
+from nti_runner import REFERENCE_DIR, RunSpec, find_nti, prepare_output, replica_means, run_all  # noqa: E402
 
 NIST_CSV = REFERENCE_DIR / "nist_srsw_lj_nvt.csv"
 Z_MAX = 3.0
@@ -123,16 +122,10 @@ def main(argv: list[str] | None = None) -> int:
             replicas=p["replicas"], equilibration=eq, production=prod, stride=p["stride"],
             extra_sets=list(args.sets), cost=sweep_cost * p["replicas"] * (eq + prod)))
 
-    if args.resume:
-        outdir, frozen = resume_dir(args.resume)
-    else:
-        outdir = fresh_output_dir(args.out, "nti_nist_")
     mode = "quick" if args.quick else "full"
-    print(f"nti NIST SRSW validation ({mode}): {len(specs)} states, N = 500, r_c = 3 + tails, "
-          f"{args.jobs} concurrent runs", flush=True)
-    print(f"binary {frozen if args.resume else nti}" + ("" if args.resume else " (copied to the output directory and "
-          "run from there)") + f"\noutput {outdir}" + (" (resumed)" if args.resume else ""), flush=True)
-    nti = frozen if args.resume else freeze_binary(nti, outdir)
+    banner = (f"nti NIST SRSW validation ({mode}): {len(specs)} states, N = 500, r_c = 3 + tails, "
+              f"{args.jobs} concurrent runs")
+    outdir, nti = prepare_output(nti, args.out, args.resume, "nti_nist_", banner)
     t0 = time.monotonic()
     results = run_all(nti, specs, outdir, args.jobs, resume=bool(args.resume))
     wall = time.monotonic() - t0

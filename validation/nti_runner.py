@@ -179,6 +179,19 @@ def freeze_binary(nti: Path, outdir: Path) -> Path:
     return dst
 
 
+def prepare_output(nti: Path, out: str | None, resume: str | None, prefix: str, banner: str) -> tuple[Path, Path]:
+    """A new output directory (or the one being resumed), the banner, and the binary to run:
+    copied into the output directory, or the copy made by the run being resumed."""
+    if resume:
+        outdir, frozen = resume_dir(resume)
+    else:
+        outdir = fresh_output_dir(out, prefix)
+    print(banner, flush=True)
+    print(f"binary {frozen if resume else nti}" + ("" if resume else " (copied to the output directory and "
+          "run from there)") + f"\noutput {outdir}" + (" (resumed)" if resume else ""), flush=True)
+    return outdir, (frozen if resume else freeze_binary(nti, outdir))
+
+
 def run_all(nti: Path, specs: list[RunSpec], outdir: Path, jobs: int, resume: bool = False) -> list[RunResult]:
     """Runs every spec, at most `jobs` at a time (longest first); returns results in spec order.
     With `resume`, runs already finished in `outdir` (same input) are read, not repeated."""

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import eos_values  # noqa: E402
-from nti_runner import RunSpec, find_nti, freeze_binary, fresh_output_dir, resume_dir, run_all  # noqa: E402
+from nti_runner import RunSpec, find_nti, prepare_output, run_all  # noqa: E402
 
 T = 2.0
 DENSITIES = [0.1, 0.3, 0.5]
@@ -64,17 +64,11 @@ def main(argv: list[str] | None = None) -> int:
                      replicas=p["replicas"], equilibration=eq, production=prod, stride=p["stride"],
                      widom_insertions=p["widom_insertions"], extra_sets=list(args.sets), cost=rho)
              for k, rho in enumerate(DENSITIES)]
-    if args.resume:
-        outdir, frozen = resume_dir(args.resume)
-    else:
-        outdir = fresh_output_dir(args.out, "nti_widom_")
     mode = "quick" if args.quick else "full"
-    print(f"\nnti Widom beta*mu_ex vs EOS ({mode}): T = {T}, rho = {DENSITIES}, N = 500, r_c = 3 + tails, "
+    banner = (f"\nnti Widom beta*mu_ex vs EOS ({mode}): T = {T}, rho = {DENSITIES}, N = 500, r_c = 3 + tails, "
           f"{p['replicas']} replicas x {eq}+{prod} sweeps, {p['widom_insertions']} insertions every "
-          f"{p['stride']} sweeps", flush=True)
-    print(f"binary {frozen if args.resume else nti}" + ("" if args.resume else " (copied to the output directory and "
-          "run from there)") + f"\noutput {outdir}" + (" (resumed)" if args.resume else ""), flush=True)
-    nti = frozen if args.resume else freeze_binary(nti, outdir)
+          f"{p['stride']} sweeps")
+    outdir, nti = prepare_output(nti, args.out, args.resume, "nti_widom_", banner)
     t0 = time.monotonic()
     results = run_all(nti, specs, outdir, args.jobs, resume=bool(args.resume))
     wall = time.monotonic() - t0

@@ -401,22 +401,10 @@ mod tests {
     use super::*;
     use crate::potential::{LambdaScaled, LennardJones, SoftCore};
     use crate::rng::{stream, Purpose};
-    use rand::RngExt;
 
     fn random_config(n: usize, l: f64, seed: u64) -> Positions {
         // Jittered lattice: random but free of hard overlaps; some pairs near any cutoff.
-        let b = SimBox::new(l);
-        let mut r = stream(seed, Purpose::Init, 0);
-        crate::system::lattice::fcc(n, &b)
-            .into_iter()
-            .map(|p| {
-                b.wrap(&[
-                    p[0] + 0.3 * (r.random::<f64>() - 0.5),
-                    p[1] + 0.3 * (r.random::<f64>() - 0.5),
-                    p[2] + 0.3 * (r.random::<f64>() - 0.5),
-                ])
-            })
-            .collect()
+        crate::system::lattice::jittered_fcc(n, &SimBox::new(l), 0.3, &mut stream(seed, Purpose::Init, 0))
     }
 
     /// Total-energy forces against central differences of the total energy, every mode.

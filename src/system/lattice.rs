@@ -29,6 +29,23 @@ pub fn fcc(n: usize, simbox: &SimBox) -> Positions {
     out
 }
 
+/// [`fcc`] sites displaced uniformly by up to +-amplitude/2 per coordinate (drawn x, y, z per
+/// particle from `rng`) and wrapped: random configurations without hard overlaps, for tests and
+/// benchmarks.
+pub fn jittered_fcc(n: usize, simbox: &SimBox, amplitude: f64, rng: &mut crate::rng::Stream) -> Positions {
+    use rand::RngExt;
+    fcc(n, simbox)
+        .into_iter()
+        .map(|p| {
+            simbox.wrap(&[
+                p[0] + amplitude * (rng.random::<f64>() - 0.5),
+                p[1] + amplitude * (rng.random::<f64>() - 0.5),
+                p[2] + amplitude * (rng.random::<f64>() - 0.5),
+            ])
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

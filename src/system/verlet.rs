@@ -448,18 +448,8 @@ mod tests {
     use rand::RngExt;
 
     fn random_config(n: usize, l: f64, seed: u64) -> Positions {
-        let b = SimBox::new(l);
-        let mut r = stream(seed, Purpose::Init, 0);
-        crate::system::lattice::fcc(n, &b)
-            .into_iter()
-            .map(|p| {
-                b.wrap(&[
-                    p[0] + 0.4 * (r.random::<f64>() - 0.5),
-                    p[1] + 0.4 * (r.random::<f64>() - 0.5),
-                    p[2] + 0.4 * (r.random::<f64>() - 0.5),
-                ])
-            })
-            .collect()
+        // Jittered lattice: random but free of hard overlaps; some pairs near any cutoff.
+        crate::system::lattice::jittered_fcc(n, &SimBox::new(l), 0.4, &mut stream(seed, Purpose::Init, 0))
     }
 
     fn shuffled(mut x: Positions, seed: u64) -> Positions {
