@@ -8,6 +8,7 @@ use nti::diffusion::VeSchedule;
 use nti::energy::PairEnergy;
 use nti::model::descriptors::DescriptorSpec;
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
+use nti::model::pair_term::PairTermSpec;
 use nti::model::{dsm_loss, Conf, EnergyModel, TimeEmbedding};
 use nti::potential::{CutoffMode, LennardJones};
 use nti::rng::{stream, Purpose};
@@ -24,6 +25,9 @@ fn model(cutoff: PriorCutoff) -> LjModel {
         schedule: VeSchedule::default(),
         temperature: 1.25,
         cutoff,
+        pair: PairTermSpec { walls: vec![0.9, 1.0, 1.3], width: 0.15, n_time: 4 },
+        feature_shift: (0..12).map(|k| 0.1 * k as f64).collect(),
+        feature_scale: (0..12).map(|k| 0.5 + 0.2 * k as f64).collect(),
     };
     let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
     // Larger weights than at initialisation so the network term is not negligible.

@@ -127,6 +127,20 @@ pub struct ModelConfig {
     /// Fourier frequencies of the time embedding. Default 4.
     #[serde(default = "d_nfreq")]
     pub n_freq: usize,
+    /// Contact distances r_l (sigma) of the learned pair walls ((r_l - r)/kappa)^3 of E_NN, each below
+    /// r_cut; an empty list disables them. Default [0.7, 0.8, 0.9, 1.0, 1.1, 1.2].
+    #[serde(default = "d_pair_walls")]
+    pub pair_walls: Vec<f64>,
+    /// Length scale kappa (sigma) of the pair walls. Default 0.1.
+    #[serde(default = "d_pair_width")]
+    pub pair_wall_width: f64,
+    /// Standardise every descriptor by its mean and standard deviation over the training data
+    /// (fixed before training, stored with the model). Default true.
+    #[serde(default = "d_true")]
+    pub standardize: bool,
+    /// Gaussian time bumps Q of the learned pair term. Default 12.
+    #[serde(default = "d_pair_time")]
+    pub pair_time_basis: usize,
     /// sigma(0) in units of the box side. Default 1e-3.
     #[serde(default = "d_smin")]
     pub sigma_min: f64,
@@ -387,6 +401,15 @@ fn d_hidden() -> Vec<usize> {
 }
 fn d_nfreq() -> usize {
     4
+}
+fn d_pair_walls() -> Vec<f64> {
+    vec![0.7, 0.8, 0.9, 1.0, 1.1, 1.2]
+}
+fn d_pair_width() -> f64 {
+    0.1
+}
+fn d_pair_time() -> usize {
+    12
 }
 fn d_smin() -> f64 {
     1e-3
@@ -748,6 +771,25 @@ impl Config {
                 format!("{:?}", m.hidden),
                 "a non-empty list of positive widths",
             ));
+        }
+        if m.pair_walls.iter().any(|r| !(*r > 0.0 && *r < m.r_cut)) {
+            return Err(ConfigError::invalid(
+                "model",
+                "pair_walls",
+                format!("{:?}", m.pair_walls),
+                format!("contact distances in (0, r_cut = {}) (or [] for no pair walls)", m.r_cut),
+            ));
+        }
+        if !(m.pair_wall_width > 0.0 && m.pair_wall_width.is_finite()) {
+            return Err(ConfigError::invalid(
+                "model",
+                "pair_wall_width",
+                m.pair_wall_width,
+                "a positive length (sigma)",
+            ));
+        }
+        if !m.pair_walls.is_empty() && m.pair_time_basis < 2 {
+            return Err(ConfigError::invalid("model", "pair_time_basis", m.pair_time_basis, "at least 2 time bumps"));
         }
         if !(m.sigma_min > 0.0 && m.sigma_max > m.sigma_min && m.sigma_max.is_finite()) {
             return Err(ConfigError::invalid(

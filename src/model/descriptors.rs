@@ -281,6 +281,12 @@ impl Descriptors {
         self.pairs.len()
     }
 
+    /// The neighbour pairs i < j within r_cut as (i, j, r_ij = x_j - x_i, r, 1/r) (1/r = 0 for
+    /// coincident particles), in the order the derivatives use.
+    pub fn pair_list(&self) -> impl Iterator<Item = (usize, usize, [f64; 3], f64, f64)> + '_ {
+        self.pairs.iter().map(|p| (p.i as usize, p.j as usize, p.d, p.r, p.inv_r))
+    }
+
     /// Vector-Jacobian product: given gbar = dE/dG, shape (N, 3K) row-major, returns
     /// dE/dx = `sum_{i,f} gbar[i,f] dG[i,f]/dx`, shape (N, 3) (units 1/sigma per unit of E).
     ///

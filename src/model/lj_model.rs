@@ -3,13 +3,15 @@
 //!   u = beta U_t(x) = E_theta / sigma(t),  sigma(t) = sigma_min^(1-t) sigma_max^t,
 //! with U_soft the soft-core LJ sum (same cutoff mode as the system, tail correction of the
 //! soft-core potential at a = t included when the system uses one) and
-//! E_NN = sum_i MLP([G_i(x), tau(t)]) a per-particle network on invariant descriptors.
+//! E_NN = sum_i MLP([G_i(x), tau(t)]) + E_pair(x, t): a per-particle network on invariant
+//! descriptors plus learned time-dependent pair walls ([`super::pair_term`]).
 //! At t = 0, u = beta U_LJ exactly (sigma(0) = sigma_min); at t = 1, u = 0 (ideal gas).
 //! Noise coordinates are fractional, y = x / L, so grad_y = L grad_x.
 //! Reference: Máté, Fleuret & Bereau, J. Phys. Chem. Lett. 15, 11395 (2024).
 
 use super::descriptors::DescriptorSpec;
 use super::mlp::{matrix, Forward, Mlp};
+use super::pair_term::PairTermSpec;
 use super::{Conf, EnergyModel, Terms, TimeEmbedding};
 use crate::diffusion::{NoiseSchedule, VeSchedule};
 use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, PairPotential, SoftCore, Truncated};
@@ -53,6 +55,51 @@ pub struct LjModelSpec {
     pub temperature: f64,
     /// Interaction mode of the t = 0 system.
     pub cutoff: PriorCutoff,
+    /// Learned pair term of E_NN (absent in models written before it existed).
+    #[serde(default)]
+    pub pair: PairTermSpec,
+    /// Descriptor standardisation G' = (G - shift) / scale, per feature (length 3K), fixed from the
+    /// training data before training ([`feature_statistics`]); empty = identity (older models).
+    #[serde(default)]
+    pub feature_shift: Vec<f64>,
+    /// See `feature_shift`.
+    #[serde(default)]
+    pub feature_scale: Vec<f64>,
+}
+
+/// Mean and standard deviation of every descriptor over all particles of `confs` (the training
+/// frames), for [`LjModelSpec::feature_shift`] / `feature_scale`. Descriptors span O(0.01)-O(100)
+/// (radial sums, squared moment norms); standardised inputs keep the MLP's first layer well
+/// conditioned (J. Behler, J. Chem. Phys. 134, 074106 (2011), sec. on symmetry-function scaling).
+/// A feature that never varies gets scale 1.
+pub fn feature_statistics(spec: &DescriptorSpec, confs: &[Conf]) -> (Vec<f64>, Vec<f64>) {
+    let nf = spec.n_features();
+    let (mut sum, mut sum2, mut count) = (vec![0.0; nf], vec![0.0; nf], 0usize);
+    for c in confs {
+        let d = spec.compute(&LjModel::positions(c), &SimBox::new(c.side));
+        for row in d.values().chunks_exact(nf) {
+            for (k, v) in row.iter().enumerate() {
+                sum[k] += v;
+                sum2[k] += v * v;
+            }
+            count += 1;
+        }
+    }
+    let m = count.max(1) as f64;
+    let mean: Vec<f64> = sum.iter().map(|s| s / m).collect();
+    let sd = sum2
+        .iter()
+        .zip(&mean)
+        .map(|(s2, mu)| {
+            let v = (s2 / m - mu * mu).max(0.0).sqrt();
+            if v > 1e-8 * mu.abs().max(1e-300) && v > 0.0 {
+                v
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    (mean, sd)
 }
 
 /// The model: spec, network and parameters.
@@ -62,7 +109,7 @@ pub struct LjModel {
     pub spec: LjModelSpec,
     /// Per-particle network.
     pub mlp: Mlp,
-    /// Parameters theta.
+    /// Parameters theta: the MLP's, then the pair term's W (initialised to zero).
     pub params: Vec<f64>,
 }
 
@@ -85,11 +132,12 @@ impl LjModel {
     /// A model with parameters drawn from `rng`.
     pub fn new(spec: LjModelSpec, rng: &mut crate::rng::Stream) -> Self {
         let mlp = Mlp::new(spec.descriptors.n_features() + spec.time.n_features(), &spec.hidden);
-        let params = mlp.init_params(rng, 0.1);
+        let mut params = mlp.init_params(rng, 0.1);
+        params.resize(params.len() + spec.pair.n_params(), 0.0);
         Self { spec, mlp, params }
     }
 
-    fn positions(c: &Conf) -> Positions {
+    pub(crate) fn positions(c: &Conf) -> Positions {
         c.y.chunks_exact(3).map(|p| [p[0] * c.side, p[1] * c.side, p[2] * c.side]).collect()
     }
 
@@ -137,12 +185,35 @@ impl LjModel {
         let (nf, nt) = (self.spec.descriptors.n_features(), self.spec.time.n_features());
         let tau = self.spec.time.features(t);
         let mut data = Vec::with_capacity(x.len() * (nf + nt));
+        let (shift, scale) = (&self.spec.feature_shift, &self.spec.feature_scale);
         for row in d.values().chunks_exact(nf) {
-            data.extend_from_slice(row);
+            if shift.is_empty() {
+                data.extend_from_slice(row);
+            } else {
+                data.extend(row.iter().zip(shift).zip(scale).map(|((g, a), b)| (g - a) / b));
+            }
             data.extend_from_slice(&tau);
         }
-        let fw = self.mlp.forward(&self.params, matrix(x.len(), nf + nt, data));
+        let fw = self.mlp.forward(self.mlp_params(), matrix(x.len(), nf + nt, data));
         (d, fw)
+    }
+
+    /// 1 / scale of every feature (ones without standardisation).
+    fn inv_scale(&self) -> Vec<f64> {
+        let nf = self.spec.descriptors.n_features();
+        if self.spec.feature_scale.is_empty() {
+            vec![1.0; nf]
+        } else {
+            self.spec.feature_scale.iter().map(|s| 1.0 / s).collect()
+        }
+    }
+
+    /// The MLP's parameters and the pair term's.
+    fn mlp_params(&self) -> &[f64] {
+        &self.params[..self.params.len() - self.spec.pair.n_params()]
+    }
+    fn pair_params(&self) -> &[f64] {
+        &self.params[self.params.len() - self.spec.pair.n_params()..]
     }
 
     fn eval(&self, c: &Conf, t: f64) -> Eval {
@@ -151,18 +222,28 @@ impl LjModel {
         let n = x.len();
         let (d, fw) = self.forward(&x, &simbox, t);
         let nf = self.spec.descriptors.n_features();
-        let gin = self.mlp.input_grad(&self.params, &fw, &Array1::ones(n));
+        let gin = self.mlp.input_grad(self.mlp_params(), &fw, &Array1::ones(n));
         let dtau = self.spec.time.derivative(t);
         let mut gbar = Vec::with_capacity(n * nf);
         let mut de_i = Vec::with_capacity(n);
+        let inv = self.inv_scale();
         for i in 0..n {
             let row = gin.row(i);
-            gbar.extend(row.iter().take(nf));
+            gbar.extend(row.iter().take(nf).zip(&inv).map(|(g, s)| g * s));
             de_i.push(row.iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum());
         }
-        let g_nn = d.vjp(&gbar);
+        let mut g_nn = d.vjp(&gbar);
+        let mut e_i = fw.out.to_vec();
+        let pe = self.spec.pair.evaluate(&d, self.pair_params(), t);
+        for i in 0..n {
+            e_i[i] += pe.e_i[i];
+            de_i[i] += pe.de_i[i];
+            for k in 0..3 {
+                g_nn[i][k] += pe.grad[i][k];
+            }
+        }
         let (p_i, dp_i, g_p) = self.prior(&x, &simbox, t);
-        Eval { e_i: fw.out.to_vec(), de_i, g_nn, p_i, dp_i, g_p }
+        Eval { e_i, de_i, g_nn, p_i, dp_i, g_p }
     }
 
     /// sigma(t) and sigma_min.
@@ -247,12 +328,19 @@ impl EnergyModel for LjModel {
         let (d, fw) = self.forward(&x, &simbox, t);
         let nf = self.spec.descriptors.n_features();
         let nt = self.spec.time.n_features();
-        let gin = self.mlp.input_grad(&self.params, &fw, &Array1::ones(n));
+        let gin = self.mlp.input_grad(self.mlp_params(), &fw, &Array1::ones(n));
         let mut gbar = Vec::with_capacity(n * nf);
+        let inv = self.inv_scale();
         for i in 0..n {
-            gbar.extend(gin.row(i).iter().take(nf));
+            gbar.extend(gin.row(i).iter().take(nf).zip(&inv).map(|(g, s)| g * s));
         }
-        let g_nn = d.vjp(&gbar);
+        let mut g_nn = d.vjp(&gbar);
+        let pe = self.spec.pair.evaluate(&d, self.pair_params(), t);
+        for (g, p) in g_nn.iter_mut().zip(&pe.grad) {
+            for k in 0..3 {
+                g[k] += p[k];
+            }
+        }
         let (_, _, g_p) = self.prior(&x, &simbox, t);
         let (_, smin) = self.sig(t);
         let cnn = t * (1.0 - t);
@@ -271,10 +359,16 @@ impl EnergyModel for LjModel {
             let gdot = d.jvp(&r);
             let mut xdot = vec![0.0; n * (nf + nt)];
             for i in 0..n {
-                xdot[i * (nf + nt)..i * (nf + nt) + nf].copy_from_slice(&gdot[i * nf..(i + 1) * nf]);
+                for (k, (x, s)) in xdot[i * (nf + nt)..i * (nf + nt) + nf].iter_mut().zip(&inv).enumerate() {
+                    *x = gdot[i * nf + k] * s;
+                }
             }
-            let w = Array1::from_elem(n, weight * 2.0 * c.side * cnn / dim as f64);
-            self.mlp.tangent_param_grad(&self.params, &fw, &matrix(n, nf + nt, xdot), &w, grad);
+            let scale = weight * 2.0 * c.side * cnn / dim as f64;
+            let w = Array1::from_elem(n, scale);
+            let n_mlp = self.params.len() - self.spec.pair.n_params();
+            let (g_mlp, g_pair) = grad.split_at_mut(n_mlp);
+            self.mlp.tangent_param_grad(self.mlp_params(), &fw, &matrix(n, nf + nt, xdot), &w, g_mlp);
+            self.spec.pair.tangent_param_grad(&d, t, &r, scale, g_pair);
         }
         weight * loss / dim as f64
     }

@@ -12,6 +12,7 @@ pub mod descriptors;
 pub mod exact;
 pub mod lj_model;
 pub mod mlp;
+pub mod pair_term;
 pub mod time_embedding;
 pub mod toy;
 

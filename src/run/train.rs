@@ -7,8 +7,9 @@ use crate::io::checkpoint::{read_checkpoint, write_checkpoint, CheckpointMeta};
 use crate::io::trajectories::{load_training_data, TrainingData};
 use crate::io::{h5util, Provenance};
 use crate::model::descriptors::DescriptorSpec;
-use crate::model::lj_model::{LjModel, LjModelSpec};
-use crate::model::{EnergyModel, TimeEmbedding};
+use crate::model::lj_model::{feature_statistics, LjModel, LjModelSpec};
+use crate::model::pair_term::PairTermSpec;
+use crate::model::{Conf, EnergyModel, TimeEmbedding};
 use crate::parallel::Comm;
 use crate::rng::{stream, Purpose};
 use crate::train::{Dataset, Trainer};
@@ -27,13 +28,22 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
             0.5 * min_side
         );
     }
+    let descriptors = DescriptorSpec { n_radial: m.n_radial, r_min: m.r_min, r_cut: m.r_cut };
+    // Standardisation from at most 256 frames spread evenly over the data (deterministic).
+    let stride = data.confs.len().div_ceil(256).max(1);
+    let sample: Vec<Conf> = data.confs.iter().step_by(stride).cloned().collect();
+    let (feature_shift, feature_scale) =
+        if m.standardize { feature_statistics(&descriptors, &sample) } else { (vec![], vec![]) };
     let spec = LjModelSpec {
-        descriptors: DescriptorSpec { n_radial: m.n_radial, r_min: m.r_min, r_cut: m.r_cut },
+        descriptors,
         time: TimeEmbedding { n_freq: m.n_freq },
         hidden: m.hidden.clone(),
         schedule: VeSchedule { sigma_min: m.sigma_min, sigma_max: m.sigma_max },
         temperature: data.temperature,
         cutoff: data.cutoff,
+        pair: PairTermSpec { walls: m.pair_walls.clone(), width: m.pair_wall_width, n_time: m.pair_time_basis },
+        feature_shift,
+        feature_scale,
     };
     Ok(LjModel::new(spec, &mut stream(cfg.run.seed, Purpose::ModelInit, 0)))
 }
