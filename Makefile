@@ -13,10 +13,11 @@ setup:
 build: setup
 	cargo build --release
 
-# Main job on the embedded default input: 2 MPI ranks, prints results beside NIST and EOS references.
+# Main job on the embedded default input: the whole pipeline on 2 MPI ranks; prints beta A_ex by
+# Neural TI beside the conventional TI/MBAR baseline and the LJ equations of state.
 quickstart: build
 	mkdir -p $(RESULTS)
-	mpirun --oversubscribe -np $(NP) target/release/nti sample inputs/quickstart.toml \
+	mpirun --oversubscribe -np $(NP) target/release/nti run inputs/quickstart.toml \
 	  --set output.file=\"$(RESULTS)/quickstart-$$(date +%Y%m%d-%H%M%S).h5\"
 
 # Whole test suite: unit, integration, MPI (2 and 3 ranks) tests and the quick validation subset.

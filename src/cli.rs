@@ -18,6 +18,14 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// The whole pipeline: sample, train, Neural TI, conventional baselines, summary ([pipeline]).
+    Run {
+        /// TOML input file ([system], [pipeline] and the sections of every stage).
+        config: PathBuf,
+        /// Override an input key: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        set: Vec<String>,
+    },
     /// Reference simulation (Monte Carlo or Langevin) with observables, written to HDF5.
     Sample {
         /// TOML input file.
@@ -140,6 +148,12 @@ pub fn run(cli: Cli) -> i32 {
                 }
             })
         }),
+        Command::Run { config, set } => {
+            let comm = Comm::init_mpi();
+            let code = pipeline(&comm, &config, &set);
+            drop(comm);
+            code
+        }
         Command::Baseline { config, set } => with_input(&config, &set, |input, comm| {
             if let Some(s) = crate::run::baseline::run_baseline(input, comm)? {
                 print!("{}", crate::io::summary::to_table(&s.results));
@@ -209,6 +223,33 @@ fn sample(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
     match crate::run::run_sample(&input, comm) {
         Ok(Some(summary)) => {
             print!("{}", crate::run::sample::report(&input, &summary));
+            0
+        }
+        Ok(None) => 0,
+        Err(e) => {
+            if comm.is_root() {
+                eprintln!("error: {e:#}");
+            }
+            EXIT_RUNTIME
+        }
+    }
+}
+
+fn pipeline(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
+    let input = match Input::load(config, set).and_then(|i| i.config.require_system().map(|_| i.clone())) {
+        Ok(i) => i,
+        Err(e) => {
+            return if comm.is_root() { input_error(&e) } else { EXIT_INPUT };
+        }
+    };
+    match crate::run::pipeline::run_pipeline(&input, comm) {
+        Ok(Some(r)) => {
+            print!("{}", crate::run::pipeline::report(&r));
+            println!(
+                "results written to {} (stage files in {})",
+                input.config.output.file,
+                crate::run::pipeline::stage_dir(&input.config).display()
+            );
             0
         }
         Ok(None) => 0,

@@ -4,10 +4,12 @@
 
 mod error;
 mod overrides;
+mod pipeline;
 mod schema;
 
 pub use error::ConfigError;
 pub use overrides::apply_override;
+pub use pipeline::PipelineConfig;
 pub use schema::{
     BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod,
     Spacing, SystemConfig, SystemKind, TiConfig,
@@ -75,6 +77,7 @@ mod tests {
         assert_eq!(c.generate, GenerateConfig::default());
         assert_eq!(c.baseline, BaselineConfig::default());
         assert_eq!(c.ti, TiConfig::default());
+        assert_eq!(c.pipeline, PipelineConfig::default());
         let s = c.sys();
         assert_eq!(
             (s.cutoff, s.shift, s.tail_correction, s.kind),
