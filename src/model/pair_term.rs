@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! E_pair(x, t) = sum_{i<j} sum_{l, q} W_lq b_l(r_ij) rho_q(t)
-//! b_l(r) = ((r_l - r) / kappa)^3  for r < r_l,  0 otherwise        (cubic walls, C^2 at r_l)
+//! b_l(r) = u^3 / (1 + u^2 / 9),  u = (r_l - r) / kappa  for r < r_l,  0 otherwise
+//!          (cubic onset, C^2 at r_l; linear growth ~9u for deep overlaps)
 //! rho_q(t) = exp(-((t - t_q) / h)^2),  t_q = q h,  h = 1 / (Q - 1),  q = 0..Q-1
 //! ```
 //!
@@ -11,9 +12,9 @@
 //! contact whose Boltzmann factor is a Gaussian-smoothed step, i.e. a wall that rises like
 //! (r_0 - r)^2 / (4 w^2) and stiffens as t -> 0. Gaussian radial channels of width ~0.3 sigma
 //! cannot express such walls, which left the generated dense liquid under-structured
-//! (validation/paper_lj/README.md). Cubic walls at a grid of contact distances r_l span them, stay
-//! bounded when noisy samples overlap (unlike r^-12 or soft-core shapes, whose huge values at small
-//! r made training diverge), and the Gaussian bumps rho_q in t (uniform in t, hence in ln sigma)
+//! (validation/paper_lj/README.md). Walls at a grid of contact distances r_l span them and grow only
+//! linearly when noisy samples overlap (r^-12 or soft-core shapes, with huge values at small r, made
+//! training diverge, and pure cubics still caused loss spikes), and the Gaussian bumps rho_q in t (uniform in t, hence in ln sigma)
 //! let their weights follow the schedule. The term is linear in W, cheap, and its attribution (half
 //! of each pair to each particle) is exact. Walls must end inside the descriptors' cutoff
 //! (r_l < r_cut), whose neighbour pairs they reuse.
@@ -80,7 +81,12 @@ impl PairTermSpec {
     pub fn radial(&self, r: f64, b: &mut [f64], db: &mut [f64]) {
         for (l, &rl) in self.walls.iter().enumerate() {
             let u = (rl - r) / self.width;
-            (b[l], db[l]) = if u > 0.0 { (u * u * u, -3.0 * u * u / self.width) } else { (0.0, 0.0) };
+            (b[l], db[l]) = if u > 0.0 {
+                let (u2, den) = (u * u, 1.0 + u * u / 9.0);
+                (u2 * u / den, -(3.0 * u2 + u2 * u2 / 9.0) / (den * den * self.width))
+            } else {
+                (0.0, 0.0)
+            };
         }
     }
 
@@ -120,9 +126,9 @@ impl PairTermSpec {
             out.e_i[j] += 0.5 * e;
             out.de_i[i] += 0.5 * de;
             out.de_i[j] += 0.5 * de;
-            for a in 0..3 {
-                out.grad[j][a] += g * dv[a];
-                out.grad[i][a] -= g * dv[a];
+            for (a, d) in dv.iter().enumerate() {
+                out.grad[j][a] += g * d;
+                out.grad[i][a] -= g * d;
             }
         }
         out
@@ -242,6 +248,9 @@ mod tests {
         // Value, slope and curvature vanish at the contact distance: b ~ u^3 just inside.
         spec.radial(1.1 - 1e-4, &mut b, &mut db);
         assert!((b[1] - 1e-9).abs() < 1e-12 && (db[1] + 3e-5).abs() < 1e-8, "{} {}", b[1], db[1]);
+        // Deep overlap: linear growth, slope -> 9 / kappa.
+        spec.radial(-1000.0, &mut b, &mut db);
+        assert!((db[1] + 90.0).abs() < 1e-2, "{}", db[1]);
         spec.radial(1.1, &mut b, &mut db);
         assert_eq!((b[1], db[1]), (0.0, 0.0));
     }
