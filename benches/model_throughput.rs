@@ -49,6 +49,9 @@ fn main() {
         schedule: VeSchedule::default(),
         temperature: 1.25,
         cutoff: PriorCutoff { rc: None, shift: false, tail: false },
+        pair: Default::default(),
+        feature_shift: vec![],
+        feature_scale: vec![],
     };
     let mut model = LjModel::new(spec, &mut stream(1, Purpose::ModelInit, 0));
     let confs = configs(n, 64, l);

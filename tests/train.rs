@@ -167,9 +167,65 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
     for m in ["reverse-sde-rectangle", "reverse-sde-trapezoid", "windows-gl2-uncorrected", "windows-gl2-mala", "ais"] {
         assert!(methods.iter().any(|x| x == m), "{m} missing");
     }
+    for m in ["windows-gl2-mala-prior", "windows-gl2-mala-network", "windows-gl2-uncorrected-prior"] {
+        assert!(methods.iter().any(|x| x == m), "attribution term {m} missing");
+    }
+    check_attribution(&p.join("ti1.h5"), &p.join("ti2.h5"));
     // Any N is accepted within the box, beyond it is a clear error.
     let o = run_in(p, &["ti", "ti.toml", "--set", "output.file=\"ti3.h5\"", "--set", "generate.n_particles=[100]"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("[generate] n_particles = 100"));
     assert!(!p.join("ti3.h5").exists());
+}
+
+/// /ti/N<n>/attribution/{mala,uncorrected}: present, complete to round-off (every marginal sums to
+/// the total, which agrees with the headline estimate), of the documented shapes, and bitwise the
+/// same on 1 (`a`) and 2 (`b`) ranks.
+fn check_attribution(a: &Path, b: &Path) {
+    let (fa, fb) = (hdf5::File::open(a).unwrap(), hdf5::File::open(b).unwrap());
+    let read =
+        |f: &hdf5::File, p: &str| f.dataset(p).unwrap_or_else(|_| panic!("{p} missing")).read_raw::<f64>().unwrap();
+    let attr = |g: &hdf5::Group, name: &str| -> f64 { g.attr(name).unwrap().read_scalar().unwrap() };
+    for n in [12usize, 13] {
+        for label in ["mala", "uncorrected"] {
+            let base = format!("ti/N{n}/attribution/{label}");
+            let g = fa.group(&base).unwrap_or_else(|_| panic!("{base} missing"));
+            let c = g.group("completeness").unwrap();
+            let worst = attr(&c, "max");
+            eprintln!("{base}: completeness residual {worst:.2e}");
+            assert!(worst < 1e-10, "{base}: completeness residual {worst:e}");
+            for m in ["terms", "nodes", "particles", "shells", "headline"] {
+                assert!(attr(&c, m) <= worst, "{base}: {m}");
+            }
+            let total = attr(&g, "total");
+            let terms = read(&fa, &format!("{base}/terms/value"));
+            assert_eq!(terms.len(), 2);
+            assert!((terms.iter().sum::<f64>() - total).abs() < 1e-10 * total.abs());
+            let cov = fa.dataset(&format!("{base}/terms/covariance")).unwrap();
+            assert_eq!(cov.shape(), vec![2, 2]);
+            let se = read(&fa, &format!("{base}/terms/stderr"));
+            let cv = cov.read_raw::<f64>().unwrap();
+            assert!((cv[0] - se[0] * se[0]).abs() <= 1e-12 * cv[0] && (cv[3] - se[1] * se[1]).abs() <= 1e-12 * cv[3]);
+            assert_eq!(fa.dataset(&format!("{base}/particles")).unwrap().shape(), vec![n, 2]);
+            assert_eq!(fa.dataset(&format!("{base}/nodes/value")).unwrap().shape(), vec![2, 2]);
+            let edges = read(&fa, &format!("{base}/shells/edges"));
+            let shells = fa.dataset(&format!("{base}/shells/value")).unwrap();
+            assert_eq!(shells.shape(), vec![2, edges.len() + 1]);
+            let sv = shells.read_raw::<f64>().unwrap();
+            assert!((sv.iter().sum::<f64>() - total).abs() < 1e-10 * total.abs());
+            for d in [
+                "terms/value",
+                "terms/stderr",
+                "terms/covariance",
+                "nodes/value",
+                "particles",
+                "shells/value",
+                "shells/stderr",
+            ] {
+                let (x, y) = (read(&fa, &format!("{base}/{d}")), read(&fb, &format!("{base}/{d}")));
+                let bits = |v: &[f64]| v.iter().map(|z| z.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&x), bits(&y), "{base}/{d} differs between 1 and 2 ranks");
+            }
+        }
+    }
 }

@@ -2,8 +2,10 @@
 //! warm-started from reverse-SDE samples, measure < du/dt >_{t_j} without the reverse SDE's bias.
 //! The integral int_0^1 < du/dt > dt = ln(Z_0 / Z_1) is then sum_j w_j <du/dt>_j with error
 //! sqrt(sum_j w_j^2 se_j^2) (windows are independent). Per window: block-averaged standard error,
-//! statistical inefficiency (2 tau_int) and acceptance.
+//! statistical inefficiency (2 tau_int) and acceptance; and the per-sample split of du/dt into terms
+//! (and pair-distance shells) for the attribution of the free energy (crate::estimators::attribution).
 
+use crate::estimators::attribution::{chain_blocks, NodeSamples};
 use crate::estimators::{block_average, BlockEstimate};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose};
@@ -39,6 +41,10 @@ pub struct WindowResult {
     pub eps: f64,
     /// Recorded total du/dt series of every chain, concatenated chain by chain.
     pub series: Vec<f64>,
+    /// The recorded samples split into terms [prior, network], per particle and (with shell edges)
+    /// per shell, in the order of `series`; weight 1 (the caller sets the quadrature weight).
+    /// Bootstrap units: blocks of about ceil(statistical inefficiency) samples within each chain.
+    pub split: NodeSamples,
 }
 
 /// Runs window `id` at time `t` with one chain per starting configuration.
@@ -50,6 +56,23 @@ pub fn run_window<M: EnergyModel + ?Sized>(
     seed: u64,
     id: u64,
 ) -> WindowResult {
+    run_window_split(model, t, starts, s, seed, id, None)
+}
+
+/// [`run_window`], also splitting every recorded du/dt into pair-distance shells with `edges`
+/// (sigma; see [`EnergyModel::dt_terms_shells`]) when given. The chains, and so every other
+/// output, are the same with and without shells.
+pub fn run_window_split<M: EnergyModel + ?Sized>(
+    model: &M,
+    t: f64,
+    starts: &[Conf],
+    s: &WindowSettings,
+    seed: u64,
+    id: u64,
+    edges: Option<&[f64]>,
+) -> WindowResult {
+    let mut split = NodeSamples::new(t, 1.0, 2);
+    let mut chain_lens = Vec::with_capacity(starts.len());
     let mut per_chain = Vec::new();
     let (mut sp, mut sn) = (0.0, 0.0);
     let (mut acc, mut eps_sum) = (0.0, 0.0);
@@ -69,7 +92,11 @@ pub fn run_window<M: EnergyModel + ?Sized>(
         for k in 0..s.steps {
             chain.step(model, &mut rng);
             if (k + 1) % s.stride.max(1) == 0 {
-                let d = model.dt_terms(&chain.conf, t);
+                let (d, shells) = match edges {
+                    Some(e) => model.dt_terms_shells(&chain.conf, t, e),
+                    None => (model.dt_terms(&chain.conf, t), None),
+                };
+                split.push_terms(&d, shells.as_ref());
                 sp += d.prior;
                 sn += d.network;
                 x.push(d.total());
@@ -78,10 +105,13 @@ pub fn run_window<M: EnergyModel + ?Sized>(
         acc += chain.acceptance();
         eps_sum += chain.eps;
         series.extend_from_slice(&x);
+        chain_lens.push(x.len());
         per_chain.push(block_average(&x));
     }
     let total = crate::estimators::combine_replicas(&per_chain);
     let m = series.len().max(1) as f64;
+    let g = if total.stat_ineff.is_finite() { total.stat_ineff.ceil().max(1.0) as usize } else { 1 };
+    split.units = chain_blocks(&chain_lens, g);
     WindowResult {
         t,
         mean_terms: [sp / m, sn / m],
@@ -89,5 +119,6 @@ pub fn run_window<M: EnergyModel + ?Sized>(
         acceptance: acc / starts.len() as f64,
         eps: eps_sum / starts.len() as f64,
         series,
+        split,
     }
 }

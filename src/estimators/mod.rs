@@ -1,5 +1,6 @@
 //! Statistical estimators: block averages and standard errors.
 
+pub mod attribution;
 pub mod block;
 pub mod bootstrap;
 pub mod gcmc_reweight;

@@ -1,6 +1,7 @@
 //! Files: the HDF5 results file (H5MD 1.1 trajectories and observables, scalar results,
 //! provenance), safe output creation, and `nti summary`.
 
+pub mod attribution;
 pub mod checkpoint;
 pub mod h5md;
 pub mod h5util;

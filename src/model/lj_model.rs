@@ -238,8 +238,8 @@ impl LjModel {
         for i in 0..n {
             e_i[i] += pe.e_i[i];
             de_i[i] += pe.de_i[i];
-            for k in 0..3 {
-                g_nn[i][k] += pe.grad[i][k];
+            for (g, p) in g_nn[i].iter_mut().zip(&pe.grad[i]) {
+                *g += p;
             }
         }
         let (p_i, dp_i, g_p) = self.prior(&x, &simbox, t);
@@ -318,6 +318,13 @@ impl EnergyModel for LjModel {
             network: per_particle.iter().map(|v| v[1]).sum(),
             per_particle,
         }
+    }
+
+    /// Prior and pair walls binned by pair distance ([`super::shells`]).
+    fn dt_terms_shells(&self, c: &Conf, t: f64, edges: &[f64]) -> (Terms, Option<super::ShellSplit>) {
+        let terms = self.dt_terms(c, t);
+        let shells = super::shells::lj_dt_shells(self, c, t, edges, &terms);
+        (terms, Some(shells))
     }
 
     fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {

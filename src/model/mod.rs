@@ -13,9 +13,11 @@ pub mod exact;
 pub mod lj_model;
 pub mod mlp;
 pub mod pair_term;
+pub mod shells;
 pub mod time_embedding;
 pub mod toy;
 
+pub use shells::ShellSplit;
 pub use time_embedding::TimeEmbedding;
 
 use crate::diffusion::NoiseSchedule;
@@ -71,6 +73,13 @@ pub trait EnergyModel: Send + Sync {
     fn energy_grad(&self, c: &Conf, t: f64) -> (f64, Vec<f64>);
     /// d u / dt at fixed y (the TI integrand), split into terms.
     fn dt_terms(&self, c: &Conf, t: f64) -> Terms;
+    /// du/dt split into terms (exactly [`EnergyModel::dt_terms`]) and, for models whose terms are
+    /// pair sums, each term further binned by pair distance into the shells of `edges` (sigma,
+    /// r_0 = 0 < ... < r_S; see [`shells`]). The default (models without pair terms) gives `None`.
+    fn dt_terms_shells(&self, c: &Conf, t: f64, edges: &[f64]) -> (Terms, Option<ShellSplit>) {
+        let _ = edges;
+        (self.dt_terms(c, t), None)
+    }
     /// grad_y u and du/dt (split into terms) for a batch of configurations at a common time;
     /// models that batch internally override this (the default goes one by one).
     fn grad_dt_batch(&self, cs: &[Conf], t: f64) -> Vec<(Vec<f64>, Terms)> {

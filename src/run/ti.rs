@@ -6,20 +6,26 @@
 //! - annealed importance sampling along the learned path, with its effective sample size;
 //!
 //! and beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for consecutive requested N.
+//! Both windowed estimates are attributed to the prior and network terms, nodes, particles and
+//! pair-distance shells with bootstrap errors ([`attribution`]; /ti/N<n>/attribution).
 //! beta A_ex(N) = -ln(Z_0 / V^N) = -int_0^1 < du/dt >_t dt. Work items (trajectory chunks, windows,
 //! AIS chains) are dealt over ranks with their own streams and merged in item order on rank 0.
+
+mod attribution;
 
 use super::generate::{distributed_reverse, reverse_seed};
 use super::train::load_model;
 use crate::config::Input;
 use crate::diffusion::ais::ais;
 use crate::diffusion::reverse::reverse_sde_snapshots;
-use crate::diffusion::windows::{run_window, WindowSettings};
+use crate::diffusion::windows::{run_window_split, WindowSettings};
+use crate::estimators::attribution::{NodeSamples, Resampling};
 use crate::estimators::quadrature::gauss_legendre;
 use crate::io::{h5util, Provenance, ScalarResult};
-use crate::model::{EnergyModel, Terms};
+use crate::model::EnergyModel;
 use crate::parallel::{owned_items, pack, unpack, Comm};
 use anyhow::{bail, Result};
+use attribution::{attribute_windows, scalar_results, shell_edges, TiAttribution};
 use std::path::Path;
 use std::time::Instant;
 
@@ -43,6 +49,8 @@ pub struct TiForN {
     pub windows: Vec<WindowRow>,
     /// AIS work values.
     pub ais_work: Vec<f64>,
+    /// Attributions of the windowed estimates (MALA-corrected, uncorrected).
+    pub attribution: Vec<TiAttribution>,
 }
 
 fn mean_se(x: &[f64]) -> (f64, f64) {
@@ -77,6 +85,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     let nodes: Vec<f64> = q.as_ref().map(|q| q.nodes.clone()).unwrap_or_default();
     let seed = cfg.run.seed;
     let temperature = model.spec.temperature;
+    let edges = shell_edges(&model, side);
     let mut all = Vec::new();
     for &n in &g.n_particles {
         let rho = n as f64 / side.powi(3);
@@ -92,8 +101,8 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         };
         // Reverse SDE (all ranks), snapshots at the window nodes.
         let rev = distributed_reverse(&model, n, side, g, seed, &nodes, comm);
-        // Corrected windows: window j on rank j mod size.
-        let wbufs: Vec<Vec<f64>> = if let Some(q) = &q {
+        // Corrected windows: window j on rank j mod size; its row and its per-sample split.
+        let (wbufs, sbufs): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if let Some(q) = &q {
             owned_items(q.nodes.len(), comm.rank(), comm.size())
                 .iter()
                 .map(|&j| {
@@ -117,14 +126,24 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         eps: ti.mala_eps,
                         target_acceptance: ti.target_acceptance,
                     };
-                    let w = run_window(&model, t, &warm.snapshots[0], &s, reverse_seed(seed, n), j as u64);
+                    let w = run_window_split(
+                        &model,
+                        t,
+                        &warm.snapshots[0],
+                        &s,
+                        reverse_seed(seed, n),
+                        j as u64,
+                        Some(&edges),
+                    );
                     log::info!(
                         "N = {n}: window t = {t:.4}: <du/dt> = {:.4} ± {:.4}, acceptance {:.2}",
                         w.total.mean,
                         w.total.stderr,
                         w.acceptance
                     );
-                    vec![
+                    let mut split = vec![j as f64];
+                    split.extend(w.split.to_buffer());
+                    let row = vec![
                         j as f64,
                         w.total.mean,
                         w.total.stderr,
@@ -133,11 +152,12 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         w.eps,
                         w.mean_terms[0],
                         w.mean_terms[1],
-                    ]
+                    ];
+                    (row, split)
                 })
-                .collect()
+                .unzip()
         } else {
-            vec![]
+            (vec![], vec![])
         };
         // AIS: chains in chunks of 8 over ranks.
         let chunk = 8;
@@ -164,7 +184,8 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
             .collect();
         let wg = comm.gather_to_root(pack(&wbufs));
         let ag = comm.gather_to_root(pack(&abufs));
-        let (Some(rev), Some(wg), Some(ag)) = (rev, wg, ag) else { continue };
+        let sg = comm.gather_to_root(pack(&sbufs));
+        let (Some(rev), Some(wg), Some(ag), Some(sg)) = (rev, wg, ag, sg) else { continue };
         let mut results = Vec::new();
         let (v, e) = rev.ln_z_ratio();
         results.push(res("reverse-sde-rectangle", -v, e));
@@ -174,17 +195,29 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         let se = rev.stderr();
         let integrand: Vec<[f64; 4]> = (0..rev.t.len()).map(|k| [rev.t[k], mt[k][0], mt[k][1], se[k]]).collect();
         let mut windows = Vec::new();
+        let mut attributions = Vec::new();
         if let Some(q) = &q {
             let mut rows: Vec<Vec<f64>> = wg.iter().flat_map(|b| unpack(b)).collect();
             rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
+            let mut splits: Vec<Vec<f64>> = sg.iter().flat_map(|b| unpack(b)).collect();
+            splits.sort_by(|a, b| a[0].total_cmp(&b[0]));
+            let (mut mala_nodes, mut unc_nodes) = (Vec::new(), Vec::new());
             let (mut corr, mut corr_var, mut unc, mut unc_var) = (0.0, 0.0, 0.0, 0.0);
             for (j, r) in rows.iter().enumerate() {
                 let (t, w) = (q.nodes[j], q.weights[j]);
-                let vals: Vec<f64> = model
-                    .grad_dt_batch(&rev.snapshots[j], t)
-                    .into_iter()
-                    .map(|(_, d): (Vec<f64>, Terms)| d.total())
+                let mut node = NodeSamples::from_buffer(&splits[j][1..])?;
+                node.weight = w;
+                mala_nodes.push(node);
+                let mut node = NodeSamples::new(t, w, 2);
+                let vals: Vec<f64> = rev.snapshots[j]
+                    .iter()
+                    .map(|c| {
+                        let (d, shells) = model.dt_terms_shells(c, t, &edges);
+                        node.push_terms(&d, shells.as_ref());
+                        d.total()
+                    })
                     .collect();
+                unc_nodes.push(node);
                 let (um, us) = mean_se(&vals);
                 corr += w * r[1];
                 corr_var += (w * r[2]).powi(2);
@@ -194,6 +227,30 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
             }
             results.push(res(&format!("windows-gl{}-uncorrected", q.nodes.len()), -unc, unc_var.sqrt()));
             results.push(res(&format!("windows-gl{}-mala", q.nodes.len()), -corr, corr_var.sqrt()));
+            let aseed = reverse_seed(seed, n);
+            let (m_mala, m_unc) =
+                (format!("windows-gl{}-mala", q.nodes.len()), format!("windows-gl{}-uncorrected", q.nodes.len()));
+            attributions.extend(attribute_windows(
+                "mala",
+                &m_mala,
+                &mala_nodes,
+                &edges,
+                Resampling::PerNode,
+                -corr,
+                aseed,
+            ));
+            attributions.extend(attribute_windows(
+                "uncorrected",
+                &m_unc,
+                &unc_nodes,
+                &edges,
+                Resampling::Paired,
+                -unc,
+                aseed,
+            ));
+            for a in &attributions {
+                results.extend(scalar_results(a, &res(&a.method, 0.0, 0.0)));
+            }
         }
         let mut chunks: Vec<Vec<f64>> = ag.iter().flat_map(|b| unpack(b)).collect();
         chunks.sort_by(|a, b| a[0].total_cmp(&b[0]));
@@ -212,7 +269,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 ..res("ais", 0.0, 0.0)
             });
         }
-        all.push(TiForN { n, results, integrand, windows, ais_work: work });
+        all.push(TiForN { n, results, integrand, windows, ais_work: work, attribution: attributions });
     }
     let Some(out) = out else { return Ok(None) };
     // beta mu_ex(N) from consecutive N, per method.
@@ -327,6 +384,10 @@ fn write_ti(path: &Path, all: &[TiForN], prov: &Provenance, gc: Option<&(Vec<[f6
         }
         if !r.ais_work.is_empty() {
             h5util::write_f64(&g, "ais_work", &[r.ais_work.len()], &r.ais_work)?;
+        }
+        for a in &r.attribution {
+            let ag = h5util::group_p(&g, &format!("attribution/{}", a.label))?;
+            crate::io::attribution::write_attribution(&ag, &a.attribution, &a.method, &a.resampling, a.headline)?;
         }
         for s in &r.results {
             s.write(&rg)?;
