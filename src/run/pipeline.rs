@@ -180,6 +180,8 @@ pub fn run_pipeline(input: &Input, comm: &Comm) -> Result<Option<Vec<ScalarResul
         results.extend(summary::read_results(f)?);
     }
     results.extend(eos_results(cfg, &ti_n, volume));
+    let mu = chemical_potentials(&results);
+    results.extend(mu);
     let prov = super::provenance(input, comm, start, "run");
     let written = (|| -> Result<()> {
         let f = hdf5::File::create(out.temp_path())?;
@@ -201,6 +203,31 @@ pub fn run_pipeline(input: &Input, comm: &Comm) -> Result<Option<Vec<ScalarResul
     }
     out.commit()?;
     Ok(Some(results))
+}
+
+/// beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for every method with both N and N + 1 (from
+/// any stage files: the baselines run one N per file) that does not report it already; standard
+/// errors combined in quadrature (independent runs). For the equations of state, the difference
+/// of N beta a_ex, i.e. the finite-difference chemical potential at rho = (N + 1/2) / V.
+fn chemical_potentials(results: &[ScalarResult]) -> Vec<ScalarResult> {
+    let a: Vec<&ScalarResult> = results.iter().filter(|r| r.name == "beta_a_ex").collect();
+    let mut out = Vec::new();
+    for ra in &a {
+        let have =
+            |m: &str, n: usize| results.iter().any(|r| r.name == "beta_mu_ex" && r.method == m && r.n_particles == n);
+        if have(&ra.method, ra.n_particles) {
+            continue;
+        }
+        if let Some(rb) = a.iter().find(|rb| rb.method == ra.method && rb.n_particles == ra.n_particles + 1) {
+            out.push(ScalarResult {
+                name: "beta_mu_ex".into(),
+                value: rb.value - ra.value,
+                stderr: (ra.stderr.powi(2) + rb.stderr.powi(2)).sqrt(),
+                ..(*ra).clone()
+            });
+        }
+    }
+    out
 }
 
 /// N beta a_ex(N / V) from both LJ equations of state, when the system is full LJ (spherical
