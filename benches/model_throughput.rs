@@ -52,6 +52,7 @@ fn main() {
         pair: Default::default(),
         feature_shift: vec![],
         feature_scale: vec![],
+        isolated_zero: true,
     };
     let mut model = LjModel::new(spec, &mut stream(1, Purpose::ModelInit, 0));
     let confs = configs(n, 64, l);

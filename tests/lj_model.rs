@@ -28,6 +28,7 @@ fn model(cutoff: PriorCutoff) -> LjModel {
         pair: PairTermSpec { walls: vec![0.9, 1.0, 1.3], width: 0.15, n_time: 4 },
         feature_shift: (0..12).map(|k| 0.1 * k as f64).collect(),
         feature_scale: (0..12).map(|k| 0.5 + 0.2 * k as f64).collect(),
+        isolated_zero: true,
     };
     let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
     // Larger weights than at initialisation so the network term is not negligible.
@@ -115,6 +116,20 @@ fn loss_parameter_gradient_matches_central_differences() {
             }
             assert!(worst < 1e-6, "{cut:?} t={t}: loss gradient worst rel. error {worst:e}");
         }
+    }
+}
+
+/// Particles without neighbours within the descriptor cutoff carry no network energy at any t
+/// (isolated-particle energy zero), so a dilute configuration's network term and its t-derivative
+/// vanish exactly.
+#[test]
+fn isolated_particles_have_zero_network_energy() {
+    let m = model(cutoffs()[0]);
+    let c = Conf { y: vec![0.1, 0.1, 0.1, 0.6, 0.6, 0.6], side: L }; // distance 5.2 > r_cut = 2.8
+    for t in [0.05, 0.5, 0.95] {
+        let (e, d) = (m.energy_terms(&c, t), m.dt_terms(&c, t));
+        assert_eq!((e.network, d.network), (0.0, 0.0), "t = {t}");
+        assert!(e.prior != 0.0);
     }
 }
 

@@ -168,6 +168,7 @@ mod tests {
             pair: PairTermSpec { walls: vec![0.9, 1.0, 1.3], width: 0.15, n_time: 4 },
             feature_shift: vec![],
             feature_scale: vec![],
+            isolated_zero: true,
         };
         let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
         let np = m.spec.pair.n_params();

@@ -44,6 +44,7 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
         pair: PairTermSpec { walls: m.pair_walls.clone(), width: m.pair_wall_width, n_time: m.pair_time_basis },
         feature_shift,
         feature_scale,
+        isolated_zero: true,
     };
     Ok(LjModel::new(spec, &mut stream(cfg.run.seed, Purpose::ModelInit, 0)))
 }
