@@ -88,6 +88,29 @@ impl ReverseRun {
     pub fn ln_z_ratio_trapezoid(&self) -> (f64, f64) {
         mean_se(&self.per_trajectory_trap)
     }
+
+    /// Uncorrected windows: the quadrature sum_j w_j < du/dt >_{t_j} over the configurations recorded
+    /// at the snapshot times (`nodes`, in the order they were requested), as the mean over trajectories
+    /// of I_i = sum_j w_j (du/dt)(y_{i,j}, t_j), with the standard error of that mean. Snapshots at
+    /// different nodes come from the same trajectories and are correlated, so the formula for
+    /// independent windows, sqrt(sum_j w_j^2 se_j^2), does not apply; per-trajectory sums include the
+    /// covariances (Var(sum_j w_j f_j) = sum_jl w_j w_l Cov(f_j, f_l)).
+    pub fn snapshot_quadrature<M: EnergyModel + ?Sized>(
+        &self,
+        model: &M,
+        nodes: &[f64],
+        weights: &[f64],
+    ) -> (f64, f64) {
+        assert!(nodes.len() == weights.len() && nodes.len() == self.snapshots.len(), "one snapshot set per node");
+        let mut per = vec![0.0; self.count()];
+        for ((snap, &t), &w) in self.snapshots.iter().zip(nodes).zip(weights) {
+            assert_eq!(snap.len(), per.len(), "snapshot count");
+            for (p, (_, d)) in per.iter_mut().zip(model.grad_dt_batch(snap, t)) {
+                *p += w * d.total();
+            }
+        }
+        mean_se(&per)
+    }
 }
 
 fn mean_se(v: &[f64]) -> (f64, f64) {
@@ -96,8 +119,6 @@ fn mean_se(v: &[f64]) -> (f64, f64) {
     let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0);
     (mean, (var / m).sqrt())
 }
-
-impl ReverseRun {}
 
 /// Draws a sample of the t = 1 prior: uniform on the torus or N(0, I).
 pub fn prior_sample<M: EnergyModel + ?Sized>(model: &M, dim: usize, side: f64, rng: &mut Stream) -> Conf {

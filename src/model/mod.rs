@@ -10,6 +10,7 @@
 
 pub mod descriptors;
 pub mod exact;
+pub mod exact_path;
 pub mod lj_model;
 pub mod mlp;
 pub mod pair_term;
