@@ -1,8 +1,8 @@
 //! The MALA chains of the corrected TI windows sample exp(-u_t) of the LJ diffusion model:
-//! - at t = 0, where u_0 = beta U_LJ exactly, MALA's <beta U>/N agrees with Metropolis MC of the
-//!   reference engine (an independent code path for the same distribution);
-//! - at an intermediate t, MALA's <du/dt> agrees with single-particle random-walk Metropolis on the
-//!   same model energy (a sampler that uses no gradients).
+//! at t = 0, where u_0 = beta U_LJ exactly, MALA's <beta U>/N agrees with Metropolis MC of the
+//! reference engine (an independent code path for the same distribution); at an intermediate t,
+//! MALA's <du/dt> agrees with single-particle random-walk Metropolis on the same model energy (a
+//! sampler that uses no gradients).
 //! Fixed seeds; z-scores from block-averaged standard errors.
 
 use nti::diffusion::VeSchedule;

@@ -47,14 +47,14 @@ FULL = dict(
     train_n=[50, 100, 200, 300], ti_n=[50, 100, 101, 200, 201, 300], baseline_n=[50, 100, 101, 200, 201, 300],
     replicas=4, equilibration=2000, production=20000, stride=20,
     steps=6000, lr_decay_every=3600, eval_every=300, hidden="[64, 64]",
-    trajectories=64, windows=8, window_chains=4, window_warmup=1000, window_steps=2000, ais_chains=64,
+    trajectories=64, windows=32, window_chains=4, window_warmup=500, window_steps=1000, ais_chains=64,
     base_windows=12, base_equilibration=2000, base_production=10000, widom=200,
 )
 QUICK = dict(
     train_n=[20], ti_n=[20, 21], baseline_n=[20, 21],
     replicas=2, equilibration=500, production=4000, stride=10,
     steps=2000, lr_decay_every=1200, eval_every=200, hidden="[32, 32]",
-    trajectories=32, windows=6, window_chains=2, window_warmup=500, window_steps=1000, ais_chains=16,
+    trajectories=32, windows=24, window_chains=2, window_warmup=300, window_steps=400, ais_chains=16,
     base_windows=8, base_equilibration=500, base_production=3000, widom=100,
 )
 

@@ -38,16 +38,18 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TiConfig {
-    /// Gauss-Legendre t-windows (0 = none). Default 8.
+    /// Gauss-Legendre t-windows (0 = none). Default 24: the learned integrand varies on scales of
+    /// ~1/ln(sigma_max/sigma_min) in t with amplitudes of tens to hundreds of kT, and 6-8 nodes
+    /// left quadrature errors of ~0.7 kT (validation/neural_ti_lj.py).
     #[serde(default = "d_tiw")]
     pub windows: usize,
     /// MALA chains per window (each warm-started by its own reverse-SDE trajectory). Default 4.
     #[serde(default = "d_tic")]
     pub window_chains: usize,
-    /// MALA warm-up steps per chain (step size adapted). Default 200.
+    /// MALA warm-up steps per chain (step size adapted). Default 300.
     #[serde(default = "d_tiwu")]
     pub window_warmup: usize,
-    /// MALA production steps per chain. Default 1000.
+    /// MALA production steps per chain. Default 500.
     #[serde(default = "d_tis")]
     pub window_steps: usize,
     /// Record du/dt every `window_stride` MALA steps. Default 5.
@@ -346,16 +348,16 @@ fn d_mala_eps() -> f64 {
     1e-7
 }
 fn d_tiw() -> usize {
-    8
+    24
 }
 fn d_tic() -> usize {
     4
 }
 fn d_tiwu() -> usize {
-    200
+    300
 }
 fn d_tis() -> usize {
-    1000
+    500
 }
 fn d_tistr() -> usize {
     5

@@ -202,7 +202,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
             let mut splits: Vec<Vec<f64>> = sg.iter().flat_map(|b| unpack(b)).collect();
             splits.sort_by(|a, b| a[0].total_cmp(&b[0]));
             let (mut mala_nodes, mut unc_nodes) = (Vec::new(), Vec::new());
-            let (mut corr, mut corr_var, mut unc, mut unc_var) = (0.0, 0.0, 0.0, 0.0);
+            let (mut corr, mut corr_var, mut unc) = (0.0, 0.0, 0.0);
             let mut node_vals: Vec<Vec<f64>> = Vec::new();
             for (j, r) in rows.iter().enumerate() {
                 let (t, w) = (q.nodes[j], q.weights[j]);
@@ -224,10 +224,17 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 corr += w * r[1];
                 corr_var += (w * r[2]).powi(2);
                 unc += w * um;
-                unc_var += (w * us).powi(2);
                 windows.push([t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us]);
             }
-            results.push(res(&format!("windows-gl{}-uncorrected", q.nodes.len()), -unc, unc_var.sqrt()));
+            // The nodes' snapshots come from the same trajectories: the error of the uncorrected
+            // quadrature is the spread of the per-trajectory sums sum_j w_j du/dt(x_jk, t_j), not
+            // sqrt(sum_j w_j^2 se_j^2) (which treats the nodes as independent and was ~2x too small
+            // on the exact-answer systems, tests/exact_estimators.rs).
+            let per_traj: Vec<f64> = (0..rev.count())
+                .map(|k| node_vals.iter().zip(&q.weights).map(|(v, w)| w * v[k]).sum::<f64>())
+                .collect();
+            let (_, unc_se) = mean_se(&per_traj);
+            results.push(res(&format!("windows-gl{}-uncorrected", q.nodes.len()), -unc, unc_se));
             results.push(res(&format!("windows-gl{}-mala", q.nodes.len()), -corr, corr_var.sqrt()));
             let (v, e) = control_variate(&rev.per_trajectory_trap, &node_vals, &q.weights, corr, corr_var);
             results.push(res(&format!("reverse-sde-gl{}-mala-corrected", q.nodes.len()), -v, e));
