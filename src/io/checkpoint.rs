@@ -5,10 +5,11 @@
 //!
 //! Layout: `/checkpoint` attributes (format, kind, spec, seed, step, epoch, cursor, input_text,
 //! data_files, version, git_commit); datasets `params`, `adam_m`, `adam_v`, `adam_t` (scalar),
-//! `history/{step,train_loss,val_loss,lr}`.
+//! `history/{step,train_loss,val_loss,lr,val_loss_by_t}`.
 
 use super::h5util::{get_i64, get_str, set_i64, set_str, write_f64};
 use crate::model::EnergyModel;
+use crate::train::trainer::T_BINS;
 use crate::train::{History, Trainer};
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::Path;
@@ -80,6 +81,7 @@ pub fn write_checkpoint<M: EnergyModel + ?Sized>(
         write_f64(&h, "train_loss", &[n], &tr.history.train_loss)?;
         write_f64(&h, "val_loss", &[n], &tr.history.val_loss)?;
         write_f64(&h, "lr", &[n], &tr.history.lr)?;
+        write_f64(&h, "val_loss_by_t", &[n, T_BINS], &tr.history.val_loss_by_t)?;
         f.close()?;
         Ok(())
     })();
@@ -145,8 +147,13 @@ pub fn read_checkpoint<M: EnergyModel + ?Sized>(
         let hv = |name: &str| -> Result<Vec<f64>> {
             Ok(h.dataset(name).with_context(|| format!("dataset 'history/{name}'"))?.read_raw::<f64>()?)
         };
+        let step = hv("step")?;
+        let val_loss_by_t = hv("val_loss_by_t")?;
+        if val_loss_by_t.len() != step.len() * T_BINS {
+            bail!("history/val_loss_by_t has {} values, expected {} x {T_BINS}", val_loss_by_t.len(), step.len());
+        }
         let history =
-            History { step: hv("step")?, train_loss: hv("train_loss")?, val_loss: hv("val_loss")?, lr: hv("lr")? };
+            History { step, train_loss: hv("train_loss")?, val_loss: hv("val_loss")?, lr: hv("lr")?, val_loss_by_t };
         let meta = CheckpointMeta {
             input_text: get_str(&g, "input_text")?,
             data_files: get_str(&g, "data_files")?.lines().map(str::to_string).collect(),

@@ -12,6 +12,7 @@ use crate::model::pair_term::PairTermSpec;
 use crate::model::{Conf, EnergyModel, TimeEmbedding};
 use crate::parallel::Comm;
 use crate::rng::{stream, Purpose};
+use crate::train::trainer::T_BINS;
 use crate::train::{Dataset, Trainer};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
@@ -105,6 +106,11 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     if tr.history.step.last().copied() != Some(tr.step as f64) {
         tr.record(&model, &dataset, comm);
     }
+    let h = &tr.history.val_loss_by_t;
+    if h.len() >= T_BINS {
+        let last: Vec<String> = h[h.len() - T_BINS..].iter().map(|v| format!("{v:.3}")).collect();
+        log::info!("validation loss by t in [0, 0.1), [0.1, 0.2), ..., [0.9, 1]: {}", last.join(" "));
+    }
     if let Some(out) = out {
         write_checkpoint(&ckpt, &model, &tr, &meta(&tr))?;
         let prov = super::provenance(input, comm, start, "train");
@@ -132,6 +138,9 @@ fn write_train_results(
     h5util::write_f64(&h, "train_loss", &[n], &tr.history.train_loss)?;
     h5util::write_f64(&h, "val_loss", &[n], &tr.history.val_loss)?;
     h5util::write_f64(&h, "lr", &[n], &tr.history.lr)?;
+    let by_t = h5util::write_f64(&h, "val_loss_by_t", &[n, T_BINS], &tr.history.val_loss_by_t)?;
+    let edges: Vec<String> = (0..=T_BINS).map(|k| format!("{}", k as f64 / T_BINS as f64)).collect();
+    h5util::set_str(&by_t, "t_bin_edges", &edges.join(" "))?;
     h5util::set_str(&h, "data_files", &data.files.iter().map(|d| d.path.clone()).collect::<Vec<_>>().join("\n"))?;
     let m = f.create_group("model")?;
     h5util::set_str(&m, "kind", model.kind())?;

@@ -25,7 +25,14 @@ pub struct History {
     pub val_loss: Vec<f64>,
     /// Learning rate at that step.
     pub lr: Vec<f64>,
+    /// Validation loss per t-bin [k/T_BINS, (k+1)/T_BINS) at that step, flattened (points, T_BINS);
+    /// NaN for an empty bin. Where in the diffusion time the model has learned what (loss 1 = no
+    /// better than predicting zero noise).
+    pub val_loss_by_t: Vec<f64>,
 }
+
+/// Number of t-bins of [`History::val_loss_by_t`].
+pub const T_BINS: usize = 10;
 
 /// Optimiser state and bookkeeping of a training run.
 #[derive(Clone, Debug)]
@@ -151,19 +158,42 @@ impl Trainer {
         if data.validation.is_empty() || n == 0 {
             return f64::NAN;
         }
-        let mut rows = vec![0.0; n];
+        self.validation_losses(model, data, comm).0
+    }
+
+    /// The validation loss and its per-t-bin means (length [`T_BINS`], NaN for empty bins).
+    pub fn validation_losses<M: EnergyModel + ?Sized>(
+        &self,
+        model: &M,
+        data: &Dataset,
+        comm: &Comm,
+    ) -> (f64, Vec<f64>) {
+        let n = self.settings.validation_samples;
+        if data.validation.is_empty() || n == 0 {
+            return (f64::NAN, vec![f64::NAN; T_BINS]);
+        }
+        // Row i: [loss, loss in its t-bin (T_BINS columns), count in its t-bin (T_BINS columns)].
+        let width = 1 + 2 * T_BINS;
+        let mut rows = vec![0.0; n * width];
         for i in (comm.rank()..n).step_by(comm.size()) {
             let mut rng = stream(self.seed, Purpose::Validation, i as u64);
             let c = &data.confs[data.validation[i % data.validation.len()]];
             let (c, t, z) = noised(model, c, &mut rng);
-            rows[i] = crate::model::dsm_loss(model, &c, t, &z);
+            let l = crate::model::dsm_loss(model, &c, t, &z);
+            let b = ((t * T_BINS as f64) as usize).min(T_BINS - 1);
+            rows[i * width] = l;
+            rows[i * width + 1 + b] = l;
+            rows[i * width + 1 + T_BINS + b] = 1.0;
         }
-        Self::reduce_rows(comm, rows, 1)[0] / n as f64
+        let s = Self::reduce_rows(comm, rows, width);
+        let bins = (0..T_BINS).map(|b| if s[1 + T_BINS + b] > 0.0 { s[1 + b] / s[1 + T_BINS + b] } else { f64::NAN });
+        (s[0] / n as f64, bins.collect())
     }
 
     /// Records a loss-curve point at the current step.
     pub fn record<M: EnergyModel + ?Sized>(&mut self, model: &M, data: &Dataset, comm: &Comm) {
-        let val = self.validation_loss(model, data, comm);
+        let (val, by_t) = self.validation_losses(model, data, comm);
+        self.history.val_loss_by_t.extend(by_t);
         let train = if self.loss_acc.1 > 0 { self.loss_acc.0 / self.loss_acc.1 as f64 } else { f64::NAN };
         self.history.step.push(self.step as f64);
         self.history.train_loss.push(train);
