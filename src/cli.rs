@@ -119,7 +119,7 @@ pub fn run(cli: Cli) -> i32 {
                 println!("# {}: valid\n{}", config.display(), input.effective_toml());
                 0
             }
-            Err(e) => input_error(&e),
+            Err(e) => input_error(&config, &e),
         },
         Command::Summary { file, json } => match summary::read_results(&file) {
             Ok(r) => {
@@ -189,35 +189,53 @@ fn with_input(config: &std::path::Path, set: &[String], f: impl FnOnce(&Input, &
     let code = match Input::load(config, set) {
         Err(e) => {
             if comm.is_root() {
-                input_error(&e)
+                input_error(config, &e)
             } else {
                 EXIT_INPUT
             }
         }
         Ok(input) => match f(&input, &comm) {
             Ok(()) => 0,
-            Err(e) => {
-                if comm.is_root() {
-                    eprintln!("error: {e:#}");
-                }
-                EXIT_RUNTIME
-            }
+            Err(e) => failure(&comm, config, &e),
         },
     };
     drop(comm);
     code
 }
 
-fn input_error(e: &ConfigError) -> i32 {
-    eprintln!("error: {e}");
+/// Prints an input error (on the calling rank) naming the input file; returns [`EXIT_INPUT`].
+fn input_error(config: &std::path::Path, e: &ConfigError) -> i32 {
+    match e {
+        ConfigError::File { .. } | ConfigError::Syntax { .. } => eprintln!("error: {e}"),
+        _ => eprintln!("error: {}: {e}", config.display()),
+    }
     EXIT_INPUT
+}
+
+/// Maps an error of a run to its exit code, printed on rank 0: [`EXIT_INPUT`] when the input is
+/// what is wrong (a [`ConfigError`] anywhere in the chain, e.g. a model file that does not match
+/// the input, found only once the file is read), else [`EXIT_RUNTIME`].
+fn failure(comm: &Comm, config: &std::path::Path, e: &anyhow::Error) -> i32 {
+    let input = e.chain().any(|c| c.is::<ConfigError>());
+    if comm.is_root() {
+        if input {
+            eprintln!("error: {}: {e:#}", config.display());
+        } else {
+            eprintln!("error: {e:#}");
+        }
+    }
+    if input {
+        EXIT_INPUT
+    } else {
+        EXIT_RUNTIME
+    }
 }
 
 fn sample(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
     let input = match Input::load(config, set).and_then(|i| i.config.require_system().map(|_| i.clone())) {
         Ok(i) => i,
         Err(e) => {
-            return if comm.is_root() { input_error(&e) } else { EXIT_INPUT };
+            return if comm.is_root() { input_error(config, &e) } else { EXIT_INPUT };
         }
     };
     match crate::run::run_sample(&input, comm) {
@@ -226,12 +244,7 @@ fn sample(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
             0
         }
         Ok(None) => 0,
-        Err(e) => {
-            if comm.is_root() {
-                eprintln!("error: {e:#}");
-            }
-            EXIT_RUNTIME
-        }
+        Err(e) => failure(comm, config, &e),
     }
 }
 
@@ -239,7 +252,7 @@ fn pipeline(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
     let input = match Input::load(config, set).and_then(|i| i.config.require_system().map(|_| i.clone())) {
         Ok(i) => i,
         Err(e) => {
-            return if comm.is_root() { input_error(&e) } else { EXIT_INPUT };
+            return if comm.is_root() { input_error(config, &e) } else { EXIT_INPUT };
         }
     };
     match crate::run::pipeline::run_pipeline(&input, comm) {
@@ -253,12 +266,7 @@ fn pipeline(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
             0
         }
         Ok(None) => 0,
-        Err(e) => {
-            if comm.is_root() {
-                eprintln!("error: {e:#}");
-            }
-            EXIT_RUNTIME
-        }
+        Err(e) => failure(comm, config, &e),
     }
 }
 

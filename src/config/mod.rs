@@ -6,6 +6,7 @@ mod error;
 mod overrides;
 mod pipeline;
 mod schema;
+mod stages;
 
 pub use error::ConfigError;
 pub use overrides::apply_override;
@@ -14,6 +15,7 @@ pub use schema::{
     BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod,
     Spacing, SystemConfig, SystemKind, TiConfig,
 };
+pub use stages::{check_particle_numbers, max_particles, MAX_DENSITY};
 
 /// The input-file format version this program reads.
 pub const INPUT_VERSION: i64 = 1;

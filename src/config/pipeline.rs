@@ -1,6 +1,7 @@
 //! `[pipeline]`: what `nti run` does end to end (sample -> train -> ti -> baselines -> summary).
 
-use super::ConfigError;
+use super::stages::check_particle_numbers;
+use super::{Config, ConfigError};
 use serde::{Deserialize, Serialize};
 
 /// `[pipeline]`: the particle numbers of each stage of `nti run`. Every stage uses one box, of
@@ -42,22 +43,40 @@ impl PipelineConfig {
         }
     }
 
-    /// Every list holds distinct N with 2 <= N <= max_n (the box's limit).
-    pub fn validate(&self, max_n: usize) -> Result<(), ConfigError> {
+    /// Every list holds distinct N with 2 <= N <= the limit of the box of side `side` (density <= 0.95).
+    pub fn validate(&self, side: f64) -> Result<(), ConfigError> {
         for (key, list) in [("train_n", &self.train_n), ("ti_n", &self.ti_n), ("baseline_n", &self.baseline_n)] {
-            if let Some(n) = list.iter().find(|&&n| n < 2 || n > max_n) {
-                return Err(ConfigError::invalid(
-                    "pipeline",
-                    key,
-                    n,
-                    format!("particle numbers 2 <= N <= {max_n} (density <= 0.95 in the [system] box)"),
-                ));
-            }
-            let mut s = list.clone();
-            s.sort_unstable();
-            if s.windows(2).any(|w| w[0] == w[1]) {
-                return Err(ConfigError::invalid("pipeline", key, format!("{list:?}"), "distinct particle numbers"));
-            }
+            check_particle_numbers(
+                "pipeline",
+                key,
+                list,
+                Some((side, "the nti run box: [system] n_particles / density")),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// What `nti run` needs beyond [`Config::validate`]: a `[system]` section, and a `[model]`
+    /// descriptor cutoff that fits the one box every stage runs in (checked here, before the
+    /// reference simulations, rather than by the training stage after them).
+    pub fn validate_run(&self) -> Result<(), ConfigError> {
+        let s = self.require_system()?;
+        let l = self.box_side();
+        if self.model.r_cut > 0.5 * l {
+            return Err(ConfigError::invalid(
+                "model",
+                "r_cut",
+                self.model.r_cut,
+                format!(
+                    "at most L/2 = {:.6}: nti run trains in the box of side L = {l:.6} of [system] n_particles = {} \
+                     and density = {}",
+                    0.5 * l,
+                    s.n_particles,
+                    s.density
+                ),
+            ));
         }
         Ok(())
     }

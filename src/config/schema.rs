@@ -666,7 +666,7 @@ impl Config {
         pos("system", "density", s.density, "number density in sigma^-3")?;
         pos("system", "temperature", s.temperature, "temperature in epsilon/k_B")?;
         let l = self.box_side();
-        self.pipeline.validate((0.95 * l.powi(3)).floor() as usize)?;
+        self.pipeline.validate(l)?;
         match s.cutoff {
             Cutoff::Radius(rc) => {
                 if !(rc.is_finite() && rc > 0.0 && rc <= 0.5 * l) {
@@ -825,54 +825,7 @@ impl Config {
         if !(0.0..1.0).contains(&t.beta1) || !(0.0..1.0).contains(&t.beta2) {
             return Err(ConfigError::invalid("train", "beta1", t.beta1, "beta1 and beta2 in [0, 1)"));
         }
-        let b = &self.baseline;
-        let min_k = if b.spacing == Spacing::Uniform { 2 } else { 1 };
-        if b.windows < min_k {
-            return Err(ConfigError::invalid(
-                "baseline",
-                "windows",
-                b.windows,
-                format!("at least {min_k} windows for this spacing"),
-            ));
-        }
-        if b.stride == 0 || b.production < 2 * b.stride {
-            return Err(ConfigError::invalid(
-                "baseline",
-                "production",
-                b.production,
-                "at least two samples (production >= 2 stride, stride > 0)",
-            ));
-        }
-        let ti = &self.ti;
-        if ti.windows > 0 && (ti.window_chains == 0 || ti.window_steps < 2 * ti.window_stride || ti.window_stride == 0)
-        {
-            return Err(ConfigError::invalid(
-                "ti",
-                "window_steps",
-                ti.window_steps,
-                "at least two recorded samples per chain (window_steps >= 2 window_stride, window_chains > 0)",
-            ));
-        }
-        if !(ti.mala_eps > 0.0 && ti.mala_eps.is_finite()) {
-            return Err(ConfigError::invalid("ti", "mala_eps", ti.mala_eps, "a positive step size"));
-        }
-        if ti.ais_chains > 0 && (ti.ais_chains < 2 || ti.ais_switches == 0) {
-            return Err(ConfigError::invalid(
-                "ti",
-                "ais_chains",
-                ti.ais_chains,
-                "0 (off) or at least 2 chains with ais_switches > 0",
-            ));
-        }
-        let g = &self.generate;
-        if g.steps == 0 || g.trajectories < 2 || g.batch == 0 {
-            return Err(ConfigError::invalid(
-                "generate",
-                "trajectories",
-                g.trajectories,
-                "at least 2 trajectories, steps > 0 and batch > 0",
-            ));
-        }
+        self.validate_stages()?;
         Ok(())
     }
 

@@ -4,7 +4,6 @@
 //! Trajectories are cut into chunks of `batch`, dealt round-robin over ranks and merged in chunk
 //! order on rank 0, so the output does not depend on the number of ranks.
 
-use super::train::load_model;
 use crate::config::Input;
 use crate::diffusion::reverse::ReverseRun;
 use crate::io::{h5md, h5util, Provenance, ScalarResult};
@@ -12,7 +11,7 @@ use crate::model::Conf;
 use crate::observables::RdfHistogram;
 use crate::parallel::{owned_items, pack, unpack, Comm};
 use crate::system::SimBox;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::path::Path;
 use std::time::Instant;
 
@@ -120,35 +119,7 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
     let cfg = &input.config;
     let g = &cfg.generate;
     let start = Instant::now();
-    if g.model.is_empty() {
-        bail!(
-            "missing key 'model' in [generate]: expected the path of a trained model (nti train results or checkpoint)"
-        );
-    }
-    if g.n_particles.is_empty() {
-        bail!("missing key 'n_particles' in [generate]: expected a list of particle numbers, e.g. [60, 120]");
-    }
-    let side = match g.box_side {
-        Some(l) if l.is_finite() && l > 0.0 => l,
-        Some(l) => bail!("invalid value for [generate] box_side = {l}: expected a positive box side"),
-        None => bail!("missing key 'box_side' in [generate]: expected the box side L (sigma)"),
-    };
-    let model = load_model(Path::new(&g.model))?;
-    if model.spec.descriptors.r_cut > 0.5 * side {
-        bail!(
-            "invalid value for [generate] box_side = {side}: the model's descriptor cutoff {} needs L >= {}",
-            model.spec.descriptors.r_cut,
-            2.0 * model.spec.descriptors.r_cut
-        );
-    }
-    if let Some(rc) = model.spec.cutoff.rc {
-        if rc > 0.5 * side {
-            bail!("invalid value for [generate] box_side = {side}: the model's LJ cutoff {rc} needs L >= {}", 2.0 * rc);
-        }
-    }
-    if let Some(&n) = g.n_particles.iter().find(|&&n| n < 2) {
-        bail!("invalid value for [generate] n_particles = {n}: expected at least 2 particles");
-    }
+    let (model, side) = super::model_input::load_checked_model(cfg, comm)?;
     let out = super::prepare_output(input, comm)?;
     let mut results = Vec::new();
     for &n in &g.n_particles {

@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod generate;
+pub mod model_input;
 pub mod pipeline;
 pub mod progress;
 pub mod replica;

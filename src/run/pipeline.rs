@@ -71,17 +71,42 @@ fn reuse_verdict(path: &Path, stage: &Input, keys: &[&str], overwrite: bool) -> 
     })()
     .with_context(|| format!("stage file '{}' exists but is not a finished nti results file", path.display()))?;
     let wanted: toml::Table = stage.effective_toml().parse().context("effective input")?;
-    if sections(&recorded, keys) == sections(&wanted, keys) {
+    let (had, want) = (sections(&recorded, keys), sections(&wanted, keys));
+    if had == want {
         log::info!("reusing stage file {} (its [{}] sections match)", path.display(), keys.join("], ["));
         Ok(true)
     } else {
         bail!(
-            "stage file '{}' was made with different [{}] sections; delete it, choose another [pipeline] \
+            "stage file '{}' was made with different settings ({}); delete it, choose another [pipeline] \
              directory, or set [output] overwrite = true to rerun it",
             path.display(),
-            keys.join("], [")
+            first_difference(&had, &want)
         )
     }
+}
+
+/// The first key whose value differs between a stage file's recorded sections and this input's,
+/// as "[section] key = <file's> in the file, <input's> in this input" ("(absent)" where missing).
+fn first_difference(had: &toml::Table, want: &toml::Table) -> String {
+    let show = |v: Option<&toml::Value>| v.map_or("(absent)".to_string(), |v| v.to_string());
+    let empty = toml::Table::new();
+    let mut names: Vec<&String> = had.keys().chain(want.keys()).collect();
+    names.sort();
+    names.dedup();
+    for s in names {
+        let (a, b) = (had.get(s), want.get(s));
+        let (ta, tb) = (a.and_then(|v| v.as_table()).unwrap_or(&empty), b.and_then(|v| v.as_table()).unwrap_or(&empty));
+        let mut keys: Vec<&String> = ta.keys().chain(tb.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        if let Some(k) = keys.into_iter().find(|k| ta.get(*k) != tb.get(*k)) {
+            return format!("[{s}] {k} = {} in the file, {} in this input", show(ta.get(k)), show(tb.get(k)));
+        }
+        if a != b {
+            return format!("[{s}] = {} in the file, {} in this input", show(a), show(b));
+        }
+    }
+    "no difference found".into()
 }
 
 /// Runs one stage on every rank unless rank 0 finds a reusable file.
@@ -110,15 +135,25 @@ fn stage(comm: &Comm, path: &Path, input: &Input, keys: &[&str], run: impl FnOnc
 /// Runs the pipeline; rank 0 returns every scalar result.
 pub fn run_pipeline(input: &Input, comm: &Comm) -> Result<Option<Vec<ScalarResult>>> {
     let cfg = &input.config;
+    cfg.validate_run()?;
     let sys = cfg.require_system()?.clone();
     let side = cfg.box_side();
     let volume = side.powi(3);
     let start = Instant::now();
     let out = super::prepare_output(input, comm)?;
     let dir = stage_dir(cfg);
-    let made = if comm.is_root() { std::fs::create_dir_all(&dir).is_ok() as i64 } else { 1 };
-    if comm.broadcast_i64(made) == 0 {
-        bail!("cannot create the stage directory '{}' ([pipeline] directory)", dir.display());
+    let made = if comm.is_root() { Some(std::fs::create_dir_all(&dir)) } else { None };
+    if comm.broadcast_i64(matches!(made, Some(Ok(())) | None) as i64) == 0 {
+        let why = match made {
+            Some(Err(e)) => e.to_string(),
+            _ => "rank 0 failed".into(),
+        };
+        let key = if cfg.pipeline.directory.is_empty() {
+            "default: the [output] file's name without .h5, plus _stages".to_string()
+        } else {
+            format!("[pipeline] directory = \"{}\"", cfg.pipeline.directory)
+        };
+        bail!("cannot create the stage directory '{}' ({key}): {why}", dir.display());
     }
     let file = |name: String| dir.join(name).display().to_string();
     let at_n = |n: usize, seed: u64, out_file: String| {

@@ -1,0 +1,324 @@
+//! Bad input for Neural TI (`nti ti`, `nti generate`), the baseline and `nti run`: particle numbers
+//! outside what the box and model allow, a model file that does not match the system, empty or
+//! inconsistent window settings, stage files made with other settings. Every case gives a clear
+//! error naming the file, section, key and value and what was expected, exits non-zero (2 when the
+//! input is wrong), and creates or overwrites no file: the scratch directory, stage files included,
+//! is byte-for-byte the same before and after. Pure input checks (no files needed) are in
+//! tests/fixtures/bad (tests/cli.rs); these need a trained model or stage files.
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Reference data at N = 20, rho = 0.3 (L = 4.0548), min-image, T = 1.25.
+const SAMPLE: &str =
+    "version = 1\n[system]\nn_particles = 20\ndensity = 0.3\ntemperature = 1.25\ncutoff = \"min-image\"\n\
+tail_correction = false\n[sample]\nreplicas = 1\nequilibration = 20\nproduction = 40\nstride = 10\nrdf_bins = 0\n\
+[run]\nseed = 5\n[output]\nfile = \"data.h5\"\n";
+
+/// A two-step model with descriptor cutoff 2 (needs L >= 4).
+const TRAIN: &str = "version = 1\n[model]\nn_radial = 4\nr_cut = 2.0\nhidden = [8]\nn_freq = 2\npair_walls = []\n\
+[train]\ndata = [\"data.h5\"]\nsteps = 2\nbatch = 2\nmicro_batch = 2\neval_every = 1\ncheckpoint_every = 100\n\
+validation_samples = 2\n[run]\nseed = 11\n[output]\nfile = \"train.h5\"\n";
+
+/// nti ti / nti generate on that model: L = 4.05 holds at most floor(0.95 L^3) = 63 particles.
+const TI: &str = "version = 1\n[generate]\nmodel = \"train.h5\"\nn_particles = [12, 13]\nbox_side = 4.05\n\
+trajectories = 2\nsteps = 5\nbatch = 2\n[ti]\nwindows = 2\nwindow_chains = 1\nwindow_warmup = 2\nwindow_steps = 4\n\
+window_stride = 2\n[run]\nseed = 3\n[output]\nfile = \"out.h5\"\noverwrite = true\n";
+
+/// The model's physics as a [system] section.
+const SYSTEM: &str = "[system]\nn_particles = 20\ndensity = 0.3\ntemperature = 1.25\ncutoff = \"min-image\"\n\
+tail_correction = false\n";
+
+/// nti run in the same box (stage files in stages/).
+const RUN: &str = "[sample]\nreplicas = 1\nequilibration = 20\nproduction = 40\nstride = 10\nrdf_bins = 0\n\
+[model]\nn_radial = 4\nr_cut = 2.0\nhidden = [8]\nn_freq = 2\npair_walls = []\n[train]\nsteps = 2\nbatch = 2\n\
+micro_batch = 2\neval_every = 1\nvalidation_samples = 2\n[generate]\ntrajectories = 2\nsteps = 5\nbatch = 2\n\
+[ti]\nwindows = 0\nais_chains = 0\n[pipeline]\ntrain_n = [20]\ndirectory = \"stages\"\n[run]\nseed = 5\n\
+[output]\nfile = \"run.h5\"\n";
+
+fn ok(o: std::process::Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Scratch directory with data.h5, train.h5 (+ checkpoint), ti.toml, and out.h5 holding "precious"
+/// (ti.toml allows overwriting it: a failed run must still leave it alone).
+fn with_model() -> tempfile::TempDir {
+    let d = scratch();
+    let p = d.path();
+    fs::write(p.join("s.toml"), SAMPLE).unwrap();
+    fs::write(p.join("t.toml"), TRAIN).unwrap();
+    fs::write(p.join("ti.toml"), TI).unwrap();
+    ok(run_in(p, &["sample", "s.toml"]));
+    ok(run_in(p, &["train", "t.toml"]));
+    fs::write(p.join("out.h5"), "precious").unwrap();
+    d
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.insert(p.clone(), b"<dir>".to_vec());
+            out.extend(snapshot(&p));
+        } else {
+            out.insert(p.clone(), fs::read(&p).unwrap());
+        }
+    }
+    out
+}
+
+/// Runs `args` in `dir` and checks: exit code `code`, `expect` in stderr, the error printed once,
+/// and no file created, changed or removed. Returns stderr.
+fn fails(dir: &Path, args: &[&str], code: i32, expect: &str) -> String {
+    let before = snapshot(dir);
+    let o = run_in(dir, args);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(code), "{args:?}: expected exit {code}; stderr: {err}");
+    assert!(err.contains(expect), "{args:?}:\n expected '{expect}'\n got '{err}'");
+    assert_eq!(err.matches("error:").count(), 1, "{args:?}: one error message expected: {err}");
+    let after = snapshot(dir);
+    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>(), "{args:?}: files created/removed");
+    assert!(before == after, "{args:?}: a file was modified");
+    err
+}
+
+#[test]
+fn ti_and_generate_reject_particle_numbers_and_boxes_the_model_does_not_allow() {
+    let d = with_model();
+    let p = d.path();
+    fs::write(p.join("nobox.toml"), TI.replace("box_side = 4.05\n", "")).unwrap();
+    fs::write(p.join("non.toml"), TI.replace("n_particles = [12, 13]\n", "")).unwrap();
+    for cmd in ["ti", "generate"] {
+        let set = |v: &str| vec![cmd, "ti.toml", "--set", v].into_iter().map(String::from).collect::<Vec<_>>();
+        let cases: [(Vec<String>, &str); 8] = [
+            (set("generate.n_particles=[1, 12]"), "ti.toml: invalid value for [generate] n_particles = 1: expected particle numbers 2 <= N <= 63"),
+            (
+                set("generate.n_particles=[12, 64]"),
+                "invalid value for [generate] n_particles = 64: expected particle numbers 2 <= N <= 63: density N / L^3 <= 0.95 in the box of side L = 4.05 ([generate] box_side)",
+            ),
+            (set("generate.n_particles=[12, 13, 12]"), "invalid value for [generate] n_particles = [12, 13, 12]: expected distinct particle numbers (N = 12 is listed more than once)"),
+            (set("generate.n_particles=[]"), "invalid value for [generate] n_particles = []: expected a non-empty list of particle numbers"),
+            (vec![cmd.into(), "non.toml".into()], "non.toml: invalid value for [generate] n_particles = []: expected a non-empty list"),
+            (vec![cmd.into(), "nobox.toml".into()], "nobox.toml: missing key 'box_side' in [generate]: expected the side L (sigma) of the cubic box"),
+            (set("generate.box_side=0"), "invalid value for [generate] box_side = 0: expected a positive box side L (sigma)"),
+            (
+                set("generate.box_side=3.9"),
+                "invalid value for [generate] box_side = 3.9: expected at least 4 = twice the largest cutoff of model 'train.h5' (descriptor cutoff 2)",
+            ),
+        ];
+        // nti generate shares the checks (src/run/model_input.rs): a few cases suffice there.
+        for (k, (args, expect)) in cases.iter().enumerate() {
+            if cmd == "ti" || [1, 3, 7].contains(&k) {
+                let a: Vec<&str> = args.iter().map(String::as_str).collect();
+                fails(p, &a, 2, expect);
+            }
+        }
+    }
+}
+
+#[test]
+fn model_files_that_do_not_match_the_input_are_input_errors() {
+    let d = with_model();
+    let p = d.path();
+    fs::write(p.join("sys.toml"), format!("{TI}{SYSTEM}")).unwrap();
+    fs::write(p.join("junk.h5"), "not hdf5").unwrap();
+    let m = |v: &str| format!("generate.model=\"{v}\"");
+    let cases: [(&str, String, &str); 7] = [
+        ("sys.toml", "system.temperature=1.5".into(), "sys.toml: invalid value for [system] temperature = 1.5: expected T = 1.25, the temperature of model 'train.h5'"),
+        (
+            "sys.toml",
+            "system.cutoff=2.0".into(),
+            "invalid value for [system] cutoff = 2: expected the interaction mode of model 'train.h5': cutoff = \"min-image\"",
+        ),
+        ("ti.toml", m("nope.h5"), "invalid value for [generate] model = \"nope.h5\": expected an nti train results file or checkpoint (a trained model); the file does not exist"),
+        (
+            "ti.toml",
+            m("data.h5"),
+            "invalid value for [generate] model = \"data.h5\": expected an nti train results file or checkpoint (a trained model); it holds no /model or /checkpoint group (it is an nti sample results file)",
+        ),
+        ("ti.toml", m("junk.h5"), "invalid value for [generate] model = \"junk.h5\": expected an nti train results file or checkpoint (a trained model); it is not a readable HDF5 file"),
+        ("ti.toml", m("."), "invalid value for [generate] model = \".\": expected an nti train results file or checkpoint (a trained model); it is a directory"),
+        ("ti.toml", m(""), "missing key 'model' in [generate]: expected the path of a trained model"),
+    ];
+    for cmd in ["ti", "generate"] {
+        for (k, (file, set, expect)) in cases.iter().enumerate() {
+            if cmd == "ti" || [0, 1, 3].contains(&k) {
+                fails(p, &[cmd, file, "--set", set], 2, expect);
+            }
+        }
+    }
+    // A cutoff model against a min-image [system] is caught the same way; shift/tail separately.
+    fs::write(p.join("s2.toml"), SAMPLE.replace("cutoff = \"min-image\"\ntail_correction = false", "cutoff = 2.0"))
+        .unwrap();
+    ok(run_in(p, &["sample", "s2.toml", "--set", "output.file=\"data2.h5\""]));
+    ok(run_in(p, &["train", "t.toml", "--set", "train.data=[\"data2.h5\"]", "--set", "output.file=\"rc.h5\""]));
+    let rc = TI.replace("train.h5", "rc.h5");
+    fs::write(p.join("rc.toml"), format!("{rc}{SYSTEM}")).unwrap();
+    fails(
+        p,
+        &["ti", "rc.toml"],
+        2,
+        "invalid value for [system] cutoff = \"min-image\": expected the interaction mode of model 'rc.h5': cutoff = 2, shift = false, tail_correction = true",
+    );
+    let tail = ["--set", "system.cutoff=2.0", "--set", "system.tail_correction=false"];
+    fails(
+        p,
+        &[&["ti", "rc.toml"][..], &tail].concat(),
+        2,
+        "invalid value for [system] tail_correction = false: expected the interaction mode of model 'rc.h5'",
+    );
+    // The matching [system] is accepted, as is the checkpoint.
+    ok(run_in(p, &["ti", "sys.toml", "--set", "ti.windows=0"]));
+    ok(run_in(p, &["generate", "ti.toml", "--set", "generate.model=\"train.ckpt.h5\""]));
+}
+
+#[test]
+fn inconsistent_window_settings_stop_before_any_work() {
+    let d = with_model();
+    let p = d.path();
+    let cases = [
+        ("ti.windows=1", "invalid value for [ti] windows = 1: expected 0 (no windows: reverse SDE and AIS only) or at least 2 Gauss-Legendre nodes"),
+        ("ti.window_chains=0", "invalid value for [ti] window_chains = 0: expected at least 1 MALA chain per window with windows = 2"),
+        ("ti.window_steps=3", "invalid value for [ti] window_steps = 3: expected at least 2 * window_stride = 4 MALA steps"),
+        ("ti.window_stride=0", "invalid value for [ti] window_stride = 0: expected a positive number of MALA steps"),
+        ("ti.ais_chains=1", "invalid value for [ti] ais_chains = 1: expected 0 (no annealed importance sampling) or at least 2 chains"),
+    ];
+    for (set, expect) in cases {
+        fails(p, &["ti", "ti.toml", "--set", set], 2, expect);
+    }
+    fails(
+        p,
+        &["ti", "ti.toml", "--set", "ti.ais_chains=4", "--set", "ti.ais_switches=0"],
+        2,
+        "invalid value for [ti] ais_switches = 0: expected at least 1 energy switch from t = 1 to 0 with ais_chains = 4",
+    );
+    // The reverse SDE alone (no windows, no AIS) is a valid request; window keys are then unused.
+    let o = run_in(
+        p,
+        &[
+            "ti",
+            "ti.toml",
+            "--set",
+            "ti.windows=0",
+            "--set",
+            "ti.window_chains=0",
+            "--set",
+            "ti.ais_chains=0",
+            "--set",
+            "output.file=\"rev.h5\"",
+        ],
+    );
+    ok(o);
+    let s = run_in(p, &["summary", "rev.h5", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    let methods: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert!(methods.iter().all(|m| m.starts_with("reverse-sde-")), "{methods:?}");
+    // Baseline: windows, MBAR with Gauss-Legendre nodes, production shorter than two strides.
+    let base = format!("version = 1\n{SYSTEM}[baseline]\nwindows = 3\nequilibration = 5\nproduction = 20\nstride = 5\n[output]\nfile = \"out.h5\"\noverwrite = true\n");
+    fs::write(p.join("b.toml"), base).unwrap();
+    let cases = [
+        (vec!["baseline.windows=1"], "invalid value for [baseline] windows = 1: expected at least 2 windows with spacing = \"uniform\""),
+        (vec!["baseline.windows=0"], "invalid value for [baseline] windows = 0: expected at least 2 windows"),
+        (
+            vec!["baseline.windows=0", "baseline.spacing=gauss-legendre", "baseline.mbar=false"],
+            "invalid value for [baseline] windows = 0: expected at least 1 window with spacing = \"gauss-legendre\"",
+        ),
+        (vec!["baseline.spacing=gauss-legendre"], "invalid value for [baseline] mbar = true: expected false with spacing = \"gauss-legendre\": MBAR needs samples of the end states lambda = 0 and 1"),
+        (vec!["baseline.production=9"], "invalid value for [baseline] production = 9: expected at least 2 * stride = 10 MC sweeps"),
+        (vec!["baseline.stride=0"], "invalid value for [baseline] stride = 0: expected a positive number of MC sweeps"),
+    ];
+    for (sets, expect) in cases {
+        let mut a = vec!["baseline", "b.toml"];
+        for s in &sets {
+            a.extend(["--set", s]);
+        }
+        fails(p, &a, 2, expect);
+    }
+}
+
+#[test]
+fn nti_run_rejects_bad_particle_numbers_and_foreign_stage_files() {
+    let d = scratch();
+    let p = d.path();
+    fs::write(p.join("run.toml"), format!("version = 1\n{SYSTEM}{RUN}")).unwrap();
+    // Input errors: nothing is created (no stage directory, no output).
+    let cases = [
+        ("pipeline.ti_n=[20, 70]", "run.toml: invalid value for [pipeline] ti_n = 70: expected particle numbers 2 <= N <= 63: density N / L^3 <= 0.95 in the box of side L = 4.054801 (the nti run box: [system] n_particles / density)"),
+        ("pipeline.train_n=[1]", "invalid value for [pipeline] train_n = 1: expected particle numbers 2 <= N <= 63"),
+        ("pipeline.baseline_n=[20, 20]", "invalid value for [pipeline] baseline_n = [20, 20]: expected distinct particle numbers (N = 20 is listed more than once)"),
+        ("model.r_cut=2.5", "invalid value for [model] r_cut = 2.5: expected at most L/2 = 2.027401: nti run trains in the box of side L = 4.054801"),
+        ("ti.windows=1", "invalid value for [ti] windows = 1"),
+    ];
+    for (set, expect) in cases {
+        fails(p, &["run", "run.toml", "--set", set], 2, expect);
+    }
+    assert!(!p.join("stages").exists());
+    // A stage file made with other settings: refused (exit 1, like an existing output file), kept as is.
+    fs::create_dir(p.join("stages")).unwrap();
+    let other = SAMPLE.replace("production = 40", "production = 60").replace("seed = 5", "seed = 25");
+    fs::write(p.join("other.toml"), other).unwrap();
+    ok(run_in(p, &["sample", "other.toml", "--set", "output.file=\"stages/sample_N20.h5\""]));
+    fails(
+        p,
+        &["run", "run.toml"],
+        1,
+        "stage file 'stages/sample_N20.h5' was made with different settings ([sample] production = 60 in the file, 40 in this input); delete it, choose another [pipeline] directory, or set [output] overwrite = true to rerun it",
+    );
+    // A stage file that is not a results file at all.
+    fs::write(p.join("stages/sample_N20.h5"), "half-written").unwrap();
+    fails(
+        p,
+        &["run", "run.toml"],
+        1,
+        "stage file 'stages/sample_N20.h5' exists but is not a finished nti results file",
+    );
+    // A stage directory that cannot be created.
+    fs::write(p.join("afile"), "x").unwrap();
+    fails(
+        p,
+        &["run", "run.toml", "--set", "pipeline.directory=\"afile/stages\""],
+        1,
+        "cannot create the stage directory 'afile/stages' ([pipeline] directory = \"afile/stages\"):",
+    );
+    fails(
+        p,
+        &["run", "run.toml", "--set", "pipeline.directory=\"afile\""],
+        1,
+        "cannot create the stage directory 'afile'",
+    );
+}
+
+#[test]
+fn bad_ti_input_under_mpi_stops_every_rank_cleanly() {
+    assert!(have_mpirun(), "mpirun not found: install openmpi-bin");
+    let d = with_model();
+    let p = d.path();
+    fs::write(p.join("sys.toml"), format!("{TI}{SYSTEM}")).unwrap();
+    for (args, code, expect) in [
+        (
+            vec!["ti", "sys.toml", "--set", "system.temperature=1.5"],
+            2,
+            "invalid value for [system] temperature = 1.5: expected T = 1.25",
+        ),
+        (
+            vec!["ti", "ti.toml", "--set", "generate.n_particles=[12, 12]"],
+            2,
+            "[generate] n_particles = [12, 12]: expected distinct",
+        ),
+        (vec!["ti", "ti.toml", "--set", "generate.model=\"data.h5\""], 2, "it holds no /model or /checkpoint group"),
+    ] {
+        let before = snapshot(p);
+        let o = mpirun(2).args(&args).current_dir(p).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert_eq!(err.matches("error:").count(), 1, "{args:?}: rank 0 alone reports: {err}");
+        assert!(err.contains(&format!("Exit code:    {code}")) || o.status.code() == Some(code), "{args:?}: {err}");
+        assert!(before == snapshot(p), "{args:?}: files changed");
+    }
+}
