@@ -108,7 +108,25 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
         chain_lens.push(x.len());
         per_chain.push(block_average(&x));
     }
-    let total = crate::estimators::combine_replicas(&per_chain);
+    let mut total = crate::estimators::combine_replicas(&per_chain);
+    // Chains that have not mixed (short runs, warm starts still relaxing) make the within-chain block
+    // errors too small; the spread of the chain means, sd(means)/sqrt(C), catches that. When it
+    // exceeds twice the within-chain error (for mixed chains a chi^2_{C-1}/(C-1) > 4 event, p < 0.01
+    // at C = 4) the chains disagree beyond their own errors: report the between-chain error and warn.
+    let c = per_chain.len();
+    if c >= 2 {
+        let mbar = per_chain.iter().map(|e| e.mean).sum::<f64>() / c as f64;
+        let var = per_chain.iter().map(|e| (e.mean - mbar).powi(2)).sum::<f64>() / (c as f64 - 1.0);
+        let between = (var / c as f64).sqrt();
+        if between > 2.0 * total.stderr {
+            log::warn!(
+                "window t = {t:.4}: the {c} chains disagree (between-chain error {between:.3e} > 2 x within-chain \
+                 {:.3e}); using the between-chain error. Longer window_warmup/window_steps would help.",
+                total.stderr
+            );
+            total.stderr = between;
+        }
+    }
     let m = series.len().max(1) as f64;
     let g = if total.stat_ineff.is_finite() { total.stat_ineff.ceil().max(1.0) as usize } else { 1 };
     split.units = chain_blocks(&chain_lens, g);
