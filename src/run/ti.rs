@@ -334,7 +334,7 @@ fn control_variate(per_traj: &[f64], node_vals: &[Vec<f64>], weights: &[f64], ma
 /// Grand-canonical reweighting (DESIGN.md sec. 2) when the requested N form a contiguous range:
 /// <rho> and beta mu_ex on a grid of beta mu, from the most accurate available estimate per N
 /// (MALA-corrected windows, else the reverse-SDE trapezoid rule).
-/// Rows: beta mu, <N>, <rho>, stderr <rho>, edge weight; and beta mu_ex(rho) at each N + 1/2.
+/// Rows: beta mu, <N>, <rho>, stderr <rho>, edge weight (beta mu_ex = beta mu - ln <rho> with Lambda = 1).
 fn grand_canonical(all: &[TiForN], side: f64, temperature: f64) -> Option<(Vec<[f64; 5]>, String)> {
     let mut ns: Vec<usize> = all.iter().map(|a| a.n).collect();
     ns.sort_unstable();
