@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Instant;
 
 /// Neighbour overlap (Shirts & Chodera 2008, overlap matrix O = W^T W N) below which MBAR's error
-/// bar is flagged as unreliable (the threshold pymbar's documentation uses, 0.03).
+/// bar is flagged as unreliable (a common rule of thumb in alchemical free-energy practice).
 const MIN_OVERLAP: f64 = 0.03;
 
 /// MBAR inputs and outputs kept for the results file.
