@@ -641,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"{e['label']}: measured/predicted stderr {q:.2f} at x{fac}; cost to {target} kT not trustworthy")
         rep(f"{e['label']:<48} {f_e(e['e1'], 10)} {f_e(e['pred_ef'], 13)} {f_e(e['ef'], 13)} "
             f"{q:>9.2f} {e['cf'].cpu / e['c1'].cpu:>10.2f} {e['cf'].wall / e['c1'].wall:>11.2f}{flag}")
-    rep(f"  (cost ratio expected ~{fac} for pure sampling, less with fixed costs; a stderr ratio outside ~0.7-1.4"
+    rep(f"  (cost ratio expected ~{fac} for pure sampling, less with fixed costs; a stderr ratio outside 0.6-1.6 (flagged)"
         " means the stderr estimates of the pilots are too noisy or not sampling-limited)")
     # where the headline variance comes from: MALA windows (independent chains) vs the reverse-SDE bracket
     try:
