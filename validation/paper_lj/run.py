@@ -161,6 +161,11 @@ file = "{out}"
 """
 
 
+def extra_model_lines(p: dict) -> str:
+    """Extra [model] keys given with --model KEY=VALUE (TOML values, passed through verbatim)."""
+    return "".join(f"{kv}\n" for kv in p.get("model_extra", []))
+
+
 def train_toml(p: dict, data: list[str], steps: int, seed: int) -> str:
     decay_every = max(1, round(p["decay_at"] * steps))
     eval_every = max(1, steps // p["eval_points"])
@@ -190,7 +195,7 @@ hidden = {json.dumps(p['hidden'])}
 n_freq = 4
 sigma_min = 1e-3
 sigma_max = 0.5
-
+{extra_model_lines(p)}
 [run]
 seed = {seed}
 
@@ -474,6 +479,9 @@ def main() -> int:
     ap.add_argument("--trajectories", type=int, help="reverse-SDE trajectories at every N (full default %s)" % FULL["gen_trajectories"])
     ap.add_argument("--seed", type=int, default=2406, help="master seed (sample seeds are seed + N, + 1000 for references)")
     ap.add_argument("--r-min", type=float, help="[model] r_min, centre of the first radial channel (default %g)" % FULL["r_min"])
+    ap.add_argument("--model", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra [model] key of the training input, TOML syntax (repeatable), "
+                    "e.g. --model 'pair_walls=[0.8, 0.9]'")
     ap.add_argument("--data-from", metavar="DIR", help="reuse the nti sample outputs of an earlier run directory "
                     "(same sampling parameters) instead of sampling again")
     ap.add_argument("--stop-after", choices=["sample", "train", "generate"], help="stop after this stage")
@@ -511,6 +519,10 @@ def main() -> int:
         p["gen_trajectories"] = {str(n): a.trajectories for n in p["ref_n"]}
     if a.r_min is not None:
         p["r_min"] = a.r_min
+    for kv in a.model:
+        if "=" not in kv:
+            sys.exit(f"error: --model {kv!r}: expected KEY=VALUE")
+        p["model_extra"] = [e for e in p.get("model_extra", []) if e.split("=")[0].strip() != kv.split("=")[0].strip()] + [kv]
     tfile = outdir / "timings.json"
     if a.data_from and not tfile.exists():
         src_dir = Path(a.data_from).resolve()
