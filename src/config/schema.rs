@@ -146,6 +146,10 @@ pub struct ModelConfig {
     /// Gaussian time bumps Q of the learned pair term. Default 12.
     #[serde(default = "d_pair_time")]
     pub pair_time_basis: usize,
+    /// Gaussian time bumps of the time-modulated linear descriptor term of E_NN,
+    /// sum_i sum_{f,q} A_fq rho_q(t) G_if; 0 disables it. Default 0.
+    #[serde(default)]
+    pub linear_time_basis: usize,
     /// sigma(0) in units of the box side. Default 1e-3.
     #[serde(default = "d_smin")]
     pub sigma_min: f64,
@@ -793,6 +797,14 @@ impl Config {
                 "pair_wall_width",
                 m.pair_wall_width,
                 "a positive length (sigma)",
+            ));
+        }
+        if m.linear_time_basis == 1 {
+            return Err(ConfigError::invalid(
+                "model",
+                "linear_time_basis",
+                m.linear_time_basis,
+                "0 (no linear term) or at least 2 time bumps",
             ));
         }
         if !m.pair_walls.is_empty() && m.pair_time_basis < 2 {

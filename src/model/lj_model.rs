@@ -3,8 +3,10 @@
 //!   u = beta U_t(x) = E_theta / sigma(t),  sigma(t) = sigma_min^(1-t) sigma_max^t,
 //! with U_soft the soft-core LJ sum (same cutoff mode as the system, tail correction of the
 //! soft-core potential at a = t included when the system uses one) and
-//! E_NN = sum_i MLP([G_i(x), tau(t)]) + E_pair(x, t): a per-particle network on invariant
-//! descriptors plus learned time-dependent pair walls ([`super::pair_term`]).
+//! E_NN = sum_i MLP([G_i(x), tau(t)]) + E_lin(x, t) + E_pair(x, t): a per-particle network on
+//! invariant descriptors, an optional time-modulated linear term on the same descriptors
+//! (E_lin = sum_i sum_{f,q} A_fq rho_q(t) G_if, [`LjModelSpec::linear_time_basis`]) and learned
+//! time-dependent pair walls ([`super::pair_term`]).
 //! At t = 0, u = beta U_LJ exactly (sigma(0) = sigma_min); at t = 1, u = 0 (ideal gas).
 //! Noise coordinates are fractional, y = x / L, so grad_y = L grad_x.
 //! Reference: Máté, Fleuret & Bereau, J. Phys. Chem. Lett. 15, 11395 (2024).
@@ -74,6 +76,14 @@ pub struct LjModelSpec {
     /// models written before it existed.
     #[serde(default)]
     pub isolated_zero: bool,
+    /// Number Q_lin of Gaussian time bumps of the time-modulated linear term
+    /// E_lin = sum_i sum_{f, q} A_fq rho_q(t) G_if / s_f of E_NN (s_f the feature scale, 1 without
+    /// standardisation); 0 (the default, also for older models) = absent. An MLP on [G_i, tau(t)]
+    /// has to build products of time features and descriptors out of SiLUs; this term gives the
+    /// time-dependent pair-and-moment potential that the path needs between its endpoints directly,
+    /// linear in A (exact attribution, cheap derivatives).
+    #[serde(default)]
+    pub linear_time_basis: usize,
 }
 
 /// Mean and standard deviation of every descriptor over all particles of `confs` (the training
@@ -118,7 +128,8 @@ pub struct LjModel {
     pub spec: LjModelSpec,
     /// Per-particle network.
     pub mlp: Mlp,
-    /// Parameters theta: the MLP's, then the pair term's W (initialised to zero).
+    /// Parameters theta: the MLP's, then the linear term's A (nf x Q_lin, row-major), then the pair
+    /// term's W (both initialised to zero).
     pub params: Vec<f64>,
 }
 
@@ -142,7 +153,7 @@ impl LjModel {
     pub fn new(spec: LjModelSpec, rng: &mut crate::rng::Stream) -> Self {
         let mlp = Mlp::new(spec.descriptors.n_features() + spec.time.n_features(), &spec.hidden);
         let mut params = mlp.init_params(rng, 0.1);
-        params.resize(params.len() + spec.pair.n_params(), 0.0);
+        params.resize(params.len() + spec.descriptors.n_features() * spec.linear_time_basis + spec.pair.n_params(), 0.0);
         Self { spec, mlp, params }
     }
 
@@ -217,9 +228,32 @@ impl LjModel {
         }
     }
 
-    /// The MLP's parameters and the pair term's.
+    /// The MLP's parameters, the linear term's and the pair term's.
     fn mlp_params(&self) -> &[f64] {
-        &self.params[..self.params.len() - self.spec.pair.n_params()]
+        &self.params[..self.mlp.n_params()]
+    }
+    fn lin_params(&self) -> &[f64] {
+        &self.params[self.mlp.n_params()..self.params.len() - self.spec.pair.n_params()]
+    }
+
+    /// Coefficients of the linear term per feature, c_f(t) = sum_q A_fq rho_q(t) / s_f, and their
+    /// t-derivatives (empty when the term is absent).
+    fn lin_coefficients(&self, t: f64) -> (Vec<f64>, Vec<f64>) {
+        let q_n = self.spec.linear_time_basis;
+        if q_n == 0 {
+            return (vec![], vec![]);
+        }
+        let (rho, drho) = super::pair_term::gaussian_time_bumps(q_n, t);
+        let inv = self.inv_scale();
+        self.lin_params()
+            .chunks_exact(q_n)
+            .zip(&inv)
+            .map(|(row, s)| {
+                let c: f64 = row.iter().zip(&rho).map(|(a, b)| a * b).sum();
+                let dc: f64 = row.iter().zip(&drho).map(|(a, b)| a * b).sum();
+                (c * s, dc * s)
+            })
+            .unzip()
     }
     fn pair_params(&self) -> &[f64] {
         &self.params[self.params.len() - self.spec.pair.n_params()..]
@@ -236,13 +270,22 @@ impl LjModel {
         let mut gbar = Vec::with_capacity(n * nf);
         let mut de_i = Vec::with_capacity(n);
         let inv = self.inv_scale();
+        let mut e_i = fw.out.to_vec();
+        let (lc, ldc) = self.lin_coefficients(t);
         for i in 0..n {
             let row = gin.row(i);
             gbar.extend(row.iter().take(nf).zip(&inv).map(|(g, s)| g * s));
             de_i.push(row.iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum());
+            if !lc.is_empty() {
+                let g = &d.values()[i * nf..(i + 1) * nf];
+                e_i[i] += g.iter().zip(&lc).map(|(a, b)| a * b).sum::<f64>();
+                de_i[i] += g.iter().zip(&ldc).map(|(a, b)| a * b).sum::<f64>();
+                for (gb, c) in gbar[i * nf..(i + 1) * nf].iter_mut().zip(&lc) {
+                    *gb += c;
+                }
+            }
         }
         let mut g_nn = d.vjp(&gbar);
-        let mut e_i = fw.out.to_vec();
         let pe = self.spec.pair.evaluate(&d, self.pair_params(), t);
         for i in 0..n {
             e_i[i] += pe.e_i[i];
@@ -370,8 +413,12 @@ impl EnergyModel for LjModel {
         let gin = self.mlp.input_grad(self.mlp_params(), &fw, &Array1::ones(n));
         let mut gbar = Vec::with_capacity(n * nf);
         let inv = self.inv_scale();
+        let (lc, _) = self.lin_coefficients(t);
         for i in 0..n {
             gbar.extend(gin.row(i).iter().take(nf).zip(&inv).map(|(g, s)| g * s));
+            for (gb, c) in gbar[i * nf..(i + 1) * nf].iter_mut().zip(&lc) {
+                *gb += c;
+            }
         }
         let mut g_nn = d.vjp(&gbar);
         let pe = self.spec.pair.evaluate(&d, self.pair_params(), t);
@@ -404,9 +451,21 @@ impl EnergyModel for LjModel {
             }
             let scale = weight * 2.0 * c.side * cnn / dim as f64;
             let w = Array1::from_elem(n, scale);
-            let n_mlp = self.params.len() - self.spec.pair.n_params();
-            let (g_mlp, g_pair) = grad.split_at_mut(n_mlp);
+            let n_mlp = self.mlp.n_params();
+            let (g_mlp, g_rest) = grad.split_at_mut(n_mlp);
+            let (g_lin, g_pair) = g_rest.split_at_mut(g_rest.len() - self.spec.pair.n_params());
             self.mlp.tangent_param_grad(self.mlp_params(), &fw, &matrix(n, nf + nt, xdot), &w, g_mlp);
+            // Linear term: d/dA_fq sum_i c_f(t) Gdot_if = rho_q(t) sum_i Gdot_if / s_f.
+            let q_n = self.spec.linear_time_basis;
+            if q_n > 0 {
+                let (rho, _) = super::pair_term::gaussian_time_bumps(q_n, t);
+                for f in 0..nf {
+                    let s: f64 = (0..n).map(|i| gdot[i * nf + f]).sum::<f64>() * inv[f] * scale;
+                    for (g, r) in g_lin[f * q_n..(f + 1) * q_n].iter_mut().zip(&rho) {
+                        *g += s * r;
+                    }
+                }
+            }
             self.spec.pair.tangent_param_grad(&d, t, &r, scale, g_pair);
         }
         weight * loss / dim as f64

@@ -45,6 +45,19 @@ pub struct PairEval {
     pub grad: Vec<[f64; 3]>,
 }
 
+/// Q >= 2 Gaussian bumps in t, rho_q(t) = exp(-((t - q h) / h)^2), h = 1 / (Q - 1), and their
+/// t-derivatives.
+pub fn gaussian_time_bumps(n_time: usize, t: f64) -> (Vec<f64>, Vec<f64>) {
+    let h = 1.0 / (n_time as f64 - 1.0);
+    (0..n_time)
+        .map(|q| {
+            let u = (t - q as f64 * h) / h;
+            let g = (-u * u).exp();
+            (g, -2.0 * u / h * g)
+        })
+        .unzip()
+}
+
 impl PairTermSpec {
     /// True if the term is present.
     pub fn enabled(&self) -> bool {
@@ -67,14 +80,7 @@ impl PairTermSpec {
 
     /// rho_q(t) and d rho_q / dt, each of length Q.
     pub fn time_basis(&self, t: f64) -> (Vec<f64>, Vec<f64>) {
-        let h = 1.0 / (self.n_time as f64 - 1.0);
-        (0..self.n_time)
-            .map(|q| {
-                let u = (t - q as f64 * h) / h;
-                let g = (-u * u).exp();
-                (g, -2.0 * u / h * g)
-            })
-            .unzip()
+        gaussian_time_bumps(self.n_time, t)
     }
 
     /// b_l(r) into `b` and db_l/dr into `db` (length M each).
