@@ -54,6 +54,7 @@ fn main() {
         feature_scale: vec![],
         isolated_zero: true,
         linear_time_basis: 0,
+        readout_time_basis: 0,
     };
     let mut model = LjModel::new(spec, &mut stream(1, Purpose::ModelInit, 0));
     let confs = configs(n, 64, l);

@@ -30,6 +30,7 @@ fn model(cutoff: PriorCutoff) -> LjModel {
         feature_scale: (0..12).map(|k| 0.5 + 0.2 * k as f64).collect(),
         isolated_zero: true,
         linear_time_basis: 3,
+        readout_time_basis: 3,
     };
     let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
     // Larger weights than at initialisation so the network term is not negligible.

@@ -36,6 +36,7 @@ fn model() -> LjModel {
         feature_scale: vec![],
         isolated_zero: true,
         linear_time_basis: 0,
+        readout_time_basis: 0,
     };
     let mut m = LjModel::new(spec, &mut stream(5, Purpose::ModelInit, 0));
     let mut r = stream(5, Purpose::ModelInit, 1);

@@ -150,6 +150,10 @@ pub struct ModelConfig {
     /// sum_i sum_{f,q} A_fq rho_q(t) G_if; 0 disables it. Default 0.
     #[serde(default)]
     pub linear_time_basis: usize,
+    /// Gaussian time bumps of the time-dependent readout (output layer w_out + sum_q rho_q(t) R_q);
+    /// 0 disables it. Default 0.
+    #[serde(default)]
+    pub readout_time_basis: usize,
     /// sigma(0) in units of the box side. Default 1e-3.
     #[serde(default = "d_smin")]
     pub sigma_min: f64,
@@ -797,6 +801,14 @@ impl Config {
                 "pair_wall_width",
                 m.pair_wall_width,
                 "a positive length (sigma)",
+            ));
+        }
+        if m.readout_time_basis == 1 {
+            return Err(ConfigError::invalid(
+                "model",
+                "readout_time_basis",
+                m.readout_time_basis,
+                "0 (no time-dependent readout) or at least 2 time bumps",
             ));
         }
         if m.linear_time_basis == 1 {

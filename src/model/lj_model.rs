@@ -20,6 +20,7 @@ use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, PairPotent
 use crate::system::{Positions, SimBox};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Interaction mode of the prior term (serialisable form of [`CutoffMode`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,6 +85,12 @@ pub struct LjModelSpec {
     /// linear in A (exact attribution, cheap derivatives).
     #[serde(default)]
     pub linear_time_basis: usize,
+    /// Number Q_r of Gaussian time bumps of the time-dependent readout: the MLP's output layer is
+    /// (w_out + sum_q rho_q(t) R_q, b_out + sum_q rho_q(t) r_q), so the last hidden features are
+    /// combined differently at every t (multiplicative time conditioning; FiLM-like, E. Perez et
+    /// al., AAAI 2018). 0 (the default, also for older models) = absent.
+    #[serde(default)]
+    pub readout_time_basis: usize,
 }
 
 /// Mean and standard deviation of every descriptor over all particles of `confs` (the training
@@ -128,8 +135,9 @@ pub struct LjModel {
     pub spec: LjModelSpec,
     /// Per-particle network.
     pub mlp: Mlp,
-    /// Parameters theta: the MLP's, then the linear term's A (nf x Q_lin, row-major), then the pair
-    /// term's W (both initialised to zero).
+    /// Parameters theta: the MLP's, then the time-dependent readout's R (Q_r x (H + 1), row-major:
+    /// H output weights and one bias per bump), then the linear term's A (nf x Q_lin, row-major), then
+    /// the pair term's W (R, A and W initialised to zero).
     pub params: Vec<f64>,
 }
 
@@ -153,7 +161,11 @@ impl LjModel {
     pub fn new(spec: LjModelSpec, rng: &mut crate::rng::Stream) -> Self {
         let mlp = Mlp::new(spec.descriptors.n_features() + spec.time.n_features(), &spec.hidden);
         let mut params = mlp.init_params(rng, 0.1);
-        params.resize(params.len() + spec.descriptors.n_features() * spec.linear_time_basis + spec.pair.n_params(), 0.0);
+        let n_readout = spec.readout_time_basis * (mlp.sizes[mlp.sizes.len() - 2] + 1);
+        params.resize(
+            params.len() + n_readout + spec.descriptors.n_features() * spec.linear_time_basis + spec.pair.n_params(),
+            0.0,
+        );
         Self { spec, mlp, params }
     }
 
@@ -214,7 +226,7 @@ impl LjModel {
             }
             data.extend_from_slice(&tau);
         }
-        let fw = self.mlp.forward(self.mlp_params(), matrix(x.len(), nf + nt, data));
+        let fw = self.mlp.forward(&self.mlp_params(t), matrix(x.len(), nf + nt, data));
         (d, fw)
     }
 
@@ -229,11 +241,59 @@ impl LjModel {
     }
 
     /// The MLP's parameters, the linear term's and the pair term's.
-    fn mlp_params(&self) -> &[f64] {
+    fn mlp_base(&self) -> &[f64] {
         &self.params[..self.mlp.n_params()]
     }
+    /// Width H + 1 of one readout row (last hidden width plus the bias).
+    fn readout_width(&self) -> usize {
+        self.mlp.sizes[self.mlp.sizes.len() - 2] + 1
+    }
+    fn readout_params(&self) -> &[f64] {
+        let o = self.mlp.n_params();
+        &self.params[o..o + self.spec.readout_time_basis * self.readout_width()]
+    }
     fn lin_params(&self) -> &[f64] {
-        &self.params[self.mlp.n_params()..self.params.len() - self.spec.pair.n_params()]
+        let o = self.mlp.n_params() + self.spec.readout_time_basis * self.readout_width();
+        &self.params[o..self.params.len() - self.spec.pair.n_params()]
+    }
+
+    /// The MLP's parameters at time t: the base parameters, with the output layer shifted by
+    /// sum_q rho_q(t) R_q when the time-dependent readout is present.
+    fn mlp_params(&self, t: f64) -> Cow<'_, [f64]> {
+        let q_n = self.spec.readout_time_basis;
+        if q_n == 0 {
+            return Cow::Borrowed(self.mlp_base());
+        }
+        let (rho, _) = super::pair_term::gaussian_time_bumps(q_n, t);
+        let mut p = self.mlp_base().to_vec();
+        let hw = self.readout_width();
+        let off = p.len() - hw;
+        for (row, r) in self.readout_params().chunks_exact(hw).zip(&rho) {
+            for (a, b) in p[off..].iter_mut().zip(row) {
+                *a += r * b;
+            }
+        }
+        Cow::Owned(p)
+    }
+
+    /// d/dt of the MLP output through the readout, per row: h_L . sum_q rho_q' R_q + sum_q rho_q' r_q.
+    fn readout_dt(&self, fw: &Forward, t: f64) -> Option<Vec<f64>> {
+        let q_n = self.spec.readout_time_basis;
+        if q_n == 0 {
+            return None;
+        }
+        let (_, drho) = super::pair_term::gaussian_time_bumps(q_n, t);
+        let hw = self.readout_width();
+        let mut dw = vec![0.0; hw];
+        for (row, r) in self.readout_params().chunks_exact(hw).zip(&drho) {
+            for (a, b) in dw.iter_mut().zip(row) {
+                *a += r * b;
+            }
+        }
+        let h = &fw.post[fw.post.len() - 1];
+        Some(
+            h.rows().into_iter().map(|row| row.iter().zip(&dw).map(|(a, b)| a * b).sum::<f64>() + dw[hw - 1]).collect(),
+        )
     }
 
     /// Coefficients of the linear term per feature, c_f(t) = sum_q A_fq rho_q(t) / s_f, and their
@@ -265,10 +325,11 @@ impl LjModel {
         let n = x.len();
         let (d, fw) = self.forward(&x, &simbox, t);
         let nf = self.spec.descriptors.n_features();
-        let gin = self.mlp.input_grad(self.mlp_params(), &fw, &Array1::ones(n));
+        let gin = self.mlp.input_grad(&self.mlp_params(t), &fw, &Array1::ones(n));
         let dtau = self.spec.time.derivative(t);
         let mut gbar = Vec::with_capacity(n * nf);
         let mut de_i = Vec::with_capacity(n);
+        let ro_dt = self.readout_dt(&fw, t);
         let inv = self.inv_scale();
         let mut e_i = fw.out.to_vec();
         let (lc, ldc) = self.lin_coefficients(t);
@@ -276,6 +337,9 @@ impl LjModel {
             let row = gin.row(i);
             gbar.extend(row.iter().take(nf).zip(&inv).map(|(g, s)| g * s));
             de_i.push(row.iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum());
+            if let Some(r) = &ro_dt {
+                de_i[i] += r[i];
+            }
             if !lc.is_empty() {
                 let g = &d.values()[i * nf..(i + 1) * nf];
                 e_i[i] += g.iter().zip(&lc).map(|(a, b)| a * b).sum::<f64>();
@@ -315,10 +379,12 @@ impl LjModel {
         };
         row.extend(self.spec.time.features(t));
         let len = row.len();
-        let fw = self.mlp.forward(self.mlp_params(), matrix(1, len, row));
-        let gin = self.mlp.input_grad(self.mlp_params(), &fw, &Array1::ones(1));
+        let p = self.mlp_params(t);
+        let fw = self.mlp.forward(&p, matrix(1, len, row));
+        let gin = self.mlp.input_grad(&p, &fw, &Array1::ones(1));
         let dtau = self.spec.time.derivative(t);
-        (fw.out[0], gin.row(0).iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum())
+        let ro = self.readout_dt(&fw, t).map_or(0.0, |r| r[0]);
+        (fw.out[0], gin.row(0).iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum::<f64>() + ro)
     }
 
     /// sigma(t) and sigma_min.
@@ -410,7 +476,8 @@ impl EnergyModel for LjModel {
         let (d, fw) = self.forward(&x, &simbox, t);
         let nf = self.spec.descriptors.n_features();
         let nt = self.spec.time.n_features();
-        let gin = self.mlp.input_grad(self.mlp_params(), &fw, &Array1::ones(n));
+        let p_t = self.mlp_params(t);
+        let gin = self.mlp.input_grad(&p_t, &fw, &Array1::ones(n));
         let mut gbar = Vec::with_capacity(n * nf);
         let inv = self.inv_scale();
         let (lc, _) = self.lin_coefficients(t);
@@ -453,8 +520,22 @@ impl EnergyModel for LjModel {
             let w = Array1::from_elem(n, scale);
             let n_mlp = self.mlp.n_params();
             let (g_mlp, g_rest) = grad.split_at_mut(n_mlp);
+            let n_ro = self.spec.readout_time_basis * self.readout_width();
+            let (g_ro, g_rest) = g_rest.split_at_mut(n_ro);
             let (g_lin, g_pair) = g_rest.split_at_mut(g_rest.len() - self.spec.pair.n_params());
-            self.mlp.tangent_param_grad(self.mlp_params(), &fw, &matrix(n, nf + nt, xdot), &w, g_mlp);
+            let hw = self.readout_width();
+            let before: Vec<f64> = g_mlp[n_mlp - hw..].to_vec();
+            self.mlp.tangent_param_grad(&p_t, &fw, &matrix(n, nf + nt, xdot), &w, g_mlp);
+            // Readout: the output layer's gradient, times rho_q(t), for every bump q.
+            if n_ro > 0 {
+                let (rho, _) = super::pair_term::gaussian_time_bumps(self.spec.readout_time_basis, t);
+                let d_out: Vec<f64> = g_mlp[n_mlp - hw..].iter().zip(&before).map(|(a, b)| a - b).collect();
+                for (row, r) in g_ro.chunks_exact_mut(hw).zip(&rho) {
+                    for (g, d) in row.iter_mut().zip(&d_out) {
+                        *g += r * d;
+                    }
+                }
+            }
             // Linear term: d/dA_fq sum_i c_f(t) Gdot_if = rho_q(t) sum_i Gdot_if / s_f.
             let q_n = self.spec.linear_time_basis;
             if q_n > 0 {

@@ -170,6 +170,7 @@ mod tests {
             feature_scale: vec![],
             isolated_zero: true,
             linear_time_basis: 0,
+            readout_time_basis: 0,
         };
         let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
         let np = m.spec.pair.n_params();

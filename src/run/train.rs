@@ -47,6 +47,7 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
         feature_scale,
         isolated_zero: true,
         linear_time_basis: m.linear_time_basis,
+        readout_time_basis: m.readout_time_basis,
     };
     Ok(LjModel::new(spec, &mut stream(cfg.run.seed, Purpose::ModelInit, 0)))
 }
