@@ -43,7 +43,7 @@ fn main() {
     let comm = Comm::init_mpi();
     let (n, l, batch) = (200usize, 6.0, 32usize);
     let spec = LjModelSpec {
-        descriptors: DescriptorSpec { n_radial: 8, r_min: 0.8, r_cut: 3.0 },
+        descriptors: DescriptorSpec { n_radial: 8, r_min: 0.8, r_cut: 3.0, n_two_hop: 0 },
         time: TimeEmbedding { n_freq: 4 },
         hidden: vec![64, 64],
         schedule: VeSchedule::default(),

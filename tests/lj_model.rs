@@ -19,15 +19,15 @@ const L: f64 = 6.0;
 
 fn model(cutoff: PriorCutoff) -> LjModel {
     let spec = LjModelSpec {
-        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.8, r_cut: 2.8 },
+        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.8, r_cut: 2.8, n_two_hop: 2 },
         time: TimeEmbedding { n_freq: 2 },
         hidden: vec![12, 10],
         schedule: VeSchedule::default(),
         temperature: 1.25,
         cutoff,
         pair: PairTermSpec { walls: vec![0.9, 1.0, 1.3], width: 0.15, n_time: 4 },
-        feature_shift: (0..12).map(|k| 0.1 * k as f64).collect(),
-        feature_scale: (0..12).map(|k| 0.5 + 0.2 * k as f64).collect(),
+        feature_shift: (0..20).map(|k| 0.1 * k as f64).collect(),
+        feature_scale: (0..20).map(|k| 0.5 + 0.2 * k as f64).collect(),
         isolated_zero: true,
         linear_time_basis: 3,
         readout_time_basis: 3,

@@ -25,7 +25,7 @@ const T: f64 = 1.5;
 
 fn model() -> LjModel {
     let spec = LjModelSpec {
-        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.5, r_cut: 1.8 },
+        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.5, r_cut: 1.8, n_two_hop: 0 },
         time: TimeEmbedding { n_freq: 2 },
         hidden: vec![8, 8],
         schedule: VeSchedule::default(),

@@ -154,6 +154,10 @@ pub struct ModelConfig {
     /// 0 disables it. Default 0.
     #[serde(default)]
     pub readout_time_basis: usize,
+    /// Radial channels K2 <= n_radial of the two-hop descriptors sum_j w_k(r_ij) A_jf (the
+    /// neighbours' radial densities); 0 disables them. Default 0.
+    #[serde(default)]
+    pub n_two_hop: usize,
     /// sigma(0) in units of the box side. Default 1e-3.
     #[serde(default = "d_smin")]
     pub sigma_min: f64,
@@ -801,6 +805,14 @@ impl Config {
                 "pair_wall_width",
                 m.pair_wall_width,
                 "a positive length (sigma)",
+            ));
+        }
+        if m.n_two_hop > m.n_radial {
+            return Err(ConfigError::invalid(
+                "model",
+                "n_two_hop",
+                m.n_two_hop,
+                format!("at most n_radial = {}", m.n_radial),
             ));
         }
         if m.readout_time_basis == 1 {

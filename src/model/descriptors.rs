@@ -64,12 +64,17 @@ pub struct DescriptorSpec {
     pub r_min: f64,
     /// Cutoff radius r_c (sigma); must satisfy r_c <= L/2 for the box used.
     pub r_cut: f64,
+    /// Number K2 <= K of radial channels of the two-hop features
+    /// H_ikf = sum_j w_k(r_ij) A_jf (k < K2, f < K; [`super::two_hop`]); 0 = none (the default,
+    /// also for models written before they existed).
+    #[serde(default)]
+    pub n_two_hop: usize,
 }
 
 impl DescriptorSpec {
-    /// Number of features per particle, 3K.
+    /// Number of features per particle, 3K + K2 K.
     pub fn n_features(&self) -> usize {
-        3 * self.n_radial
+        3 * self.n_radial + self.n_two_hop * self.n_radial
     }
 
     /// Gaussian width w = (r_c - r_min)/(K - 1) (sigma).
@@ -85,6 +90,12 @@ impl DescriptorSpec {
     /// Checks K >= 2, 0 <= r_min < r_cut (finite) and r_cut <= L/2 for `simbox`.
     pub fn validate(&self, simbox: &SimBox) -> anyhow::Result<()> {
         anyhow::ensure!(self.n_radial >= 2, "descriptors need n_radial >= 2 (got {})", self.n_radial);
+        anyhow::ensure!(
+            self.n_two_hop <= self.n_radial,
+            "descriptors need n_two_hop <= n_radial (got {} > {})",
+            self.n_two_hop,
+            self.n_radial
+        );
         anyhow::ensure!(
             self.r_min.is_finite() && self.r_cut.is_finite() && 0.0 <= self.r_min && self.r_min < self.r_cut,
             "descriptors need 0 <= r_min < r_cut (got r_min = {}, r_cut = {})",
@@ -225,19 +236,22 @@ impl DescriptorSpec {
                 values[i * nf + 2 * k_n + k] = sym_frob(qk, qk);
             }
         }
-        *out = Descriptors { n, n_radial: k_n, pairs, w, dw, v, q, values };
+        *out = Descriptors { n, n_radial: k_n, n_two_hop: 0, pairs, w, dw, v, q, values };
+        if self.n_two_hop > 0 {
+            super::two_hop::extend(out, self.n_two_hop);
+        }
     }
 }
 
 /// One unordered neighbour pair i < j with r_ij = x_j - x_i (minimum image), r = |r_ij|.
 #[derive(Clone, Copy, Debug)]
-struct Pair {
-    i: u32,
-    j: u32,
-    d: [f64; 3],
-    r: f64,
+pub(super) struct Pair {
+    pub(super) i: u32,
+    pub(super) j: u32,
+    pub(super) d: [f64; 3],
+    pub(super) r: f64,
     /// 1/r, or 0 for coincident particles.
-    inv_r: f64,
+    pub(super) inv_r: f64,
 }
 
 /// Descriptors G of one configuration, with the neighbour pairs, radial weights and moments
@@ -245,23 +259,25 @@ struct Pair {
 /// [`DescriptorSpec::compute_into`].
 #[derive(Clone, Debug, Default)]
 pub struct Descriptors {
-    n: usize,
-    n_radial: usize,
-    pairs: Vec<Pair>,
+    pub(super) n: usize,
+    pub(super) n_radial: usize,
+    /// K2 (two-hop channels; 0 = none).
+    pub(super) n_two_hop: usize,
+    pub(super) pairs: Vec<Pair>,
     /// w_k(r) per pair, shape (n_pairs, K).
-    w: Vec<f64>,
+    pub(super) w: Vec<f64>,
     /// dw_k/dr per pair, shape (n_pairs, K).
-    dw: Vec<f64>,
+    pub(super) dw: Vec<f64>,
     /// V_ik, shape (N, K) of 3-vectors.
     v: Vec<[f64; 3]>,
     /// Q_ik as symmetric [xx, yy, zz, xy, xz, yz], shape (N, K).
     q: Vec<[f64; 6]>,
-    /// G, shape (N, 3K), row-major: row i = [A_i., B_i., C_i.] (dimensionless).
+    /// G, shape (N, 3K + K2 K), row-major: row i = [A_i., B_i., C_i., H_i..] (dimensionless).
     pub values: Vec<f64>,
 }
 
 impl Descriptors {
-    /// G, shape (N, 3K), row-major: row i = [A_i0..A_i(K-1), B_i0.., C_i0..].
+    /// G, shape (N, 3K + K2 K), row-major: row i = [A_i0..A_i(K-1), B_i0.., C_i0.., H_i00..].
     pub fn values(&self) -> &[f64] {
         &self.values
     }
@@ -271,9 +287,9 @@ impl Descriptors {
         self.n
     }
 
-    /// Number of features per particle, 3K.
+    /// Number of features per particle, 3K + K2 K.
     pub fn n_features(&self) -> usize {
-        3 * self.n_radial
+        3 * self.n_radial + self.n_two_hop * self.n_radial
     }
 
     /// Number of unordered neighbour pairs {i, j} with r_ij < r_cut (each counted once).
@@ -301,6 +317,15 @@ impl Descriptors {
     /// (the term -(w_k'/3) tr(U) rhat vanishes because Q, hence U, is traceless); it is added to
     /// x_j and subtracted from x_i.
     pub fn vjp(&self, gbar: &[f64]) -> Vec<[f64; 3]> {
+        assert_eq!(gbar.len(), self.n * self.n_features(), "gbar must have shape (N, n_features)");
+        if self.n_two_hop > 0 {
+            return super::two_hop::vjp(self, gbar);
+        }
+        self.vjp_base(gbar)
+    }
+
+    /// [`Descriptors::vjp`] of the 3K base features alone (gbar of shape (N, 3K)).
+    pub(super) fn vjp_base(&self, gbar: &[f64]) -> Vec<[f64; 3]> {
         let k_n = self.n_radial;
         let nf = 3 * k_n;
         assert_eq!(gbar.len(), self.n * nf, "gbar must have shape (N, 3K)");
@@ -368,6 +393,14 @@ impl Descriptors {
     ///
     /// (the isotropic term of Q' is dropped because <Q, I> = tr Q = 0).
     pub fn jvp(&self, dx: &[[f64; 3]]) -> Vec<f64> {
+        if self.n_two_hop > 0 {
+            return super::two_hop::jvp(self, dx);
+        }
+        self.jvp_base(dx)
+    }
+
+    /// [`Descriptors::jvp`] of the 3K base features alone, shape (N, 3K).
+    pub(super) fn jvp_base(&self, dx: &[[f64; 3]]) -> Vec<f64> {
         let k_n = self.n_radial;
         let nf = 3 * k_n;
         assert_eq!(dx.len(), self.n, "dx must have shape (N, 3)");

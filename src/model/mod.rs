@@ -17,6 +17,7 @@ pub mod pair_term;
 pub mod shells;
 pub mod time_embedding;
 pub mod toy;
+pub mod two_hop;
 
 pub use shells::ShellSplit;
 pub use time_embedding::TimeEmbedding;

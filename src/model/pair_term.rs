@@ -177,7 +177,7 @@ mod tests {
 
     fn setup() -> (PairTermSpec, DescriptorSpec, SimBox, Vec<[f64; 3]>, Vec<f64>) {
         let spec = PairTermSpec { walls: vec![0.9, 1.2, 2.4], width: 0.1, n_time: 4 };
-        let ds = DescriptorSpec { n_radial: 3, r_min: 0.5, r_cut: 2.5 };
+        let ds = DescriptorSpec { n_radial: 3, r_min: 0.5, r_cut: 2.5, n_two_hop: 0 };
         let b = SimBox::new(5.5);
         let mut r = stream(3, Purpose::Init, 0);
         let mut x: Vec<[f64; 3]> = vec![[1.0, 1.0, 1.0], [1.0 + 2.5 - 1e-3, 1.0, 1.0]];

@@ -159,7 +159,7 @@ mod tests {
 
     fn model(cutoff: PriorCutoff, zero_mlp: bool) -> LjModel {
         let spec = LjModelSpec {
-            descriptors: DescriptorSpec { n_radial: 3, r_min: 0.8, r_cut: 2.8 },
+            descriptors: DescriptorSpec { n_radial: 3, r_min: 0.8, r_cut: 2.8, n_two_hop: 0 },
             time: TimeEmbedding { n_freq: 2 },
             hidden: vec![8],
             schedule: VeSchedule::default(),

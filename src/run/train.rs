@@ -29,7 +29,7 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
             0.5 * min_side
         );
     }
-    let descriptors = DescriptorSpec { n_radial: m.n_radial, r_min: m.r_min, r_cut: m.r_cut };
+    let descriptors = DescriptorSpec { n_radial: m.n_radial, r_min: m.r_min, r_cut: m.r_cut, n_two_hop: m.n_two_hop };
     // Standardisation from at most 256 frames spread evenly over the data (deterministic).
     let stride = data.confs.len().div_ceil(256).max(1);
     let sample: Vec<Conf> = data.confs.iter().step_by(stride).cloned().collect();
