@@ -858,6 +858,17 @@ impl Config {
                 "a fraction in [0, 1)",
             ));
         }
+        if !(0.0..=1.0).contains(&t.t_focus_fraction) {
+            return Err(ConfigError::invalid("train", "t_focus_fraction", t.t_focus_fraction, "a fraction in [0, 1]"));
+        }
+        if t.t_focus.len() != 2 || !(0.0 <= t.t_focus[0] && t.t_focus[0] < t.t_focus[1] && t.t_focus[1] <= 1.0) {
+            return Err(ConfigError::invalid(
+                "train",
+                "t_focus",
+                format!("{:?}", t.t_focus),
+                "[t_lo, t_hi] with 0 <= t_lo < t_hi <= 1",
+            ));
+        }
         if !(0.0..1.0).contains(&t.beta1) || !(0.0..1.0).contains(&t.beta2) {
             return Err(ConfigError::invalid("train", "beta1", t.beta1, "beta1 and beta2 in [0, 1)"));
         }

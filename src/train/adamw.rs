@@ -56,6 +56,21 @@ pub struct TrainSettings {
     /// Steps between checkpoints (0 = only at the end). Default 10000.
     #[serde(default = "d_ckpt")]
     pub checkpoint_every: u64,
+    /// Focus interval [t_lo, t_hi] of the training times (see `t_focus_fraction`). Default [0.3, 0.7].
+    #[serde(default = "d_focus")]
+    pub t_focus: Vec<f64>,
+    /// Fraction f of training samples whose time is drawn from U(t_lo, t_hi) instead of U(0, 1).
+    /// Without reweighting, this changes the weight of the score-matching loss over t to
+    /// lambda(t) = (1 - f) + f 1[t_lo, t_hi](t) / (t_hi - t_lo) (Song et al., ICLR 2021, eq. 7):
+    /// the network's capacity goes where the reverse SDE forms the liquid's structure (for the
+    /// paper's dense LJ states t = 0.4-0.6; validation/paper_lj/README.md). The validation loss
+    /// keeps t ~ U(0, 1). Default 0 (uniform, the paper's).
+    #[serde(default)]
+    pub t_focus_fraction: f64,
+}
+
+fn d_focus() -> Vec<f64> {
+    vec![0.3, 0.7]
 }
 
 fn d_steps() -> u64 {

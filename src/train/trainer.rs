@@ -55,7 +55,25 @@ pub struct Trainer {
 /// Draws the noised sample for (clean configuration `c`, stream `rng`): t ~ U(0,1), z ~ N(0, I),
 /// y_t = alpha(t) y_0 + sigma(t) z (wrapped on the torus).
 pub fn noised<M: EnergyModel + ?Sized>(model: &M, c: &Conf, rng: &mut crate::rng::Stream) -> (Conf, f64, Vec<f64>) {
-    let t: f64 = rng.random();
+    noised_focus(model, c, rng, None)
+}
+
+/// As [`noised`], but with probability f the time is drawn from U(t_lo, t_hi) (`focus` =
+/// (t_lo, t_hi, f); see `TrainSettings::t_focus_fraction`). With f = 0 or `None` the stream is used
+/// exactly as by [`noised`].
+pub fn noised_focus<M: EnergyModel + ?Sized>(
+    model: &M,
+    c: &Conf,
+    rng: &mut crate::rng::Stream,
+    focus: Option<(f64, f64, f64)>,
+) -> (Conf, f64, Vec<f64>) {
+    let mut t: f64 = rng.random();
+    if let Some((lo, hi, f)) = focus.filter(|x| x.2 > 0.0) {
+        let v: f64 = rng.random();
+        if v < f {
+            t = lo + (hi - lo) * t;
+        }
+    }
     let z: Vec<f64> = (0..c.y.len())
         .map(|_| {
             let v: f64 = StandardNormal.sample(rng);
@@ -127,12 +145,14 @@ impl Trainer {
         let mut rows = vec![0.0; n_micro * width];
         let k0 = self.step * b as u64;
         let idx: Vec<usize> = (0..b as u64).map(|j| self.train_index(data, k0 + j)).collect();
+        let st = &self.settings;
+        let focus = (st.t_focus.len() == 2).then(|| (st.t_focus[0], st.t_focus[1], st.t_focus_fraction));
         for m in (comm.rank()..n_micro).step_by(comm.size()) {
             let (lo, hi) = (m * mu, ((m + 1) * mu).min(b));
             let (mut cs, mut ts, mut zs) = (Vec::new(), Vec::new(), Vec::new());
             for (j, &ix) in idx.iter().enumerate().take(hi).skip(lo) {
                 let mut rng = stream(self.seed, Purpose::TrainNoise, k0 + j as u64);
-                let (c, t, z) = noised(model, &data.confs[ix], &mut rng);
+                let (c, t, z) = noised_focus(model, &data.confs[ix], &mut rng, focus);
                 cs.push(c);
                 ts.push(t);
                 zs.push(z);

@@ -161,9 +161,9 @@ file = "{out}"
 """
 
 
-def extra_model_lines(p: dict) -> str:
-    """Extra [model] keys given with --model KEY=VALUE (TOML values, passed through verbatim)."""
-    return "".join(f"{kv}\n" for kv in p.get("model_extra", []))
+def extra_model_lines(p: dict, key: str = "model_extra") -> str:
+    """Extra [model] / [train] keys given with --model / --train KEY=VALUE (TOML, verbatim)."""
+    return "".join(f"{kv}\n" for kv in p.get(key, []))
 
 
 def train_toml(p: dict, data: list[str], steps: int, seed: int) -> str:
@@ -186,7 +186,7 @@ validation_fraction = 0.1
 validation_samples = {p['validation_samples']}
 eval_every = {eval_every}
 checkpoint_every = {max(1, steps // 5)}
-
+{extra_model_lines(p, "train_extra")}
 [model]
 n_radial = {p['n_radial']}
 r_min = {p.get('r_min', 0.8)}
@@ -482,6 +482,8 @@ def main() -> int:
     ap.add_argument("--model", action="append", default=[], metavar="KEY=VALUE",
                     help="extra [model] key of the training input, TOML syntax (repeatable), "
                     "e.g. --model 'pair_walls=[0.8, 0.9]'")
+    ap.add_argument("--train", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra [train] key, TOML syntax (repeatable), e.g. --train t_focus_fraction=0.5")
     ap.add_argument("--data-from", metavar="DIR", help="reuse the nti sample outputs of an earlier run directory "
                     "(same sampling parameters) instead of sampling again")
     ap.add_argument("--stop-after", choices=["sample", "train", "generate"], help="stop after this stage")
@@ -519,10 +521,12 @@ def main() -> int:
         p["gen_trajectories"] = {str(n): a.trajectories for n in p["ref_n"]}
     if a.r_min is not None:
         p["r_min"] = a.r_min
-    for kv in a.model:
-        if "=" not in kv:
-            sys.exit(f"error: --model {kv!r}: expected KEY=VALUE")
-        p["model_extra"] = [e for e in p.get("model_extra", []) if e.split("=")[0].strip() != kv.split("=")[0].strip()] + [kv]
+    for opt, key in ((a.model, "model_extra"), (a.train, "train_extra")):
+        for kv in opt:
+            if "=" not in kv:
+                sys.exit(f"error: {kv!r}: expected KEY=VALUE")
+            name = kv.split("=")[0].strip()
+            p[key] = [e for e in p.get(key, []) if e.split("=")[0].strip() != name] + [kv]
     tfile = outdir / "timings.json"
     if a.data_from and not tfile.exists():
         src_dir = Path(a.data_from).resolve()
