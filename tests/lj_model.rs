@@ -18,6 +18,10 @@ use rand::RngExt;
 const L: f64 = 6.0;
 
 fn model(cutoff: PriorCutoff) -> LjModel {
+    model_with(cutoff, 3)
+}
+
+fn model_with(cutoff: PriorCutoff, readout: usize) -> LjModel {
     let spec = LjModelSpec {
         descriptors: DescriptorSpec { n_radial: 4, r_min: 0.8, r_cut: 2.8, n_two_hop: 2 },
         time: TimeEmbedding { n_freq: 2 },
@@ -30,7 +34,7 @@ fn model(cutoff: PriorCutoff) -> LjModel {
         feature_scale: (0..20).map(|k| 0.5 + 0.2 * k as f64).collect(),
         isolated_zero: true,
         linear_time_basis: 3,
-        readout_time_basis: 3,
+        readout_time_basis: readout,
     };
     let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
     // Larger weights than at initialisation so the network term is not negligible.
@@ -117,6 +121,51 @@ fn loss_parameter_gradient_matches_central_differences() {
                 worst = worst.max(rel(grad[k], fd, 1e-3 * scale));
             }
             assert!(worst < 1e-6, "{cut:?} t={t}: loss gradient worst rel. error {worst:e}");
+        }
+    }
+}
+
+/// d(du/dt)/dtheta and the time-score loss gradient (nti::model::lj_model, time_score.rs) against
+/// central differences, over every parameter (MLP, linear term, pair walls; no readout).
+#[test]
+fn time_derivative_and_time_score_parameter_gradients_match_central_differences() {
+    for cut in cutoffs() {
+        let m = model_with(cut, 0);
+        let (c1, c2) = (config(16, 2), config(16, 5));
+        let mut r = stream(4, Purpose::TrainNoise, 0);
+        let z1: Vec<f64> = (0..c1.y.len()).map(|_| r.random::<f64>() - 0.5).collect();
+        let z2: Vec<f64> = (0..c1.y.len()).map(|_| 1.5 * (r.random::<f64>() - 0.5)).collect();
+        let h = 1e-6;
+        for t in [0.02, 0.5, 0.98] {
+            let mut grad = vec![0.0; m.params.len()];
+            let v = m.dt_param_grad(&c1, t, 1.0, &mut grad);
+            assert!((v - m.dt_terms(&c1, t).total()).abs() < 1e-12 * v.abs().max(1.0));
+            let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+            let mut worst: f64 = 0.0;
+            for k in 0..m.params.len() {
+                let (mut a, mut b) = (m.clone(), m.clone());
+                a.params[k] += h;
+                b.params[k] -= h;
+                let fd = (a.dt_terms(&c1, t).total() - b.dt_terms(&c1, t).total()) / (2.0 * h);
+                worst = worst.max(rel(grad[k], fd, 1e-3 * scale));
+            }
+            assert!(worst < 1e-6, "{cut:?} t={t}: d(du/dt)/dtheta worst rel. error {worst:e}");
+
+            let loss =
+                |q: &nti::model::lj_model::LjModel, g: &mut [f64]| q.time_score_loss((&c1, &z1), (&c2, &z2), t, 0.7, g);
+            let mut grad = vec![0.0; m.params.len()];
+            loss(&m, &mut grad);
+            let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+            let mut worst: f64 = 0.0;
+            let mut scratch = vec![0.0; m.params.len()];
+            for k in 0..m.params.len() {
+                let (mut a, mut b) = (m.clone(), m.clone());
+                a.params[k] += h;
+                b.params[k] -= h;
+                let fd = (loss(&a, &mut scratch) - loss(&b, &mut scratch)) / (2.0 * h);
+                worst = worst.max(rel(grad[k], fd, 1e-3 * scale));
+            }
+            assert!(worst < 1e-6, "{cut:?} t={t}: time-score loss gradient worst rel. error {worst:e}");
         }
     }
 }

@@ -858,6 +858,20 @@ impl Config {
                 "a fraction in [0, 1)",
             ));
         }
+        if !(t.time_score_weight >= 0.0 && t.time_score_weight.is_finite()) {
+            return Err(ConfigError::invalid("train", "time_score_weight", t.time_score_weight, "a weight >= 0"));
+        }
+        if !(t.time_score_t_max > 0.0 && t.time_score_t_max <= 1.0) {
+            return Err(ConfigError::invalid("train", "time_score_t_max", t.time_score_t_max, "a time in (0, 1]"));
+        }
+        if t.time_score_weight > 0.0 && self.model.readout_time_basis > 0 {
+            return Err(ConfigError::invalid(
+                "train",
+                "time_score_weight",
+                t.time_score_weight,
+                "0 with [model] readout_time_basis > 0 (time-score matching does not support the time-dependent readout)",
+            ));
+        }
         if !(0.0..=1.0).contains(&t.t_focus_fraction) {
             return Err(ConfigError::invalid("train", "t_focus_fraction", t.t_focus_fraction, "a fraction in [0, 1]"));
         }

@@ -22,6 +22,9 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
+#[path = "time_score.rs"]
+mod time_score;
+
 /// Interaction mode of the prior term (serialisable form of [`CutoffMode`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PriorCutoff {
@@ -369,8 +372,8 @@ impl LjModel {
         Eval { e_i, de_i, g_nn, p_i, dp_i, g_p }
     }
 
-    /// MLP energy of a particle without neighbours (raw descriptors G = 0) and its t-derivative.
-    fn isolated(&self, t: f64) -> (f64, f64) {
+    /// The MLP input row of a particle without neighbours (raw descriptors G = 0) at time t.
+    fn isolated_row(&self, t: f64) -> Vec<f64> {
         let nf = self.spec.descriptors.n_features();
         let mut row: Vec<f64> = if self.spec.feature_shift.is_empty() {
             vec![0.0; nf]
@@ -378,6 +381,13 @@ impl LjModel {
             self.spec.feature_shift.iter().zip(&self.spec.feature_scale).map(|(a, b)| -a / b).collect()
         };
         row.extend(self.spec.time.features(t));
+        row
+    }
+
+    /// MLP energy of a particle without neighbours (raw descriptors G = 0) and its t-derivative.
+    fn isolated(&self, t: f64) -> (f64, f64) {
+        let nf = self.spec.descriptors.n_features();
+        let row = self.isolated_row(t);
         let len = row.len();
         let p = self.mlp_params(t);
         let fw = self.mlp.forward(&p, matrix(1, len, row));
@@ -466,6 +476,17 @@ impl EnergyModel for LjModel {
         let terms = self.dt_terms(c, t);
         let shells = super::shells::lj_dt_shells(self, c, t, edges, &terms);
         (terms, Some(shells))
+    }
+
+    fn time_score_loss_grad(
+        &self,
+        a: (&Conf, &[f64]),
+        b: (&Conf, &[f64]),
+        t: f64,
+        weight: f64,
+        grad: &mut [f64],
+    ) -> Option<f64> {
+        (self.spec.readout_time_basis == 0).then(|| self.time_score_loss(a, b, t, weight, grad))
     }
 
     fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {

@@ -92,6 +92,20 @@ pub trait EnergyModel: Send + Sync {
     fn dsm_loss_grad_batch(&self, cs: &[Conf], ts: &[f64], zs: &[Vec<f64>], w: &[f64], grad: &mut [f64]) -> f64 {
         cs.iter().zip(ts).zip(zs).zip(w).map(|(((c, &t), z), &wb)| self.dsm_loss_grad(c, t, z, wb, grad)).sum()
     }
+    /// Time-score matching loss of two noised copies (configuration, noise) of one clean
+    /// configuration at the same t, with `weight` x its parameter gradient added into `grad`
+    /// (see `model/time_score.rs`); `None` for models that do not support it (the default).
+    fn time_score_loss_grad(
+        &self,
+        a: (&Conf, &[f64]),
+        b: (&Conf, &[f64]),
+        t: f64,
+        weight: f64,
+        grad: &mut [f64],
+    ) -> Option<f64> {
+        let _ = (a, b, t, weight, grad);
+        None
+    }
     /// Denoising score-matching loss of one noised sample `c` at time `t` with noise `z`,
     /// l = (1/D) || sigma(t) grad_y u - z ||^2; adds `weight` * dl/dtheta into `grad`.
     fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64;

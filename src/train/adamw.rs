@@ -67,6 +67,20 @@ pub struct TrainSettings {
     /// keeps t ~ U(0, 1). Default 0 (uniform, the paper's).
     #[serde(default)]
     pub t_focus_fraction: f64,
+    /// Weight lambda of the time-score matching loss added to the score-matching loss
+    /// (model/time_score.rs): every training sample with t <= `time_score_t_max` gets a second
+    /// noise at the same t, and the difference of the two TI integrands du/dt is regressed on its
+    /// conditional target. Not with the time-dependent readout. Default 0 (off, the paper's).
+    #[serde(default)]
+    pub time_score_weight: f64,
+    /// Largest t of the time-score loss (the torus wrapping of the noise must be negligible:
+    /// sigma(t) << 1). Default 0.7.
+    #[serde(default = "d_ts_tmax")]
+    pub time_score_t_max: f64,
+}
+
+fn d_ts_tmax() -> f64 {
+    0.7
 }
 
 fn d_focus() -> Vec<f64> {

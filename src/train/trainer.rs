@@ -74,6 +74,18 @@ pub fn noised_focus<M: EnergyModel + ?Sized>(
             t = lo + (hi - lo) * t;
         }
     }
+    let (c, z) = noised_at(model, c, t, rng);
+    (c, t, z)
+}
+
+/// The noised copy y_t = alpha(t) y_0 + sigma(t) z (wrapped on the torus) of `c` at a given t,
+/// with z ~ N(0, I) from `rng`; returns (y_t, z).
+pub fn noised_at<M: EnergyModel + ?Sized>(
+    model: &M,
+    c: &Conf,
+    t: f64,
+    rng: &mut crate::rng::Stream,
+) -> (Conf, Vec<f64>) {
     let z: Vec<f64> = (0..c.y.len())
         .map(|_| {
             let v: f64 = StandardNormal.sample(rng);
@@ -88,7 +100,7 @@ pub fn noised_focus<M: EnergyModel + ?Sized>(
             *v -= v.floor();
         }
     }
-    (Conf { y, side: c.side }, t, z)
+    (Conf { y, side: c.side }, z)
 }
 
 impl Trainer {
@@ -149,17 +161,27 @@ impl Trainer {
         let focus = (st.t_focus.len() == 2).then(|| (st.t_focus[0], st.t_focus[1], st.t_focus_fraction));
         for m in (comm.rank()..n_micro).step_by(comm.size()) {
             let (lo, hi) = (m * mu, ((m + 1) * mu).min(b));
-            let (mut cs, mut ts, mut zs) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut cs, mut ts, mut zs, mut second) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for (j, &ix) in idx.iter().enumerate().take(hi).skip(lo) {
                 let mut rng = stream(self.seed, Purpose::TrainNoise, k0 + j as u64);
                 let (c, t, z) = noised_focus(model, &data.confs[ix], &mut rng, focus);
+                if st.time_score_weight > 0.0 && t <= st.time_score_t_max {
+                    // A second noise at the same t, drawn after the first from the item's stream.
+                    second.push((cs.len(), noised_at(model, &data.confs[ix], t, &mut rng)));
+                }
                 cs.push(c);
                 ts.push(t);
                 zs.push(z);
             }
             let w = vec![1.0 / b as f64; cs.len()];
             let row = &mut rows[m * width..(m + 1) * width];
-            let loss = model.dsm_loss_grad_batch(&cs, &ts, &zs, &w, &mut row[..p]);
+            let mut loss = model.dsm_loss_grad_batch(&cs, &ts, &zs, &w, &mut row[..p]);
+            for (k, (c2, z2)) in &second {
+                let lw = st.time_score_weight / b as f64;
+                loss += model
+                    .time_score_loss_grad((&cs[*k], &zs[*k]), (c2, z2), ts[*k], lw, &mut row[..p])
+                    .expect("time-score matching is supported by the model (checked before training)");
+            }
             row[p] = loss;
         }
         let total = Self::reduce_rows(comm, rows, width);
