@@ -54,6 +54,28 @@ fn training_is_bitwise_identical_on_1_2_and_3_ranks() {
     assert_ne!(params(&d.path().join("r0.h5")), p1);
 }
 
+/// The optional time-score loss and t-focus sampling draw extra numbers from the items' streams and
+/// add rows to the same micro-batches: still the same parameters on 1 and 2 ranks, and different
+/// from training without them.
+#[test]
+fn time_score_training_is_rank_independent() {
+    assert!(have_mpirun(), "mpirun not found");
+    let d = setup();
+    let opts =
+        ["--set", "train.time_score_weight=0.5", "--set", "train.t_focus_fraction=0.3", "--set", "train.steps=40"];
+    let mut a = vec!["train", "t.toml", "--set", "output.file=\"ts1.h5\""];
+    a.extend(opts);
+    ok(run_in(d.path(), &a));
+    let mut b = vec!["train", "t.toml", "--set", "output.file=\"ts2.h5\""];
+    b.extend(opts);
+    ok(mpirun(2).args(&b).current_dir(d.path()).output().unwrap());
+    let p1 = params(&d.path().join("ts1.h5"));
+    assert_eq!(params(&d.path().join("ts2.h5")), p1, "time-score training differs between 1 and 2 ranks");
+    assert!(p1.iter().all(|v| f64::from_bits(*v).is_finite()));
+    ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"plain.h5\"", "--set", "train.steps=40"]));
+    assert_ne!(params(&d.path().join("plain.h5")), p1);
+}
+
 #[test]
 fn restart_from_checkpoint_continues_bitwise_identically() {
     let d = setup();
