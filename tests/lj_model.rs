@@ -125,10 +125,10 @@ fn loss_parameter_gradient_matches_central_differences() {
     }
 }
 
-/// d(du/dt)/dtheta and the time-score loss gradient (nti::model::lj_model, time_score.rs) against
+/// du/dtheta, d(du/dt)/dtheta and the time-score loss gradient (nti::model::lj_model, time_score.rs) against
 /// central differences, over every parameter (MLP, linear term, pair walls; no readout).
 #[test]
-fn time_derivative_and_time_score_parameter_gradients_match_central_differences() {
+fn energy_time_derivative_and_time_score_parameter_gradients_match_central_differences() {
     for cut in cutoffs() {
         let m = model_with(cut, 0);
         let (c1, c2) = (config(16, 2), config(16, 5));

@@ -864,6 +864,33 @@ impl Config {
         if !(t.time_score_t_max > 0.0 && t.time_score_t_max <= 1.0) {
             return Err(ConfigError::invalid("train", "time_score_t_max", t.time_score_t_max, "a time in (0, 1]"));
         }
+        if !(t.cd_weight >= 0.0 && t.cd_weight.is_finite()) {
+            return Err(ConfigError::invalid("train", "cd_weight", t.cd_weight, "a weight >= 0"));
+        }
+        if !(t.cd_step_size > 0.0 && t.cd_step_size.is_finite()) {
+            return Err(ConfigError::invalid("train", "cd_step_size", t.cd_step_size, "a positive step size"));
+        }
+        if !(0.0..=1.0).contains(&t.cd_fraction) {
+            return Err(ConfigError::invalid("train", "cd_fraction", t.cd_fraction, "a fraction in [0, 1]"));
+        }
+        if t.cd_t_range.len() != 2
+            || !(0.0 <= t.cd_t_range[0] && t.cd_t_range[0] <= t.cd_t_range[1] && t.cd_t_range[1] <= 1.0)
+        {
+            return Err(ConfigError::invalid(
+                "train",
+                "cd_t_range",
+                format!("{:?}", t.cd_t_range),
+                "[t_lo, t_hi] with 0 <= t_lo <= t_hi <= 1",
+            ));
+        }
+        if t.cd_weight > 0.0 && self.model.readout_time_basis > 0 {
+            return Err(ConfigError::invalid(
+                "train",
+                "cd_weight",
+                t.cd_weight,
+                "0 with [model] readout_time_basis > 0 (contrastive divergence does not support the time-dependent readout)",
+            ));
+        }
         if t.time_score_weight > 0.0 && self.model.readout_time_basis > 0 {
             return Err(ConfigError::invalid(
                 "train",

@@ -489,6 +489,10 @@ impl EnergyModel for LjModel {
         (self.spec.readout_time_basis == 0).then(|| self.time_score_loss(a, b, t, weight, grad))
     }
 
+    fn energy_param_grad(&self, c: &Conf, t: f64, weight: f64, grad: &mut [f64]) -> Option<f64> {
+        (self.spec.readout_time_basis == 0).then(|| LjModel::energy_param_grad(self, c, t, weight, grad))
+    }
+
     fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
         // l = (1/D) |L grad_x E - z|^2;  dl/dtheta = (2 L t(1-t) / D) d/dtheta [grad_x E_NN . r].
         let x = Self::positions(c);

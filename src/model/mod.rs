@@ -106,6 +106,12 @@ pub trait EnergyModel: Send + Sync {
         let _ = (a, b, t, weight, grad);
         None
     }
+    /// u(c, t), with `weight` x du/dtheta added into `grad` (contrastive-divergence training);
+    /// `None` for models that do not support it (the default).
+    fn energy_param_grad(&self, c: &Conf, t: f64, weight: f64, grad: &mut [f64]) -> Option<f64> {
+        let _ = (c, t, weight, grad);
+        None
+    }
     /// Denoising score-matching loss of one noised sample `c` at time `t` with noise `z`,
     /// l = (1/D) || sigma(t) grad_y u - z ||^2; adds `weight` * dl/dtheta into `grad`.
     fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64;

@@ -44,17 +44,34 @@ impl LjModel {
     /// # Panics
     /// With the time-dependent readout (not supported here; the input check refuses it).
     pub fn dt_param_grad(&self, c: &Conf, t: f64, weight: f64, grad: &mut [f64]) -> f64 {
-        assert_eq!(self.spec.readout_time_basis, 0, "time-score matching does not support the time-dependent readout");
-        let value = self.dt_terms(c, t).total();
+        let sigma = self.spec.schedule.sigma(t);
+        let cnn = t * (1.0 - t);
+        let a = 1.0 - 2.0 * t - cnn * self.spec.schedule.log_ratio();
+        self.nn_param_grad(c, t, weight * a / sigma, weight * cnn / sigma, grad);
+        self.dt_terms(c, t).total()
+    }
+
+    /// u at (c, t); adds `weight` x du/dtheta = `weight` t(1-t)/sigma dE_NN/dtheta into `grad`.
+    ///
+    /// # Panics
+    /// With the time-dependent readout (not supported here; the input check refuses it).
+    pub fn energy_param_grad(&self, c: &Conf, t: f64, weight: f64, grad: &mut [f64]) -> f64 {
+        let sigma = self.spec.schedule.sigma(t);
+        self.nn_param_grad(c, t, weight * t * (1.0 - t) / sigma, 0.0, grad);
+        self.energy(c, t)
+    }
+
+    /// Adds sv dE_NN/dtheta + sd d(dE_NN/dt)/dtheta into `grad`.
+    fn nn_param_grad(&self, c: &Conf, t: f64, sv: f64, sd: f64, grad: &mut [f64]) {
+        assert_eq!(
+            self.spec.readout_time_basis, 0,
+            "parameter gradients of u and du/dt do not support the time-dependent readout"
+        );
         let x = Self::positions(c);
         let simbox = SimBox::new(c.side);
         let n = x.len();
         let (d, fw) = self.forward(&x, &simbox, t);
         let (nf, nt) = (self.spec.descriptors.n_features(), self.spec.time.n_features());
-        let sigma = self.spec.schedule.sigma(t);
-        let cnn = t * (1.0 - t);
-        let a = 1.0 - 2.0 * t - cnn * self.spec.schedule.log_ratio();
-        let (sv, sd) = (weight * a / sigma, weight * cnn / sigma);
         let dtau = self.spec.time.derivative(t);
         let p = self.mlp_params(t);
         let n_mlp = self.mlp.n_params();
@@ -108,7 +125,6 @@ impl LjModel {
                 }
             }
         }
-        value
     }
 
     /// The time-score loss L_ts of two noised copies `c1`, `c2` (noises `z1`, `z2`) of one clean

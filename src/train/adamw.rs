@@ -77,10 +77,42 @@ pub struct TrainSettings {
     /// sigma(t) << 1). Default 0.7.
     #[serde(default = "d_ts_tmax")]
     pub time_score_t_max: f64,
+    /// Weight lambda of a contrastive-divergence term (G. E. Hinton, Neural Comput. 14, 1771
+    /// (2002); Y. Du & I. Mordatch, NeurIPS 2019): for a fraction `cd_fraction` of the samples with
+    /// t in `cd_t_range`, `cd_steps` MALA steps on exp(-u(., t)) start from the noised sample y and
+    /// end at y'; lambda (u(y, t) - u(y', t)) / D is added to the loss (no gradient through the
+    /// chain). It raises the energy where the model's own ensemble drifts away from the data,
+    /// which score matching does not see. Not with the time-dependent readout. Default 0 (off).
+    #[serde(default)]
+    pub cd_weight: f64,
+    /// MALA steps per contrastive sample. Default 10.
+    #[serde(default = "d_cd_steps")]
+    pub cd_steps: usize,
+    /// MALA step size in units of sigma(t)^2 (noise coordinates). Default 0.02.
+    #[serde(default = "d_cd_step")]
+    pub cd_step_size: f64,
+    /// Fraction of the samples in `cd_t_range` that get a contrastive term. Default 0.25.
+    #[serde(default = "d_cd_fraction")]
+    pub cd_fraction: f64,
+    /// Times [t_lo, t_hi] of the contrastive term. Default [0.3, 0.7].
+    #[serde(default = "d_cd_range")]
+    pub cd_t_range: Vec<f64>,
 }
 
 fn d_ts_tmax() -> f64 {
     0.7
+}
+fn d_cd_steps() -> usize {
+    10
+}
+fn d_cd_step() -> f64 {
+    0.02
+}
+fn d_cd_fraction() -> f64 {
+    0.25
+}
+fn d_cd_range() -> Vec<f64> {
+    vec![0.3, 0.7]
 }
 
 fn d_focus() -> Vec<f64> {

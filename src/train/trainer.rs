@@ -10,6 +10,7 @@ use super::{AdamW, Dataset, TrainSettings};
 use crate::model::{Conf, EnergyModel};
 use crate::parallel::Comm;
 use crate::rng::{stream, Purpose};
+use crate::sampling::mala::MalaChain;
 use rand::seq::SliceRandom;
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
@@ -162,12 +163,25 @@ impl Trainer {
         for m in (comm.rank()..n_micro).step_by(comm.size()) {
             let (lo, hi) = (m * mu, ((m + 1) * mu).min(b));
             let (mut cs, mut ts, mut zs, mut second) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut contrast = Vec::new();
             for (j, &ix) in idx.iter().enumerate().take(hi).skip(lo) {
                 let mut rng = stream(self.seed, Purpose::TrainNoise, k0 + j as u64);
                 let (c, t, z) = noised_focus(model, &data.confs[ix], &mut rng, focus);
                 if st.time_score_weight > 0.0 && t <= st.time_score_t_max {
                     // A second noise at the same t, drawn after the first from the item's stream.
                     second.push((cs.len(), noised_at(model, &data.confs[ix], t, &mut rng)));
+                }
+                if st.cd_weight > 0.0 && st.cd_t_range.len() == 2 && (st.cd_t_range[0]..=st.cd_t_range[1]).contains(&t)
+                {
+                    let pick: f64 = rng.random();
+                    if pick < st.cd_fraction {
+                        let sg = model.schedule().sigma(t);
+                        let mut ch = MalaChain::new(model, c.clone(), t, st.cd_step_size * sg * sg);
+                        for _ in 0..st.cd_steps {
+                            ch.step(model, &mut rng);
+                        }
+                        contrast.push((cs.len(), ch.conf));
+                    }
                 }
                 cs.push(c);
                 ts.push(t);
@@ -181,6 +195,13 @@ impl Trainer {
                 loss += model
                     .time_score_loss_grad((&cs[*k], &zs[*k]), (c2, z2), ts[*k], lw, &mut row[..p])
                     .expect("time-score matching is supported by the model (checked before training)");
+            }
+            for (k, y2) in &contrast {
+                let lw = st.cd_weight / (b * cs[*k].y.len()) as f64;
+                let msg = "contrastive divergence is supported by the model (checked before training)";
+                let u_data = model.energy_param_grad(&cs[*k], ts[*k], lw, &mut row[..p]).expect(msg);
+                let u_model = model.energy_param_grad(y2, ts[*k], -lw, &mut row[..p]).expect(msg);
+                loss += lw * (u_data - u_model);
             }
             row[p] = loss;
         }
