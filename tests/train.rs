@@ -54,7 +54,7 @@ fn training_is_bitwise_identical_on_1_2_and_3_ranks() {
     assert_ne!(params(&d.path().join("r0.h5")), p1);
 }
 
-/// The optional time-score loss and t-focus sampling draw extra numbers from the items' streams and
+/// The optional time-score loss, contrastive-divergence term and t-focus sampling draw extra numbers from the items' streams and
 /// add rows to the same micro-batches: still the same parameters on 1 and 2 ranks, and different
 /// from training without them.
 #[test]
