@@ -864,6 +864,14 @@ impl Config {
         if !(t.time_score_t_max > 0.0 && t.time_score_t_max <= 1.0) {
             return Err(ConfigError::invalid("train", "time_score_t_max", t.time_score_t_max, "a time in (0, 1]"));
         }
+        if !(t.time_score_t_min >= 0.0 && t.time_score_t_min < t.time_score_t_max) {
+            return Err(ConfigError::invalid(
+                "train",
+                "time_score_t_min",
+                t.time_score_t_min,
+                format!("a time in [0, time_score_t_max = {})", t.time_score_t_max),
+            ));
+        }
         if !(t.cd_weight >= 0.0 && t.cd_weight.is_finite()) {
             return Err(ConfigError::invalid("train", "cd_weight", t.cd_weight, "a weight >= 0"));
         }

@@ -77,6 +77,9 @@ pub struct TrainSettings {
     /// sigma(t) << 1). Default 0.7.
     #[serde(default = "d_ts_tmax")]
     pub time_score_t_max: f64,
+    /// Smallest t of the time-score loss. Default 0.
+    #[serde(default)]
+    pub time_score_t_min: f64,
     /// Weight lambda of a contrastive-divergence term (G. E. Hinton, Neural Comput. 14, 1771
     /// (2002); Y. Du & I. Mordatch, NeurIPS 2019): for a fraction `cd_fraction` of the samples with
     /// t in `cd_t_range`, `cd_steps` MALA steps on exp(-u(., t)) start from the noised sample y and

@@ -167,7 +167,7 @@ impl Trainer {
             for (j, &ix) in idx.iter().enumerate().take(hi).skip(lo) {
                 let mut rng = stream(self.seed, Purpose::TrainNoise, k0 + j as u64);
                 let (c, t, z) = noised_focus(model, &data.confs[ix], &mut rng, focus);
-                if st.time_score_weight > 0.0 && t <= st.time_score_t_max {
+                if st.time_score_weight > 0.0 && t <= st.time_score_t_max && t >= st.time_score_t_min {
                     // A second noise at the same t, drawn after the first from the item's stream.
                     second.push((cs.len(), noised_at(model, &data.confs[ix], t, &mut rng)));
                 }
