@@ -318,15 +318,19 @@ mod tests {
         let fw = mlp.forward(&p, x.clone());
         let mut grad = vec![0.0; mlp.n_params()];
         mlp.param_grad(&p, &fw, &w, &mut grad);
+        let worst = worst_fd_error(&p, &grad, j);
+        assert!(worst < 1e-7, "worst relative error {worst}");
+    }
+
+    /// Largest relative error of `grad` against central differences of `j` at `p` (h = 1e-6).
+    fn worst_fd_error(p: &[f64], grad: &[f64], j: impl Fn(&[f64]) -> f64) -> f64 {
         let h = 1e-6;
-        let mut worst: f64 = 0.0;
-        for k in 0..mlp.n_params() {
-            let (mut pp, mut pm) = (p.clone(), p.clone());
+        (0..p.len()).fold(0.0f64, |worst, k| {
+            let (mut pp, mut pm) = (p.to_vec(), p.to_vec());
             pp[k] += h;
             pm[k] -= h;
-            worst = worst.max(rel(grad[k], (j(&pp) - j(&pm)) / (2.0 * h)));
-        }
-        assert!(worst < 1e-7, "worst relative error {worst}");
+            worst.max(rel(grad[k], (j(&pp) - j(&pm)) / (2.0 * h)))
+        })
     }
 
     #[test]
@@ -340,15 +344,7 @@ mod tests {
         let fw = mlp.forward(&p, x.clone());
         let mut grad = vec![0.0; mlp.n_params()];
         mlp.tangent_param_grad(&p, &fw, &xdot, &w, &mut grad);
-        let h = 1e-6;
-        let mut worst: f64 = 0.0;
-        for k in 0..mlp.n_params() {
-            let (mut pp, mut pm) = (p.clone(), p.clone());
-            pp[k] += h;
-            pm[k] -= h;
-            let fd = (j(&pp) - j(&pm)) / (2.0 * h);
-            worst = worst.max(rel(grad[k], fd));
-        }
+        let worst = worst_fd_error(&p, &grad, j);
         assert!(worst < 1e-7, "worst relative error {worst}");
     }
 }
