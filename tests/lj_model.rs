@@ -268,3 +268,28 @@ fn gradient_theorem_holds_along_a_path() {
     let du = m.energy(&at(1.0), t) - m.energy(&at(0.0), t);
     assert!((integral - du).abs() < 1e-9 * du.abs().max(1.0), "line integral {integral} vs difference {du}");
 }
+
+/// Checkpoints written before the optional fields (linear term, readout, two-hop descriptors)
+/// existed still match a model that does not use them; other shapes and junk do not.
+#[test]
+fn specs_written_before_optional_fields_existed_have_the_same_shape() {
+    let m = model(cutoffs()[0]);
+    let mut spec = m.spec.clone();
+    (spec.linear_time_basis, spec.readout_time_basis, spec.descriptors.n_two_hop) = (0, 0, 0);
+    spec.feature_shift.truncate(12);
+    spec.feature_scale.truncate(12);
+    let m0 = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
+    let mut old: serde_json::Value = serde_json::from_str(&m0.spec()).unwrap();
+    let o = old.as_object_mut().unwrap();
+    o.remove("linear_time_basis");
+    o.remove("readout_time_basis");
+    o.get_mut("descriptors").unwrap().as_object_mut().unwrap().remove("n_two_hop");
+    let old = old.to_string();
+    assert!(!old.contains("n_two_hop") && old != m0.spec());
+    let parsed: nti::model::lj_model::LjModelSpec = serde_json::from_str(&old).unwrap();
+    assert_eq!(parsed, m0.spec);
+    assert!(m0.same_shape(&old));
+    assert!(m0.same_shape(&m0.spec()));
+    assert!(!m0.same_shape(&m.spec()));
+    assert!(!m0.same_shape("not json"));
+}

@@ -119,7 +119,7 @@ pub fn read_checkpoint<M: EnergyModel + ?Sized>(
         }
         let kind = get_str(&g, "kind")?;
         let spec = get_str(&g, "spec")?;
-        if kind != model.kind() || spec != model.spec() {
+        if kind != model.kind() || !model.same_shape(&spec) {
             bail!(
                 "holds a model of another shape:\n  expected {} {}\n  found    {kind} {spec}",
                 model.kind(),

@@ -410,6 +410,11 @@ impl EnergyModel for LjModel {
     fn spec(&self) -> String {
         serde_json::to_string(&self.spec).expect("spec serialises")
     }
+    /// Compares parsed specs, so that fields added later (absent from older files) take their
+    /// serde defaults instead of making an old checkpoint "another shape".
+    fn same_shape(&self, spec: &str) -> bool {
+        serde_json::from_str::<LjModelSpec>(spec).is_ok_and(|s| s == self.spec)
+    }
     fn params(&self) -> &[f64] {
         &self.params
     }

@@ -59,6 +59,11 @@ pub trait EnergyModel: Send + Sync {
     fn kind(&self) -> &'static str;
     /// The model's shape and physics as JSON (checkpoints refuse to load into another shape).
     fn spec(&self) -> String;
+    /// True if `spec` (as written by [`EnergyModel::spec`], possibly by an older version that
+    /// lacked later optional fields) describes this model's shape. Default: equal strings.
+    fn same_shape(&self, spec: &str) -> bool {
+        spec == self.spec()
+    }
     /// Trainable parameters theta.
     fn params(&self) -> &[f64];
     /// Mutable parameters.
