@@ -306,18 +306,11 @@ impl LjModel {
         if q_n == 0 {
             return (vec![], vec![]);
         }
-        let (rho, drho) = super::pair_term::gaussian_time_bumps(q_n, t);
+        let (c, dc) = super::pair_term::bump_coefficients(self.lin_params(), q_n, t);
         let inv = self.inv_scale();
-        self.lin_params()
-            .chunks_exact(q_n)
-            .zip(&inv)
-            .map(|(row, s)| {
-                let c: f64 = row.iter().zip(&rho).map(|(a, b)| a * b).sum();
-                let dc: f64 = row.iter().zip(&drho).map(|(a, b)| a * b).sum();
-                (c * s, dc * s)
-            })
-            .unzip()
+        (c.iter().zip(&inv).map(|(a, s)| a * s).collect(), dc.iter().zip(&inv).map(|(a, s)| a * s).collect())
     }
+
     fn pair_params(&self) -> &[f64] {
         &self.params[self.params.len() - self.spec.pair.n_params()..]
     }

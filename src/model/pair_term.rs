@@ -58,6 +58,20 @@ pub fn gaussian_time_bumps(n_time: usize, t: f64) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
+/// c_m(t) = sum_q W_mq rho_q(t) and dc_m/dt for every row m of W (row-major, Q columns) over
+/// [`gaussian_time_bumps`].
+pub fn bump_coefficients(w: &[f64], n_time: usize, t: f64) -> (Vec<f64>, Vec<f64>) {
+    let (rho, drho) = gaussian_time_bumps(n_time, t);
+    w.chunks_exact(n_time)
+        .map(|row| {
+            (
+                row.iter().zip(&rho).map(|(a, b)| a * b).sum::<f64>(),
+                row.iter().zip(&drho).map(|(a, b)| a * b).sum::<f64>(),
+            )
+        })
+        .unzip()
+}
+
 impl PairTermSpec {
     /// True if the term is present.
     pub fn enabled(&self) -> bool {
@@ -97,18 +111,8 @@ impl PairTermSpec {
     }
 
     /// c_m(t) = sum_q W_mq rho_q(t) and its t-derivative.
-    fn coefficients(&self, w: &[f64], t: f64) -> (Vec<f64>, Vec<f64>) {
-        let (rho, drho) = self.time_basis(t);
-        let q_n = self.n_time;
-        (0..self.n_radial())
-            .map(|m| {
-                let row = &w[m * q_n..(m + 1) * q_n];
-                (
-                    row.iter().zip(&rho).map(|(a, b)| a * b).sum::<f64>(),
-                    row.iter().zip(&drho).map(|(a, b)| a * b).sum::<f64>(),
-                )
-            })
-            .unzip()
+    pub fn coefficients(&self, w: &[f64], t: f64) -> (Vec<f64>, Vec<f64>) {
+        bump_coefficients(w, self.n_time, t)
     }
 
     /// Energy per particle, its t-derivative and the gradient, on the neighbour pairs of `d`

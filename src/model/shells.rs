@@ -101,21 +101,7 @@ pub fn lj_dt_shells(m: &LjModel, c: &Conf, t: f64, edges: &[f64], terms: &Terms)
     // Pair walls: c_m(t) = sum_q W_mq rho_q(t) and dc_m/dt.
     let pair = &spec.pair;
     let w = &m.params[m.params.len() - pair.n_params()..];
-    let (cw, dcw): (Vec<f64>, Vec<f64>) = if pair.enabled() {
-        let (rho, drho) = pair.time_basis(t);
-        let q = pair.n_time;
-        (0..pair.n_radial())
-            .map(|l| {
-                let row = &w[l * q..(l + 1) * q];
-                (
-                    row.iter().zip(&rho).map(|(a, b)| a * b).sum::<f64>(),
-                    row.iter().zip(&drho).map(|(a, b)| a * b).sum::<f64>(),
-                )
-            })
-            .unzip()
-    } else {
-        (vec![], vec![])
-    };
+    let (cw, dcw) = if pair.enabled() { pair.coefficients(w, t) } else { (vec![], vec![]) };
     let (mut b, mut db) = (vec![0.0; cw.len()], vec![0.0; cw.len()]);
     let wall_max = pair.walls.iter().fold(0.0f64, |a, &r| a.max(r));
     for i in 0..n {
