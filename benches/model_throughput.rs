@@ -77,7 +77,7 @@ fn main() {
     // Training steps.
     let data = Dataset::new(confs.clone(), 0.1, 1);
     let settings = TrainSettings { batch, micro_batch: 4, eval_every: 0, checkpoint_every: 0, ..Default::default() };
-    let mut tr = Trainer::new(settings, 1, model.params.len());
+    let mut tr = Trainer::new(settings.clone(), 1, model.params.len());
     tr.step(&mut model, &data, &comm); // warm-up
     let steps = 5;
     let t0 = Instant::now();
@@ -85,6 +85,16 @@ fn main() {
         tr.step(&mut model, &data, &comm);
     }
     let per_step = t0.elapsed().as_secs_f64() / steps as f64;
+    // The same with time-score matching on t <= 0.7 (a second noising and d(du/dt)/dtheta for
+    // about 70 % of the items).
+    let ts_settings = TrainSettings { time_score_weight: 1.0, ..settings };
+    let mut tr = Trainer::new(ts_settings, 1, model.params.len());
+    tr.step(&mut model, &data, &comm);
+    let t0 = Instant::now();
+    for _ in 0..steps {
+        tr.step(&mut model, &data, &comm);
+    }
+    let per_step_ts = t0.elapsed().as_secs_f64() / steps as f64;
     let rss = comm.all_reduce_sum(&[peak_rss_mib()]);
     if comm.is_root() {
         // Training flops per configuration: forward + input gradient (2 fwd) + tangent forward and
@@ -96,13 +106,20 @@ fn main() {
             model.params.len()
         );
         println!(
-            "{:>5} {:>18} {:>14} {:>16} {:>16} {:>14}",
-            "ranks", "train ms/step(32)", "E+grad conf/s", "MLP GFLOP/s(E+g)", "MLP GFLOP/s(trn)", "peak RSS MiB"
+            "{:>5} {:>18} {:>18} {:>14} {:>16} {:>16} {:>14}",
+            "ranks",
+            "train ms/step(32)",
+            "+time score ms",
+            "E+grad conf/s",
+            "MLP GFLOP/s(E+g)",
+            "MLP GFLOP/s(trn)",
+            "peak RSS MiB"
         );
         println!(
-            "{:>5} {:>18.1} {:>14.1} {:>16.2} {:>16.2} {:>14.1}",
+            "{:>5} {:>18.1} {:>18.1} {:>14.1} {:>16.2} {:>16.2} {:>14.1}",
             comm.size(),
             per_step * 1e3,
+            per_step_ts * 1e3,
             rate,
             eg_gflops,
             train_gflops,

@@ -137,6 +137,21 @@ fn energy_time_derivative_and_time_score_parameter_gradients_match_central_diffe
         let z2: Vec<f64> = (0..c1.y.len()).map(|_| 1.5 * (r.random::<f64>() - 0.5)).collect();
         let h = 1e-6;
         for t in [0.02, 0.5, 0.98] {
+            // du/dtheta (contrastive divergence), and the value it returns.
+            let mut grad = vec![0.0; m.params.len()];
+            let u = m.energy_param_grad(&c1, t, 1.0, &mut grad);
+            assert!((u - m.energy(&c1, t)).abs() < 1e-12 * u.abs().max(1.0));
+            let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+            let mut worst: f64 = 0.0;
+            for k in 0..m.params.len() {
+                let (mut a, mut b) = (m.clone(), m.clone());
+                a.params[k] += h;
+                b.params[k] -= h;
+                let fd = (a.energy(&c1, t) - b.energy(&c1, t)) / (2.0 * h);
+                worst = worst.max(rel(grad[k], fd, 1e-3 * scale));
+            }
+            assert!(worst < 1e-6, "{cut:?} t={t}: du/dtheta worst rel. error {worst:e}");
+
             let mut grad = vec![0.0; m.params.len()];
             let v = m.dt_param_grad(&c1, t, 1.0, &mut grad);
             assert!((v - m.dt_terms(&c1, t).total()).abs() < 1e-12 * v.abs().max(1.0));

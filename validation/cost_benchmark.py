@@ -616,9 +616,8 @@ def main(argv: list[str] | None = None) -> int:
         f"({p['steps']} steps, hidden {p['hidden']}); all training data ({len(ns_iso)} N): "
         f"{c_data_all.wall:.1f} s wall / {c_data_all.cpu:.1f} s cpu")
     rep(f"caveats: (1) the conventional TI row has only its statistical error; the bias of the trapezoid rule over "
-        f"{Kb} windows is not costed. (2) nti's MBAR subsamples every ceil(g)-th sample per window; g = n se^2/var "
-        "is >= n/(n-1) > 1 even for uncorrelated samples, so MBAR keeps at most half of them (its stderr ~sqrt(2) "
-        "larger, its cost to target ~2x, than with all samples). (3) MBAR needs overlap between neighbouring "
+        f"{Kb} windows is not costed. (2) nti's MBAR keeps n/g samples per window (fractional stride, "
+        "g the statistical inefficiency of the reduced energies), as pymbar does. (3) MBAR needs overlap between neighbouring "
         "windows, which falls with N at fixed K: too few windows make its stderr unreliable (flagged below).")
     ovl = []
     for key, rec in sorted(base.items()):

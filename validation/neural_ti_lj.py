@@ -47,8 +47,8 @@ FULL = dict(
     train_n=[50, 100, 200, 300], ti_n=[50, 100, 101, 200, 201, 300], baseline_n=[50, 100, 101, 200, 201, 300],
     replicas=4, equilibration=2000, production=20000, stride=20,
     steps=6000, lr_decay_every=3600, eval_every=300, hidden="[64, 64]",
-    trajectories=64, windows=32, window_chains=4, window_warmup=500, window_steps=1000, ais_chains=64,
-    base_windows=12, base_equilibration=2000, base_production=10000, widom=200,
+    trajectories=64, windows=32, window_chains=4, window_warmup=500, window_steps=1000, ais_chains=16,
+    base_windows=40, base_equilibration=2000, base_production=10000, widom=200,
 )
 QUICK = dict(
     train_n=[20], ti_n=[20, 21], baseline_n=[20, 21],
@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"TI K{bw}", f"ti-lambda-trapezoid-K{bw}"),
     ]
     print(f"\nbeta*A_ex(N) in kT at T = 1.5, V = 512, r_c = 3 + tails  (wall {wall:.0f} s on {a.ranks} ranks)")
-    print(f"{'N':>4} {'rho':>7} " + " ".join(f"{c[0]:>16}" for c in cols) + f" {'N a_ex KN':>10} {'N a_ex JZG':>10} {'z(cv-MBAR)':>10}")
+    print(f"{'N':>4} {'rho':>7} " + " ".join(f"{c[0]:>16}" for c in cols)
+          + f" {'N a_ex KN':>10} {'N a_ex JZG':>10} {'z(cv-MBAR)':>10} {'AIS ESS':>8}")
     ok = True
     for n in sorted(set(p["ti_n"]) | set(p["baseline_n"])):
         vals = [get("beta_a_ex", m, n) for _, m in cols]
@@ -192,19 +193,23 @@ def main(argv: list[str] | None = None) -> int:
         if math.isfinite(z) and abs(z) >= Z_MAX:
             ok = False
         print(f"{n:>4} {n / 512:>7.4f} " + " ".join(fmt(v, e, 16) for v, e in vals)
-              + f" {fmt(kn)} {fmt(jzg)} {fmt(z, None, 10, 2)}")
+              + f" {fmt(kn)} {fmt(jzg)} {fmt(z, None, 10, 2)} {fmt(get('ais_effective_sample_size', 'ais', n)[0], None, 8, 1)}")
     mus = sorted({r["n_particles"] for r in results if r["name"] == "beta_mu_ex"})
     if mus:
         print("\nbeta*mu_ex(N) = beta*A_ex(N+1) - beta*A_ex(N) in kT; Widom at N (baseline run); KN at rho = (N + 1/2)/V")
-        print(f"{'N':>4} {'rev+MALA cv':>16} {f'MBAR K{bw}':>16} {'Widom':>16} {'KN':>10}")
+        print(f"{'N':>4} {'rev+MALA cv':>16} {f'MBAR K{bw}':>16} {f'TI K{bw}':>16} {'Widom':>16} {'KN':>10}"
+              f" {'z(cv-Widom)':>11} {'z(MBAR-Widom)':>13}")
         for n in mus:
             cv = get("beta_mu_ex", HEADLINE.format(w=w), n)
             mb = get("beta_mu_ex", f"mbar-K{bw}", n)
+            ti = get("beta_mu_ex", f"ti-lambda-trapezoid-K{bw}", n)
             wi = get("beta_mu_ex", "widom", n)
             kn = get("beta_mu_ex", "eos-kolafa-nezbeda", n)[0]
             if all(math.isnan(x[0]) for x in (cv, mb)):
                 continue
-            print(f"{n:>4} {fmt(*cv, 16)} {fmt(*mb, 16)} {fmt(*wi, 16)} {fmt(kn)}")
+            zs = [(x[0] - wi[0]) / math.hypot(x[1], wi[1]) for x in (cv, mb)]
+            print(f"{n:>4} {fmt(*cv, 16)} {fmt(*mb, 16)} {fmt(*ti, 16)} {fmt(*wi, 16)} {fmt(kn)}"
+                  f" {fmt(zs[0], None, 11, 2)} {fmt(zs[1], None, 13, 2)}")
     print(f"\n{'PASS' if ok else 'FAIL'}: corrected Neural TI ({HEADLINE.format(w=w)}) vs MBAR within {Z_MAX} combined standard errors at every N")
     return 0 if ok else 1
 

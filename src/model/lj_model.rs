@@ -318,14 +318,28 @@ impl LjModel {
     fn eval(&self, c: &Conf, t: f64) -> Eval {
         let x = Self::positions(c);
         let simbox = SimBox::new(c.side);
-        let n = x.len();
         let (d, fw) = self.forward(&x, &simbox, t);
+        self.eval_from(&x, &simbox, t, &d, &fw, true)
+    }
+
+    /// [`Self::eval`] from a forward pass already made at (x, t); without `with_grad` the network
+    /// gradient `g_nn` is left at zero (its descriptor VJP is the most expensive part).
+    fn eval_from(
+        &self,
+        x: &Positions,
+        simbox: &SimBox,
+        t: f64,
+        d: &super::descriptors::Descriptors,
+        fw: &Forward,
+        with_grad: bool,
+    ) -> Eval {
+        let n = x.len();
         let nf = self.spec.descriptors.n_features();
-        let gin = self.mlp.input_grad(&self.mlp_params(t), &fw, &Array1::ones(n));
+        let gin = self.mlp.input_grad(&self.mlp_params(t), fw, &Array1::ones(n));
         let dtau = self.spec.time.derivative(t);
         let mut gbar = Vec::with_capacity(n * nf);
         let mut de_i = Vec::with_capacity(n);
-        let ro_dt = self.readout_dt(&fw, t);
+        let ro_dt = self.readout_dt(fw, t);
         let inv = self.inv_scale();
         let mut e_i = fw.out.to_vec();
         let (lc, ldc) = self.lin_coefficients(t);
@@ -345,8 +359,8 @@ impl LjModel {
                 }
             }
         }
-        let mut g_nn = d.vjp(&gbar);
-        let pe = self.spec.pair.evaluate(&d, self.pair_params(), t);
+        let mut g_nn = if with_grad { d.vjp(&gbar) } else { vec![[0.0; 3]; n] };
+        let pe = self.spec.pair.evaluate(d, self.pair_params(), t);
         for i in 0..n {
             e_i[i] += pe.e_i[i];
             de_i[i] += pe.de_i[i];
@@ -361,8 +375,36 @@ impl LjModel {
                 de_i[i] -= de0;
             }
         }
-        let (p_i, dp_i, g_p) = self.prior(&x, &simbox, t);
+        let (p_i, dp_i, g_p) = self.prior(x, simbox, t);
         Eval { e_i, de_i, g_nn, p_i, dp_i, g_p }
+    }
+
+    /// beta U_t split into terms, from an evaluation at (., t).
+    fn energy_terms_from(&self, e: &Eval, t: f64) -> Terms {
+        let (s, smin) = self.sig(t);
+        let cnn = t * (1.0 - t);
+        let per_particle: Vec<[f64; 2]> =
+            e.p_i.iter().zip(&e.e_i).map(|(p, en)| [(1.0 - t) * smin * p / s, cnn * en / s]).collect();
+        Terms::from_per_particle(per_particle)
+    }
+
+    /// d(beta U_t)/dt split into terms, from an evaluation at (., t):
+    /// du/dt = (dE/dt) / sigma - u ln(sigma_max / sigma_min) with
+    /// dE/dt = (1 - 2t) E_NN + t (1-t) dE_NN/dt - sigma_min bU_soft + (1-t) sigma_min dbU_soft/da.
+    fn dt_terms_from(&self, e: &Eval, t: f64) -> Terms {
+        let (s, smin) = self.sig(t);
+        let lr = self.spec.schedule.log_ratio();
+        let cnn = t * (1.0 - t);
+        let per_particle: Vec<[f64; 2]> = (0..e.e_i.len())
+            .map(|i| {
+                let prior_e = (1.0 - t) * smin * e.p_i[i];
+                let prior_dt = -smin * e.p_i[i] + (1.0 - t) * smin * e.dp_i[i];
+                let nn_e = cnn * e.e_i[i];
+                let nn_dt = (1.0 - 2.0 * t) * e.e_i[i] + cnn * e.de_i[i];
+                [(prior_dt - prior_e * lr) / s, (nn_dt - nn_e * lr) / s]
+            })
+            .collect();
+        Terms::from_per_particle(per_particle)
     }
 
     /// The MLP input row of a particle without neighbours (raw descriptors G = 0) at time t.
@@ -419,16 +461,7 @@ impl EnergyModel for LjModel {
     }
 
     fn energy_terms(&self, c: &Conf, t: f64) -> Terms {
-        let e = self.eval(c, t);
-        let (s, smin) = self.sig(t);
-        let cnn = t * (1.0 - t);
-        let per_particle: Vec<[f64; 2]> =
-            e.p_i.iter().zip(&e.e_i).map(|(p, en)| [(1.0 - t) * smin * p / s, cnn * en / s]).collect();
-        Terms {
-            prior: per_particle.iter().map(|v| v[0]).sum(),
-            network: per_particle.iter().map(|v| v[1]).sum(),
-            per_particle,
-        }
+        self.energy_terms_from(&self.eval(c, t), t)
     }
 
     fn energy_grad(&self, c: &Conf, t: f64) -> (f64, Vec<f64>) {
@@ -446,27 +479,9 @@ impl EnergyModel for LjModel {
         (u, g)
     }
 
-    /// du/dt = (dE/dt) / sigma - u ln(sigma_max / sigma_min) with
-    /// dE/dt = (1 - 2t) E_NN + t (1-t) dE_NN/dt - sigma_min bU_soft + (1-t) sigma_min dbU_soft/da.
+    /// du/dt (see [`LjModel::dt_terms_from`]).
     fn dt_terms(&self, c: &Conf, t: f64) -> Terms {
-        let e = self.eval(c, t);
-        let (s, smin) = self.sig(t);
-        let lr = self.spec.schedule.log_ratio();
-        let cnn = t * (1.0 - t);
-        let per_particle: Vec<[f64; 2]> = (0..e.e_i.len())
-            .map(|i| {
-                let prior_e = (1.0 - t) * smin * e.p_i[i];
-                let prior_dt = -smin * e.p_i[i] + (1.0 - t) * smin * e.dp_i[i];
-                let nn_e = cnn * e.e_i[i];
-                let nn_dt = (1.0 - 2.0 * t) * e.e_i[i] + cnn * e.de_i[i];
-                [(prior_dt - prior_e * lr) / s, (nn_dt - nn_e * lr) / s]
-            })
-            .collect();
-        Terms {
-            prior: per_particle.iter().map(|v| v[0]).sum(),
-            network: per_particle.iter().map(|v| v[1]).sum(),
-            per_particle,
-        }
+        self.dt_terms_from(&self.eval(c, t), t)
     }
 
     /// Prior and pair walls binned by pair distance ([`super::shells`]).

@@ -51,6 +51,15 @@ impl Terms {
     pub fn total(&self) -> f64 {
         self.prior + self.network
     }
+
+    /// Terms whose totals are the sums of the per-particle [prior, network] rows.
+    pub fn from_per_particle(per_particle: Vec<[f64; 2]>) -> Self {
+        Self {
+            prior: per_particle.iter().map(|v| v[0]).sum(),
+            network: per_particle.iter().map(|v| v[1]).sum(),
+            per_particle,
+        }
+    }
 }
 
 /// A time-dependent energy model u_theta(y, t) = beta U_t(y) with exact endpoints.

@@ -31,8 +31,10 @@
 //! where dE_NN/dt of the MLP is the tangent along the time inputs (0 for descriptors, tau'(t)),
 //! back-propagated to theta by [`Mlp::tangent_param_grad`](super::mlp::Mlp::tangent_param_grad).
 
-use super::{matrix, EnergyModel, LjModel};
+use super::LjModel;
 use crate::diffusion::NoiseSchedule;
+use crate::model::descriptors::Descriptors;
+use crate::model::mlp::{matrix, Forward};
 use crate::model::pair_term::gaussian_time_bumps;
 use crate::model::Conf;
 use crate::system::SimBox;
@@ -47,8 +49,10 @@ impl LjModel {
         let sigma = self.spec.schedule.sigma(t);
         let cnn = t * (1.0 - t);
         let a = 1.0 - 2.0 * t - cnn * self.spec.schedule.log_ratio();
-        self.nn_param_grad(c, t, weight * a / sigma, weight * cnn / sigma, grad);
-        self.dt_terms(c, t).total()
+        let (x, simbox) = (Self::positions(c), SimBox::new(c.side));
+        let (d, fw) = self.forward(&x, &simbox, t);
+        self.nn_param_grad(&d, &fw, t, weight * a / sigma, weight * cnn / sigma, grad);
+        self.dt_terms_from(&self.eval_from(&x, &simbox, t, &d, &fw, false), t).total()
     }
 
     /// u at (c, t); adds `weight` x du/dtheta = `weight` t(1-t)/sigma dE_NN/dtheta into `grad`.
@@ -57,20 +61,20 @@ impl LjModel {
     /// With the time-dependent readout (not supported here; the input check refuses it).
     pub fn energy_param_grad(&self, c: &Conf, t: f64, weight: f64, grad: &mut [f64]) -> f64 {
         let sigma = self.spec.schedule.sigma(t);
-        self.nn_param_grad(c, t, weight * t * (1.0 - t) / sigma, 0.0, grad);
-        self.energy(c, t)
+        let (x, simbox) = (Self::positions(c), SimBox::new(c.side));
+        let (d, fw) = self.forward(&x, &simbox, t);
+        self.nn_param_grad(&d, &fw, t, weight * t * (1.0 - t) / sigma, 0.0, grad);
+        self.energy_terms_from(&self.eval_from(&x, &simbox, t, &d, &fw, false), t).total()
     }
 
-    /// Adds sv dE_NN/dtheta + sd d(dE_NN/dt)/dtheta into `grad`.
-    fn nn_param_grad(&self, c: &Conf, t: f64, sv: f64, sd: f64, grad: &mut [f64]) {
+    /// Adds sv dE_NN/dtheta + sd d(dE_NN/dt)/dtheta into `grad`, from the descriptors `d` and the
+    /// MLP forward pass `fw` at time `t`.
+    fn nn_param_grad(&self, d: &Descriptors, fw: &Forward, t: f64, sv: f64, sd: f64, grad: &mut [f64]) {
         assert_eq!(
             self.spec.readout_time_basis, 0,
             "parameter gradients of u and du/dt do not support the time-dependent readout"
         );
-        let x = Self::positions(c);
-        let simbox = SimBox::new(c.side);
-        let n = x.len();
-        let (d, fw) = self.forward(&x, &simbox, t);
+        let n = fw.out.len();
         let (nf, nt) = (self.spec.descriptors.n_features(), self.spec.time.n_features());
         let dtau = self.spec.time.derivative(t);
         let p = self.mlp_params(t);
@@ -87,8 +91,8 @@ impl LjModel {
             }
             xd
         };
-        self.mlp.param_grad(&p, &fw, &Array1::from_elem(n, sv), g_mlp);
-        self.mlp.tangent_param_grad(&p, &fw, &tangent(n), &Array1::from_elem(n, sd), g_mlp);
+        self.mlp.param_grad(&p, fw, &Array1::from_elem(n, sv), g_mlp);
+        self.mlp.tangent_param_grad(&p, fw, &tangent(n), &Array1::from_elem(n, sd), g_mlp);
         if self.spec.isolated_zero {
             let fw0 = self.mlp.forward(&p, matrix(1, nf + nt, self.isolated_row(t)));
             self.mlp.param_grad(&p, &fw0, &Array1::from_elem(1, -(n as f64) * sv), g_mlp);
