@@ -70,6 +70,21 @@ fn rel(a: f64, b: f64, scale: f64) -> f64 {
     (a - b).abs() / b.abs().max(scale)
 }
 
+/// Worst relative error of the parameter gradient `grad` of `f` against central differences
+/// (step 1e-6), over every parameter; errors are relative to max(|fd|, 1e-3 max |grad|).
+fn worst_param_fd_error(m: &LjModel, grad: &[f64], f: impl Fn(&LjModel) -> f64) -> f64 {
+    let h = 1e-6;
+    let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+    let mut worst: f64 = 0.0;
+    for k in 0..m.params.len() {
+        let (mut a, mut b) = (m.clone(), m.clone());
+        a.params[k] += h;
+        b.params[k] -= h;
+        worst = worst.max(rel(grad[k], (f(&a) - f(&b)) / (2.0 * h), 1e-3 * scale));
+    }
+    worst
+}
+
 #[test]
 fn gradient_and_time_derivative_match_central_differences() {
     for cut in cutoffs() {
@@ -110,16 +125,7 @@ fn loss_parameter_gradient_matches_central_differences() {
             let mut grad = vec![0.0; m.params.len()];
             let l = m.dsm_loss_grad(&c, t, &z, 1.0, &mut grad);
             assert!((l - dsm_loss(&m, &c, t, &z)).abs() < 1e-10 * l);
-            let scale = grad.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            let h = 1e-6;
-            let mut worst: f64 = 0.0;
-            for k in 0..m.params.len() {
-                let (mut a, mut b) = (m.clone(), m.clone());
-                a.params[k] += h;
-                b.params[k] -= h;
-                let fd = (dsm_loss(&a, &c, t, &z) - dsm_loss(&b, &c, t, &z)) / (2.0 * h);
-                worst = worst.max(rel(grad[k], fd, 1e-3 * scale));
-            }
+            let worst = worst_param_fd_error(&m, &grad, |q| dsm_loss(q, &c, t, &z));
             assert!(worst < 1e-6, "{cut:?} t={t}: loss gradient worst rel. error {worst:e}");
         }
     }
@@ -135,51 +141,25 @@ fn energy_time_derivative_and_time_score_parameter_gradients_match_central_diffe
         let mut r = stream(4, Purpose::TrainNoise, 0);
         let z1: Vec<f64> = (0..c1.y.len()).map(|_| r.random::<f64>() - 0.5).collect();
         let z2: Vec<f64> = (0..c1.y.len()).map(|_| 1.5 * (r.random::<f64>() - 0.5)).collect();
-        let h = 1e-6;
         for t in [0.02, 0.5, 0.98] {
             // du/dtheta (contrastive divergence), and the value it returns.
             let mut grad = vec![0.0; m.params.len()];
             let u = m.energy_param_grad(&c1, t, 1.0, &mut grad);
             assert!((u - m.energy(&c1, t)).abs() < 1e-12 * u.abs().max(1.0));
-            let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
-            let mut worst: f64 = 0.0;
-            for k in 0..m.params.len() {
-                let (mut a, mut b) = (m.clone(), m.clone());
-                a.params[k] += h;
-                b.params[k] -= h;
-                let fd = (a.energy(&c1, t) - b.energy(&c1, t)) / (2.0 * h);
-                worst = worst.max(rel(grad[k], fd, 1e-3 * scale));
-            }
+            let worst = worst_param_fd_error(&m, &grad, |q| q.energy(&c1, t));
             assert!(worst < 1e-6, "{cut:?} t={t}: du/dtheta worst rel. error {worst:e}");
 
             let mut grad = vec![0.0; m.params.len()];
             let v = m.dt_param_grad(&c1, t, 1.0, &mut grad);
             assert!((v - m.dt_terms(&c1, t).total()).abs() < 1e-12 * v.abs().max(1.0));
-            let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
-            let mut worst: f64 = 0.0;
-            for k in 0..m.params.len() {
-                let (mut a, mut b) = (m.clone(), m.clone());
-                a.params[k] += h;
-                b.params[k] -= h;
-                let fd = (a.dt_terms(&c1, t).total() - b.dt_terms(&c1, t).total()) / (2.0 * h);
-                worst = worst.max(rel(grad[k], fd, 1e-3 * scale));
-            }
+            let worst = worst_param_fd_error(&m, &grad, |q| q.dt_terms(&c1, t).total());
             assert!(worst < 1e-6, "{cut:?} t={t}: d(du/dt)/dtheta worst rel. error {worst:e}");
 
             let loss =
                 |q: &nti::model::lj_model::LjModel, g: &mut [f64]| q.time_score_loss((&c1, &z1), (&c2, &z2), t, 0.7, g);
             let mut grad = vec![0.0; m.params.len()];
             loss(&m, &mut grad);
-            let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
-            let mut worst: f64 = 0.0;
-            let mut scratch = vec![0.0; m.params.len()];
-            for k in 0..m.params.len() {
-                let (mut a, mut b) = (m.clone(), m.clone());
-                a.params[k] += h;
-                b.params[k] -= h;
-                let fd = (loss(&a, &mut scratch) - loss(&b, &mut scratch)) / (2.0 * h);
-                worst = worst.max(rel(grad[k], fd, 1e-3 * scale));
-            }
+            let worst = worst_param_fd_error(&m, &grad, |q| loss(q, &mut vec![0.0; m.params.len()]));
             assert!(worst < 1e-6, "{cut:?} t={t}: time-score loss gradient worst rel. error {worst:e}");
         }
     }
