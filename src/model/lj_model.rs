@@ -22,6 +22,8 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
+#[path = "dsm_grad.rs"]
+mod dsm_grad;
 #[path = "time_score.rs"]
 mod time_score;
 
@@ -507,86 +509,6 @@ impl EnergyModel for LjModel {
     }
 
     fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
-        // l = (1/D) |L grad_x E - z|^2;  dl/dtheta = (2 L t(1-t) / D) d/dtheta [grad_x E_NN . r].
-        let x = Self::positions(c);
-        let simbox = SimBox::new(c.side);
-        let n = x.len();
-        let (d, fw) = self.forward(&x, &simbox, t);
-        let nf = self.spec.descriptors.n_features();
-        let nt = self.spec.time.n_features();
-        let p_t = self.mlp_params(t);
-        let gin = self.mlp.input_grad(&p_t, &fw, &Array1::ones(n));
-        let mut gbar = Vec::with_capacity(n * nf);
-        let inv = self.inv_scale();
-        let (lc, _) = self.lin_coefficients(t);
-        for i in 0..n {
-            gbar.extend(gin.row(i).iter().take(nf).zip(&inv).map(|(g, s)| g * s));
-            for (gb, c) in gbar[i * nf..(i + 1) * nf].iter_mut().zip(&lc) {
-                *gb += c;
-            }
-        }
-        let mut g_nn = d.vjp(&gbar);
-        let pe = self.spec.pair.evaluate(&d, self.pair_params(), t);
-        for (g, p) in g_nn.iter_mut().zip(&pe.grad) {
-            for k in 0..3 {
-                g[k] += p[k];
-            }
-        }
-        let (_, _, g_p) = self.prior(&x, &simbox, t);
-        let (_, smin) = self.sig(t);
-        let cnn = t * (1.0 - t);
-        let dim = 3 * n;
-        let mut r = vec![[0.0; 3]; n];
-        let mut loss = 0.0;
-        for i in 0..n {
-            for k in 0..3 {
-                let ge = cnn * g_nn[i][k] + (1.0 - t) * smin * g_p[i][k];
-                let v = c.side * ge - z[3 * i + k];
-                r[i][k] = v;
-                loss += v * v;
-            }
-        }
-        if cnn > 0.0 {
-            let gdot = d.jvp(&r);
-            let mut xdot = vec![0.0; n * (nf + nt)];
-            for i in 0..n {
-                for (k, (x, s)) in xdot[i * (nf + nt)..i * (nf + nt) + nf].iter_mut().zip(&inv).enumerate() {
-                    *x = gdot[i * nf + k] * s;
-                }
-            }
-            let scale = weight * 2.0 * c.side * cnn / dim as f64;
-            let w = Array1::from_elem(n, scale);
-            let n_mlp = self.mlp.n_params();
-            let (g_mlp, g_rest) = grad.split_at_mut(n_mlp);
-            let n_ro = self.spec.readout_time_basis * self.readout_width();
-            let (g_ro, g_rest) = g_rest.split_at_mut(n_ro);
-            let (g_lin, g_pair) = g_rest.split_at_mut(g_rest.len() - self.spec.pair.n_params());
-            let hw = self.readout_width();
-            let before: Vec<f64> = g_mlp[n_mlp - hw..].to_vec();
-            self.mlp.tangent_param_grad(&p_t, &fw, &matrix(n, nf + nt, xdot), &w, g_mlp);
-            // Readout: the output layer's gradient, times rho_q(t), for every bump q.
-            if n_ro > 0 {
-                let (rho, _) = super::pair_term::gaussian_time_bumps(self.spec.readout_time_basis, t);
-                let d_out: Vec<f64> = g_mlp[n_mlp - hw..].iter().zip(&before).map(|(a, b)| a - b).collect();
-                for (row, r) in g_ro.chunks_exact_mut(hw).zip(&rho) {
-                    for (g, d) in row.iter_mut().zip(&d_out) {
-                        *g += r * d;
-                    }
-                }
-            }
-            // Linear term: d/dA_fq sum_i c_f(t) Gdot_if = rho_q(t) sum_i Gdot_if / s_f.
-            let q_n = self.spec.linear_time_basis;
-            if q_n > 0 {
-                let (rho, _) = super::pair_term::gaussian_time_bumps(q_n, t);
-                for f in 0..nf {
-                    let s: f64 = (0..n).map(|i| gdot[i * nf + f]).sum::<f64>() * inv[f] * scale;
-                    for (g, r) in g_lin[f * q_n..(f + 1) * q_n].iter_mut().zip(&rho) {
-                        *g += s * r;
-                    }
-                }
-            }
-            self.spec.pair.tangent_param_grad(&d, t, &r, scale, g_pair);
-        }
-        weight * loss / dim as f64
+        self.dsm_loss_grad_impl(c, t, z, weight, grad)
     }
 }
