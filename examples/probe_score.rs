@@ -4,9 +4,12 @@
 //! denoising score-matching loss l = |sigma grad u - z|^2 / D of the model, of the LJ "oracle"
 //! u = beta U_LJ (the model at t = 0, a good score for small noise, poor once sigma L is a
 //! sizeable fraction of the LJ wall width ~0.1 sigma) and of the model's prior term alone, and the
-//! projection ratio <g_model . g_oracle> / <g_oracle . g_oracle> of the two scores.
+//! projection ratio <g_model . g_oracle> / <g_oracle . g_oracle> of the two scores; and the
+//! configurational temperature of the model on the noised frames (nti::diffusion::consistency:
+//! 1 if the model's ensemble exp(-u_t) is p_t, below 1 if exp(-u_t) is less structured than p_t).
 //!
 //!   cargo run --release --example probe_score -- MODEL.h5 DATA.h5 [FRAMES [MALA_STEPS]]
+use nti::diffusion::consistency::{conf_temperature, ConfTemperatureSamples};
 use nti::model::{Conf, EnergyModel};
 use nti::rng::{stream, Purpose};
 use rand_distr::{Distribution, StandardNormal};
@@ -22,14 +25,23 @@ fn main() -> anyhow::Result<()> {
     // All parameters zero: the network term vanishes (isolated-particle zero), the prior is left.
     let mut zeroed = model.clone();
     zeroed.params.iter_mut().for_each(|p| *p = 0.0);
-    println!("{:>6} {:>9} {:>10} {:>10} {:>10} {:>8}", "t", "sigma L", "l_model", "l_oracle", "l_prior", "ratio");
+    let clean: Vec<Conf> = confs.iter().map(|c| (*c).clone()).collect();
+    let tc0 = conf_temperature(&model, &clean, 0.0, &mut stream(7, Purpose::ConfTemperature, 1));
+    println!("T_conf of the clean frames at t = 0 (u_0 = beta U_LJ): {:.3} ± {:.3}", tc0.value, tc0.stderr);
+    println!(
+        "{:>6} {:>9} {:>10} {:>10} {:>10} {:>8} {:>14}",
+        "t", "sigma L", "l_model", "l_oracle", "l_prior", "ratio", "T_conf model"
+    );
     for &t in &[0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6] {
         let s = model.schedule().sigma(t);
         let (mut lm, mut lo, mut lp, mut dot, mut nn) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let mut tconf = ConfTemperatureSamples::default();
+        let mut probe = stream(7, Purpose::ConfTemperature, 0);
         for (k, c) in confs.iter().enumerate() {
             let mut r = stream(7, Purpose::TrainNoise, k as u64);
             let z: Vec<f64> = (0..c.y.len()).map(|_| StandardNormal.sample(&mut r)).collect();
             let ct = Conf { y: c.y.iter().zip(&z).map(|(y, zz)| (y + s * zz).rem_euclid(1.0)).collect(), side: c.side };
+            tconf.push(&model, &ct, t, &mut probe);
             let (_, gm) = model.energy_grad(&ct, t);
             let (_, go) = model.energy_grad(&ct, 0.0);
             let (_, gp) = zeroed.energy_grad(&ct, t);
@@ -42,13 +54,16 @@ fn main() -> anyhow::Result<()> {
             nn += go.iter().map(|b| b * b).sum::<f64>();
         }
         let m = confs.len() as f64;
+        let tc = tconf.estimate();
         println!(
-            "{t:>6.2} {:>9.4} {:>10.4} {:>10.4} {:>10.4} {:>8.3}",
+            "{t:>6.2} {:>9.4} {:>10.4} {:>10.4} {:>10.4} {:>8.3} {:>7.3}±{:<6.3}",
             s * confs[0].side,
             lm / m,
             lo / m,
             lp / m,
-            dot / nn
+            dot / nn,
+            tc.value,
+            tc.stderr
         );
     }
     // Partial reverse SDE: data noised to t0, then Euler-Maruyama (dt = 1e-3) back to t = 0 with

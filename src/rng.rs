@@ -43,6 +43,8 @@ pub enum Purpose {
     Window = 13,
     /// Melting stage of the initial lattice (per replica).
     Melt = 14,
+    /// Probe directions of the configurational-temperature diagnostic (per window chain / node).
+    ConfTemperature = 15,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixing function.

@@ -61,7 +61,7 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
     let sys: Arc<dyn ExactSystem> = Arc::new(Gaussians { variances: vec![0.5, 2.0] });
     let m = untrained(sys.clone(), 2);
     let q = gauss_legendre(10, 0.0, 1.0).unwrap();
-    let s = WindowSettings { warmup: 300, steps: 1500, stride: 5, eps: 0.2, target_acceptance: 0.6 };
+    let s = WindowSettings { warmup: 300, steps: 1500, stride: 5, eps: 0.2, target_acceptance: 0.6, tconf_every: 0 };
     let mut z = Vec::new();
     for seed in 0..20u64 {
         let mut r = stream(seed, Purpose::ToyData, 0);

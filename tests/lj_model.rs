@@ -288,3 +288,31 @@ fn specs_written_before_optional_fields_existed_have_the_same_shape() {
     assert!(!m0.same_shape(&m.spec()));
     assert!(!m0.same_shape("not json"));
 }
+
+/// The Hessian-vector product of the configurational-temperature diagnostic
+/// (nti::diffusion::consistency, a central difference of the hand-written gradient) summed over the
+/// unit vectors is the Laplacian: against second differences of the energy itself.
+#[test]
+fn curvature_along_unit_vectors_sums_to_the_laplacian_of_the_energy() {
+    use nti::diffusion::consistency::grad_sq_and_curvature;
+    let m = model(cutoffs()[1]);
+    let c = config(12, 3);
+    for t in [0.05, 0.5] {
+        let d = c.y.len();
+        let (mut lap, mut lap_fd) = (0.0, 0.0);
+        let h = 1e-4 / L;
+        let u0 = m.energy(&c, t);
+        for k in 0..d {
+            let mut e = vec![0.0; d];
+            e[k] = 1.0;
+            let (g2, vhv) = grad_sq_and_curvature(&m, &c, t, &e);
+            assert!((g2 - m.energy_grad(&c, t).1.iter().map(|g| g * g).sum::<f64>()).abs() < 1e-12 * g2);
+            lap += vhv;
+            let (mut p, mut q) = (c.clone(), c.clone());
+            p.y[k] += h;
+            q.y[k] -= h;
+            lap_fd += (m.energy(&p, t) - 2.0 * u0 + m.energy(&q, t)) / (h * h);
+        }
+        assert!(rel(lap, lap_fd, 1.0) < 1e-5, "t = {t}: Laplacian {lap} vs second differences {lap_fd}");
+    }
+}

@@ -2,7 +2,8 @@
 //! at t = 0, where u_0 = beta U_LJ exactly, MALA's <beta U>/N agrees with Metropolis MC of the
 //! reference engine (an independent code path for the same distribution); at an intermediate t,
 //! MALA's <du/dt> agrees with single-particle random-walk Metropolis on the same model energy (a
-//! sampler that uses no gradients).
+//! sampler that uses no gradients). The configurational temperature (nti::diffusion::consistency)
+//! is 1 for both samplers, and T/T' for the MC samples read with the energy at another T'.
 //! Fixed seeds; z-scores from block-averaged standard errors.
 
 use nti::diffusion::VeSchedule;
@@ -24,12 +25,17 @@ const RHO: f64 = 0.3;
 const T: f64 = 1.5;
 
 fn model() -> LjModel {
+    model_at(T)
+}
+
+/// The test model with its prior at `temperature` (the random network parameters do not depend on it).
+fn model_at(temperature: f64) -> LjModel {
     let spec = LjModelSpec {
         descriptors: DescriptorSpec { n_radial: 4, r_min: 0.5, r_cut: 1.8, n_two_hop: 0 },
         time: TimeEmbedding { n_freq: 2 },
         hidden: vec![8, 8],
         schedule: VeSchedule::default(),
-        temperature: T,
+        temperature,
         cutoff: PriorCutoff { rc: None, shift: false, tail: false },
         pair: PairTermSpec { walls: vec![0.9, 1.1], width: 0.1, n_time: 4 },
         feature_shift: vec![],
@@ -82,12 +88,12 @@ fn z(a: &[f64], b: &[f64]) -> (f64, String) {
     (z, format!("{:.4} ± {:.4} vs {:.4} ± {:.4}, z = {z:.2}", x.mean, x.stderr, y.mean, y.stderr))
 }
 
-#[test]
-fn mala_at_t0_samples_the_lj_boltzmann_distribution() {
-    let m = model();
-    let u_mala = mala_series(&m, 0.0, 4, 20_000, |c| m.energy_grad(c, 0.0).0 / N as f64);
+/// Metropolis MC of the LJ system at T (min-image, N particles): `count` samples, one per sweep after
+/// 3000 sweeps of equilibration, as (U, configuration).
+fn mc_samples(count: usize) -> Vec<(f64, Conf)> {
     let (b, c0) = start();
-    let x: Vec<[f64; 3]> = c0.y.chunks(3).map(|p| [p[0] * b.side(), p[1] * b.side(), p[2] * b.side()]).collect();
+    let side = b.side();
+    let x: Vec<[f64; 3]> = c0.y.chunks(3).map(|p| [p[0] * side, p[1] * side, p[2] * side]).collect();
     let e = PairEnergy::new(LennardJones, b, CutoffMode::MinImage, N);
     let mut mc = MetropolisMc::new(e, x, T, 0.2, 0.4);
     let mut rng = stream(8, Purpose::MonteCarlo, 0);
@@ -97,12 +103,46 @@ fn mala_at_t0_samples_the_lj_boltzmann_distribution() {
             mc.adapt();
         }
     }
-    let u_mc: Vec<f64> = (0..20_000)
+    (0..count)
         .map(|_| {
             mc.step(&mut rng);
-            mc.energy_virial().energy / (T * N as f64)
+            let y = mc.positions().iter().flat_map(|p| p.iter().map(|v| v / side)).collect();
+            (mc.energy_virial().energy, Conf { y, side })
         })
-        .collect();
+        .collect()
+}
+
+/// Configurational temperature T_conf = <|grad u|^2> / <laplacian u> (Hutchinson + central
+/// differences of the gradient): 1 for MC samples of beta U_LJ (u_0 of the model is exact), T/T'
+/// = 0.8 for the same samples read with the energy at T' = 1.25 T (the check can see a 20 % error:
+/// z > 5 from 1), and 1 for the MALA chains of a corrected TI window at t = 0.3.
+#[test]
+fn configurational_temperature_is_one_for_samples_of_the_energy() {
+    use nti::diffusion::consistency::conf_temperature;
+    use nti::diffusion::windows::{run_window, WindowSettings};
+    let confs: Vec<Conf> = mc_samples(4000).into_iter().map(|(_, c)| c).collect();
+    let mut probe = stream(10, Purpose::ConfTemperature, 0);
+    let tc = conf_temperature(&model(), &confs, 0.0, &mut probe);
+    eprintln!("T_conf of MC samples: {:.4} ± {:.4} ({} samples)", tc.value, tc.stderr, tc.samples);
+    assert!((tc.value - 1.0).abs() < 3.0 * tc.stderr, "MC at t = 0: {tc:?}");
+    let hot = conf_temperature(&model_at(1.25 * T), &confs, 0.0, &mut probe);
+    eprintln!("... read at T' = 1.25 T: {:.4} ± {:.4} (exact 0.8)", hot.value, hot.stderr);
+    assert!((hot.value - 0.8).abs() < 3.0 * hot.stderr, "T/T' = 0.8: {hot:?}");
+    assert!((1.0 - hot.value) / hot.stderr > 5.0, "a 20 % temperature error must be visible: {hot:?}");
+
+    let m = model();
+    let starts: Vec<Conf> = confs.iter().step_by(1000).cloned().collect();
+    let s = WindowSettings { warmup: 2000, steps: 8000, stride: 5, eps: 1e-5, target_acceptance: 0.6, tconf_every: 10 };
+    let w = run_window(&m, 0.3, &starts, &s, 11, 0);
+    eprintln!("T_conf of MALA at t = 0.3: {:.4} ± {:.4} ({} samples)", w.tconf.value, w.tconf.stderr, w.tconf.samples);
+    assert!((w.tconf.value - 1.0).abs() < 3.0 * w.tconf.stderr, "MALA at t = 0.3: {:?}", w.tconf);
+}
+
+#[test]
+fn mala_at_t0_samples_the_lj_boltzmann_distribution() {
+    let m = model();
+    let u_mala = mala_series(&m, 0.0, 4, 20_000, |c| m.energy_grad(c, 0.0).0 / N as f64);
+    let u_mc: Vec<f64> = mc_samples(20_000).iter().map(|(u, _)| u / (T * N as f64)).collect();
     let (z, msg) = z(&u_mala, &u_mc);
     eprintln!("beta U/N at t = 0: MALA {msg}");
     assert!(z.abs() < 3.0, "MALA vs MC: {msg}");

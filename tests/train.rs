@@ -54,15 +54,23 @@ fn training_is_bitwise_identical_on_1_2_and_3_ranks() {
     assert_ne!(params(&d.path().join("r0.h5")), p1);
 }
 
-/// The optional time-score loss, contrastive-divergence term and t-focus sampling draw extra numbers from the items' streams and
-/// add rows to the same micro-batches: still the same parameters on 1 and 2 ranks, and different
-/// from training without them.
+/// The optional time-score loss, contrastive-divergence term, t-focus sampling and target score
+/// matching draw extra numbers from the items' streams or change their rows in the same
+/// micro-batches: still the same parameters on 1 and 2 ranks, and different from training without them.
 #[test]
 fn time_score_training_is_rank_independent() {
     assert!(have_mpirun(), "mpirun not found");
     let d = setup();
-    let opts =
-        ["--set", "train.time_score_weight=0.5", "--set", "train.t_focus_fraction=0.3", "--set", "train.steps=40"];
+    let opts = [
+        "--set",
+        "train.time_score_weight=0.5",
+        "--set",
+        "train.t_focus_fraction=0.3",
+        "--set",
+        "train.target_score=true",
+        "--set",
+        "train.steps=40",
+    ];
     let mut a = vec!["train", "t.toml", "--set", "output.file=\"ts1.h5\""];
     a.extend(opts);
     ok(run_in(d.path(), &a));

@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(f"\nbeta*A_ex(N) in kT at T = 1.5, V = 512, r_c = 3 + tails  (wall {wall:.0f} s on {a.ranks} ranks)")
     print(f"{'N':>4} {'rho':>7} " + " ".join(f"{c[0]:>16}" for c in cols)
-          + f" {'N a_ex KN':>10} {'N a_ex JZG':>10} {'z(cv-MBAR)':>10} {'AIS ESS':>8}")
+          + f" {'N a_ex KN':>10} {'N a_ex JZG':>10} {'z(cv-MBAR)':>10} {'AIS ESS':>8} {'Tc z MALA':>9} {'Tc z rev':>9}")
     ok = True
     for n in sorted(set(p["ti_n"]) | set(p["baseline_n"])):
         vals = [get("beta_a_ex", m, n) for _, m in cols]
@@ -193,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         if math.isfinite(z) and abs(z) >= Z_MAX:
             ok = False
         print(f"{n:>4} {n / 512:>7.4f} " + " ".join(fmt(v, e, 16) for v, e in vals)
-              + f" {fmt(kn)} {fmt(jzg)} {fmt(z, None, 10, 2)} {fmt(get('ais_effective_sample_size', 'ais', n)[0], None, 8, 1)}")
+              + f" {fmt(kn)} {fmt(jzg)} {fmt(z, None, 10, 2)} {fmt(get('ais_effective_sample_size', 'ais', n)[0], None, 8, 1)}"
+              + f" {fmt(get('conf_temperature_max_z', f'windows-gl{w}-mala', n)[0], None, 9, 1)}"
+              + f" {fmt(get('conf_temperature_max_z', f'windows-gl{w}-uncorrected', n)[0], None, 9, 1)}")
     mus = sorted({r["n_particles"] for r in results if r["name"] == "beta_mu_ex"})
     if mus:
         print("\nbeta*mu_ex(N) = beta*A_ex(N+1) - beta*A_ex(N) in kT; Widom at N (baseline run); KN at rho = (N + 1/2)/V")
@@ -210,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
             zs = [(x[0] - wi[0]) / math.hypot(x[1], wi[1]) for x in (cv, mb)]
             print(f"{n:>4} {fmt(*cv, 16)} {fmt(*mb, 16)} {fmt(*ti, 16)} {fmt(*wi, 16)} {fmt(kn)}"
                   f" {fmt(zs[0], None, 11, 2)} {fmt(zs[1], None, 13, 2)}")
+    print("Tc z: the largest deviation of the configurational temperature from 1 over the windows, in standard "
+          "errors, of the MALA chains (should be small) and of the reverse-SDE samples (large where the model is "
+          "inexact); per window in /ti/N<n>/windows/conf_temperature*.")
     print(f"\n{'PASS' if ok else 'FAIL'}: corrected Neural TI ({HEADLINE.format(w=w)}) vs MBAR within {Z_MAX} combined standard errors at every N")
     return 0 if ok else 1
 

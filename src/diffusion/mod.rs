@@ -2,6 +2,7 @@
 //! the denoising score-matching loss and the reverse SDE (DESIGN.md sec. 2).
 
 pub mod ais;
+pub mod consistency;
 pub mod reverse;
 pub mod schedule;
 pub mod windows;

@@ -3,8 +3,10 @@
 //! The integral int_0^1 < du/dt > dt = ln(Z_0 / Z_1) is then sum_j w_j <du/dt>_j with error
 //! sqrt(sum_j w_j^2 se_j^2) (windows are independent). Per window: block-averaged standard error,
 //! statistical inefficiency (2 tau_int) and acceptance; and the per-sample split of du/dt into terms
-//! (and pair-distance shells) for the attribution of the free energy (crate::estimators::attribution).
+//! (and pair-distance shells) for the attribution of the free energy (crate::estimators::attribution);
+//! and the configurational temperature of the production samples (a check of the sampler).
 
+use super::consistency::{ConfTemperature, ConfTemperatureSamples};
 use crate::estimators::attribution::{chain_blocks, NodeSamples};
 use crate::estimators::{block_average, BlockEstimate};
 use crate::model::{Conf, EnergyModel};
@@ -24,6 +26,9 @@ pub struct WindowSettings {
     pub eps: f64,
     /// Target acceptance during warm-up.
     pub target_acceptance: f64,
+    /// Measure the configurational temperature every this many production steps (0 = never);
+    /// its probe directions come from their own stream, so the chains do not depend on it.
+    pub tconf_every: usize,
 }
 
 /// Result of one window.
@@ -39,6 +44,9 @@ pub struct WindowResult {
     pub acceptance: f64,
     /// Final step size.
     pub eps: f64,
+    /// Configurational temperature of the production samples ([`super::consistency`]; 1 within
+    /// its error for chains that sample exp(-u(., t))); NaN without measurements.
+    pub tconf: ConfTemperature,
     /// Recorded total du/dt series of every chain, concatenated chain by chain.
     pub series: Vec<f64>,
     /// The recorded samples split into terms [prior, network], per particle and (with shell edges)
@@ -77,8 +85,10 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
     let (mut sp, mut sn) = (0.0, 0.0);
     let (mut acc, mut eps_sum) = (0.0, 0.0);
     let mut series = Vec::new();
+    let mut tconf = ConfTemperatureSamples::default();
     for (c, start) in starts.iter().enumerate() {
         let mut rng = stream(seed, Purpose::Window, (id << 20) + c as u64);
+        let mut probe = stream(seed, Purpose::ConfTemperature, (id << 20) + c as u64);
         let mut chain = MalaChain::new(model, start.clone(), t, s.eps);
         for k in 0..s.warmup {
             chain.step(model, &mut rng);
@@ -91,6 +101,9 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
         let mut x = Vec::new();
         for k in 0..s.steps {
             chain.step(model, &mut rng);
+            if s.tconf_every > 0 && (k + 1) % s.tconf_every == 0 {
+                tconf.push(model, &chain.conf, t, &mut probe);
+            }
             if (k + 1) % s.stride.max(1) == 0 {
                 let (d, shells) = match edges {
                     Some(e) => model.dt_terms_shells(&chain.conf, t, e),
@@ -136,6 +149,7 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
         total,
         acceptance: acc / starts.len() as f64,
         eps: eps_sum / starts.len() as f64,
+        tconf: tconf.estimate(),
         series,
         split,
     }

@@ -16,6 +16,7 @@ mod attribution;
 use super::generate::{distributed_reverse, reverse_seed};
 use crate::config::Input;
 use crate::diffusion::ais::ais;
+use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
 use crate::diffusion::reverse::reverse_sde_snapshots;
 use crate::diffusion::windows::{run_window_split, WindowSettings};
 use crate::estimators::attribution::{NodeSamples, Resampling};
@@ -23,6 +24,7 @@ use crate::estimators::quadrature::gauss_legendre;
 use crate::io::{h5util, Provenance, ScalarResult};
 use crate::model::EnergyModel;
 use crate::parallel::{owned_items, pack, unpack, Comm};
+use crate::rng::{stream, Purpose};
 use anyhow::Result;
 use attribution::{attribute_windows, scalar_results, shell_edges, TiAttribution};
 use std::path::Path;
@@ -32,8 +34,28 @@ use std::time::Instant;
 const WINDOW_TRAJ_BASE: u64 = 1 << 40;
 
 /// Per-window record: t, weight, corrected mean/stderr/stat. ineff./acceptance/eps, prior and network
-/// parts, uncorrected mean/stderr.
-type WindowRow = [f64; 11];
+/// parts, uncorrected mean/stderr, configurational temperature (and stderr) of the MALA chains and of
+/// the reverse-SDE samples at the node.
+type WindowRow = [f64; 15];
+
+/// Names of the [`WindowRow`] columns in /ti/N<n>/windows.
+const WINDOW_COLUMNS: [&str; 15] = [
+    "t",
+    "weight",
+    "mean",
+    "stderr",
+    "statistical_inefficiency",
+    "acceptance",
+    "mala_eps",
+    "mean_prior",
+    "mean_network",
+    "uncorrected_mean",
+    "uncorrected_stderr",
+    "conf_temperature",
+    "conf_temperature_stderr",
+    "uncorrected_conf_temperature",
+    "uncorrected_conf_temperature_stderr",
+];
 
 /// Results for one N.
 #[derive(Clone, Debug)]
@@ -110,6 +132,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         stride: ti.window_stride,
                         eps: ti.mala_eps,
                         target_acceptance: ti.target_acceptance,
+                        tconf_every: ti.tconf_every,
                     };
                     let w = run_window_split(
                         &model,
@@ -121,10 +144,12 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         Some(&edges),
                     );
                     log::info!(
-                        "N = {n}: window t = {t:.4}: <du/dt> = {:.4} ± {:.4}, acceptance {:.2}",
+                        "N = {n}: window t = {t:.4}: <du/dt> = {:.4} ± {:.4}, acceptance {:.2}, T_conf {:.3} ± {:.3}",
                         w.total.mean,
                         w.total.stderr,
-                        w.acceptance
+                        w.acceptance,
+                        w.tconf.value,
+                        w.tconf.stderr
                     );
                     let mut split = vec![j as f64];
                     split.extend(w.split.to_buffer());
@@ -137,6 +162,8 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         w.eps,
                         w.mean_terms[0],
                         w.mean_terms[1],
+                        w.tconf.value,
+                        w.tconf.stderr,
                     ];
                     (row, split)
                 })
@@ -209,7 +236,13 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 corr += w * r[1];
                 corr_var += (w * r[2]).powi(2);
                 unc += w * um;
-                windows.push([t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us]);
+                let tc = if ti.tconf_every > 0 {
+                    let mut probe = stream(reverse_seed(seed, n), Purpose::ConfTemperature, (1 << 40) + j as u64);
+                    conf_temperature(&model, &rev.snapshots[j], t, &mut probe)
+                } else {
+                    ConfTemperature { value: f64::NAN, stderr: f64::NAN, samples: 0 }
+                };
+                windows.push([t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us, r[8], r[9], tc.value, tc.stderr]);
             }
             // The nodes' snapshots come from the same trajectories: the error of the uncorrected
             // quadrature is the spread of the per-trajectory sums sum_j w_j du/dt(x_jk, t_j), not
@@ -219,6 +252,9 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 .map(|k| node_vals.iter().zip(&q.weights).map(|(v, w)| w * v[k]).sum::<f64>())
                 .collect();
             let (_, unc_se) = mean_se(&per_traj);
+            if ti.tconf_every > 0 {
+                results.extend(tconf_summary(&windows, &res, q.nodes.len(), n));
+            }
             results.push(res(&format!("windows-gl{}-uncorrected", q.nodes.len()), -unc, unc_se));
             results.push(res(&format!("windows-gl{}-mala", q.nodes.len()), -corr, corr_var.sqrt()));
             let (v, e) = control_variate(&rev.per_trajectory_trap, &node_vals, &q.weights, corr, corr_var);
@@ -309,6 +345,50 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     Ok(Some(all))
 }
 
+/// The largest deviation of the configurational temperature from 1 over the windows, in standard
+/// errors, for the MALA chains (columns 11, 12 of the window rows; a check of the sampler: large
+/// values mean chains that have not reached exp(-u_t)) and for the reverse-SDE samples at the nodes
+/// (columns 13, 14; a check of the learned score: where the model is inexact its reverse SDE does
+/// not sample exp(-u_t)). Results `conf_temperature_max_z` (value: max_j |T_j - 1| / se_j, with
+/// T_j in the log) per method.
+fn tconf_summary(
+    windows: &[WindowRow],
+    res: &dyn Fn(&str, f64, f64) -> ScalarResult,
+    k: usize,
+    n: usize,
+) -> Vec<ScalarResult> {
+    let mut out = Vec::new();
+    for (method, c, what) in [
+        (format!("windows-gl{k}-mala"), 11, "MALA chains"),
+        (format!("windows-gl{k}-uncorrected"), 13, "reverse-SDE samples"),
+    ] {
+        let z = |r: &WindowRow| (r[c] - 1.0).abs() / r[c + 1];
+        let Some(worst) = windows.iter().filter(|r| z(r).is_finite()).max_by(|a, b| z(a).total_cmp(&z(b))) else {
+            continue;
+        };
+        let zmax = z(worst);
+        let msg = format!(
+            "N = {n}: configurational temperature of the {what}: largest deviation at t = {:.4},              T_conf = {:.3} ± {:.3} ({zmax:.1} standard errors from 1)",
+            worst[0],
+            worst[c],
+            worst[c + 1]
+        );
+        if c == 11 && zmax > 4.0 {
+            log::warn!("{msg}: the chains do not sample exp(-u_t) there; longer window_warmup/window_steps");
+        } else {
+            log::info!("{msg}");
+        }
+        out.push(ScalarResult {
+            name: "conf_temperature_max_z".into(),
+            value: zmax,
+            stderr: f64::NAN,
+            units: "1".into(),
+            ..res(&method, 0.0, 0.0)
+        });
+    }
+    out
+}
+
 /// The reverse-SDE integral with the Metropolis correction from the windows as a control variate:
 ///
 /// ```text
@@ -394,20 +474,7 @@ fn write_ti(path: &Path, all: &[TiForN], prov: &Provenance, gc: Option<&(Vec<[f6
         h5util::write_f64(&rv, "stderr", &[k], &col(3))?;
         if !r.windows.is_empty() {
             let w = g.create_group("windows")?;
-            let names = [
-                "t",
-                "weight",
-                "mean",
-                "stderr",
-                "statistical_inefficiency",
-                "acceptance",
-                "mala_eps",
-                "mean_prior",
-                "mean_network",
-                "uncorrected_mean",
-                "uncorrected_stderr",
-            ];
-            for (c, name) in names.iter().enumerate() {
+            for (c, name) in WINDOW_COLUMNS.iter().enumerate() {
                 let v: Vec<f64> = r.windows.iter().map(|row| row[c]).collect();
                 h5util::write_f64(&w, name, &[v.len()], &v)?;
             }

@@ -80,6 +80,14 @@ pub struct TrainSettings {
     /// Smallest t of the time-score loss. Default 0.
     #[serde(default)]
     pub time_score_t_min: f64,
+    /// Target score matching (De Bortoli, Hutchinson, Wirnsberger & Doucet, arXiv:2402.08667
+    /// (2024)): the noise z in the score-matching residual is blended with the clean score, whose
+    /// conditional mean given y_t is the same (`crate::train::target`). Removes the noise floor
+    /// that hides the score at small t from plain denoising score matching. Needs training data
+    /// that sample exp(-u_0) (the reference simulation at the model's T and interactions).
+    /// Default false (the paper's denoising score matching).
+    #[serde(default)]
+    pub target_score: bool,
     /// Weight lambda of a contrastive-divergence term (G. E. Hinton, Neural Comput. 14, 1771
     /// (2002); Y. Du & I. Mordatch, NeurIPS 2019): for a fraction `cd_fraction` of the samples with
     /// t in `cd_t_range`, `cd_steps` MALA steps on exp(-u(., t)) start from the noised sample y and

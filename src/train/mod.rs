@@ -3,6 +3,7 @@
 
 pub mod adamw;
 pub mod dataset;
+pub mod target;
 pub mod trainer;
 
 pub use adamw::{AdamW, TrainSettings};

@@ -6,6 +6,7 @@
 //! micro-batch order on every rank: parameters are bitwise identical on any number of ranks, and a
 //! restart from a checkpoint continues bitwise identically.
 
+use super::target::blended_target;
 use super::{AdamW, Dataset, TrainSettings};
 use crate::model::{Conf, EnergyModel};
 use crate::parallel::Comm;
@@ -164,6 +165,7 @@ impl Trainer {
             let (lo, hi) = (m * mu, ((m + 1) * mu).min(b));
             let (mut cs, mut ts, mut zs, mut second) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut contrast = Vec::new();
+            let mut targets = Vec::new();
             for (j, &ix) in idx.iter().enumerate().take(hi).skip(lo) {
                 let mut rng = stream(self.seed, Purpose::TrainNoise, k0 + j as u64);
                 let (c, t, z) = noised_focus(model, &data.confs[ix], &mut rng, focus);
@@ -183,13 +185,17 @@ impl Trainer {
                         contrast.push((cs.len(), ch.conf));
                     }
                 }
+                if st.target_score {
+                    targets.push(blended_target(model, &data.confs[ix], &c, t, &z));
+                }
                 cs.push(c);
                 ts.push(t);
                 zs.push(z);
             }
             let w = vec![1.0 / b as f64; cs.len()];
             let row = &mut rows[m * width..(m + 1) * width];
-            let mut loss = model.dsm_loss_grad_batch(&cs, &ts, &zs, &w, &mut row[..p]);
+            let tau = if st.target_score { &targets } else { &zs };
+            let mut loss = model.dsm_loss_grad_batch(&cs, &ts, tau, &w, &mut row[..p]);
             for (k, (c2, z2)) in &second {
                 let lw = st.time_score_weight / b as f64;
                 loss += model
