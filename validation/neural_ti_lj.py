@@ -19,7 +19,7 @@ PASS when, at every N, the corrected Neural TI estimate and MBAR agree within 3 
 errors. Exit status 1 otherwise (or if a run fails). Every input, log and stage file stays in the
 output directory; `--reuse DIR` continues an interrupted run (finished stages are reused).
 
-    python3 validation/neural_ti_lj.py            # full: about an hour on 2 cores
+    python3 validation/neural_ti_lj.py            # full: about 90 minutes on 2 cores
     python3 validation/neural_ti_lj.py --quick    # CI: N = 20, 21, a minute or two
 
 Options: --ranks R (default 2), --nti PATH, --out DIR, --reuse DIR, --set KEY=VALUE (any input key,
