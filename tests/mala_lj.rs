@@ -136,6 +136,9 @@ fn configurational_temperature_is_one_for_samples_of_the_energy() {
     let w = run_window(&m, 0.3, &starts, &s, 11, 0);
     eprintln!("T_conf of MALA at t = 0.3: {:.4} ± {:.4} ({} samples)", w.tconf.value, w.tconf.stderr, w.tconf.samples);
     assert!((w.tconf.value - 1.0).abs() < 3.0 * w.tconf.stderr, "MALA at t = 0.3: {:?}", w.tconf);
+    // The difference form of the identity (used for the summaries, well defined where <laplacian u> ~ 0).
+    assert!(w.tconf.z.abs() < 3.0 && tc.z.abs() < 3.0, "{:?} {tc:?}", w.tconf);
+    assert!(hot.z.abs() > 5.0, "{hot:?}");
 }
 
 #[test]

@@ -212,9 +212,9 @@ def main(argv: list[str] | None = None) -> int:
             zs = [(x[0] - wi[0]) / math.hypot(x[1], wi[1]) for x in (cv, mb)]
             print(f"{n:>4} {fmt(*cv, 16)} {fmt(*mb, 16)} {fmt(*ti, 16)} {fmt(*wi, 16)} {fmt(kn)}"
                   f" {fmt(zs[0], None, 11, 2)} {fmt(zs[1], None, 13, 2)}")
-    print("Tc z: the largest deviation of the configurational temperature from 1 over the windows, in standard "
-          "errors, of the MALA chains (should be small) and of the reverse-SDE samples (large where the model is "
-          "inexact); per window in /ti/N<n>/windows/conf_temperature*.")
+    print("Tc z: the largest |<|grad u|^2> - <laplacian u>| / stderr over the windows (configurational temperature "
+          "T_conf = 1), of the MALA chains (~2-3 for 24-32 windows of a correct sampler) and of the reverse-SDE "
+          "samples (large where the model is inexact); per window in /ti/N<n>/windows/conf_temperature*.")
     print(f"\n{'PASS' if ok else 'FAIL'}: corrected Neural TI ({HEADLINE.format(w=w)}) vs MBAR within {Z_MAX} combined standard errors at every N")
     return 0 if ok else 1
 

@@ -51,11 +51,14 @@ pub struct ConfTemperatureSamples {
     pub curvature: Vec<f64>,
 }
 
-/// T_conf with its standard error and the number of samples.
+/// T_conf with its standard error and the number of samples; `z` tests the identity itself,
+/// z = mean(|grad u|^2 - v.Hv) / se, which stays well defined where <laplacian u> ~ 0 (a nearly
+/// flat energy, e.g. t -> 1) and the ratio and its delta-method error do not.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ConfTemperature {
     pub value: f64,
     pub stderr: f64,
+    pub z: f64,
     pub samples: usize,
 }
 
@@ -80,14 +83,15 @@ impl ConfTemperatureSamples {
     pub fn estimate(&self) -> ConfTemperature {
         let n = self.grad_sq.len();
         if n < 2 {
-            return ConfTemperature { value: f64::NAN, stderr: f64::NAN, samples: n };
+            return ConfTemperature { value: f64::NAN, stderr: f64::NAN, z: f64::NAN, samples: n };
         }
         let ma = self.grad_sq.iter().sum::<f64>() / n as f64;
         let mb = self.curvature.iter().sum::<f64>() / n as f64;
         let r = ma / mb;
         let d: Vec<f64> = self.grad_sq.iter().zip(&self.curvature).map(|(a, b)| a - r * b).collect();
         let se = block_average(&d).stderr;
-        ConfTemperature { value: r, stderr: se / mb.abs(), samples: n }
+        let diff = block_average(&self.grad_sq.iter().zip(&self.curvature).map(|(a, b)| a - b).collect::<Vec<_>>());
+        ConfTemperature { value: r, stderr: se / mb.abs(), z: diff.mean / diff.stderr, samples: n }
     }
 }
 

@@ -35,11 +35,11 @@ const WINDOW_TRAJ_BASE: u64 = 1 << 40;
 
 /// Per-window record: t, weight, corrected mean/stderr/stat. ineff./acceptance/eps, prior and network
 /// parts, uncorrected mean/stderr, configurational temperature (and stderr) of the MALA chains and of
-/// the reverse-SDE samples at the node.
-type WindowRow = [f64; 15];
+/// the reverse-SDE samples at the node, and the z of the identity <|grad u|^2> = <laplacian u> for both.
+type WindowRow = [f64; 17];
 
 /// Names of the [`WindowRow`] columns in /ti/N<n>/windows.
-const WINDOW_COLUMNS: [&str; 15] = [
+const WINDOW_COLUMNS: [&str; 17] = [
     "t",
     "weight",
     "mean",
@@ -55,6 +55,8 @@ const WINDOW_COLUMNS: [&str; 15] = [
     "conf_temperature_stderr",
     "uncorrected_conf_temperature",
     "uncorrected_conf_temperature_stderr",
+    "conf_temperature_z",
+    "uncorrected_conf_temperature_z",
 ];
 
 /// Results for one N.
@@ -164,6 +166,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         w.mean_terms[1],
                         w.tconf.value,
                         w.tconf.stderr,
+                        w.tconf.z,
                     ];
                     (row, split)
                 })
@@ -240,9 +243,12 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                     let mut probe = stream(reverse_seed(seed, n), Purpose::ConfTemperature, (1 << 40) + j as u64);
                     conf_temperature(&model, &rev.snapshots[j], t, &mut probe)
                 } else {
-                    ConfTemperature { value: f64::NAN, stderr: f64::NAN, samples: 0 }
+                    ConfTemperature { value: f64::NAN, stderr: f64::NAN, z: f64::NAN, samples: 0 }
                 };
-                windows.push([t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us, r[8], r[9], tc.value, tc.stderr]);
+                windows.push([
+                    t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us, r[8], r[9], tc.value, tc.stderr, r[10],
+                    tc.z,
+                ]);
             }
             // The nodes' snapshots come from the same trajectories: the error of the uncorrected
             // quadrature is the spread of the per-trajectory sums sum_j w_j du/dt(x_jk, t_j), not
@@ -345,12 +351,12 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     Ok(Some(all))
 }
 
-/// The largest deviation of the configurational temperature from 1 over the windows, in standard
-/// errors, for the MALA chains (columns 11, 12 of the window rows; a check of the sampler: large
-/// values mean chains that have not reached exp(-u_t)) and for the reverse-SDE samples at the nodes
-/// (columns 13, 14; a check of the learned score: where the model is inexact its reverse SDE does
-/// not sample exp(-u_t)). Results `conf_temperature_max_z` (value: max_j |T_j - 1| / se_j, with
-/// T_j in the log) per method.
+/// The largest violation of <|grad u|^2> = <laplacian u> over the windows, in standard errors (the
+/// z columns 15 and 16 of the window rows), for the MALA chains (a check of the sampler: large values
+/// mean chains that have not reached exp(-u_t)) and for the reverse-SDE samples at the nodes (a check
+/// of the learned score: where the model is inexact its reverse SDE does not sample exp(-u_t)).
+/// Results `conf_temperature_max_z` (value: max_j |z_j|, with that window's T_conf in the log) per
+/// method.
 fn tconf_summary(
     windows: &[WindowRow],
     res: &dyn Fn(&str, f64, f64) -> ScalarResult,
@@ -358,17 +364,17 @@ fn tconf_summary(
     n: usize,
 ) -> Vec<ScalarResult> {
     let mut out = Vec::new();
-    for (method, c, what) in [
-        (format!("windows-gl{k}-mala"), 11, "MALA chains"),
-        (format!("windows-gl{k}-uncorrected"), 13, "reverse-SDE samples"),
+    for (method, c, zc, what) in [
+        (format!("windows-gl{k}-mala"), 11, 15, "MALA chains"),
+        (format!("windows-gl{k}-uncorrected"), 13, 16, "reverse-SDE samples"),
     ] {
-        let z = |r: &WindowRow| (r[c] - 1.0).abs() / r[c + 1];
+        let z = |r: &WindowRow| r[zc].abs();
         let Some(worst) = windows.iter().filter(|r| z(r).is_finite()).max_by(|a, b| z(a).total_cmp(&z(b))) else {
             continue;
         };
         let zmax = z(worst);
         let msg = format!(
-            "N = {n}: configurational temperature of the {what}: largest deviation at t = {:.4},              T_conf = {:.3} ± {:.3} ({zmax:.1} standard errors from 1)",
+            "N = {n}: configurational temperature of the {what}: largest deviation at t = {:.4},              T_conf = {:.3} ± {:.3} (<|grad u|^2> - <laplacian u> = {zmax:.1} standard errors from 0)",
             worst[0],
             worst[c],
             worst[c + 1]
