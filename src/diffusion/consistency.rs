@@ -27,8 +27,20 @@ pub const FD_STEP: f64 = 1e-5;
 
 /// |grad_y u|^2 and v . H v at (c, t) for the direction `v` (length D): three gradient evaluations.
 pub fn grad_sq_and_curvature<M: EnergyModel + ?Sized>(model: &M, c: &Conf, t: f64, v: &[f64]) -> (f64, f64) {
-    let h = FD_STEP / c.side;
     let (_, g) = model.energy_grad(c, t);
+    grad_sq_and_curvature_at(model, c, &g, t, v)
+}
+
+/// [`grad_sq_and_curvature`] with the gradient `g` at (c, t) already known (e.g. a MALA chain's):
+/// two gradient evaluations.
+pub fn grad_sq_and_curvature_at<M: EnergyModel + ?Sized>(
+    model: &M,
+    c: &Conf,
+    g: &[f64],
+    t: f64,
+    v: &[f64],
+) -> (f64, f64) {
+    let h = FD_STEP / c.side;
     let shifted = |s: f64| Conf { y: c.y.iter().zip(v).map(|(y, d)| y + s * h * d).collect(), side: c.side };
     let (_, gp) = model.energy_grad(&shifted(1.0), t);
     let (_, gm) = model.energy_grad(&shifted(-1.0), t);
@@ -65,8 +77,14 @@ pub struct ConfTemperature {
 impl ConfTemperatureSamples {
     /// Measures one sample at (c, t) with a fresh Rademacher direction from `rng`.
     pub fn push<M: EnergyModel + ?Sized>(&mut self, model: &M, c: &Conf, t: f64, rng: &mut Stream) {
+        let (_, g) = model.energy_grad(c, t);
+        self.push_at(model, c, &g, t, rng);
+    }
+
+    /// [`Self::push`] with the gradient `g` at (c, t) already known.
+    pub fn push_at<M: EnergyModel + ?Sized>(&mut self, model: &M, c: &Conf, g: &[f64], t: f64, rng: &mut Stream) {
         let v = rademacher(c.y.len(), rng);
-        let (g2, vhv) = grad_sq_and_curvature(model, c, t, &v);
+        let (g2, vhv) = grad_sq_and_curvature_at(model, c, g, t, &v);
         self.grad_sq.push(g2);
         self.curvature.push(vhv);
     }

@@ -102,7 +102,8 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
         for k in 0..s.steps {
             chain.step(model, &mut rng);
             if s.tconf_every > 0 && (k + 1) % s.tconf_every == 0 {
-                tconf.push(model, &chain.conf, t, &mut probe);
+                // The chain carries grad u at its configuration: one gradient evaluation saved.
+                tconf.push_at(model, &chain.conf, &chain.grad, t, &mut probe);
             }
             if (k + 1) % s.stride.max(1) == 0 {
                 let (d, shells) = match edges {

@@ -352,7 +352,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
 }
 
 /// The largest violation of <|grad u|^2> = <laplacian u> over the windows, in standard errors (the
-/// z columns 15 and 16 of the window rows), for the MALA chains (a check of the sampler: large values
+/// `*conf_temperature_z` columns of the window rows), for the MALA chains (a check of the sampler: large values
 /// mean chains that have not reached exp(-u_t)) and for the reverse-SDE samples at the nodes (a check
 /// of the learned score: where the model is inexact its reverse SDE does not sample exp(-u_t)).
 /// Results `conf_temperature_max_z` (value: max_j |z_j|, with that window's T_conf in the log) per
@@ -364,22 +364,26 @@ fn tconf_summary(
     n: usize,
 ) -> Vec<ScalarResult> {
     let mut out = Vec::new();
-    for (method, c, zc, what) in [
-        (format!("windows-gl{k}-mala"), 11, 15, "MALA chains"),
-        (format!("windows-gl{k}-uncorrected"), 13, 16, "reverse-SDE samples"),
+    let col = |name: &str| WINDOW_COLUMNS.iter().position(|c| *c == name).expect("a window column");
+    for (method, prefix, what) in [
+        (format!("windows-gl{k}-mala"), "", "MALA chains"),
+        (format!("windows-gl{k}-uncorrected"), "uncorrected_", "reverse-SDE samples"),
     ] {
+        let c = col(&format!("{prefix}conf_temperature"));
+        let zc = col(&format!("{prefix}conf_temperature_z"));
         let z = |r: &WindowRow| r[zc].abs();
         let Some(worst) = windows.iter().filter(|r| z(r).is_finite()).max_by(|a, b| z(a).total_cmp(&z(b))) else {
             continue;
         };
         let zmax = z(worst);
         let msg = format!(
-            "N = {n}: configurational temperature of the {what}: largest deviation at t = {:.4},              T_conf = {:.3} ± {:.3} (<|grad u|^2> - <laplacian u> = {zmax:.1} standard errors from 0)",
+            "N = {n}: configurational temperature of the {what}: largest deviation at t = {:.4}, T_conf = \
+             {:.3} ± {:.3} (<|grad u|^2> - <laplacian u> = {zmax:.1} standard errors from 0)",
             worst[0],
             worst[c],
             worst[c + 1]
         );
-        if c == 11 && zmax > 4.0 {
+        if prefix.is_empty() && zmax > 4.0 {
             log::warn!("{msg}: the chains do not sample exp(-u_t) there; longer window_warmup/window_steps");
         } else {
             log::info!("{msg}");
