@@ -45,6 +45,8 @@ pub enum Purpose {
     Melt = 14,
     /// Probe directions of the configurational-temperature diagnostic (per window chain / node).
     ConfTemperature = 15,
+    /// Noise of the reference frames that start window chains (per window and chain).
+    WindowStart = 16,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixing function.

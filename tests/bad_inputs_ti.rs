@@ -322,3 +322,86 @@ fn bad_ti_input_under_mpi_stops_every_rank_cleanly() {
         assert!(before == snapshot(p), "{args:?}: files changed");
     }
 }
+
+/// `[ti] window_start` / `window_data` (chains started from reference frames noised to the node's t):
+/// inconsistent keys and data files of another system are input errors naming the key and file;
+/// with `window_start = "both"` the run reports, per window, how many chains started from data and
+/// the z of their disagreement with the reverse-SDE-started chains (only where N has data).
+#[test]
+fn window_data_starts_are_checked_and_reported() {
+    let d = with_model();
+    let p = d.path();
+    let set_data = "ti.window_data=[\"data.h5\"]";
+    fails(
+        p,
+        &["ti", "ti.toml", "--set", "ti.window_start=\"data\""],
+        2,
+        "invalid value for [ti] window_data = []: expected the nti sample results files to start from with window_start = \"data\"",
+    );
+    fails(
+        p,
+        &["ti", "ti.toml", "--set", set_data],
+        2,
+        "invalid value for [ti] window_start = \"reverse-sde\": expected \"data\" or \"both\" when window_data is given",
+    );
+    fails(
+        p,
+        &["ti", "ti.toml", "--set", set_data, "--set", "ti.window_start=\"both\""],
+        2,
+        "invalid value for [ti] window_chains = 1: expected at least 2 with window_start = \"both\"",
+    );
+    let both = ["--set", "ti.window_start=\"both\"", "--set", "ti.window_chains=2"];
+    let with = |file: &str| {
+        let mut a = vec!["ti", "ti.toml"];
+        a.extend(both);
+        a.push("--set");
+        a.push(Box::leak(format!("ti.window_data=[\"{file}\"]").into_boxed_str()));
+        a
+    };
+    fails(p, &with("nope.h5"), 2, "invalid value for [ti] window_data = \"nope.h5\": expected an nti sample results file; the file does not exist");
+    // data.h5 is N = 20 in a box of side 4.0548, the run's box is 4.05.
+    fails(
+        p,
+        &with("data.h5"),
+        2,
+        "invalid value for [ti] window_data = \"data.h5\": expected data in the run's box (side 4.05)",
+    );
+    // The same box at another temperature.
+    let rho = 12.0 / 4.05f64.powi(3);
+    let sample = |t: f64, file: &str| {
+        SAMPLE
+            .replace("n_particles = 20", "n_particles = 12")
+            .replace("density = 0.3", &format!("density = {rho:?}"))
+            .replace("temperature = 1.25", &format!("temperature = {t:?}"))
+            .replace("data.h5", file)
+    };
+    fs::write(p.join("s12.toml"), sample(1.25, "d12.h5")).unwrap();
+    fs::write(p.join("s12hot.toml"), sample(2.0, "d12hot.h5")).unwrap();
+    ok(run_in(p, &["sample", "s12.toml"]));
+    ok(run_in(p, &["sample", "s12hot.toml"]));
+    fails(
+        p,
+        &with("d12hot.h5"),
+        2,
+        "invalid value for [ti] window_data = \"d12hot.h5\": expected data of the model's physics (T = 1.25",
+    );
+    let mut a = with("d12.h5");
+    a.extend(["--set", "output.file=\"starts.h5\""]);
+    ok(run_in(p, &a));
+    let f = hdf5::File::open(p.join("starts.h5")).unwrap();
+    let col = |n: usize, c: &str| f.dataset(&format!("ti/N{n}/windows/{c}")).unwrap().read_raw::<f64>().unwrap();
+    assert_eq!(col(12, "data_start_chains"), vec![1.0, 1.0], "N = 12 has data: one of two chains from it");
+    assert_eq!(col(13, "data_start_chains"), vec![0.0, 0.0], "N = 13 has no data: reverse-SDE starts");
+    assert!(col(12, "start_z").iter().all(|z| z.is_finite()));
+    assert!(col(13, "start_z").iter().all(|z| z.is_nan()));
+    let s = run_in(p, &["summary", "starts.h5", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    let zmax: Vec<u64> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"] == "window_start_max_z")
+        .map(|r| r["n_particles"].as_u64().unwrap())
+        .collect();
+    assert_eq!(zmax, vec![12], "window_start_max_z only where both kinds of chains ran");
+}

@@ -52,6 +52,16 @@ pub struct TiConfig {
     /// MALA production steps per chain. Default 500.
     #[serde(default = "d_tis")]
     pub window_steps: usize,
+    /// Where the window chains start: "reverse-sde" (default; each chain from its own reverse-SDE
+    /// trajectory), "data" (frames of `window_data` noised to the node's t) or "both" (even chains
+    /// from data, odd from the reverse SDE; their disagreement is reported as `start_z`, a
+    /// convergence check). Particle numbers without a data file use reverse-SDE starts.
+    #[serde(default)]
+    pub window_start: WindowStart,
+    /// nti sample results files (with trajectories) of the model's physics, at most one per N, for
+    /// `window_start = "data"` or `"both"`. Default none.
+    #[serde(default)]
+    pub window_data: Vec<String>,
     /// Record du/dt every `window_stride` MALA steps. Default 5.
     #[serde(default = "d_tistr")]
     pub window_stride: usize,
@@ -75,6 +85,19 @@ pub struct TiConfig {
     /// MALA steps after each switch. Default 5.
     #[serde(default = "d_aism")]
     pub ais_mala_steps: usize,
+}
+
+/// Start of the MALA chains of the corrected windows (`[ti] window_start`; crate::run::ti::starts).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowStart {
+    /// Each chain from its own reverse-SDE trajectory stopped at the node.
+    #[default]
+    ReverseSde,
+    /// Each chain from a reference-simulation frame noised to the node's t.
+    Data,
+    /// Even chains from data, odd chains from the reverse SDE.
+    Both,
 }
 
 /// Spacing of the lambda windows of the baseline.

@@ -2,7 +2,7 @@
 //! input (run by [`Config::validate`] before any work, on every rank), and what `nti generate` and
 //! `nti ti` additionally require of `[generate]` ([`Config::require_generate`]).
 
-use super::schema::{Config, Spacing};
+use super::schema::{Config, Spacing, WindowStart};
 use super::ConfigError;
 
 /// Highest number density a box is filled to: N / L^3 <= 0.95 (the densest LJ liquid states of the
@@ -107,6 +107,34 @@ impl Config {
                     "window_chains",
                     0,
                     format!("at least 1 MALA chain per window with windows = {} ({off})", ti.windows),
+                ));
+            }
+            if ti.window_start != WindowStart::ReverseSde && ti.window_data.is_empty() {
+                return Err(ConfigError::invalid(
+                    "ti",
+                    "window_data",
+                    "[]",
+                    format!(
+                        "the nti sample results files to start from with window_start = \"{}\", e.g. \
+                         window_data = [\"lj_n200.h5\"] (or window_start = \"reverse-sde\")",
+                        if ti.window_start == WindowStart::Data { "data" } else { "both" }
+                    ),
+                ));
+            }
+            if ti.window_start == WindowStart::ReverseSde && !ti.window_data.is_empty() {
+                return Err(ConfigError::invalid(
+                    "ti",
+                    "window_start",
+                    "\"reverse-sde\"",
+                    "\"data\" or \"both\" when window_data is given (reverse-SDE starts would not use it)",
+                ));
+            }
+            if ti.window_start == WindowStart::Both && ti.window_chains < 2 {
+                return Err(ConfigError::invalid(
+                    "ti",
+                    "window_chains",
+                    ti.window_chains,
+                    "at least 2 with window_start = \"both\" (one chain from data, one from the reverse SDE)",
                 ));
             }
             if ti.window_stride == 0 {

@@ -47,6 +47,8 @@ pub struct WindowResult {
     /// Configurational temperature of the production samples ([`super::consistency`]; 1 within
     /// its error for chains that sample exp(-u(., t))); NaN without measurements.
     pub tconf: ConfTemperature,
+    /// Block estimate of du/dt of every chain, in chain order.
+    pub chains: Vec<BlockEstimate>,
     /// Recorded total du/dt series of every chain, concatenated chain by chain.
     pub series: Vec<f64>,
     /// The recorded samples split into terms [prior, network], per particle and (with shell edges)
@@ -151,6 +153,7 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
         acceptance: acc / starts.len() as f64,
         eps: eps_sum / starts.len() as f64,
         tconf: tconf.estimate(),
+        chains: per_chain,
         series,
         split,
     }

@@ -12,9 +12,10 @@
 //! AIS chains) are dealt over ranks with their own streams and merged in item order on rank 0.
 
 mod attribution;
+mod starts;
 
 use super::generate::{distributed_reverse, reverse_seed};
-use crate::config::Input;
+use crate::config::{Input, WindowStart};
 use crate::diffusion::ais::ais;
 use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
 use crate::diffusion::reverse::reverse_sde_snapshots;
@@ -27,6 +28,7 @@ use crate::parallel::{owned_items, pack, unpack, Comm};
 use crate::rng::{stream, Purpose};
 use anyhow::Result;
 use attribution::{attribute_windows, scalar_results, shell_edges, TiAttribution};
+use starts::{from_data, start_z, DataStarts};
 use std::path::Path;
 use std::time::Instant;
 
@@ -35,11 +37,13 @@ const WINDOW_TRAJ_BASE: u64 = 1 << 40;
 
 /// Per-window record: t, weight, corrected mean/stderr/stat. ineff./acceptance/eps, prior and network
 /// parts, uncorrected mean/stderr, configurational temperature (and stderr) of the MALA chains and of
-/// the reverse-SDE samples at the node, and the z of the identity <|grad u|^2> = <laplacian u> for both.
-type WindowRow = [f64; 17];
+/// the reverse-SDE samples at the node, the z of the identity <|grad u|^2> = <laplacian u> for both,
+/// the number of chains started from data and the z of their disagreement with the reverse-SDE-started
+/// chains ([`starts`]; NaN unless both kinds ran).
+type WindowRow = [f64; 19];
 
 /// Names of the [`WindowRow`] columns in /ti/N<n>/windows.
-const WINDOW_COLUMNS: [&str; 17] = [
+const WINDOW_COLUMNS: [&str; 19] = [
     "t",
     "weight",
     "mean",
@@ -57,6 +61,8 @@ const WINDOW_COLUMNS: [&str; 17] = [
     "uncorrected_conf_temperature_stderr",
     "conf_temperature_z",
     "uncorrected_conf_temperature_z",
+    "data_start_chains",
+    "start_z",
 ];
 
 /// Results for one N.
@@ -95,6 +101,13 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     let seed = cfg.run.seed;
     let temperature = model.spec.temperature;
     let edges = shell_edges(&model, side);
+    let data = if ti.window_start == WindowStart::ReverseSde || ti.windows == 0 {
+        DataStarts::default()
+    } else {
+        let d = DataStarts::load(&ti.window_data, &model, side)?;
+        log::info!("window chains start from data ({:?}) at N = {:?}", ti.window_start, d.sizes());
+        d
+    };
     let mut all = Vec::new();
     for &n in &g.n_particles {
         let rho = n as f64 / side.powi(3);
@@ -116,18 +129,39 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 .iter()
                 .map(|&j| {
                     let t = q.nodes[j];
+                    let has_data = data.sizes().contains(&n);
+                    let use_data: Vec<bool> =
+                        (0..ti.window_chains).map(|c| has_data && from_data(ti.window_start, c)).collect();
+                    let n_rev = use_data.iter().filter(|d| !**d).count();
                     let first = WINDOW_TRAJ_BASE + (j * ti.window_chains) as u64;
-                    let warm = reverse_sde_snapshots(
-                        &model,
-                        3 * n,
-                        side,
-                        g.steps,
-                        first,
-                        ti.window_chains,
-                        ti.window_chains,
-                        reverse_seed(seed, n),
-                        &[t],
-                    );
+                    let mut warm = if n_rev > 0 {
+                        reverse_sde_snapshots(
+                            &model,
+                            3 * n,
+                            side,
+                            g.steps,
+                            first,
+                            n_rev,
+                            n_rev,
+                            reverse_seed(seed, n),
+                            &[t],
+                        )
+                        .snapshots
+                        .swap_remove(0)
+                        .into_iter()
+                    } else {
+                        Vec::new().into_iter()
+                    };
+                    let chain_starts: Vec<_> = use_data
+                        .iter()
+                        .enumerate()
+                        .map(|(c, &d)| match d {
+                            true => data
+                                .start(&model, n, t, j, c, q.nodes.len(), ti.window_chains, reverse_seed(seed, n))
+                                .expect("data for this N"),
+                            false => warm.next().expect("one reverse-SDE start per reverse chain"),
+                        })
+                        .collect();
                     let s = WindowSettings {
                         warmup: ti.window_warmup,
                         steps: ti.window_steps,
@@ -136,15 +170,8 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         target_acceptance: ti.target_acceptance,
                         tconf_every: ti.tconf_every,
                     };
-                    let w = run_window_split(
-                        &model,
-                        t,
-                        &warm.snapshots[0],
-                        &s,
-                        reverse_seed(seed, n),
-                        j as u64,
-                        Some(&edges),
-                    );
+                    let w =
+                        run_window_split(&model, t, &chain_starts, &s, reverse_seed(seed, n), j as u64, Some(&edges));
                     log::info!(
                         "N = {n}: window t = {t:.4}: <du/dt> = {:.4} ± {:.4}, acceptance {:.2}, T_conf {:.3} ± {:.3}",
                         w.total.mean,
@@ -167,6 +194,12 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         w.tconf.value,
                         w.tconf.stderr,
                         w.tconf.z,
+                        use_data.iter().filter(|d| **d).count() as f64,
+                        start_z(
+                            &w.chains.iter().map(|e| e.mean).collect::<Vec<_>>(),
+                            &w.chains.iter().map(|e| e.stderr).collect::<Vec<_>>(),
+                            &use_data,
+                        ),
                     ];
                     (row, split)
                 })
@@ -247,7 +280,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 };
                 windows.push([
                     t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us, r[8], r[9], tc.value, tc.stderr, r[10],
-                    tc.z,
+                    tc.z, r[11], r[12],
                 ]);
             }
             // The nodes' snapshots come from the same trajectories: the error of the uncorrected
@@ -261,6 +294,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
             if ti.tconf_every > 0 {
                 results.extend(tconf_summary(&windows, &res, q.nodes.len(), n));
             }
+            results.extend(start_summary(&windows, &res, q.nodes.len(), n));
             results.push(res(&format!("windows-gl{}-uncorrected", q.nodes.len()), -unc, unc_se));
             results.push(res(&format!("windows-gl{}-mala", q.nodes.len()), -corr, corr_var.sqrt()));
             let (v, e) = control_variate(&rev.per_trajectory_trap, &node_vals, &q.weights, corr, corr_var);
@@ -397,6 +431,37 @@ fn tconf_summary(
         });
     }
     out
+}
+
+/// The largest |start_z| over the windows (data-started against reverse-SDE-started chains,
+/// [`starts`]) as the result `window_start_max_z` of the MALA windows, with a warning above 3: a
+/// window whose chains still remember their start is not converged, whatever its error bar says.
+fn start_summary(
+    windows: &[WindowRow],
+    res: &dyn Fn(&str, f64, f64) -> ScalarResult,
+    k: usize,
+    n: usize,
+) -> Option<ScalarResult> {
+    let zc = WINDOW_COLUMNS.iter().position(|c| *c == "start_z").expect("a window column");
+    let worst = windows.iter().filter(|r| r[zc].is_finite()).max_by(|a, b| a[zc].abs().total_cmp(&b[zc].abs()))?;
+    let zmax = worst[zc].abs();
+    let msg = format!(
+        "N = {n}: data-started and reverse-SDE-started window chains differ by up to {zmax:.1} standard errors \
+         (t = {:.4}, z = {:+.1})",
+        worst[0], worst[zc]
+    );
+    if zmax > 3.0 {
+        log::warn!("{msg}: the windows remember their start; longer window_warmup/window_steps");
+    } else {
+        log::info!("{msg}");
+    }
+    Some(ScalarResult {
+        name: "window_start_max_z".into(),
+        value: zmax,
+        stderr: f64::NAN,
+        units: "1".into(),
+        ..res(&format!("windows-gl{k}-mala"), 0.0, 0.0)
+    })
 }
 
 /// The reverse-SDE integral with the Metropolis correction from the windows as a control variate:

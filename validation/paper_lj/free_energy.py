@@ -49,6 +49,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from nti_runner import find_nti, fresh_output_dir, freeze_binary  # noqa: E402
 
+import eos_minimage  # noqa: E402  (same directory)
+
 TEMPERATURE = 1.25
 BOX = 6.0
 VOLUME = BOX**3
@@ -61,6 +63,7 @@ FULL = dict(
     trajectories=8, steps=1000,
     # corrected windows at the subset
     windows=24, window_chains=4, window_warmup=300, window_steps=500, cv_trajectories=16,
+    window_start="both",
     # conventional TI / MBAR (paper: 12k samples per window, first 2k discarded)
     ks=[5, 10, 20, 50], equilibration=2000, production=10000, stride=10,
     mu_every=10, fit_half_width=5,
@@ -68,7 +71,7 @@ FULL = dict(
 QUICK = dict(
     n_min=40, n_max=80, n_step=1, subset=[40, 41, 80],
     trajectories=4, steps=200,
-    windows=8, window_chains=2, window_warmup=100, window_steps=200, cv_trajectories=4,
+    windows=8, window_chains=2, window_warmup=100, window_steps=200, cv_trajectories=4, window_start="both",
     ks=[5, 10], equilibration=300, production=1500, stride=10,
     mu_every=10, fit_half_width=5,
 )
@@ -79,6 +82,8 @@ PARAM_HELP = dict(
     trajectories="reverse-SDE trajectories per N (run 1)", steps="reverse-SDE steps (both nti ti runs)",
     windows="Gauss-Legendre MALA windows of the corrected run", window_chains="MALA chains per window",
     window_warmup="MALA warm-up steps", window_steps="MALA production steps",
+    window_start="start of the window chains: reverse-sde, data (the model's training frames noised to t) or both "
+                 "(even chains from data, odd from the reverse SDE; their disagreement is the start_z check)",
     cv_trajectories="reverse-SDE trajectories per N of the corrected run (the control variate)",
     ks="conventional TI/MBAR window counts K (comma-separated)", equilibration="baseline MC sweeps discarded per window",
     production="baseline MC sweeps per window", stride="baseline sweeps between samples",
@@ -105,6 +110,13 @@ def ti_toml(model: Path, ns: list[int], p: dict, seed: int, ranks: int, correcte
     ti = ([f"windows = {p['windows']}", f"window_chains = {p['window_chains']}",
            f"window_warmup = {p['window_warmup']}", f"window_steps = {p['window_steps']}"]
           if corrected else ["windows = 0"])
+    start = p.get("window_start", "reverse-sde")
+    if corrected and start != "reverse-sde":
+        # the reference simulation: the training files run.py writes next to the model
+        data = [str(model.parent / f"train_N{n}.h5") for n in ns if (model.parent / f"train_N{n}.h5").is_file()]
+        if not data:
+            sys.exit(f"error: --window-start {start}: no training files train_N<n>.h5 for N = {ns} next to {model}")
+        ti += [f"window_start = {json.dumps(start)}", f"window_data = {json.dumps(data)}"]
     return "\n".join([
         f"# validation/paper_lj/free_energy.py: Neural TI, {what}",
         f"# paper system: T = {TEMPERATURE} (from the model), L = {BOX}, min-image",
@@ -435,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, help="master seed (default 1250)")
     for k, h in PARAM_HELP.items():
         ap.add_argument("--" + k.replace("_", "-"), dest=k, help=f"{h} (full {FULL[k]}, quick {QUICK[k]})",
-                        type=(str if k in ("subset", "ks") else int))
+                        type=(str if k in ("subset", "ks", "window_start") else int))
     a = ap.parse_args(argv)
 
     overrides = {k: getattr(a, k) for k in PARAM_HELP if getattr(a, k) is not None}
@@ -576,6 +588,35 @@ def main(argv: list[str] | None = None) -> int:
     for label, d in extra.items():
         log(f"  {label:<28} " + "  ".join(f"N={n}: {pm(d[n])} (z {zscore(d[n], ref[n]):+.1f})" if finite(d[n][0]) else
                                        f"N={n}: -" for n in subset))
+
+    # ---- the equation of state and the window-start check
+    eos = {n: (eos_minimage.beta_a_ex(n, "KN"), eos_minimage.beta_a_ex(n, "JZG")) for n in subset}
+    u_mc = {}
+    for n in subset:
+        f = model.parent / f"train_N{n}.h5"
+        if f.is_file():
+            u_mc[n] = eos_minimage.mc_energy(f)
+    log(f"\nequation of state: N beta*a_ex from the full-potential KN / JZG EOS with the min-image correction "
+        f"(validation/paper_lj/eos_minimage.py; no finite-size correction). It is a reference only where the "
+        f"system is a homogeneous liquid: T = {TEMPERATURE} is below the critical temperature, and at rho <~ 0.56 "
+        f"the EOS is inside the two-phase region; the u/N column checks it against the training data. "
+        f"d = value - (KN + JZG)/2, ± the value's standard error (the KN - JZG spread is the EOS's own uncertainty).")
+    eos_cols = [c for c in cols if c[0].startswith("NTI corr") or c[0] in (f"MBAR K{KR}", f"TI K{KR}")]
+    log(f"{'N':>4} {'EOS KN':>9} {'EOS JZG':>9} {'u/N KN':>8} {'u/N data':>16} " +
+        " ".join(f"{'d ' + c[0]:>18}" for c in eos_cols) + f" {'start z':>8}")
+    eos_rows = {}
+    for n in subset:
+        mid = 0.5 * sum(eos[n])
+        um = u_mc.get(n)
+        zs = cor.get("window_start_max_z", m_mala, n)[0] if cor.ok else math.nan
+        diffs = {c[1]: (c[2][n][0] - mid, c[2][n][1]) for c in eos_cols}
+        eos_rows[n] = dict(kn=eos[n][0], jzg=eos[n][1], u_kn=eos_minimage.u_per_particle(n, "KN"),
+                           u_data=um, diff=diffs, window_start_max_z=zs)
+        log(f"{n:>4} {eos[n][0]:>9.2f} {eos[n][1]:>9.2f} {eos_minimage.u_per_particle(n, 'KN'):>8.3f} "
+            f"{(pm(um, 4) if um else '-'):>16} " + " ".join(f"{pm(diffs[c[1]]):>18}" for c in eos_cols) +
+            f" {(f'{zs:.1f}' if finite(zs) else '-'):>8}")
+    log("start z: largest |z| over the windows of the disagreement between data-started and reverse-SDE-started "
+        "MALA chains (nti ti window_start_max_z); above ~3 the windows have not forgotten their start.")
 
     # ---- table 2: beta*mu_ex
     mu_nti = {}  # N -> A(N+1) - A(N) (nti's beta_mu_ex, reverse SDE)
@@ -761,6 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         beta_mu_ex_reverse_sde={str(n): v for n, v in mu_nti.items()},
         table2=table2, chords=chords, grand_canonical=gc, grand_canonical_note=gc_note,
         z_corrected_vs_ref={str(n): z for n, z in z_cor.items()},
+        equation_of_state={str(n): r for n, r in eos_rows.items()},
         plot=str(png) if not plot_note else plot_note, wall_seconds=wall, failures=failures,
         passed=(not failures) and ok_acc,
     )
