@@ -386,7 +386,7 @@ fn window_data_starts_are_checked_and_reported() {
         "invalid value for [ti] window_data = \"d12hot.h5\": expected data of the model's physics (T = 1.25",
     );
     let mut a = with("d12.h5");
-    a.extend(["--set", "output.file=\"starts.h5\""]);
+    a.extend(["--set", "output.file=\"starts.h5\"", "--set", "ti.window_steps=40"]);
     ok(run_in(p, &a));
     let f = hdf5::File::open(p.join("starts.h5")).unwrap();
     let col = |n: usize, c: &str| f.dataset(&format!("ti/N{n}/windows/{c}")).unwrap().read_raw::<f64>().unwrap();
@@ -394,6 +394,7 @@ fn window_data_starts_are_checked_and_reported() {
     assert_eq!(col(13, "data_start_chains"), vec![0.0, 0.0], "N = 13 has no data: reverse-SDE starts");
     assert!(col(12, "start_z").iter().all(|z| z.is_finite()));
     assert!(col(13, "start_z").iter().all(|z| z.is_nan()));
+    assert!(col(12, "drift_z").iter().chain(&col(13, "drift_z")).all(|z| z.is_finite()), "drift check everywhere");
     let s = run_in(p, &["summary", "starts.h5", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
     let zmax: Vec<u64> = v["results"]
@@ -404,4 +405,6 @@ fn window_data_starts_are_checked_and_reported() {
         .map(|r| r["n_particles"].as_u64().unwrap())
         .collect();
     assert_eq!(zmax, vec![12], "window_start_max_z only where both kinds of chains ran");
+    let drift = v["results"].as_array().unwrap().iter().filter(|r| r["name"] == "window_drift_max_z").count();
+    assert_eq!(drift, 2, "window_drift_max_z for every N");
 }

@@ -62,7 +62,7 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
     let m = untrained(sys.clone(), 2);
     let q = gauss_legendre(10, 0.0, 1.0).unwrap();
     let s = WindowSettings { warmup: 300, steps: 1500, stride: 5, eps: 0.2, target_acceptance: 0.6, tconf_every: 0 };
-    let mut z = Vec::new();
+    let (mut z, mut drift) = (Vec::new(), Vec::new());
     for seed in 0..20u64 {
         let mut r = stream(seed, Purpose::ToyData, 0);
         let starts: Vec<Conf> = (0..4).map(|_| Conf { y: sys.sample(&mut r), side: 1.0 }).collect();
@@ -72,10 +72,19 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
             assert!(res.acceptance > 0.3, "acceptance {} at t = {t}", res.acceptance);
             est += w * res.total.mean;
             var += (w * res.total.stderr).powi(2);
+            drift.push(res.drift_z);
         }
         z.push((est - sys.ln_z()) / var.sqrt());
     }
     check_z("corrected windows (gaussians)", &z);
+    // The drift check of equilibrated windows is N(0, 1) (200 windows) ...
+    check_z("window drift z (equilibrated)", &drift);
+    // ... and sees chains that start far out (12 and 6 standard deviations) and relax over the run.
+    let far = vec![Conf { y: vec![8.5, 8.5], side: 1.0 }; 4];
+    let cold = WindowSettings { warmup: 0, steps: 400, eps: 0.002, ..s }; // relaxation time ~250 steps
+    let res = run_window(&m, q.nodes[0], &far, &cold, 1, 0);
+    eprintln!("window drift z, chains started 6-12 sd out without warm-up: {:.1}", res.drift_z);
+    assert!(res.drift_z.abs() > 5.0, "a relaxing window must show drift: z = {}", res.drift_z);
 }
 
 /// Reverse-SDE TI on the exact path ([`ExactPathModel`]: u_t = -ln q_t - (1 - t) ln Z with q_t the exact

@@ -47,6 +47,13 @@ pub struct WindowResult {
     /// Configurational temperature of the production samples ([`super::consistency`]; 1 within
     /// its error for chains that sample exp(-u(., t))); NaN without measurements.
     pub tconf: ConfTemperature,
+    /// Drift check of the production run (Geweke 1992): z of the change of the chains' mean du/dt
+    /// from the first to the second half of production, sum_c (m2_c - m1_c) / sqrt(sum_c (se1_c^2 +
+    /// se2_c^2)) with block-averaged errors of each half. About N(0, 1) for chains that sample
+    /// exp(-u(., t)) from the start of production; large for chains still relaxing, even when every
+    /// chain relaxes the same way (which the spread of chain means and `start_z` cannot see). NaN
+    /// when a half is too short for a block error.
+    pub drift_z: f64,
     /// Block estimate of du/dt of every chain, in chain order.
     pub chains: Vec<BlockEstimate>,
     /// Recorded total du/dt series of every chain, concatenated chain by chain.
@@ -88,6 +95,7 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
     let (mut acc, mut eps_sum) = (0.0, 0.0);
     let mut series = Vec::new();
     let mut tconf = ConfTemperatureSamples::default();
+    let mut drift = (0.0, 0.0);
     for (c, start) in starts.iter().enumerate() {
         let mut rng = stream(seed, Purpose::Window, (id << 20) + c as u64);
         let mut probe = stream(seed, Purpose::ConfTemperature, (id << 20) + c as u64);
@@ -123,6 +131,10 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
         series.extend_from_slice(&x);
         chain_lens.push(x.len());
         per_chain.push(block_average(&x));
+        let (a, b) = x.split_at(x.len() / 2);
+        let (ea, eb) = (block_average(a), block_average(b));
+        drift.0 += eb.mean - ea.mean;
+        drift.1 += ea.stderr.powi(2) + eb.stderr.powi(2);
     }
     let mut total = crate::estimators::combine_replicas(&per_chain);
     // Chains that have not mixed (short runs, warm starts still relaxing) make the within-chain block
@@ -153,6 +165,7 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
         acceptance: acc / starts.len() as f64,
         eps: eps_sum / starts.len() as f64,
         tconf: tconf.estimate(),
+        drift_z: drift.0 / drift.1.sqrt(),
         chains: per_chain,
         series,
         split,

@@ -39,11 +39,12 @@ const WINDOW_TRAJ_BASE: u64 = 1 << 40;
 /// parts, uncorrected mean/stderr, configurational temperature (and stderr) of the MALA chains and of
 /// the reverse-SDE samples at the node, the z of the identity <|grad u|^2> = <laplacian u> for both,
 /// the number of chains started from data and the z of their disagreement with the reverse-SDE-started
-/// chains ([`starts`]; NaN unless both kinds ran).
-type WindowRow = [f64; 19];
+/// chains ([`starts`]; NaN unless both kinds ran), and the drift z of the production run (first
+/// against second half; [`crate::diffusion::windows::WindowResult::drift_z`]).
+type WindowRow = [f64; 20];
 
 /// Names of the [`WindowRow`] columns in /ti/N<n>/windows.
-const WINDOW_COLUMNS: [&str; 19] = [
+const WINDOW_COLUMNS: [&str; 20] = [
     "t",
     "weight",
     "mean",
@@ -63,6 +64,7 @@ const WINDOW_COLUMNS: [&str; 19] = [
     "uncorrected_conf_temperature_z",
     "data_start_chains",
     "start_z",
+    "drift_z",
 ];
 
 /// Results for one N.
@@ -200,6 +202,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                             &w.chains.iter().map(|e| e.stderr).collect::<Vec<_>>(),
                             &use_data,
                         ),
+                        w.drift_z,
                     ];
                     (row, split)
                 })
@@ -280,7 +283,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 };
                 windows.push([
                     t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us, r[8], r[9], tc.value, tc.stderr, r[10],
-                    tc.z, r[11], r[12],
+                    tc.z, r[11], r[12], r[13],
                 ]);
             }
             // The nodes' snapshots come from the same trajectories: the error of the uncorrected
@@ -294,7 +297,11 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
             if ti.tconf_every > 0 {
                 results.extend(tconf_summary(&windows, &res, q.nodes.len(), n));
             }
-            results.extend(start_summary(&windows, &res, q.nodes.len(), n));
+            let k = q.nodes.len();
+            let start = "data-started and reverse-SDE-started window chains differ by";
+            results.extend(max_z_summary(&windows, &res, k, n, "start_z", "window_start_max_z", start));
+            let drift = "the window chains' mean du/dt changes from the first to the second half of production by";
+            results.extend(max_z_summary(&windows, &res, k, n, "drift_z", "window_drift_max_z", drift));
             results.push(res(&format!("windows-gl{}-uncorrected", q.nodes.len()), -unc, unc_se));
             results.push(res(&format!("windows-gl{}-mala", q.nodes.len()), -corr, corr_var.sqrt()));
             let (v, e) = control_variate(&rev.per_trajectory_trap, &node_vals, &q.weights, corr, corr_var);
@@ -433,30 +440,31 @@ fn tconf_summary(
     out
 }
 
-/// The largest |start_z| over the windows (data-started against reverse-SDE-started chains,
-/// [`starts`]) as the result `window_start_max_z` of the MALA windows, with a warning above 3: a
-/// window whose chains still remember their start is not converged, whatever its error bar says.
-fn start_summary(
+/// The largest |z| of a window column over the windows (`start_z`: data-started against
+/// reverse-SDE-started chains, [`starts`]; `drift_z`: first against second half of production) as
+/// the result `name` of the MALA windows, with a warning above 3 (for 24 windows of independent
+/// standard normals p ~ 0.06): a window whose chains still remember their start, or still drift, is
+/// not converged, whatever its error bar says.
+fn max_z_summary(
     windows: &[WindowRow],
     res: &dyn Fn(&str, f64, f64) -> ScalarResult,
     k: usize,
     n: usize,
+    column: &str,
+    name: &str,
+    what: &str,
 ) -> Option<ScalarResult> {
-    let zc = WINDOW_COLUMNS.iter().position(|c| *c == "start_z").expect("a window column");
+    let zc = WINDOW_COLUMNS.iter().position(|c| *c == column).expect("a window column");
     let worst = windows.iter().filter(|r| r[zc].is_finite()).max_by(|a, b| a[zc].abs().total_cmp(&b[zc].abs()))?;
     let zmax = worst[zc].abs();
-    let msg = format!(
-        "N = {n}: data-started and reverse-SDE-started window chains differ by up to {zmax:.1} standard errors \
-         (t = {:.4}, z = {:+.1})",
-        worst[0], worst[zc]
-    );
+    let msg = format!("N = {n}: {what} up to {zmax:.1} standard errors (t = {:.4}, z = {:+.1})", worst[0], worst[zc]);
     if zmax > 3.0 {
-        log::warn!("{msg}: the windows remember their start; longer window_warmup/window_steps");
+        log::warn!("{msg}: the windows are not converged; longer window_warmup/window_steps");
     } else {
         log::info!("{msg}");
     }
     Some(ScalarResult {
-        name: "window_start_max_z".into(),
+        name: name.into(),
         value: zmax,
         stderr: f64::NAN,
         units: "1".into(),

@@ -25,7 +25,10 @@ every input and log, free_energy.json, free_energy_table.csv and (matplotlib) fr
   python3 validation/paper_lj/free_energy.py --reuse OUTDIR   # continue: finished runs are reused
 
 Exit status 1 if a run fails or a result is non-finite; in full mode also if the corrected Neural
-TI value differs from MBAR (largest K) by more than 3 combined standard errors at any subset N.
+TI value differs from MBAR (largest K) by more than 3 combined standard errors at any subset N where
+that reference is converged in K (MBAR with the largest K agrees within 3 combined standard errors
+with TI on the same windows and with MBAR on the next smaller K; on the dense states it does not, and
+the min-image-corrected equation of state is printed beside every method instead).
 The quick model is not converged: --quick checks only that everything runs and is finite.
 Python 3 standard library; h5py (grand-canonical group) and matplotlib (plot) are optional.
 """
@@ -62,7 +65,8 @@ FULL = dict(
     # reverse SDE at every N (cost per trajectory ~ N^2: about an hour on 2 cores for 40..200)
     trajectories=8, steps=1000,
     # corrected windows at the subset
-    windows=24, window_chains=4, window_warmup=300, window_steps=500, cv_trajectories=16,
+    # (300 + 500 steps, the nti default, left the small-t windows unequilibrated: 10-17 kT off at N = 80-120)
+    windows=24, window_chains=4, window_warmup=5000, window_steps=5000, cv_trajectories=16,
     window_start="both",
     # conventional TI / MBAR (paper: 12k samples per window, first 2k discarded)
     ks=[5, 10, 20, 50], equilibration=2000, production=10000, stride=10,
@@ -603,20 +607,23 @@ def main(argv: list[str] | None = None) -> int:
         f"d = value - (KN + JZG)/2, ± the value's standard error (the KN - JZG spread is the EOS's own uncertainty).")
     eos_cols = [c for c in cols if c[0].startswith("NTI corr") or c[0] in (f"MBAR K{KR}", f"TI K{KR}")]
     log(f"{'N':>4} {'EOS KN':>9} {'EOS JZG':>9} {'u/N KN':>8} {'u/N data':>16} " +
-        " ".join(f"{'d ' + c[0]:>18}" for c in eos_cols) + f" {'start z':>8}")
+        " ".join(f"{'d ' + c[0]:>18}" for c in eos_cols) + f" {'start z':>8} {'drift z':>8}")
     eos_rows = {}
     for n in subset:
         mid = 0.5 * sum(eos[n])
         um = u_mc.get(n)
         zs = cor.get("window_start_max_z", m_mala, n)[0] if cor.ok else math.nan
+        zd = cor.get("window_drift_max_z", m_mala, n)[0] if cor.ok else math.nan
         diffs = {c[1]: (c[2][n][0] - mid, c[2][n][1]) for c in eos_cols}
         eos_rows[n] = dict(kn=eos[n][0], jzg=eos[n][1], u_kn=eos_minimage.u_per_particle(n, "KN"),
-                           u_data=um, diff=diffs, window_start_max_z=zs)
+                           u_data=um, diff=diffs, window_start_max_z=zs, window_drift_max_z=zd)
         log(f"{n:>4} {eos[n][0]:>9.2f} {eos[n][1]:>9.2f} {eos_minimage.u_per_particle(n, 'KN'):>8.3f} "
             f"{(pm(um, 4) if um else '-'):>16} " + " ".join(f"{pm(diffs[c[1]]):>18}" for c in eos_cols) +
-            f" {(f'{zs:.1f}' if finite(zs) else '-'):>8}")
+            f" {(f'{zs:.1f}' if finite(zs) else '-'):>8} {(f'{zd:.1f}' if finite(zd) else '-'):>8}")
     log("start z: largest |z| over the windows of the disagreement between data-started and reverse-SDE-started "
-        "MALA chains (nti ti window_start_max_z); above ~3 the windows have not forgotten their start.")
+        "MALA chains (nti ti window_start_max_z); drift z: largest |z| of the change of the chains' mean du/dt "
+        "from the first to the second half of production (window_drift_max_z). Above ~3 (24 windows) the windows "
+        "are not converged.")
 
     # ---- table 2: beta*mu_ex
     mu_nti = {}  # N -> A(N+1) - A(N) (nti's beta_mu_ex, reverse SDE)
@@ -781,13 +788,25 @@ def main(argv: list[str] | None = None) -> int:
         plot_note = "matplotlib not installed: no plot"
         log(f"\n({plot_note})")
 
-    # ---- verdict
+    # ---- verdict: only where the conventional reference is itself converged in K
+    k_prev = ks[-2] if len(ks) >= 2 else None
+    ref_ok = {}
+    for n in subset:
+        ti_k = base_runs[(n, KR)].get("beta_a_ex", f"ti-lambda-trapezoid-K{KR}", n)
+        z_ti = zscore(ti_k, ref[n])
+        z_prev = (zscore(base_runs[(n, k_prev)].get("beta_a_ex", f"mbar-K{k_prev}", n), ref[n])
+                  if k_prev else math.nan)
+        ref_ok[n] = finite(z_ti, z_prev) and abs(z_ti) <= Z_MAX and abs(z_prev) <= Z_MAX
+    checked = [n for n in subset if ref_ok[n]]
+    unchecked = [n for n in subset if not ref_ok[n]]
     ok_acc = True
     if not quick:
-        for n in subset:
+        for n in checked:
             z = z_cor.get(n, math.nan)
             if not (finite(z) and abs(z) <= Z_MAX):
                 ok_acc = False
+        if not checked:
+            ok_acc = False
     wall = time.monotonic() - t_start
     report = dict(
         mode="quick" if quick else "full", system=dict(temperature=TEMPERATURE, box_side=BOX, cutoff="min-image"),
@@ -802,6 +821,7 @@ def main(argv: list[str] | None = None) -> int:
         beta_mu_ex_reverse_sde={str(n): v for n, v in mu_nti.items()},
         table2=table2, chords=chords, grand_canonical=gc, grand_canonical_note=gc_note,
         z_corrected_vs_ref={str(n): z for n, z in z_cor.items()},
+        reference_converged_in_k={str(n): v for n, v in ref_ok.items()},
         equation_of_state={str(n): r for n, r in eos_rows.items()},
         plot=str(png) if not plot_note else plot_note, wall_seconds=wall, failures=failures,
         passed=(not failures) and ok_acc,
@@ -822,11 +842,17 @@ def main(argv: list[str] | None = None) -> int:
         log("PASS (quick): every run finished and every result is finite (the quick model is not converged: "
             "no accuracy criterion)")
         return 0
-    zs = ", ".join(f"N={n}: {z_cor.get(n, math.nan):+.2f}" for n in subset)
+    zs = ", ".join(f"N={n}: {z_cor.get(n, math.nan):+.2f}" for n in checked)
+    if unchecked:
+        log(f"not checked: N = {unchecked}: the conventional reference is not converged in K there (MBAR K{KR} "
+            f"differs from TI K{KR} or from MBAR K{k_prev} by more than {Z_MAX} combined standard errors); compare "
+            f"with the equation of state above")
     if ok_acc:
-        log(f"PASS: corrected Neural TI vs MBAR K{KR} within {Z_MAX} combined standard errors at every subset N ({zs})")
+        log(f"PASS: corrected Neural TI vs MBAR K{KR} within {Z_MAX} combined standard errors at every subset N "
+            f"where the reference is converged ({zs})")
         return 0
-    log(f"FAIL: corrected Neural TI vs MBAR K{KR} not within {Z_MAX} combined standard errors at every subset N ({zs})")
+    log(f"FAIL: corrected Neural TI vs MBAR K{KR} not within {Z_MAX} combined standard errors at every subset N "
+        f"where the reference is converged ({zs or 'none is'})")
     return 1
 
 
