@@ -702,87 +702,11 @@ def main(argv: list[str] | None = None) -> int:
     png = outdir / "free_energy.png"
     plot_note = ""
     try:
-        import matplotlib
+        import fe_plot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(1, 3, figsize=(17, 5.2))
-        xs = [n for n in ns if finite(*a_rev[n])]
-        rr = [n / VOLUME for n in xs]
-        yv = [a_rev[n][0] / n for n in xs]
-        ye = [a_rev[n][1] / n for n in xs]
-        ax[0].plot(rr, yv, "-", color="C0", lw=1, label=f"Neural TI, reverse SDE (every N; {p['trajectories']} traj.)")
-        ax[0].fill_between(rr, [y - e for y, e in zip(yv, ye)], [y + e for y, e in zip(yv, ye)], color="C0", alpha=0.25)
-        marks = "osD^v<>ph*"
-        for i, (label, method, d) in enumerate(cols[1:]):
-            pts = [(n / VOLUME, d[n][0] / n, d[n][1] / n) for n in subset if finite(d[n][0])]
-            if not pts:
-                continue
-            off = (i - len(cols) / 2) * 0.002
-            ax[0].errorbar([x + off for x, _, _ in pts], [y for _, y, _ in pts], yerr=[e if finite(e) else 0 for _, _, e in pts],
-                           fmt=marks[i % len(marks)], ms=5, mfc="none" if label.startswith("TI") else None,
-                           color=f"C{i + 1}", label=label, lw=0.8)
-            dif = [(n / VOLUME + off, d[n][0] - ref[n][0], math.hypot(d[n][1] if finite(d[n][1]) else 0.0,
-                                                                     ref[n][1] if finite(ref[n][1]) else 0.0))
-                   for n in subset if finite(d[n][0], ref[n][0])]
-            if dif:
-                ax[1].errorbar([x for x, _, _ in dif], [y for _, y, _ in dif], yerr=[e for _, _, e in dif],
-                               fmt=marks[i % len(marks)], ms=5, mfc="none" if label.startswith("TI") else None,
-                               color=f"C{i + 1}", label=label, lw=0.8)
-        pts = [(n / VOLUME, a_rev[n][0] - ref[n][0], math.hypot(a_rev[n][1], ref[n][1])) for n in subset
-               if finite(a_rev[n][0], ref[n][0])]
-        if pts:
-            ax[1].errorbar([x for x, _, _ in pts], [y for _, y, _ in pts], yerr=[e for _, _, e in pts], fmt="_", ms=12,
-                           color="C0", label="Neural TI, reverse SDE", lw=0.8)
-        ax[0].set_xlabel("rho = N / V")
-        ax[0].set_ylabel("beta A_ex(N) / N")
-        ax[0].set_title(f"T = {TEMPERATURE}, L = {BOX}, min-image")
-        if ax[0].get_legend_handles_labels()[0]:
-            ax[0].legend(fontsize=7)
-        ax[1].axhline(0, color="k", lw=0.5)
-        ax[1].set_xlabel("rho")
-        ax[1].set_ylabel(f"beta A_ex - MBAR K{KR}  (kT)")
-        ax[1].set_title("difference to MBAR with the most windows")
-        if ax[1].get_legend_handles_labels()[0]:
-            ax[1].legend(fontsize=7)
-        dd = [(r["rho"], r["diff"]) for r in table2]
-        allmu = [((n + 0.5) / VOLUME, v) for n, v in sorted(mu_nti.items()) if finite(*v)]
-        if allmu:
-            ax[2].errorbar([x for x, _ in allmu], [v[0] for _, v in allmu], yerr=[v[1] for _, v in allmu], fmt=".",
-                           color="0.6", ms=3, lw=0.5, label="A(N+1) - A(N), reverse SDE")
-        fits = [(r["rho"], r["fit"]) for r in table2 if finite(*r["fit"])]
-        if fits:
-            ax[2].errorbar([x for x, _ in fits], [v[0] for _, v in fits], yerr=[v[1] for _, v in fits], fmt="o",
-                           color="C0", ms=4, label=f"local slope fit ±{h} N")
-        elif dd and not allmu:
-            ax[2].errorbar([x for x, _ in dd], [v[0] for _, v in dd], yerr=[v[1] for _, v in dd], fmt=".", color="C0")
-        if gc:
-            ok = [(r, m) for r, m, e in zip(gc["mean_density"], gc["beta_mu_ex"], gc["edge_weight"]) if e < 1e-3]
-            ax[2].plot([r for r, _ in ok], [m for _, m in ok], "-", color="k", lw=1.2, label="grand-canonical reweighting")
-        for i, (label, method, d) in enumerate(cols[1:]):
-            pts = [(c["rho"], c["values"][method]) for c in chords if finite(*c["values"][method])]
-            if pts:
-                ax[2].errorbar([x for x, _ in pts], [v[0] for _, v in pts], yerr=[v[1] for _, v in pts],
-                               fmt=marks[i % len(marks)], ms=5, mfc="none" if label.startswith("TI") else None,
-                               color=f"C{i + 1}", lw=0.8, label=f"{label} (finite difference)")
-        # y range from the smoothed estimates (single differences of noisy A(N) can be far off)
-        ys = [v[0] for _, v in fits] + [c["values"][m][0] for c in chords for m in c["values"]
-                                        if finite(c["values"][m][0])]
-        if gc:
-            ys += [m for m, e in zip(gc["beta_mu_ex"], gc["edge_weight"]) if e < 1e-3 and finite(m)]
-        if len(ys) >= 2:
-            lo, hi = min(ys), max(ys)
-            pad = 0.3 * (hi - lo) + 0.5
-            ax[2].set_ylim(lo - pad, hi + pad)
-        ax[2].set_xlabel("rho")
-        ax[2].set_ylabel("beta mu_ex")
-        ax[2].set_title("excess chemical potential")
-        if ax[2].get_legend_handles_labels()[0]:
-            ax[2].legend(fontsize=6)
-        fig.tight_layout()
-        fig.savefig(png, dpi=110)
-        plt.close(fig)
+        fe_plot.plot(png, volume=VOLUME, temperature=TEMPERATURE, box=BOX, ns=ns, subset=subset, a_rev=a_rev,
+                     cols=cols, table2=table2, chords=chords, gc=gc, half_width=h, trajectories=p["trajectories"],
+                     key_methods={m_cor, f"mbar-K{KR}"})
         log(f"\nplot: {png}")
     except ImportError:
         plot_note = "matplotlib not installed: no plot"
