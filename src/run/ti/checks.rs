@@ -1,0 +1,87 @@
+//! Convergence checks of the corrected windows, summarised per N as results with a log line: the
+//! configurational-temperature identity (`conf_temperature_max_z`), the disagreement of data- and
+//! reverse-SDE-started chains (`window_start_max_z`) and the drift within production
+//! (`window_drift_max_z`). Each is max_j |z_j| over the window rows of [`super::WINDOW_COLUMNS`].
+
+use super::{WindowRow, WINDOW_COLUMNS};
+use crate::io::ScalarResult;
+
+/// The largest violation of <|grad u|^2> = <laplacian u> over the windows, in standard errors (the
+/// `*conf_temperature_z` columns of the window rows), for the MALA chains (a check of the sampler: large values
+/// mean chains that have not reached exp(-u_t)) and for the reverse-SDE samples at the nodes (a check
+/// of the learned score: where the model is inexact its reverse SDE does not sample exp(-u_t)).
+/// Results `conf_temperature_max_z` (value: max_j |z_j|, with that window's T_conf in the log) per
+/// method.
+pub(super) fn tconf_summary(
+    windows: &[WindowRow],
+    res: &dyn Fn(&str, f64, f64) -> ScalarResult,
+    k: usize,
+    n: usize,
+) -> Vec<ScalarResult> {
+    let mut out = Vec::new();
+    let col = |name: &str| WINDOW_COLUMNS.iter().position(|c| *c == name).expect("a window column");
+    for (method, prefix, what) in [
+        (format!("windows-gl{k}-mala"), "", "MALA chains"),
+        (format!("windows-gl{k}-uncorrected"), "uncorrected_", "reverse-SDE samples"),
+    ] {
+        let c = col(&format!("{prefix}conf_temperature"));
+        let zc = col(&format!("{prefix}conf_temperature_z"));
+        let z = |r: &WindowRow| r[zc].abs();
+        let Some(worst) = windows.iter().filter(|r| z(r).is_finite()).max_by(|a, b| z(a).total_cmp(&z(b))) else {
+            continue;
+        };
+        let zmax = z(worst);
+        let msg = format!(
+            "N = {n}: configurational temperature of the {what}: largest deviation at t = {:.4}, T_conf = \
+             {:.3} ± {:.3} (<|grad u|^2> - <laplacian u> = {zmax:.1} standard errors from 0)",
+            worst[0],
+            worst[c],
+            worst[c + 1]
+        );
+        if prefix.is_empty() && zmax > 4.0 {
+            log::warn!("{msg}: the chains do not sample exp(-u_t) there; longer window_warmup/window_steps");
+        } else {
+            log::info!("{msg}");
+        }
+        out.push(ScalarResult {
+            name: "conf_temperature_max_z".into(),
+            value: zmax,
+            stderr: f64::NAN,
+            units: "1".into(),
+            ..res(&method, 0.0, 0.0)
+        });
+    }
+    out
+}
+
+/// The largest |z| of a window column over the windows (`start_z`: data-started against
+/// reverse-SDE-started chains, [`super::starts`]; `drift_z`: first against second half of production) as
+/// the result `name` of the MALA windows, with a warning above 3 (for 24 windows of independent
+/// standard normals p ~ 0.06): a window whose chains still remember their start, or still drift, is
+/// not converged, whatever its error bar says.
+pub(super) fn max_z_summary(
+    windows: &[WindowRow],
+    res: &dyn Fn(&str, f64, f64) -> ScalarResult,
+    k: usize,
+    n: usize,
+    column: &str,
+    name: &str,
+    what: &str,
+) -> Option<ScalarResult> {
+    let zc = WINDOW_COLUMNS.iter().position(|c| *c == column).expect("a window column");
+    let worst = windows.iter().filter(|r| r[zc].is_finite()).max_by(|a, b| a[zc].abs().total_cmp(&b[zc].abs()))?;
+    let zmax = worst[zc].abs();
+    let msg = format!("N = {n}: {what} up to {zmax:.1} standard errors (t = {:.4}, z = {:+.1})", worst[0], worst[zc]);
+    if zmax > 3.0 {
+        log::warn!("{msg}: the windows are not converged; longer window_warmup/window_steps");
+    } else {
+        log::info!("{msg}");
+    }
+    Some(ScalarResult {
+        name: name.into(),
+        value: zmax,
+        stderr: f64::NAN,
+        units: "1".into(),
+        ..res(&format!("windows-gl{k}-mala"), 0.0, 0.0)
+    })
+}
