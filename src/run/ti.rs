@@ -108,7 +108,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     let data = if ti.window_start == WindowStart::ReverseSde || ti.windows == 0 {
         DataStarts::default()
     } else {
-        let d = DataStarts::load(&ti.window_data, &model, side)?;
+        let d = DataStarts::load(&ti.window_data, &model, side, &g.n_particles)?;
         log::info!("window chains start from data ({:?}) at N = {:?}", ti.window_start, d.sizes());
         d
     };
@@ -133,7 +133,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 .iter()
                 .map(|&j| {
                     let t = q.nodes[j];
-                    let has_data = data.sizes().contains(&n);
+                    let has_data = data.has(n);
                     let use_data: Vec<bool> =
                         (0..ti.window_chains).map(|c| has_data && from_data(ti.window_start, c)).collect();
                     let n_rev = use_data.iter().filter(|d| !**d).count();

@@ -35,8 +35,9 @@ pub struct DataStarts {
 impl DataStarts {
     /// Reads `paths` (nti sample results files with trajectories). Each must match the model's
     /// temperature and interaction mode and the box side of the run; two files with the same N are
-    /// an error (which one would be meant?).
-    pub fn load(paths: &[String], model: &LjModel, side: f64) -> Result<Self> {
+    /// an error (which one would be meant?). Frames are read only for the particle numbers in
+    /// `wanted` (every file is still checked).
+    pub fn load(paths: &[String], model: &LjModel, side: f64, wanted: &[usize]) -> Result<Self> {
         let mut frames = BTreeMap::new();
         for p in paths {
             let bad = |why: String| ConfigError::invalid("ti", "window_data", format!("\"{p}\""), why);
@@ -58,15 +59,24 @@ impl DataStarts {
             if let Some((other, _)) = frames.get(&n) {
                 return Err(bad(format!("one file per particle number; '{other}' also has N = {n}")).into());
             }
-            let data = load_training_data(std::slice::from_ref(p)).map_err(|e| bad(format!("{e:#}")))?;
-            frames.insert(n, (p.clone(), data.confs));
+            let confs = if wanted.contains(&n) {
+                load_training_data(std::slice::from_ref(p)).map_err(|e| bad(format!("{e:#}")))?.confs
+            } else {
+                Vec::new()
+            };
+            frames.insert(n, (p.clone(), confs));
         }
         Ok(Self { frames })
     }
 
-    /// The particle numbers with data.
+    /// The particle numbers with data (files for N that were not wanted included).
     pub fn sizes(&self) -> Vec<usize> {
         self.frames.keys().copied().collect()
+    }
+
+    /// Whether frames were read for `n` particles.
+    pub fn has(&self, n: usize) -> bool {
+        self.frames.get(&n).is_some_and(|(_, c)| !c.is_empty())
     }
 
     /// The start of chain `c` of window `j` (of `windows` windows with `chains` chains) at time `t`
@@ -83,7 +93,7 @@ impl DataStarts {
         chains: usize,
         seed: u64,
     ) -> Option<Conf> {
-        let (_, confs) = self.frames.get(&n)?;
+        let (_, confs) = self.frames.get(&n).filter(|(_, c)| !c.is_empty())?;
         let k = (j * chains + c) * confs.len() / (windows * chains).max(1);
         let mut rng = stream(seed, Purpose::WindowStart, ((j as u64) << 20) + c as u64);
         Some(noised_at(model, &confs[k.min(confs.len() - 1)], t, &mut rng).0)
