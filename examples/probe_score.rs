@@ -12,6 +12,7 @@
 use nti::diffusion::consistency::{conf_temperature, ConfTemperatureSamples};
 use nti::model::{Conf, EnergyModel};
 use nti::rng::{stream, Purpose};
+use nti::sampling::chain::ChainState;
 use rand_distr::{Distribution, StandardNormal};
 
 fn main() -> anyhow::Result<()> {

@@ -51,24 +51,24 @@ fn ais_recovers_ln_z_with_calibrated_errors() {
     }
 }
 
-#[test]
-fn corrected_windows_recover_ln_z_with_calibrated_errors() {
-    use nti::diffusion::windows::{run_window, WindowSettings};
+/// Corrected windows on the Gaussians with settings `s` over 20 seeds: the z-scores of the ln Z
+/// estimates and the drift z of every window. Gauss-Legendre on [0, 1]; chains at each node started
+/// from exact t = 0 samples (the warm-up carries them to the node's distribution);
+/// sum_j w_j <du/dt>_j = ln(Z_0 / Z_1) = ln Z.
+fn window_z_scores(s: &nti::diffusion::windows::WindowSettings) -> (Vec<f64>, Vec<f64>) {
+    use nti::diffusion::windows::run_window;
     use nti::estimators::quadrature::gauss_legendre;
     use nti::model::Conf;
-    // Gauss-Legendre on [0, 1]; MALA chains at each node started from exact t = 0 samples (the warm-up
-    // carries them to the node's distribution). sum_j w_j <du/dt>_j = ln(Z_0 / Z_1) = ln Z.
     let sys: Arc<dyn ExactSystem> = Arc::new(Gaussians { variances: vec![0.5, 2.0] });
     let m = untrained(sys.clone(), 2);
     let q = gauss_legendre(10, 0.0, 1.0).unwrap();
-    let s = WindowSettings { warmup: 300, steps: 1500, stride: 5, eps: 0.2, target_acceptance: 0.6, tconf_every: 0 };
     let (mut z, mut drift) = (Vec::new(), Vec::new());
     for seed in 0..20u64 {
         let mut r = stream(seed, Purpose::ToyData, 0);
         let starts: Vec<Conf> = (0..4).map(|_| Conf { y: sys.sample(&mut r), side: 1.0 }).collect();
         let (mut est, mut var) = (0.0, 0.0);
         for (j, (&t, &w)) in q.nodes.iter().zip(&q.weights).enumerate() {
-            let res = run_window(&m, t, &starts, &s, seed, j as u64);
+            let res = run_window(&m, t, &starts, s, seed, j as u64);
             assert!(res.acceptance > 0.3, "acceptance {} at t = {t}", res.acceptance);
             est += w * res.total.mean;
             var += (w * res.total.stderr).powi(2);
@@ -76,15 +76,57 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
         }
         z.push((est - sys.ln_z()) / var.sqrt());
     }
+    (z, drift)
+}
+
+#[test]
+fn corrected_windows_recover_ln_z_with_calibrated_errors() {
+    use nti::diffusion::windows::{run_window, WindowSettings};
+    use nti::estimators::quadrature::gauss_legendre;
+    use nti::model::Conf;
+    use nti::sampling::chain::ChainKind;
+    let s = WindowSettings {
+        sampler: ChainKind::Mala,
+        leapfrog: 1,
+        warmup: 300,
+        steps: 1500,
+        stride: 5,
+        eps: 0.2,
+        target_acceptance: 0.6,
+        tconf_every: 0,
+    };
+    let (z, drift) = window_z_scores(&s);
     check_z("corrected windows (gaussians)", &z);
     // The drift check of equilibrated windows is N(0, 1) (200 windows) ...
     check_z("window drift z (equilibrated)", &drift);
     // ... and sees chains that start far out (12 and 6 standard deviations) and relax over the run.
+    let m = untrained(Arc::new(Gaussians { variances: vec![0.5, 2.0] }), 2);
+    let t0 = gauss_legendre(10, 0.0, 1.0).unwrap().nodes[0];
     let far = vec![Conf { y: vec![8.5, 8.5], side: 1.0 }; 4];
     let cold = WindowSettings { warmup: 0, steps: 400, eps: 0.002, ..s }; // relaxation time ~250 steps
-    let res = run_window(&m, q.nodes[0], &far, &cold, 1, 0);
+    let res = run_window(&m, t0, &far, &cold, 1, 0);
     eprintln!("window drift z, chains started 6-12 sd out without warm-up: {:.1}", res.drift_z);
     assert!(res.drift_z.abs() > 5.0, "a relaxing window must show drift: z = {}", res.drift_z);
+}
+
+/// The same with HMC chains (5 leapfrog steps per proposal): ln Z and its error bars are calibrated.
+#[test]
+fn hmc_windows_recover_ln_z_with_calibrated_errors() {
+    use nti::diffusion::windows::WindowSettings;
+    use nti::sampling::chain::ChainKind;
+    let s = WindowSettings {
+        sampler: ChainKind::Hmc,
+        leapfrog: 5,
+        warmup: 300,
+        steps: 1500,
+        stride: 5,
+        eps: 0.2,
+        target_acceptance: 0.7,
+        tconf_every: 0,
+    };
+    let (z, drift) = window_z_scores(&s);
+    check_z("HMC windows (gaussians)", &z);
+    check_z("HMC window drift z (equilibrated)", &drift);
 }
 
 /// Reverse-SDE TI on the exact path ([`ExactPathModel`]: u_t = -ln q_t - (1 - t) ln Z with q_t the exact

@@ -15,7 +15,7 @@ use nti::model::pair_term::PairTermSpec;
 use nti::model::{Conf, EnergyModel, TimeEmbedding};
 use nti::potential::{CutoffMode, LennardJones};
 use nti::rng::{stream, Purpose};
-use nti::sampling::mala::MalaChain;
+use nti::sampling::chain::{new_chain, ChainKind};
 use nti::sampling::{MetropolisMc, Sampler};
 use nti::system::{lattice, SimBox};
 use rand::RngExt;
@@ -61,12 +61,26 @@ fn start() -> (SimBox, Conf) {
 
 /// MALA series of `f(conf)` at time t: `chains` chains, warm-up with step adaptation, then `steps`.
 fn mala_series(m: &LjModel, t: f64, chains: usize, steps: usize, f: impl Fn(&Conf) -> f64) -> Vec<f64> {
+    chain_series(m, ChainKind::Mala, t, chains, 4000, steps, f)
+}
+
+/// Series of `f(conf)` every 5th step of `chains` chains of `kind` (HMC: 10 leapfrog steps) at time
+/// t after `warmup` steps with step adaptation.
+fn chain_series(
+    m: &LjModel,
+    kind: ChainKind,
+    t: f64,
+    chains: usize,
+    warmup: usize,
+    steps: usize,
+    f: impl Fn(&Conf) -> f64,
+) -> Vec<f64> {
     let (_, c0) = start();
     let mut out = Vec::new();
     for c in 0..chains {
         let mut rng = stream(7, Purpose::Window, c as u64);
-        let mut ch = MalaChain::new(m, c0.clone(), t, 1e-5);
-        for k in 0..4000 {
+        let mut ch = new_chain(kind, m, c0.clone(), t, 1e-5, 10);
+        for k in 0..warmup {
             ch.step(m, &mut rng);
             if (k + 1) % 20 == 0 {
                 ch.adapt(0.6);
@@ -75,7 +89,7 @@ fn mala_series(m: &LjModel, t: f64, chains: usize, steps: usize, f: impl Fn(&Con
         for k in 0..steps {
             ch.step(m, &mut rng);
             if k % 5 == 0 {
-                out.push(f(&ch.conf));
+                out.push(f(ch.conf()));
             }
         }
     }
@@ -132,7 +146,16 @@ fn configurational_temperature_is_one_for_samples_of_the_energy() {
 
     let m = model();
     let starts: Vec<Conf> = confs.iter().step_by(1000).cloned().collect();
-    let s = WindowSettings { warmup: 2000, steps: 8000, stride: 5, eps: 1e-5, target_acceptance: 0.6, tconf_every: 10 };
+    let s = WindowSettings {
+        sampler: ChainKind::Mala,
+        leapfrog: 1,
+        warmup: 2000,
+        steps: 8000,
+        stride: 5,
+        eps: 1e-5,
+        target_acceptance: 0.6,
+        tconf_every: 10,
+    };
     let w = run_window(&m, 0.3, &starts, &s, 11, 0);
     eprintln!("T_conf of MALA at t = 0.3: {:.4} ± {:.4} ({} samples)", w.tconf.value, w.tconf.stderr, w.tconf.samples);
     assert!((w.tconf.value - 1.0).abs() < 3.0 * w.tconf.stderr, "MALA at t = 0.3: {:?}", w.tconf);
@@ -189,4 +212,24 @@ fn mala_and_random_walk_metropolis_agree_at_intermediate_t() {
     let (z, msg) = z(&a, &b);
     eprintln!("<du/dt> at t = {t}: MALA {msg}");
     assert!(z.abs() < 3.0, "MALA vs random-walk Metropolis: {msg}");
+}
+
+/// HMC (10 leapfrog steps per proposal) samples the same distributions: <beta U>/N at t = 0 agrees
+/// with Metropolis MC, and <du/dt> at t = 0.3 with MALA (itself checked against random-walk
+/// Metropolis above).
+#[test]
+fn hmc_agrees_with_mc_at_t0_and_with_mala_at_intermediate_t() {
+    let m = model();
+    let u_hmc = chain_series(&m, ChainKind::Hmc, 0.0, 4, 500, 4000, |c| m.energy_grad(c, 0.0).0 / N as f64);
+    let u_mc: Vec<f64> = mc_samples(20_000).iter().map(|(u, _)| u / (T * N as f64)).collect();
+    let (z0, msg) = z(&u_hmc, &u_mc);
+    eprintln!("beta U/N at t = 0: HMC {msg}");
+    assert!(z0.abs() < 3.0, "HMC vs MC: {msg}");
+    let t = 0.3;
+    let dudt = |c: &Conf| m.dt_terms(c, t).total();
+    let a = chain_series(&m, ChainKind::Hmc, t, 4, 500, 2000, dudt);
+    let b = mala_series(&m, t, 4, 10_000, dudt);
+    let (z1, msg) = z(&a, &b);
+    eprintln!("<du/dt> at t = {t}: HMC {msg}");
+    assert!(z1.abs() < 3.0, "HMC vs MALA: {msg}");
 }

@@ -62,6 +62,15 @@ pub struct TiConfig {
     /// `window_start = "data"` or `"both"`. Default none.
     #[serde(default)]
     pub window_data: Vec<String>,
+    /// The window chains' sampler: "mala" (default; one gradient evaluation per step) or "hmc"
+    /// (Hamiltonian Monte Carlo with `hmc_leapfrog` gradient evaluations per step, which moves dense
+    /// liquids much further per evaluation; crate::sampling::hmc). `window_warmup`,
+    /// `window_steps` and `window_stride` count proposals either way.
+    #[serde(default)]
+    pub window_sampler: crate::sampling::chain::ChainKind,
+    /// Leapfrog steps per HMC proposal (`window_sampler = "hmc"`). Default 10.
+    #[serde(default = "d_hmc_leapfrog")]
+    pub hmc_leapfrog: usize,
     /// Record du/dt every `window_stride` MALA steps. Default 5.
     #[serde(default = "d_tistr")]
     pub window_stride: usize,
@@ -384,6 +393,9 @@ pub struct OutputConfig {
     pub overwrite: bool,
 }
 
+fn d_hmc_leapfrog() -> usize {
+    10
+}
 fn d_mala_eps() -> f64 {
     1e-7
 }

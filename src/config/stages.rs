@@ -4,6 +4,7 @@
 
 use super::schema::{Config, Spacing, WindowStart};
 use super::ConfigError;
+use crate::sampling::chain::ChainKind;
 
 /// Highest number density a box is filled to: N / L^3 <= 0.95 (the densest LJ liquid states of the
 /// NIST table and the paper; denser systems freeze and are not what the model or the baselines are for).
@@ -135,6 +136,14 @@ impl Config {
                     "window_chains",
                     ti.window_chains,
                     "at least 2 with window_start = \"both\" (one chain from data, one from the reverse SDE)",
+                ));
+            }
+            if ti.window_sampler == ChainKind::Hmc && ti.hmc_leapfrog == 0 {
+                return Err(ConfigError::invalid(
+                    "ti",
+                    "hmc_leapfrog",
+                    0,
+                    "at least 1 leapfrog step per HMC proposal (1 is MALA; about 10 moves dense liquids)",
                 ));
             }
             if ti.window_stride == 0 {

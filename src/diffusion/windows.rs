@@ -1,4 +1,4 @@
-//! Metropolis-corrected TI windows: at quadrature nodes t_j, MALA chains on exp(-u(., t_j)),
+//! Metropolis-corrected TI windows: at quadrature nodes t_j, MALA or HMC chains on exp(-u(., t_j)),
 //! warm-started from reverse-SDE samples, measure < du/dt >_{t_j} without the reverse SDE's bias.
 //! The integral int_0^1 < du/dt > dt = ln(Z_0 / Z_1) is then sum_j w_j <du/dt>_j with error
 //! sqrt(sum_j w_j^2 se_j^2) (windows are independent). Per window: block-averaged standard error,
@@ -11,18 +11,22 @@ use crate::estimators::attribution::{chain_blocks, NodeSamples};
 use crate::estimators::{block_average, BlockEstimate};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose};
-use crate::sampling::mala::MalaChain;
+use crate::sampling::chain::{new_chain, ChainKind};
 
 /// Settings of a window.
 #[derive(Clone, Copy, Debug)]
 pub struct WindowSettings {
-    /// Warm-up MALA steps (step size adapted, discarded).
+    /// The chain: MALA or HMC (crate::sampling::chain).
+    pub sampler: ChainKind,
+    /// HMC leapfrog steps per proposal (gradient evaluations per step; unused by MALA).
+    pub leapfrog: usize,
+    /// Warm-up steps (step size adapted, discarded); a step is one proposal.
     pub warmup: usize,
-    /// Production MALA steps.
+    /// Production steps.
     pub steps: usize,
     /// Record du/dt every `stride` steps.
     pub stride: usize,
-    /// Initial MALA step size.
+    /// Initial step-size parameter eps (the MALA step; HMC's leapfrog step is sqrt(2 eps)).
     pub eps: f64,
     /// Target acceptance during warm-up.
     pub target_acceptance: f64,
@@ -99,26 +103,25 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
     for (c, start) in starts.iter().enumerate() {
         let mut rng = stream(seed, Purpose::Window, (id << 20) + c as u64);
         let mut probe = stream(seed, Purpose::ConfTemperature, (id << 20) + c as u64);
-        let mut chain = MalaChain::new(model, start.clone(), t, s.eps);
+        let mut chain = new_chain(s.sampler, model, start.clone(), t, s.eps, s.leapfrog);
         for k in 0..s.warmup {
             chain.step(model, &mut rng);
             if (k + 1) % 20 == 0 {
                 chain.adapt(s.target_acceptance);
             }
         }
-        chain.attempted = 0;
-        chain.accepted = 0;
+        chain.reset_counters();
         let mut x = Vec::new();
         for k in 0..s.steps {
             chain.step(model, &mut rng);
             if s.tconf_every > 0 && (k + 1) % s.tconf_every == 0 {
                 // The chain carries grad u at its configuration: one gradient evaluation saved.
-                tconf.push_at(model, &chain.conf, &chain.grad, t, &mut probe);
+                tconf.push_at(model, chain.conf(), chain.grad(), t, &mut probe);
             }
             if (k + 1) % s.stride.max(1) == 0 {
                 let (d, shells) = match edges {
-                    Some(e) => model.dt_terms_shells(&chain.conf, t, e),
-                    None => (model.dt_terms(&chain.conf, t), None),
+                    Some(e) => model.dt_terms_shells(chain.conf(), t, e),
+                    None => (model.dt_terms(chain.conf(), t), None),
                 };
                 split.push_terms(&d, shells.as_ref());
                 sp += d.prior;
@@ -127,7 +130,7 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
             }
         }
         acc += chain.acceptance();
-        eps_sum += chain.eps;
+        eps_sum += chain.eps();
         series.extend_from_slice(&x);
         chain_lens.push(x.len());
         per_chain.push(block_average(&x));

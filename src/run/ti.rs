@@ -167,6 +167,8 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         })
                         .collect();
                     let s = WindowSettings {
+                        sampler: ti.window_sampler,
+                        leapfrog: ti.hmc_leapfrog,
                         warmup: ti.window_warmup,
                         steps: ti.window_steps,
                         stride: ti.window_stride,

@@ -96,15 +96,26 @@ impl MalaChain {
             self.accepted as f64 / self.attempted as f64
         }
     }
+}
 
-    /// Scales eps towards a target acceptance (used during warm-up only), resetting the counters.
-    pub fn adapt(&mut self, target: f64) {
-        if self.attempted > 0 {
-            let f = (self.acceptance() / target).clamp(0.5, 1.5);
-            self.eps *= f * f;
-        }
-        self.attempted = 0;
-        self.accepted = 0;
+impl<M: EnergyModel + ?Sized> super::chain::ModelChain<M> for MalaChain {
+    fn step(&mut self, model: &M, rng: &mut Stream) -> bool {
+        MalaChain::step(self, model, rng)
+    }
+}
+
+impl super::chain::ChainState for MalaChain {
+    fn counters(&mut self) -> (&mut u64, &mut u64) {
+        (&mut self.attempted, &mut self.accepted)
+    }
+    fn eps_mut(&mut self) -> &mut f64 {
+        &mut self.eps
+    }
+    fn conf(&self) -> &Conf {
+        &self.conf
+    }
+    fn grad(&self) -> &[f64] {
+        &self.grad
     }
 }
 

@@ -1,7 +1,10 @@
 //! Samplers of the canonical ensemble exp(-beta U): Metropolis Monte Carlo, Langevin dynamics
-//! (BAOAB) and velocity Verlet (NVE, for conservation checks). A sampler owns its state and
+//! (BAOAB) and velocity Verlet (NVE, for conservation checks); and chains on a model's ensemble
+//! exp(-u(., t)) (MALA, HMC) for the corrected TI windows. A sampler owns its state and
 //! advances it one step at a time; the replica driver (`crate::run::replica`) owns the loop.
 
+pub mod chain;
+pub mod hmc;
 pub mod mala;
 pub mod mc;
 pub mod md;
