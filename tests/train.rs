@@ -201,6 +201,17 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
         assert!(methods.iter().any(|x| x == m), "attribution term {m} missing");
     }
     check_attribution(&p.join("ti1.h5"), &p.join("ti2.h5"));
+    // HMC windows: also rank-independent, and named after their sampler.
+    let hmc = ["--set", "ti.window_sampler=\"hmc\"", "--set", "ti.hmc_leapfrog=3"];
+    ok(run_in(p, &[&["ti", "ti.toml", "--set", "output.file=\"h1.h5\""][..], &hmc[..]].concat()));
+    ok(mpirun(2).args(["ti", "ti.toml", "--set", "output.file=\"h2.h5\""]).args(hmc).current_dir(p).output().unwrap());
+    let (a, b) = (json("h1.h5"), json("h2.h5"));
+    assert_eq!(a, b, "nti ti results with HMC windows differ between 1 and 2 ranks");
+    let methods: Vec<&str> = a.as_array().unwrap().iter().map(|r| r["method"].as_str().unwrap()).collect();
+    for m in ["windows-gl2-hmc", "reverse-sde-gl2-hmc-corrected", "windows-gl2-hmc-network"] {
+        assert!(methods.contains(&m), "{m} missing");
+    }
+    assert!(!methods.iter().any(|m| m.contains("mala")), "HMC windows reported under a MALA name");
     // Any N is accepted within the box, beyond it is a clear error.
     let o = run_in(p, &["ti", "ti.toml", "--set", "output.file=\"ti3.h5\"", "--set", "generate.n_particles=[100]"]);
     assert!(!o.status.success());

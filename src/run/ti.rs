@@ -298,24 +298,25 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 .map(|k| node_vals.iter().zip(&q.weights).map(|(v, w)| w * v[k]).sum::<f64>())
                 .collect();
             let (_, unc_se) = mean_se(&per_traj);
-            if ti.tconf_every > 0 {
-                results.extend(tconf_summary(&windows, &res, q.nodes.len(), n));
-            }
             let k = q.nodes.len();
+            // The corrected estimates are named after the chains' sampler ("mala" or "hmc").
+            let sampler = ti.window_sampler.name();
+            let (m_corr, m_unc) = (format!("windows-gl{k}-{sampler}"), format!("windows-gl{k}-uncorrected"));
+            if ti.tconf_every > 0 {
+                results.extend(tconf_summary(&windows, &res, &m_corr, &m_unc, n));
+            }
             let start = "data-started and reverse-SDE-started window chains differ by";
-            results.extend(max_z_summary(&windows, &res, k, n, "start_z", "window_start_max_z", start));
+            results.extend(max_z_summary(&windows, &res, &m_corr, n, "start_z", "window_start_max_z", start));
             let drift = "the window chains' mean du/dt changes from the first to the second half of production by";
-            results.extend(max_z_summary(&windows, &res, k, n, "drift_z", "window_drift_max_z", drift));
-            results.push(res(&format!("windows-gl{}-uncorrected", q.nodes.len()), -unc, unc_se));
-            results.push(res(&format!("windows-gl{}-mala", q.nodes.len()), -corr, corr_var.sqrt()));
+            results.extend(max_z_summary(&windows, &res, &m_corr, n, "drift_z", "window_drift_max_z", drift));
+            results.push(res(&m_unc, -unc, unc_se));
+            results.push(res(&m_corr, -corr, corr_var.sqrt()));
             let (v, e) = control_variate(&rev.per_trajectory_trap, &node_vals, &q.weights, corr, corr_var);
-            results.push(res(&format!("reverse-sde-gl{}-mala-corrected", q.nodes.len()), -v, e));
+            results.push(res(&format!("reverse-sde-gl{k}-{sampler}-corrected"), -v, e));
             let aseed = reverse_seed(seed, n);
-            let (m_mala, m_unc) =
-                (format!("windows-gl{}-mala", q.nodes.len()), format!("windows-gl{}-uncorrected", q.nodes.len()));
             attributions.extend(attribute_windows(
-                "mala",
-                &m_mala,
+                sampler,
+                &m_corr,
                 &mala_nodes,
                 &edges,
                 Resampling::PerNode,
@@ -431,7 +432,9 @@ fn grand_canonical(all: &[TiForN], side: f64, temperature: f64) -> Option<(Vec<[
     let pick = |a: &TiForN| {
         a.results
             .iter()
-            .find(|r| r.name == "beta_a_ex" && r.method.ends_with("-mala"))
+            .find(|r| {
+                r.name == "beta_a_ex" && r.method.starts_with("windows-gl") && !r.method.ends_with("-uncorrected")
+            })
             .or_else(|| a.results.iter().find(|r| r.name == "beta_a_ex" && r.method == "reverse-sde-trapezoid"))
             .cloned()
     };

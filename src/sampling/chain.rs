@@ -67,6 +67,16 @@ pub enum ChainKind {
     Hmc,
 }
 
+impl ChainKind {
+    /// The name used in input files and in the names of the corrected estimates ("mala", "hmc").
+    pub fn name(self) -> &'static str {
+        match self {
+            ChainKind::Mala => "mala",
+            ChainKind::Hmc => "hmc",
+        }
+    }
+}
+
 /// Builds a chain of `kind` at time `t` from `conf` (`leapfrog` is used by HMC only).
 pub fn new_chain<M: EnergyModel + ?Sized>(
     kind: ChainKind,

@@ -67,7 +67,7 @@ FULL = dict(
     # corrected windows at the subset
     # (300 + 500 steps, the nti default, left the small-t windows unequilibrated: 10-17 kT off at N = 80-120)
     windows=24, window_chains=4, window_warmup=5000, window_steps=5000, cv_trajectories=16,
-    window_start="both",
+    window_start="both", window_sampler="mala", hmc_leapfrog=10, window_stride=5,
     # conventional TI / MBAR (paper: 12k samples per window, first 2k discarded)
     ks=[5, 10, 20, 50], equilibration=2000, production=10000, stride=10,
     mu_every=10, fit_half_width=5,
@@ -76,6 +76,7 @@ QUICK = dict(
     n_min=40, n_max=80, n_step=1, subset=[40, 41, 80],
     trajectories=4, steps=200,
     windows=8, window_chains=2, window_warmup=100, window_steps=200, cv_trajectories=4, window_start="both",
+    window_sampler="mala", hmc_leapfrog=10, window_stride=5,
     ks=[5, 10], equilibration=300, production=1500, stride=10,
     mu_every=10, fit_half_width=5,
 )
@@ -84,8 +85,10 @@ PARAM_HELP = dict(
     n_step="N step of the reverse-SDE run (1 = every N; the subset is always included)",
     subset="N of the corrected windows and the conventional baselines (comma-separated)",
     trajectories="reverse-SDE trajectories per N (run 1)", steps="reverse-SDE steps (both nti ti runs)",
-    windows="Gauss-Legendre MALA windows of the corrected run", window_chains="MALA chains per window",
-    window_warmup="MALA warm-up steps", window_steps="MALA production steps",
+    windows="Gauss-Legendre windows of the corrected run", window_chains="chains per window",
+    window_sampler="window chains: mala or hmc (Hamiltonian MC, hmc_leapfrog gradients per step)",
+    hmc_leapfrog="leapfrog steps per HMC proposal", window_stride="window steps between recorded du/dt",
+    window_warmup="window warm-up steps (proposals)", window_steps="window production steps (proposals)",
     window_start="start of the window chains: reverse-sde, data (the model's training frames noised to t) or both "
                  "(even chains from data, odd from the reverse SDE; their disagreement is the start_z check)",
     cv_trajectories="reverse-SDE trajectories per N of the corrected run (the control variate)",
@@ -109,10 +112,13 @@ def parse_ints(s: str) -> list[int]:
 def ti_toml(model: Path, ns: list[int], p: dict, seed: int, ranks: int, corrected: bool) -> str:
     traj = p["cv_trajectories"] if corrected else p["trajectories"]
     batch = max(1, math.ceil(traj / max(ranks, 1)))  # one chunk per rank and N
-    what = (f"reverse SDE + {p['windows']} MALA-corrected Gauss-Legendre windows" if corrected
+    what = (f"reverse SDE + {p['windows']} Metropolis-corrected ({p.get('window_sampler', 'mala')}) Gauss-Legendre windows" if corrected
             else "reverse SDE only, every N")
+    sampler = p.get("window_sampler", "mala")
     ti = ([f"windows = {p['windows']}", f"window_chains = {p['window_chains']}",
-           f"window_warmup = {p['window_warmup']}", f"window_steps = {p['window_steps']}"]
+           f"window_warmup = {p['window_warmup']}", f"window_steps = {p['window_steps']}",
+           f"window_sampler = {json.dumps(sampler)}", f"hmc_leapfrog = {p.get('hmc_leapfrog', 10)}",
+           f"window_stride = {p.get('window_stride', 5)}"]
           if corrected else ["windows = 0"])
     start = p.get("window_start", "reverse-sde")
     if corrected and start != "reverse-sde":
@@ -451,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, help="master seed (default 1250)")
     for k, h in PARAM_HELP.items():
         ap.add_argument("--" + k.replace("_", "-"), dest=k, help=f"{h} (full {FULL[k]}, quick {QUICK[k]})",
-                        type=(str if k in ("subset", "ks", "window_start") else int))
+                        type=(str if k in ("subset", "ks", "window_start", "window_sampler") else int))
     a = ap.parse_args(argv)
 
     overrides = {k: getattr(a, k) for k in PARAM_HELP if getattr(a, k) is not None}
@@ -511,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"{p['trajectories']} trajectories x {p['steps']} steps per N")
     cor = run_and_report(Run("ti_corrected", "ti", ti_toml(model, subset, p, a.seed + 1, a.ranks, True), a.ranks),
                          nti, outdir, bool(a.reuse),
-                         f"nti ti, {p['windows']} MALA-corrected windows ({p['window_chains']} chains x "
+                         f"nti ti, {p['windows']} {p.get('window_sampler', 'mala').upper()}-corrected windows ({p['window_chains']} chains x "
                          f"({p['window_warmup']} + {p['window_steps']}) steps) + {p['cv_trajectories']} reverse-SDE "
                          f"trajectories at N = {subset}")
     # ---- conventional: one nti baseline per (N, K), single-rank, --jobs at a time (largest first)
@@ -537,7 +543,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- collect
     W, KR = p["windows"], max(ks)
-    m_rev, m_cor, m_mala = "reverse-sde-trapezoid", f"reverse-sde-gl{W}-mala-corrected", f"windows-gl{W}-mala"
+    S = p.get("window_sampler", "mala")  # the corrected estimates are named after the window sampler
+    m_rev, m_cor, m_mala = "reverse-sde-trapezoid", f"reverse-sde-gl{W}-{S}-corrected", f"windows-gl{W}-{S}"
     a_rev = {n: rev.get("beta_a_ex", m_rev, n) for n in ns}
     a_rect = {n: rev.get("beta_a_ex", "reverse-sde-rectangle", n) for n in ns}
     cols: list[tuple[str, str, dict]] = [("NTI rev-SDE", m_rev, {n: a_rev[n] for n in subset}),
@@ -548,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     for k in ks:
         cols.append((f"MBAR K{k}", f"mbar-K{k}", {n: base_runs[(n, k)].get("beta_a_ex", f"mbar-K{k}", n) for n in subset}))
     ref = {n: base_runs[(n, KR)].get("beta_a_ex", f"mbar-K{KR}", n) for n in subset}
-    extra = {"NTI GL-MALA windows": {n: cor.get("beta_a_ex", m_mala, n) for n in subset},
+    extra = {f"NTI GL-{S.upper()} windows": {n: cor.get("beta_a_ex", m_mala, n) for n in subset},
              "NTI rev-SDE (corrected run)": {n: cor.get("beta_a_ex", m_rev, n) for n in subset},
              "NTI GL uncorrected": {n: cor.get("beta_a_ex", f"windows-gl{W}-uncorrected", n) for n in subset}}
 
@@ -586,9 +593,9 @@ def main(argv: list[str] | None = None) -> int:
             csv_rows.append(dict(table="beta_a_ex", n=n, rho=n / VOLUME, method=method, label=label,
                                  value=d[n][0], stderr=d[n][1], z_vs_ref=zscore(d[n], ref[n])))
     log(f"NTI rev-SDE: reverse SDE, trapezoid rule ({p['trajectories']} trajectories x {p['steps']} steps, the "
-        f"every-N run); NTI corr: the reverse SDE with {W} MALA-corrected Gauss-Legendre windows as control variate "
+        f"every-N run); NTI corr: the reverse SDE with {W} {S.upper()}-corrected Gauss-Legendre windows as control variate "
         f"({m_cor}); TI K: trapezoid rule over K uniform lambda windows; MBAR K: the same windows.")
-    log("also in free_energy.json: reverse SDE rectangle rule, GL-MALA windows alone, GL uncorrected windows:")
+    log(f"also in free_energy.json: reverse SDE rectangle rule, GL-{S.upper()} windows alone, GL uncorrected windows:")
     for label, d in extra.items():
         log(f"  {label:<28} " + "  ".join(f"N={n}: {pm(d[n])} (z {zscore(d[n], ref[n]):+.1f})" if finite(d[n][0]) else
                                        f"N={n}: -" for n in subset))
@@ -621,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{(pm(um, 4) if um else '-'):>16} " + " ".join(f"{pm(diffs[c[1]]):>18}" for c in eos_cols) +
             f" {(f'{zs:.1f}' if finite(zs) else '-'):>8} {(f'{zd:.1f}' if finite(zd) else '-'):>8}")
     log("start z: largest |z| over the windows of the disagreement between data-started and reverse-SDE-started "
-        "MALA chains (nti ti window_start_max_z); drift z: largest |z| of the change of the chains' mean du/dt "
+        "window chains (nti ti window_start_max_z); drift z: largest |z| of the change of the chains' mean du/dt "
         "from the first to the second half of production (window_drift_max_z). Above ~3 (24 windows) the windows "
         "are not converged.")
 

@@ -7,7 +7,7 @@ use super::{WindowRow, WINDOW_COLUMNS};
 use crate::io::ScalarResult;
 
 /// The largest violation of <|grad u|^2> = <laplacian u> over the windows, in standard errors (the
-/// `*conf_temperature_z` columns of the window rows), for the MALA chains (a check of the sampler: large values
+/// `*conf_temperature_z` columns of the window rows), for the window chains (a check of the sampler: large values
 /// mean chains that have not reached exp(-u_t)) and for the reverse-SDE samples at the nodes (a check
 /// of the learned score: where the model is inexact its reverse SDE does not sample exp(-u_t)).
 /// Results `conf_temperature_max_z` (value: max_j |z_j|, with that window's T_conf in the log) per
@@ -15,15 +15,13 @@ use crate::io::ScalarResult;
 pub(super) fn tconf_summary(
     windows: &[WindowRow],
     res: &dyn Fn(&str, f64, f64) -> ScalarResult,
-    k: usize,
+    m_corr: &str,
+    m_unc: &str,
     n: usize,
 ) -> Vec<ScalarResult> {
     let mut out = Vec::new();
     let col = |name: &str| WINDOW_COLUMNS.iter().position(|c| *c == name).expect("a window column");
-    for (method, prefix, what) in [
-        (format!("windows-gl{k}-mala"), "", "MALA chains"),
-        (format!("windows-gl{k}-uncorrected"), "uncorrected_", "reverse-SDE samples"),
-    ] {
+    for (method, prefix, what) in [(m_corr, "", "window chains"), (m_unc, "uncorrected_", "reverse-SDE samples")] {
         let c = col(&format!("{prefix}conf_temperature"));
         let zc = col(&format!("{prefix}conf_temperature_z"));
         let z = |r: &WindowRow| r[zc].abs();
@@ -48,7 +46,7 @@ pub(super) fn tconf_summary(
             value: zmax,
             stderr: f64::NAN,
             units: "1".into(),
-            ..res(&method, 0.0, 0.0)
+            ..res(method, 0.0, 0.0)
         });
     }
     out
@@ -56,13 +54,13 @@ pub(super) fn tconf_summary(
 
 /// The largest |z| of a window column over the windows (`start_z`: data-started against
 /// reverse-SDE-started chains, [`super::starts`]; `drift_z`: first against second half of production) as
-/// the result `name` of the MALA windows, with a warning above 3 (for 24 windows of independent
+/// the result `name` of the corrected windows (method `m_corr`), with a warning above 3 (for 24 windows of independent
 /// standard normals p ~ 0.06): a window whose chains still remember their start, or still drift, is
 /// not converged, whatever its error bar says.
 pub(super) fn max_z_summary(
     windows: &[WindowRow],
     res: &dyn Fn(&str, f64, f64) -> ScalarResult,
-    k: usize,
+    m_corr: &str,
     n: usize,
     column: &str,
     name: &str,
@@ -77,11 +75,5 @@ pub(super) fn max_z_summary(
     } else {
         log::info!("{msg}");
     }
-    Some(ScalarResult {
-        name: name.into(),
-        value: zmax,
-        stderr: f64::NAN,
-        units: "1".into(),
-        ..res(&format!("windows-gl{k}-mala"), 0.0, 0.0)
-    })
+    Some(ScalarResult { name: name.into(), value: zmax, stderr: f64::NAN, units: "1".into(), ..res(m_corr, 0.0, 0.0) })
 }
