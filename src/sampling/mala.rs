@@ -3,8 +3,9 @@
 //! accepted with probability min(1, exp(-u(y') + u(y) + ln q(y|y') - ln q(y'|y))),
 //! ln q(b|a) = -|b - a + eps grad u(a)|^2 / (4 eps). On the torus (periodic schedules) coordinates are
 //! wrapped and displacements taken at minimum image, which is exact while proposals move much less
-//! than half the box. The chain leaves exp(-u(., t)) invariant whatever the model's quality, which is
-//! what makes Metropolis-corrected TI windows and annealed importance sampling exact.
+//! than half the box; the step is capped to make sure of that ([`MAX_PERIODIC_EPS`]). The chain
+//! leaves exp(-u(., t)) invariant whatever the model's quality, which is what makes
+//! Metropolis-corrected TI windows and annealed importance sampling exact.
 
 use crate::model::{Conf, EnergyModel};
 use crate::rng::Stream;
@@ -30,6 +31,14 @@ pub struct MalaChain {
     pub t: f64,
 }
 
+/// Largest MALA step on the torus (fractional coordinates squared): the proposal's spread is then
+/// sqrt(2 eps) = 0.05 box lengths, so the minimum-image displacement in ln q is the wrapped Gaussian
+/// to exp(-50) (images at 10 spreads). Near t = 1, where u is nearly flat, the warm-up would
+/// otherwise grow eps to box-sized moves for which ln q, and so detailed balance, is wrong
+/// (tests/mala_lj.rs: `mala_stays_exact_near_t1_on_the_torus`). HMC needs no cap: its acceptance
+/// involves no proposal density.
+pub const MAX_PERIODIC_EPS: f64 = 1.25e-3;
+
 fn wrap_delta(d: f64, periodic: bool) -> f64 {
     if periodic {
         d - d.round()
@@ -53,9 +62,13 @@ impl MalaChain {
         self.t = t;
     }
 
-    /// One MALA step; returns whether the proposal was accepted.
+    /// One MALA step; returns whether the proposal was accepted. On the torus eps is first capped
+    /// at [`MAX_PERIODIC_EPS`].
     pub fn step<M: EnergyModel + ?Sized>(&mut self, model: &M, rng: &mut Stream) -> bool {
         let periodic = model.schedule().periodic();
+        if periodic {
+            self.eps = self.eps.min(MAX_PERIODIC_EPS);
+        }
         let eps = self.eps;
         let s = (2.0 * eps).sqrt();
         let mut y = self.conf.y.clone();
