@@ -16,6 +16,7 @@ mod checks;
 mod starts;
 
 use super::generate::{distributed_reverse, reverse_seed};
+use super::progress::Progress;
 use crate::config::{Input, WindowStart};
 use crate::diffusion::ais::ais;
 use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
@@ -129,9 +130,12 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         let rev = distributed_reverse(&model, n, side, g, seed, &nodes, comm);
         // Corrected windows: window j on rank j mod size; its row and its per-sample split.
         let (wbufs, sbufs): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if let Some(q) = &q {
-            owned_items(q.nodes.len(), comm.rank(), comm.size())
+            let owned = owned_items(q.nodes.len(), comm.rank(), comm.size());
+            let mut progress = Progress::new(format!("windows N = {n}, rank {}", comm.rank()), owned.len() as u64);
+            owned
                 .iter()
-                .map(|&j| {
+                .enumerate()
+                .map(|(done, &j)| {
                     let t = q.nodes[j];
                     let has_data = data.has(n);
                     let use_data: Vec<bool> =
@@ -208,6 +212,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                         ),
                         w.drift_z,
                     ];
+                    progress.tick(done as u64 + 1, "windows");
                     (row, split)
                 })
                 .unzip()
