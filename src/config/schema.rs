@@ -43,13 +43,13 @@ pub struct TiConfig {
     /// left quadrature errors of ~0.7 kT (validation/neural_ti_lj.py).
     #[serde(default = "d_tiw")]
     pub windows: usize,
-    /// MALA chains per window (each warm-started by its own reverse-SDE trajectory). Default 4.
+    /// Chains per window (each warm-started by its own reverse-SDE trajectory). Default 4.
     #[serde(default = "d_tic")]
     pub window_chains: usize,
-    /// MALA warm-up steps per chain (step size adapted). Default 300.
+    /// Warm-up steps (proposals) per chain (step size adapted). Default 300.
     #[serde(default = "d_tiwu")]
     pub window_warmup: usize,
-    /// MALA production steps per chain. Default 500.
+    /// Production steps (proposals) per chain. Default 500.
     #[serde(default = "d_tis")]
     pub window_steps: usize,
     /// Where the window chains start: "reverse-sde" (default; each chain from its own reverse-SDE
@@ -71,7 +71,7 @@ pub struct TiConfig {
     /// Leapfrog steps per HMC proposal (`window_sampler = "hmc"`). Default 10.
     #[serde(default = "d_hmc_leapfrog")]
     pub hmc_leapfrog: usize,
-    /// Record du/dt every `window_stride` MALA steps. Default 5.
+    /// Record du/dt every `window_stride` steps. Default 5.
     #[serde(default = "d_tistr")]
     pub window_stride: usize,
     /// Configurational temperature (crate::diffusion::consistency) of the window chains every
@@ -79,10 +79,11 @@ pub struct TiConfig {
     /// (3 gradient evaluations per measurement: about +10 % of the window cost).
     #[serde(default = "d_tconf")]
     pub tconf_every: usize,
-    /// Initial MALA step size (fractional coordinates squared). Default 1e-7.
+    /// Initial step size eps (fractional coordinates squared; HMC's leapfrog step is sqrt(2 eps);
+    /// MALA's is capped at 1.25e-3 on the torus). Default 1e-7.
     #[serde(default = "d_mala_eps")]
     pub mala_eps: f64,
-    /// Target MALA acceptance during warm-up. Default 0.6.
+    /// Target acceptance during warm-up. Default 0.6.
     #[serde(default = "d_tiacc")]
     pub target_acceptance: f64,
     /// Annealed-importance-sampling chains (0 = none). Default 0.

@@ -1,5 +1,5 @@
 //! HDF5 layout of a free-energy attribution ([`crate::estimators::attribution::Attribution`]),
-//! written by `nti ti` under `/ti/N<n>/attribution/<estimate>` (estimate "mala", "uncorrected"):
+//! written by `nti ti` under `/ti/N<n>/attribution/<estimate>` (estimate "mala" or "hmc" after the window sampler, and "uncorrected"):
 //!
 //! ```text
 //! attributes  method, resampling, term_names (K strings), total, total_stderr (kT),

@@ -24,7 +24,7 @@ pub fn shell_edges(model: &LjModel, side: f64) -> Vec<f64> {
 /// One attributed estimate of one N.
 #[derive(Clone, Debug)]
 pub struct TiAttribution {
-    /// Group name under /ti/N<n>/attribution ("mala", "uncorrected").
+    /// Group name under /ti/N<n>/attribution ("mala" or "hmc", "uncorrected").
     pub label: String,
     /// Method of the attributed estimate in /results.
     pub method: String,
