@@ -26,6 +26,7 @@ test: build
 	python3 validation/nist_table.py --quick --nti target/release/nti
 	python3 validation/widom_eos.py --quick --nti target/release/nti
 	python3 validation/neural_ti_lj.py --quick --nti target/release/nti
+	python3 validation/paper_lj/a_of_n.py --self-test
 	python3 validation/paper_lj/free_energy.py --quick --nti target/release/nti
 
 # Full validation against NIST SRSW and the equations of state (tens of minutes).

@@ -27,7 +27,7 @@ def _limits(vals: list[float], pad_frac: float = 0.25, pad_min: float = 0.5) -> 
 
 
 def plot(png, *, volume, temperature, box, ns, subset, a_rev, cols, table2, chords, gc, half_width,
-         trajectories, key_methods) -> None:
+         trajectories, key_methods, every_n=None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,6 +43,22 @@ def plot(png, *, volume, temperature, box, ns, subset, a_rev, cols, table2, chor
     xs = [n for n in ns if _finite(*a_rev[n])]
     ax[0].plot([n / volume for n in xs], [a_rev[n][0] / n for n in xs], "-", color="C0", lw=0.7,
                label=f"Neural TI, reverse SDE (every N; {trajectories} traj.)")
+    if every_n:  # the degree-m fit through the corrected values (a_of_n.py), with its 1-sigma band
+        rows = every_n["every_n"]
+        r = [x["rho"] for x in rows]
+        a = [x["beta_a_ex"][0] / x["n"] for x in rows]
+        e = [x["beta_a_ex"][1] / x["n"] for x in rows]
+        ax[0].plot(r, a, "-", color="C1", lw=1, label=f"fit through the corrected values (degree {every_n['degree']})")
+        ax[0].fill_between(r, [u - v for u, v in zip(a, e)], [u + v for u, v in zip(a, e)], color="C1", alpha=0.3)
+        d = [x["beta_a_ex"][0] - 0.5 * sum(x["eos"]) for x in rows]
+        ax[1].plot(r, d, "-", color="C1", lw=1)
+        ax[1].fill_between(r, [u - x["beta_a_ex"][1] for u, x in zip(d, rows)],
+                           [u + x["beta_a_ex"][1] for u, x in zip(d, rows)], color="C1", alpha=0.3)
+        rm = [x["rho_mu"] for x in rows[:-1]]
+        m = [x["beta_mu_ex"][0] for x in rows[:-1]]
+        em = [x["beta_mu_ex"][1] for x in rows[:-1]]
+        ax[2].plot(rm, m, "-", color="C1", lw=1.2, label="A(N+1) - A(N) of the fit through the corrected values")
+        ax[2].fill_between(rm, [u - v for u, v in zip(m, em)], [u + v for u, v in zip(m, em)], color="C1", alpha=0.3)
     key_y0 = [eos_minimage.beta_a_ex(n, w) / n for n in grid for w in ("KN", "JZG")]
     key_y1 = [0.0]
     off: list[str] = []

@@ -52,7 +52,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from nti_runner import find_nti, fresh_output_dir, freeze_binary  # noqa: E402
 
-import eos_minimage  # noqa: E402  (same directory)
+import a_of_n  # noqa: E402  (same directory)
+import eos_minimage  # noqa: E402
 
 TEMPERATURE = 1.25
 BOX = 6.0
@@ -61,7 +62,9 @@ Z_MAX = 3.0
 TRAIN_N = [40, 80, 120, 160, 200]
 
 FULL = dict(
-    n_min=40, n_max=200, n_step=1, subset=[40, 80, 120, 160, 200],
+    # subset: the corrected windows and the baselines; every 20th N so that a_of_n.py can interpolate
+    # beta*A_ex to every N (the training N and the held-out N = 60, 100, 140, 180 between them)
+    n_min=40, n_max=200, n_step=1, subset=[40, 60, 80, 100, 120, 140, 160, 180, 200],
     # reverse SDE at every N (cost per trajectory ~ N^2: about an hour on 2 cores for 40..200)
     trajectories=8, steps=1000,
     # corrected windows at the subset
@@ -696,6 +699,17 @@ def main(argv: list[str] | None = None) -> int:
         chords.append(dict(n1=n1, n2=n2, rho=(n1 + n2) / 2 / VOLUME, values={c[1]: v for c, v in zip(cols, vals)}))
         log(f"{f'{n1}-{n2}':>8} {(n1 + n2) / 2 / VOLUME:>7.4f} " + " ".join(f"{pm(v, 3):>{wcol}}" for v in vals))
 
+    # ---- table 3: every N from the corrected values at the subset (a_of_n.py)
+    corr_pts = {n: cols[1][2][n] for n in subset if finite(*cols[1][2][n]) and cols[1][2][n][1] > 0}
+    every_n = None
+    if len(corr_pts) >= 3:
+        log(f"\n=== table 3: beta*A_ex(N) for every N = {ns[0]}..{ns[-1]} and beta*mu_ex(rho) from the corrected "
+            f"Neural TI at the subset (validation/paper_lj/a_of_n.py) ===")
+        every_n = a_of_n.report(corr_pts, range(ns[0], ns[-1] + 1), p["mu_every"], VOLUME, log=log,
+                                eos=lambda n: (eos_minimage.beta_a_ex(n, "KN"), eos_minimage.beta_a_ex(n, "JZG")))
+    else:
+        log("\n(table 3 needs corrected values at >= 3 subset N)")
+
     if gc:
         log(f"\ngrand-canonical reweighting of the reverse-SDE beta*A_ex(N), N = {ns[0]}..{ns[-1]} "
             f"(nti ti /grand_canonical, method {gc['method']}):")
@@ -715,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
 
         fe_plot.plot(png, volume=VOLUME, temperature=TEMPERATURE, box=BOX, ns=ns, subset=subset, a_rev=a_rev,
                      cols=cols, table2=table2, chords=chords, gc=gc, half_width=h, trajectories=p["trajectories"],
-                     key_methods={m_cor, f"mbar-K{KR}"})
+                     key_methods={m_cor, f"mbar-K{KR}"}, every_n=every_n)
         log(f"\nplot: {png}")
     except ImportError:
         plot_note = "matplotlib not installed: no plot"
@@ -752,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
                 | {lab: dict(value=d[n][0], stderr=d[n][1], z=zscore(d[n], ref[n])) for lab, d in extra.items()}
                 for n in subset},
         beta_mu_ex_reverse_sde={str(n): v for n, v in mu_nti.items()},
-        table2=table2, chords=chords, grand_canonical=gc, grand_canonical_note=gc_note,
+        table2=table2, chords=chords, grand_canonical=gc, grand_canonical_note=gc_note, every_n_from_corrected=every_n,
         z_corrected_vs_ref={str(n): z for n, z in z_cor.items()},
         reference_converged_in_k={str(n): v for n, v in ref_ok.items()},
         equation_of_state={str(n): r for n, r in eos_rows.items()},
