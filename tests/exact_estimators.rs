@@ -94,6 +94,7 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
         eps: 0.2,
         target_acceptance: 0.6,
         tconf_every: 0,
+        discard: nti::config::WindowDiscard::None,
     };
     let (z, drift) = window_z_scores(&s);
     check_z("corrected windows (gaussians)", &z);
@@ -107,6 +108,35 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
     let res = run_window(&m, t0, &far, &cold, 1, 0);
     eprintln!("window drift z, chains started 6-12 sd out without warm-up: {:.1}", res.drift_z);
     assert!(res.drift_z.abs() > 5.0, "a relaxing window must show drift: z = {}", res.drift_z);
+
+    // window_discard = "auto" (Chodera 2016): chains started 20-40 sd out with a fixed step
+    // (no warm-up) that relaxes the variance-2 coordinate over ~var/eps = 100 steps, so the transient
+    // lasts ~500 of the 20000 production steps.
+    use nti::config::WindowDiscard;
+    let far = vec![Conf { y: vec![30.0, 30.0], side: 1.0 }; 4];
+    let long = WindowSettings { warmup: 0, steps: 20000, eps: 0.02, ..s };
+    let reference = run_window(&m, t0, &far, &WindowSettings { warmup: 2000, steps: 20000, ..long }, 2, 0);
+    let whole = run_window(&m, t0, &far, &long, 3, 0);
+    let auto = run_window(&m, t0, &far, &WindowSettings { discard: WindowDiscard::Auto, ..long }, 3, 0);
+    // Both in units of the honest error (the kept part's): the whole production's own block error
+    // is inflated by the transient it contains and would hide its bias.
+    let se = auto.total.stderr.hypot(reference.total.stderr);
+    let (z_whole, z_auto) =
+        ((whole.total.mean - reference.total.mean) / se, (auto.total.mean - reference.total.mean) / se);
+    eprintln!(
+        "far starts, 20000 steps: whole production z = {z_whole:.1} (its own error {:.3} against {:.3}, drift {:.1}); \
+         discard auto z = {z_auto:.1} (drift {:.1}, discarded {:?} of {} samples per chain)",
+        whole.total.stderr,
+        auto.total.stderr,
+        whole.drift_z,
+        auto.drift_z,
+        auto.discarded,
+        auto.series.len() / far.len()
+    );
+    assert_eq!(whole.series, auto.series, "the discard must not change the chains");
+    assert!(z_whole.abs() > 3.0, "the relaxation must bias the whole production: z = {z_whole}");
+    assert!(z_auto.abs() < 3.0, "discard auto: z = {z_auto}");
+    assert!(auto.drift_z.abs() < 3.0, "discard auto: drift z = {}", auto.drift_z);
 }
 
 /// The same with HMC chains (5 leapfrog steps per proposal): ln Z and its error bars are calibrated.
@@ -123,6 +153,7 @@ fn hmc_windows_recover_ln_z_with_calibrated_errors() {
         eps: 0.2,
         target_acceptance: 0.7,
         tconf_every: 0,
+        discard: nti::config::WindowDiscard::None,
     };
     let (z, drift) = window_z_scores(&s);
     check_z("HMC windows (gaussians)", &z);

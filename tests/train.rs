@@ -201,8 +201,10 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
         assert!(methods.iter().any(|x| x == m), "attribution term {m} missing");
     }
     check_attribution(&p.join("ti1.h5"), &p.join("ti2.h5"));
-    // HMC windows: also rank-independent, and named after their sampler.
-    let hmc = ["--set", "ti.window_sampler=\"hmc\"", "--set", "ti.hmc_leapfrog=3"];
+    // HMC windows with the automatic equilibration discard: also rank-independent, named after their
+    // sampler, and the whole production series stored.
+    let hmc =
+        ["--set", "ti.window_sampler=\"hmc\"", "--set", "ti.hmc_leapfrog=3", "--set", "ti.window_discard=\"auto\""];
     ok(run_in(p, &[&["ti", "ti.toml", "--set", "output.file=\"h1.h5\""][..], &hmc[..]].concat()));
     ok(mpirun(2).args(["ti", "ti.toml", "--set", "output.file=\"h2.h5\""]).args(hmc).current_dir(p).output().unwrap());
     let (a, b) = (json("h1.h5"), json("h2.h5"));
@@ -212,6 +214,17 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
         assert!(methods.contains(&m), "{m} missing");
     }
     assert!(!methods.iter().any(|m| m.contains("mala")), "HMC windows reported under a MALA name");
+    let (h1, h2) = (hdf5::File::open(p.join("h1.h5")).unwrap(), hdf5::File::open(p.join("h2.h5")).unwrap());
+    for n in [12, 13] {
+        let w = format!("ti/N{n}/windows");
+        let series = h1.dataset(&format!("{w}/series")).unwrap();
+        assert_eq!(series.shape(), vec![2, 2, 10], "(windows, chains, window_steps / window_stride)");
+        let x = series.read_raw::<f64>().unwrap();
+        assert_eq!(x, h2.dataset(&format!("{w}/series")).unwrap().read_raw::<f64>().unwrap());
+        assert!(x.iter().all(|v| v.is_finite()));
+        let frac = h1.dataset(&format!("{w}/discarded_fraction")).unwrap().read_raw::<f64>().unwrap();
+        assert!(frac.iter().all(|f| (0.0..=0.5).contains(f)), "discarded fraction {frac:?}");
+    }
     // Any N is accepted within the box, beyond it is a clear error.
     let o = run_in(p, &["ti", "ti.toml", "--set", "output.file=\"ti3.h5\"", "--set", "generate.n_particles=[100]"]);
     assert!(!o.status.success());

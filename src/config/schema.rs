@@ -74,6 +74,11 @@ pub struct TiConfig {
     /// Record du/dt every `window_stride` steps. Default 5.
     #[serde(default = "d_tistr")]
     pub window_stride: usize,
+    /// Initial part of each chain's production discarded before averaging: "none" (default) or
+    /// "auto" (Chodera 2016 equilibration detection per chain, at most half;
+    /// crate::estimators::equilibration). The full production series is stored either way.
+    #[serde(default)]
+    pub window_discard: WindowDiscard,
     /// Configurational temperature (crate::diffusion::consistency) of the window chains every
     /// `tconf_every` MALA steps and of the reverse-SDE samples at every node; 0 = off. Default 20
     /// (3 gradient evaluations per measurement: about +10 % of the window cost).
@@ -108,6 +113,17 @@ pub enum WindowStart {
     Data,
     /// Even chains from data, odd chains from the reverse SDE.
     Both,
+}
+
+/// Discarded start of the window chains' production (`[ti] window_discard`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowDiscard {
+    /// Average the whole production (warm-up only is discarded).
+    #[default]
+    None,
+    /// Per chain, discard the t0 that maximises the effective sample size (Chodera 2016).
+    Auto,
 }
 
 /// Spacing of the lambda windows of the baseline.

@@ -7,7 +7,9 @@
 //! and the configurational temperature of the production samples (a check of the sampler).
 
 use super::consistency::{ConfTemperature, ConfTemperatureSamples};
+use crate::config::WindowDiscard;
 use crate::estimators::attribution::{chain_blocks, NodeSamples};
+use crate::estimators::equilibration::detect_equilibration;
 use crate::estimators::{block_average, BlockEstimate};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose};
@@ -33,7 +35,14 @@ pub struct WindowSettings {
     /// Measure the configurational temperature every this many production steps (0 = never);
     /// its probe directions come from their own stream, so the chains do not depend on it.
     pub tconf_every: usize,
+    /// Start of each chain's production discarded before averaging (none, or Chodera's automatic
+    /// detection over t0 = k T / 100, k <= 50; crate::estimators::equilibration). The chains, the
+    /// stored series and T_conf (over the whole production) do not depend on it.
+    pub discard: WindowDiscard,
 }
+
+/// Candidate grid of the automatic discard: t0 = k T / 100.
+const DISCARD_GRID: usize = 100;
 
 /// Result of one window.
 #[derive(Clone, Debug)]
@@ -58,10 +67,14 @@ pub struct WindowResult {
     /// chain relaxes the same way (which the spread of chain means and `start_z` cannot see). NaN
     /// when a half is too short for a block error.
     pub drift_z: f64,
-    /// Block estimate of du/dt of every chain, in chain order.
+    /// Block estimate of du/dt of every chain (its kept part), in chain order.
     pub chains: Vec<BlockEstimate>,
-    /// Recorded total du/dt series of every chain, concatenated chain by chain.
+    /// Recorded total du/dt series of every chain over the whole production (including any discarded
+    /// start), concatenated chain by chain.
     pub series: Vec<f64>,
+    /// Recorded samples discarded from the start of every chain's production (all 0 without
+    /// `discard`); the estimates, the drift check and `split` use the rest.
+    pub discarded: Vec<usize>,
     /// The recorded samples split into terms [prior, network], per particle and (with shell edges)
     /// per shell, in the order of `series`; weight 1 (the caller sets the quadrature weight).
     /// Bootstrap units: blocks of about ceil(statistical inefficiency) samples within each chain.
@@ -100,6 +113,7 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
     let mut series = Vec::new();
     let mut tconf = ConfTemperatureSamples::default();
     let mut drift = (0.0, 0.0);
+    let mut discarded = Vec::with_capacity(starts.len());
     for (c, start) in starts.iter().enumerate() {
         let mut rng = stream(seed, Purpose::Window, (id << 20) + c as u64);
         let mut probe = stream(seed, Purpose::ConfTemperature, (id << 20) + c as u64);
@@ -111,7 +125,7 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
             }
         }
         chain.reset_counters();
-        let mut x = Vec::new();
+        let (mut x, mut recorded) = (Vec::new(), Vec::new());
         for k in 0..s.steps {
             chain.step(model, &mut rng);
             if s.tconf_every > 0 && (k + 1) % s.tconf_every == 0 {
@@ -123,17 +137,26 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
                     Some(e) => model.dt_terms_shells(chain.conf(), t, e),
                     None => (model.dt_terms(chain.conf(), t), None),
                 };
-                split.push_terms(&d, shells.as_ref());
-                sp += d.prior;
-                sn += d.network;
                 x.push(d.total());
+                recorded.push((d, shells));
             }
         }
         acc += chain.acceptance();
         eps_sum += chain.eps();
         series.extend_from_slice(&x);
+        let t0 = match s.discard {
+            WindowDiscard::None => 0,
+            WindowDiscard::Auto => detect_equilibration(&x, DISCARD_GRID).t0,
+        };
+        discarded.push(t0);
+        for (d, shells) in &recorded[t0..] {
+            split.push_terms(d, shells.as_ref());
+            sp += d.prior;
+            sn += d.network;
+        }
+        let x = &x[t0..];
         chain_lens.push(x.len());
-        per_chain.push(block_average(&x));
+        per_chain.push(block_average(x));
         let (a, b) = x.split_at(x.len() / 2);
         let (ea, eb) = (block_average(a), block_average(b));
         drift.0 += eb.mean - ea.mean;
@@ -158,7 +181,7 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
             total.stderr = between;
         }
     }
-    let m = series.len().max(1) as f64;
+    let m = chain_lens.iter().sum::<usize>().max(1) as f64;
     let g = if total.stat_ineff.is_finite() { total.stat_ineff.ceil().max(1.0) as usize } else { 1 };
     split.units = chain_blocks(&chain_lens, g);
     WindowResult {
@@ -171,6 +194,7 @@ pub fn run_window_split<M: EnergyModel + ?Sized>(
         drift_z: drift.0 / drift.1.sqrt(),
         chains: per_chain,
         series,
+        discarded,
         split,
     }
 }

@@ -13,6 +13,7 @@
 
 mod attribution;
 mod checks;
+mod node;
 mod starts;
 
 use super::generate::{distributed_reverse, reverse_seed};
@@ -20,8 +21,6 @@ use super::progress::Progress;
 use crate::config::{Input, WindowStart};
 use crate::diffusion::ais::ais;
 use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
-use crate::diffusion::reverse::reverse_sde_snapshots;
-use crate::diffusion::windows::{run_window_split, WindowSettings};
 use crate::estimators::attribution::{NodeSamples, Resampling};
 use crate::estimators::quadrature::gauss_legendre;
 use crate::io::{h5util, Provenance, ScalarResult};
@@ -31,44 +30,14 @@ use crate::rng::{stream, Purpose};
 use anyhow::Result;
 use attribution::{attribute_windows, scalar_results, shell_edges, TiAttribution};
 use checks::{max_z_summary, tconf_summary};
-use starts::{from_data, start_z, DataStarts};
+use node::{run_node, NodeContext};
+pub(crate) use node::{WindowRow, WINDOW_COLUMNS};
+use starts::DataStarts;
 use std::path::Path;
 use std::time::Instant;
 
 /// Offset of the trajectory ids that warm-start window chains (disjoint from the main run's).
 const WINDOW_TRAJ_BASE: u64 = 1 << 40;
-
-/// Per-window record: t, weight, corrected mean/stderr/stat. ineff./acceptance/eps, prior and network
-/// parts, uncorrected mean/stderr, configurational temperature (and stderr) of the MALA chains and of
-/// the reverse-SDE samples at the node, the z of the identity <|grad u|^2> = <laplacian u> for both,
-/// the number of chains started from data and the z of their disagreement with the reverse-SDE-started
-/// chains ([`starts`]; NaN unless both kinds ran), and the drift z of the production run (first
-/// against second half; [`crate::diffusion::windows::WindowResult::drift_z`]).
-pub(crate) type WindowRow = [f64; 20];
-
-/// Names of the [`WindowRow`] columns in /ti/N<n>/windows.
-pub(crate) const WINDOW_COLUMNS: [&str; 20] = [
-    "t",
-    "weight",
-    "mean",
-    "stderr",
-    "statistical_inefficiency",
-    "acceptance",
-    "mala_eps",
-    "mean_prior",
-    "mean_network",
-    "uncorrected_mean",
-    "uncorrected_stderr",
-    "conf_temperature",
-    "conf_temperature_stderr",
-    "uncorrected_conf_temperature",
-    "uncorrected_conf_temperature_stderr",
-    "conf_temperature_z",
-    "uncorrected_conf_temperature_z",
-    "data_start_chains",
-    "start_z",
-    "drift_z",
-];
 
 /// Results for one N.
 #[derive(Clone, Debug)]
@@ -81,6 +50,9 @@ pub struct TiForN {
     pub integrand: Vec<[f64; 4]>,
     /// Window rows.
     pub windows: Vec<WindowRow>,
+    /// Recorded du/dt of every window chain over its whole production, shape (windows, chains,
+    /// samples) flattened in that order (empty without windows).
+    pub window_series: (Vec<f64>, [usize; 3]),
     /// AIS work values.
     pub ais_work: Vec<f64>,
     /// Attributions of the windowed estimates (MALA-corrected, uncorrected).
@@ -129,96 +101,29 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         // Reverse SDE (all ranks), snapshots at the window nodes.
         let rev = distributed_reverse(&model, n, side, g, seed, &nodes, comm);
         // Corrected windows: window j on rank j mod size; its row and its per-sample split.
-        let (wbufs, sbufs): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if let Some(q) = &q {
+        let cx = NodeContext {
+            model: &model,
+            n,
+            side,
+            generate: g,
+            ti,
+            seed,
+            data: &data,
+            edges: &edges,
+            nodes: nodes.len(),
+        };
+        let (mut wbufs, mut sbufs, mut xbufs) = (Vec::new(), Vec::new(), Vec::new());
+        if let Some(q) = &q {
             let owned = owned_items(q.nodes.len(), comm.rank(), comm.size());
             let mut progress = Progress::new(format!("windows N = {n}, rank {}", comm.rank()), owned.len() as u64);
-            owned
-                .iter()
-                .enumerate()
-                .map(|(done, &j)| {
-                    let t = q.nodes[j];
-                    let has_data = data.has(n);
-                    let use_data: Vec<bool> =
-                        (0..ti.window_chains).map(|c| has_data && from_data(ti.window_start, c)).collect();
-                    let n_rev = use_data.iter().filter(|d| !**d).count();
-                    let first = WINDOW_TRAJ_BASE + (j * ti.window_chains) as u64;
-                    let mut warm = if n_rev > 0 {
-                        reverse_sde_snapshots(
-                            &model,
-                            3 * n,
-                            side,
-                            g.steps,
-                            first,
-                            n_rev,
-                            n_rev,
-                            reverse_seed(seed, n),
-                            &[t],
-                        )
-                        .snapshots
-                        .swap_remove(0)
-                        .into_iter()
-                    } else {
-                        Vec::new().into_iter()
-                    };
-                    let chain_starts: Vec<_> = use_data
-                        .iter()
-                        .enumerate()
-                        .map(|(c, &d)| match d {
-                            true => data
-                                .start(&model, n, t, j, c, q.nodes.len(), ti.window_chains, reverse_seed(seed, n))
-                                .expect("data for this N"),
-                            false => warm.next().expect("one reverse-SDE start per reverse chain"),
-                        })
-                        .collect();
-                    let s = WindowSettings {
-                        sampler: ti.window_sampler,
-                        leapfrog: ti.hmc_leapfrog,
-                        warmup: ti.window_warmup,
-                        steps: ti.window_steps,
-                        stride: ti.window_stride,
-                        eps: ti.mala_eps,
-                        target_acceptance: ti.target_acceptance,
-                        tconf_every: ti.tconf_every,
-                    };
-                    let w =
-                        run_window_split(&model, t, &chain_starts, &s, reverse_seed(seed, n), j as u64, Some(&edges));
-                    log::info!(
-                        "N = {n}: window t = {t:.4}: <du/dt> = {:.4} ± {:.4}, acceptance {:.2}, T_conf {:.3} ± {:.3}",
-                        w.total.mean,
-                        w.total.stderr,
-                        w.acceptance,
-                        w.tconf.value,
-                        w.tconf.stderr
-                    );
-                    let mut split = vec![j as f64];
-                    split.extend(w.split.to_buffer());
-                    let row = vec![
-                        j as f64,
-                        w.total.mean,
-                        w.total.stderr,
-                        w.total.stat_ineff,
-                        w.acceptance,
-                        w.eps,
-                        w.mean_terms[0],
-                        w.mean_terms[1],
-                        w.tconf.value,
-                        w.tconf.stderr,
-                        w.tconf.z,
-                        use_data.iter().filter(|d| **d).count() as f64,
-                        start_z(
-                            &w.chains.iter().map(|e| e.mean).collect::<Vec<_>>(),
-                            &w.chains.iter().map(|e| e.stderr).collect::<Vec<_>>(),
-                            &use_data,
-                        ),
-                        w.drift_z,
-                    ];
-                    progress.tick(done as u64 + 1, "windows");
-                    (row, split)
-                })
-                .unzip()
-        } else {
-            (vec![], vec![])
-        };
+            for (done, &j) in owned.iter().enumerate() {
+                let b = run_node(&cx, j, q.nodes[j]);
+                wbufs.push(b.row);
+                sbufs.push(b.split);
+                xbufs.push(b.series);
+                progress.tick(done as u64 + 1, "windows");
+            }
+        }
         // AIS: chains in chunks of 8 over ranks.
         let chunk = 8;
         let n_chunks = ti.ais_chains.div_ceil(chunk);
@@ -245,7 +150,8 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         let wg = comm.gather_to_root(pack(&wbufs));
         let ag = comm.gather_to_root(pack(&abufs));
         let sg = comm.gather_to_root(pack(&sbufs));
-        let (Some(rev), Some(wg), Some(ag), Some(sg)) = (rev, wg, ag, sg) else { continue };
+        let xg = comm.gather_to_root(pack(&xbufs));
+        let (Some(rev), Some(wg), Some(ag), Some(sg), Some(xg)) = (rev, wg, ag, sg, xg) else { continue };
         let mut results = Vec::new();
         let (v, e) = rev.ln_z_ratio();
         results.push(res("reverse-sde-rectangle", -v, e));
@@ -256,6 +162,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         let integrand: Vec<[f64; 4]> = (0..rev.t.len()).map(|k| [rev.t[k], mt[k][0], mt[k][1], se[k]]).collect();
         let mut windows = Vec::new();
         let mut attributions = Vec::new();
+        let window_series = gather_series(&xg)?;
         if let Some(q) = &q {
             let mut rows: Vec<Vec<f64>> = wg.iter().flat_map(|b| unpack(b)).collect();
             rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
@@ -292,7 +199,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 };
                 windows.push([
                     t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us, r[8], r[9], tc.value, tc.stderr, r[10],
-                    tc.z, r[11], r[12], r[13],
+                    tc.z, r[11], r[12], r[13], r[14],
                 ]);
             }
             // The nodes' snapshots come from the same trajectories: the error of the uncorrected
@@ -370,7 +277,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
                 ..res("ais", 0.0, 0.0)
             });
         }
-        all.push(TiForN { n, results, integrand, windows, ais_work: work, attribution: attributions });
+        all.push(TiForN { n, results, integrand, windows, window_series, ais_work: work, attribution: attributions });
     }
     let Some(out) = out else { return Ok(None) };
     // beta mu_ex(N) from consecutive N, per method.
@@ -422,6 +329,19 @@ fn control_variate(per_traj: &[f64], node_vals: &[Vec<f64>], weights: &[f64], ma
         .collect();
     let (m, se) = mean_se(&bracket);
     (m + mala, (se * se + mala_var).sqrt())
+}
+
+/// The windows' du/dt series from rank 0's gathered buffers ([j, chains, samples, values...]) as one
+/// (windows, chains, samples) array in window order.
+fn gather_series(bufs: &[Vec<f64>]) -> Result<(Vec<f64>, [usize; 3])> {
+    let mut items: Vec<Vec<f64>> = bufs.iter().flat_map(|b| unpack(b)).collect();
+    items.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let Some(first) = items.first() else { return Ok((Vec::new(), [0; 3])) };
+    let (c, k) = (first[1] as usize, first[2] as usize);
+    if items.iter().any(|b| b[1] as usize != c || b[2] as usize != k || b.len() != 3 + c * k) {
+        anyhow::bail!("internal: window series of unequal shapes");
+    }
+    Ok((items.iter().flat_map(|b| b[3..].iter().copied()).collect(), [items.len(), c, k]))
 }
 
 /// Grand-canonical reweighting (DESIGN.md sec. 2) when the requested N form a contiguous range:
@@ -492,6 +412,10 @@ fn write_ti(path: &Path, all: &[TiForN], prov: &Provenance, gc: Option<&(Vec<[f6
             for (c, name) in WINDOW_COLUMNS.iter().enumerate() {
                 let v: Vec<f64> = r.windows.iter().map(|row| row[c]).collect();
                 h5util::write_f64(&w, name, &[v.len()], &v)?;
+            }
+            let (x, shape) = &r.window_series;
+            if !x.is_empty() {
+                h5util::write_f64(&w, "series", shape, x)?;
             }
         }
         if !r.ais_work.is_empty() {

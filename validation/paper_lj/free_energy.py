@@ -72,7 +72,7 @@ FULL = dict(
     # N = 80-120; 5000 + 5000 MALA steps still drifted at N = 160; HMC with 10 leapfrog steps at the
     # same 10^4 gradients per chain relaxes the small-t windows 1.5-3x faster, README session 7)
     windows=24, window_chains=4, window_warmup=500, window_steps=500, cv_trajectories=16,
-    window_start="both", window_sampler="hmc", hmc_leapfrog=10, window_stride=1,
+    window_start="both", window_sampler="hmc", hmc_leapfrog=10, window_stride=1, window_discard="auto",
     # conventional TI / MBAR (paper: 12k samples per window, first 2k discarded)
     ks=[5, 10, 20, 50], equilibration=2000, production=10000, stride=10,
     mu_every=10, fit_half_width=5,
@@ -81,7 +81,7 @@ QUICK = dict(
     n_min=40, n_max=80, n_step=1, subset=[40, 41, 80],
     trajectories=4, steps=200,
     windows=8, window_chains=2, window_warmup=100, window_steps=200, cv_trajectories=4, window_start="both",
-    window_sampler="mala", hmc_leapfrog=10, window_stride=5,
+    window_sampler="mala", hmc_leapfrog=10, window_stride=5, window_discard="auto",
     ks=[5, 10], equilibration=300, production=1500, stride=10,
     mu_every=10, fit_half_width=5,
 )
@@ -93,6 +93,8 @@ PARAM_HELP = dict(
     windows="Gauss-Legendre windows of the corrected run", window_chains="chains per window",
     window_sampler="window chains: mala or hmc (Hamiltonian MC, hmc_leapfrog gradients per step)",
     hmc_leapfrog="leapfrog steps per HMC proposal", window_stride="window steps between recorded du/dt",
+    window_discard="start of each window chain's production dropped: none or auto (Chodera 2016 equilibration "
+                   "detection, at most half)",
     window_warmup="window warm-up steps (proposals)", window_steps="window production steps (proposals)",
     window_start="start of the window chains: reverse-sde, data (the model's training frames noised to t) or both "
                  "(even chains from data, odd from the reverse SDE; their disagreement is the start_z check)",
@@ -123,7 +125,8 @@ def ti_toml(model: Path, ns: list[int], p: dict, seed: int, ranks: int, correcte
     ti = ([f"windows = {p['windows']}", f"window_chains = {p['window_chains']}",
            f"window_warmup = {p['window_warmup']}", f"window_steps = {p['window_steps']}",
            f"window_sampler = {json.dumps(sampler)}", f"hmc_leapfrog = {p.get('hmc_leapfrog', 10)}",
-           f"window_stride = {p.get('window_stride', 5)}"]
+           f"window_stride = {p.get('window_stride', 5)}",
+           f"window_discard = {json.dumps(p.get('window_discard', 'none'))}"]
           if corrected else ["windows = 0"])
     start = p.get("window_start", "reverse-sde")
     if corrected and start != "reverse-sde":
@@ -462,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, help="master seed (default 1250)")
     for k, h in PARAM_HELP.items():
         ap.add_argument("--" + k.replace("_", "-"), dest=k, help=f"{h} (full {FULL[k]}, quick {QUICK[k]})",
-                        type=(str if k in ("subset", "ks", "window_start", "window_sampler") else int))
+                        type=(str if k in ("subset", "ks", "window_start", "window_sampler", "window_discard") else int))
     a = ap.parse_args(argv)
 
     overrides = {k: getattr(a, k) for k in PARAM_HELP if getattr(a, k) is not None}

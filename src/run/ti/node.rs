@@ -1,0 +1,150 @@
+//! One Metropolis-corrected window of `nti ti` (quadrature node j at time t_j for one N): where its
+//! chains start ([`super::starts`]), the window run ([`crate::diffusion::windows`]), and the flat
+//! buffers that carry its results to rank 0: the row of /ti/N<n>/windows ([`WINDOW_COLUMNS`]), the
+//! per-sample split for the attribution, and the recorded du/dt series of every chain.
+
+use super::starts::{from_data, start_z, DataStarts};
+use super::WINDOW_TRAJ_BASE;
+use crate::config::{GenerateConfig, TiConfig};
+use crate::diffusion::reverse::reverse_sde_snapshots;
+use crate::diffusion::windows::{run_window_split, WindowSettings};
+use crate::model::lj_model::LjModel;
+use crate::run::generate::reverse_seed;
+
+/// Per-window record: t, weight, corrected mean/stderr/stat. ineff./acceptance/eps, prior and network
+/// parts, uncorrected mean/stderr, configurational temperature (and stderr) of the window chains and
+/// of the reverse-SDE samples at the node, the z of the identity <|grad u|^2> = <laplacian u> for
+/// both, the number of chains started from data and the z of their disagreement with the
+/// reverse-SDE-started chains ([`super::starts`]; NaN unless both kinds ran), the drift z of the
+/// production run (first against second half of the kept part;
+/// [`crate::diffusion::windows::WindowResult::drift_z`]) and the fraction of the recorded samples
+/// discarded as the chains' equilibration (`[ti] window_discard`).
+pub(crate) type WindowRow = [f64; 21];
+
+/// Names of the [`WindowRow`] columns in /ti/N<n>/windows.
+pub(crate) const WINDOW_COLUMNS: [&str; 21] = [
+    "t",
+    "weight",
+    "mean",
+    "stderr",
+    "statistical_inefficiency",
+    "acceptance",
+    "mala_eps",
+    "mean_prior",
+    "mean_network",
+    "uncorrected_mean",
+    "uncorrected_stderr",
+    "conf_temperature",
+    "conf_temperature_stderr",
+    "uncorrected_conf_temperature",
+    "uncorrected_conf_temperature_stderr",
+    "conf_temperature_z",
+    "uncorrected_conf_temperature_z",
+    "data_start_chains",
+    "start_z",
+    "drift_z",
+    "discarded_fraction",
+];
+
+/// What one window sends to rank 0 (flat buffers, first element the window index j).
+pub(super) struct NodeBuffers {
+    /// [j, mean, stderr, stat. ineff., acceptance, eps, mean prior, mean network, T_conf, its stderr,
+    /// its z, data-started chains, start z, drift z, discarded fraction].
+    pub row: Vec<f64>,
+    /// [j, NodeSamples::to_buffer()].
+    pub split: Vec<f64>,
+    /// [j, chains, samples per chain, the du/dt series chain by chain].
+    pub series: Vec<f64>,
+}
+
+/// The run-wide inputs of the windows at one N.
+pub(super) struct NodeContext<'a> {
+    pub model: &'a LjModel,
+    pub n: usize,
+    pub side: f64,
+    pub generate: &'a GenerateConfig,
+    pub ti: &'a TiConfig,
+    pub seed: u64,
+    pub data: &'a DataStarts,
+    pub edges: &'a [f64],
+    /// Number of quadrature nodes.
+    pub nodes: usize,
+}
+
+/// Runs window j at time t: starts (data-noised frames or reverse-SDE trajectories stopped at t),
+/// chains, and the buffers for rank 0.
+pub(super) fn run_node(cx: &NodeContext, j: usize, t: f64) -> NodeBuffers {
+    let (model, n, ti) = (cx.model, cx.n, cx.ti);
+    let has_data = cx.data.has(n);
+    let use_data: Vec<bool> = (0..ti.window_chains).map(|c| has_data && from_data(ti.window_start, c)).collect();
+    let n_rev = use_data.iter().filter(|d| !**d).count();
+    let first = WINDOW_TRAJ_BASE + (j * ti.window_chains) as u64;
+    let rseed = reverse_seed(cx.seed, n);
+    let mut warm = if n_rev > 0 {
+        reverse_sde_snapshots(model, 3 * n, cx.side, cx.generate.steps, first, n_rev, n_rev, rseed, &[t])
+            .snapshots
+            .swap_remove(0)
+            .into_iter()
+    } else {
+        Vec::new().into_iter()
+    };
+    let chain_starts: Vec<_> = use_data
+        .iter()
+        .enumerate()
+        .map(|(c, &d)| match d {
+            true => cx.data.start(model, n, t, j, c, cx.nodes, ti.window_chains, rseed).expect("data for this N"),
+            false => warm.next().expect("one reverse-SDE start per reverse chain"),
+        })
+        .collect();
+    let s = WindowSettings {
+        sampler: ti.window_sampler,
+        leapfrog: ti.hmc_leapfrog,
+        warmup: ti.window_warmup,
+        steps: ti.window_steps,
+        stride: ti.window_stride,
+        eps: ti.mala_eps,
+        target_acceptance: ti.target_acceptance,
+        tconf_every: ti.tconf_every,
+        discard: ti.window_discard,
+    };
+    let w = run_window_split(model, t, &chain_starts, &s, rseed, j as u64, Some(cx.edges));
+    let kept: usize = w.chains.iter().map(|e| e.n_samples).sum();
+    let dropped: usize = w.discarded.iter().sum();
+    let frac = dropped as f64 / (kept + dropped).max(1) as f64;
+    log::info!(
+        "N = {n}: window t = {t:.4}: <du/dt> = {:.4} ± {:.4}, acceptance {:.2}, T_conf {:.3} ± {:.3}{}",
+        w.total.mean,
+        w.total.stderr,
+        w.acceptance,
+        w.tconf.value,
+        w.tconf.stderr,
+        if dropped > 0 { format!(", discarded {:.0} % as equilibration", 100.0 * frac) } else { String::new() }
+    );
+    let mut split = vec![j as f64];
+    split.extend(w.split.to_buffer());
+    let per_chain = w.series.len() / chain_starts.len().max(1);
+    let mut series = vec![j as f64, chain_starts.len() as f64, per_chain as f64];
+    series.extend_from_slice(&w.series);
+    let row = vec![
+        j as f64,
+        w.total.mean,
+        w.total.stderr,
+        w.total.stat_ineff,
+        w.acceptance,
+        w.eps,
+        w.mean_terms[0],
+        w.mean_terms[1],
+        w.tconf.value,
+        w.tconf.stderr,
+        w.tconf.z,
+        use_data.iter().filter(|d| **d).count() as f64,
+        start_z(
+            &w.chains.iter().map(|e| e.mean).collect::<Vec<_>>(),
+            &w.chains.iter().map(|e| e.stderr).collect::<Vec<_>>(),
+            &use_data,
+        ),
+        w.drift_z,
+        frac,
+    ];
+    NodeBuffers { row, split, series }
+}
