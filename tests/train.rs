@@ -225,6 +225,27 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
         let frac = h1.dataset(&format!("{w}/discarded_fraction")).unwrap().read_raw::<f64>().unwrap();
         assert!(frac.iter().all(|f| (0.0..=0.5).contains(f)), "discarded fraction {frac:?}");
     }
+    // A grid of N that is not contiguous: /ti/fit holds every N in between from the fit through the
+    // corrected estimates, with its leave-one-out check, and the grand-canonical curve comes from it.
+    let grid = ["--set", "generate.n_particles=[10, 12, 14, 16]", "--set", "output.file=\"fit.h5\""];
+    ok(run_in(p, &[&["ti", "ti.toml"][..], &grid[..]].concat()));
+    let f = hdf5::File::open(p.join("fit.h5")).unwrap();
+    let read = |d: &str| f.dataset(d).unwrap().read_raw::<f64>().unwrap();
+    assert_eq!(read("ti/fit/n"), (10..=16).map(|n| n as f64).collect::<Vec<_>>());
+    let (a, se) = (read("ti/fit/beta_a_ex"), read("ti/fit/beta_a_ex_stderr"));
+    assert!(a.iter().chain(&se).all(|v| v.is_finite()) && se.iter().all(|s| *s > 0.0));
+    let mu = read("ti/fit/beta_mu_ex");
+    assert!(mu.iter().zip(a.windows(2)).all(|(m, w)| (m - (w[1] - w[0])).abs() < 1e-9 * (1.0 + m.abs())));
+    assert_eq!(f.dataset("ti/fit/leave_one_out").unwrap().shape(), vec![4, 6]);
+    let method: String = f
+        .group("grand_canonical")
+        .unwrap()
+        .attr("method")
+        .unwrap()
+        .read_scalar::<hdf5::types::VarLenUnicode>()
+        .unwrap()
+        .to_string();
+    assert!(method.starts_with("fit: reverse-sde-gl2-"), "grand-canonical method {method}");
     // Any N is accepted within the box, beyond it is a clear error.
     let o = run_in(p, &["ti", "ti.toml", "--set", "output.file=\"ti3.h5\"", "--set", "generate.n_particles=[100]"]);
     assert!(!o.status.success());

@@ -13,6 +13,7 @@
 
 mod attribution;
 mod checks;
+mod fit;
 mod node;
 mod starts;
 
@@ -299,9 +300,13 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     if let Some(first) = all.first_mut() {
         first.results.extend(extra);
     }
-    let gc = grand_canonical(&all, side, temperature);
+    // Over a grid of N: every N in between from the fit through the corrected estimates; its
+    // grand-canonical curve stands in where the requested N are not contiguous.
+    let fitted = fit::fit_corrected(&all, side.powi(3), temperature);
+    let gc = grand_canonical(&all, side, temperature)
+        .or_else(|| fitted.as_ref().map(|f| (f.gc.clone(), format!("fit: {}", f.method))));
     let prov = super::provenance(input, comm, start, "ti");
-    if let Err(e) = write_ti(out.temp_path(), &all, &prov, gc.as_ref()) {
+    if let Err(e) = write_ti(out.temp_path(), &all, &prov, gc.as_ref(), fitted.as_ref()) {
         out.abandon();
         return Err(e);
     }
@@ -386,8 +391,17 @@ fn grand_canonical(all: &[TiForN], side: f64, temperature: f64) -> Option<(Vec<[
     Some((rows, method))
 }
 
-fn write_ti(path: &Path, all: &[TiForN], prov: &Provenance, gc: Option<&(Vec<[f64; 5]>, String)>) -> Result<()> {
+fn write_ti(
+    path: &Path,
+    all: &[TiForN],
+    prov: &Provenance,
+    gc: Option<&(Vec<[f64; 5]>, String)>,
+    fitted: Option<&fit::TiFit>,
+) -> Result<()> {
     let f = hdf5::File::create(path)?;
+    if let Some(t) = fitted {
+        fit::write_fit(&f, t)?;
+    }
     if let Some((rows, method)) = gc {
         let g = f.create_group("grand_canonical")?;
         h5util::set_str(&g, "method", method)?;
