@@ -78,7 +78,7 @@ FULL = dict(
     mu_every=10, fit_half_width=5,
 )
 QUICK = dict(
-    n_min=40, n_max=80, n_step=1, subset=[40, 41, 80],
+    n_min=40, n_max=80, n_step=1, subset=[40, 41, 60, 80],
     trajectories=4, steps=200,
     windows=8, window_chains=2, window_warmup=100, window_steps=200, cv_trajectories=4, window_start="both",
     window_sampler="mala", hmc_leapfrog=10, window_stride=5, window_discard="auto",
@@ -447,6 +447,22 @@ def gc_mu_ex_at(gc: dict, rho: float, max_edge: float = 1e-3) -> float:
     return math.nan
 
 
+def nti_fit_difference(cor: "Run", every_n: dict) -> float | None:
+    """Largest |beta*A_ex| difference between nti's /ti/fit and a_of_n.py's table (None without
+    h5py or without /ti/fit, which nti writes from 4 corrected N on)."""
+    try:
+        import h5py  # type: ignore
+    except ImportError:
+        return None
+    with h5py.File(cor.dir / "results.h5", "r") as f:
+        if "ti/fit" not in f:
+            return None
+        ns = [int(x) for x in f["ti/fit/n"][()]]
+        a = [float(x) for x in f["ti/fit/beta_a_ex"][()]]
+    mine = {r["n"]: r["beta_a_ex"][0] for r in every_n["every_n"]}
+    return max(abs(v - mine[n]) for n, v in zip(ns, a) if n in mine)
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -710,6 +726,15 @@ def main(argv: list[str] | None = None) -> int:
             f"Neural TI at the subset (validation/paper_lj/a_of_n.py) ===")
         every_n = a_of_n.report(corr_pts, range(ns[0], ns[-1] + 1), p["mu_every"], VOLUME, log=log,
                                 eos=lambda n: (eos_minimage.beta_a_ex(n, "KN"), eos_minimage.beta_a_ex(n, "JZG")))
+        # the same fit inside nti (/ti/fit of the corrected run, src/estimators/density_fit.rs): an
+        # independent implementation; they must agree to round-off (both degree min(5, points - 2))
+        every_n["nti_fit_max_abs_diff"] = nti_fit_difference(cor, every_n) if cor.ok else None
+        if every_n["nti_fit_max_abs_diff"] is not None:
+            d = every_n["nti_fit_max_abs_diff"]
+            log(f"nti's own fit (/ti/fit of ti_corrected): largest |difference| to this table {d:.2e} kT"
+                + ("" if d < 1e-6 else "  <- DISAGREE"))
+            if not d < 1e-6:
+                failures.append(f"nti /ti/fit and a_of_n.py disagree by {d:.2e} kT")
     else:
         log("\n(table 3 needs corrected values at >= 3 subset N)")
 
