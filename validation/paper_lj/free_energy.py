@@ -470,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="CI scale: tiny model (run.py --quick), N = 40..80 "
-                    "(subset 40, 41, 80), K = 5, 10, short runs; no accuracy criterion")
+                    "(subset 40, 41, 60, 80), K = 5, 10, short runs; no accuracy criterion")
     ap.add_argument("--model", help="trained model: a run.py run directory holding train.h5, or a model file "
                     "(default: train one with run.py --stop-after train)")
     ap.add_argument("--nti", help="nti binary (default $NTI or target/release/nti); copied into the output directory")
