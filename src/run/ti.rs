@@ -5,7 +5,10 @@
 //!   trajectory), side by side;
 //! - annealed importance sampling along the learned path, with its effective sample size;
 //!
-//! and beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for consecutive requested N.
+//! and beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for consecutive requested N; over a grid of
+//! N, beta A_ex and beta mu_ex at every N in between from a fit through the corrected estimates
+//! ([`fit`]; /ti/fit). Each window ([`node`]) stores its chains' du/dt series and can discard their
+//! equilibration (`[ti] window_discard`).
 //! Both windowed estimates are attributed to the prior and network terms, nodes, particles and
 //! pair-distance shells with bootstrap errors ([`attribution`]; /ti/N<n>/attribution).
 //! beta A_ex(N) = -ln(Z_0 / V^N) = -int_0^1 < du/dt >_t dt. Work items (trajectory chunks, windows,
