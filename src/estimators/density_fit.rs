@@ -11,9 +11,9 @@
 //! is fitted with weights 1/se_i^2 (independent estimates): c = (J^T W J)^-1 J^T W a, covariance
 //! C = (J^T W J)^-1, so beta*A_ex(N) = J(N).c with variance J(N)^T C J(N), and beta*mu_ex(N) =
 //! A(N+1) - A(N) with the correlated error from J(N+1) - J(N). The grand-canonical average
-//! <N>(beta mu) of [`super::gcmc_reweight`] over the fitted ladder has, to first order,
-//! d<N>/dc = -sum_M p(M) (M - <N>) J(M), so se(<N>)^2 = v^T C v with that vector v (the ladder's own
-//! error formula would treat the strongly correlated fitted values as independent).
+//! `<N>(beta mu)` of [`super::gcmc_reweight`] over the fitted ladder has, to first order,
+//! `d<N>/dc = -sum_M p(M) (M - <N>) J(M)`, so `se(<N>)^2 = v^T C v` with that vector v (the ladder's
+//! own error formula would treat the strongly correlated fitted values as independent).
 //! Checks: chi^2 of the fit and leave-one-out (each grid value against the fit of the others,
 //! z = (a_i - pred_i)/sqrt(se_i^2 + se_pred^2)). The degree m = 5 is fixed: on the equation-of-state
 //! curve with noise of corrected-TI size it gives calibrated errors, while choosing m per data set

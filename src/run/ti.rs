@@ -7,7 +7,7 @@
 //!
 //! and beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for consecutive requested N; over a grid of
 //! N, beta A_ex and beta mu_ex at every N in between from a fit through the corrected estimates
-//! ([`fit`]; /ti/fit). Each window ([`node`]) stores its chains' du/dt series and can discard their
+//! (module `fit`; /ti/fit). Each window (module `node`) stores its chains' du/dt series and can discard their
 //! equilibration (`[ti] window_discard`).
 //! Both windowed estimates are attributed to the prior and network terms, nodes, particles and
 //! pair-distance shells with bootstrap errors ([`attribution`]; /ti/N<n>/attribution).
