@@ -112,14 +112,14 @@ impl AexFit {
     }
 
     /// The fitted values at every N of n_min..=n_max as a ladder (errors: the fit's diagonal; use
-    /// [`AexFit::mean_n_stderr`] for <N>).
+    /// [`AexFit::mean_n_stderr`] for `<N>`).
     pub fn ladder(&self, n_min: usize, n_max: usize, temperature: f64) -> Result<ExcessLadder> {
         let (a, s): (Vec<f64>, Vec<f64>) = (n_min..=n_max).map(|n| self.a_ex(n as f64)).unzip();
         ExcessLadder::new(n_min, a, s, self.volume, temperature)
     }
 
-    /// Gradient of the grand-canonical <N> at `beta_mu` over `ladder` (built by [`AexFit::ladder`])
-    /// with respect to the coefficients: -sum_M p(M) (M - <N>) J(M).
+    /// Gradient of the grand-canonical `<N>` at `beta_mu` over `ladder` (built by [`AexFit::ladder`])
+    /// with respect to the coefficients: `-sum_M p(M) (M - <N>) J(M)`.
     pub fn mean_n_gradient(&self, ladder: &ExcessLadder, beta_mu: f64) -> Array1<f64> {
         let p = ladder.distribution(beta_mu);
         let mean: f64 = ladder.ns().zip(&p).map(|(n, p)| n as f64 * p).sum();
@@ -130,7 +130,7 @@ impl AexFit {
         v
     }
 
-    /// Standard error of <N>(beta_mu) from the fit's covariance, sqrt(v^T C v).
+    /// Standard error of `<N>(beta_mu)` from the fit's covariance, sqrt(v^T C v).
     pub fn mean_n_stderr(&self, ladder: &ExcessLadder, beta_mu: f64) -> f64 {
         let v = self.mean_n_gradient(ladder, beta_mu);
         v.dot(&self.cov.dot(&v)).max(0.0).sqrt()
