@@ -226,7 +226,7 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
         assert!(frac.iter().all(|f| (0.0..=0.5).contains(f)), "discarded fraction {frac:?}");
     }
     // A grid of N that is not contiguous: /ti/fit holds every N in between from the fit through the
-    // corrected estimates, with its leave-one-out check, and the grand-canonical curve comes from it.
+    // window estimates, with its leave-one-out check, and the grand-canonical curve comes from it.
     let grid = ["--set", "generate.n_particles=[10, 12, 14, 16]", "--set", "output.file=\"fit.h5\""];
     ok(run_in(p, &[&["ti", "ti.toml"][..], &grid[..]].concat()));
     let f = hdf5::File::open(p.join("fit.h5")).unwrap();
@@ -245,7 +245,7 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
         .read_scalar::<hdf5::types::VarLenUnicode>()
         .unwrap()
         .to_string();
-    assert!(method.starts_with("fit: reverse-sde-gl2-"), "grand-canonical method {method}");
+    assert_eq!(method, "fit: windows-gl2-mala", "grand-canonical method");
     // Any N is accepted within the box, beyond it is a clear error.
     let o = run_in(p, &["ti", "ti.toml", "--set", "output.file=\"ti3.h5\"", "--set", "generate.n_particles=[100]"]);
     assert!(!o.status.success());

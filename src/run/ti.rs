@@ -6,7 +6,7 @@
 //! - annealed importance sampling along the learned path, with its effective sample size;
 //!
 //! and beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for consecutive requested N; over a grid of
-//! N, beta A_ex and beta mu_ex at every N in between from a fit through the corrected estimates
+//! N, beta A_ex and beta mu_ex at every N in between from a fit through the window estimates
 //! (module `fit`; /ti/fit). Each window (module `node`) stores its chains' du/dt series and can discard their
 //! equilibration (`[ti] window_discard`).
 //! Both windowed estimates are attributed to the prior and network terms, nodes, particles and
@@ -303,9 +303,9 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     if let Some(first) = all.first_mut() {
         first.results.extend(extra);
     }
-    // Over a grid of N: every N in between from the fit through the corrected estimates; its
+    // Over a grid of N: every N in between from the fit through the window estimates; its
     // grand-canonical curve stands in where the requested N are not contiguous.
-    let fitted = fit::fit_corrected(&all, side.powi(3), temperature);
+    let fitted = fit::fit_windows(&all, side.powi(3), temperature);
     let gc = grand_canonical(&all, side, temperature)
         .or_else(|| fitted.as_ref().map(|f| (f.gc.clone(), format!("fit: {}", f.method))));
     let prov = super::provenance(input, comm, start, "ti");

@@ -28,7 +28,7 @@ Standard library only (h5py is not needed: the values come from `nti summary --j
 
   python3 validation/paper_lj/a_of_n.py RESULTS.h5 [RESULTS.h5 ...] [--method M] [--nti PATH]
 
-reads every `beta_a_ex` of method M (default: the first `reverse-sde-gl*-corrected`) from the given
+reads every `beta_a_ex` of method M (default: the windows, `windows-gl<K>-<sampler>`) from the given
 nti ti result files and prints the fit, the leave-one-out check, beta*A_ex and beta*mu_ex at every
 --every'th N beside the min-image-corrected equations of state, and the grand-canonical curve.
 """
@@ -212,7 +212,7 @@ def report(points: dict[int, tuple[float, float]], n_range: range, every: int = 
            log=print, eos=None) -> dict:
     """Fit, print and return everything (JSON-ready). eos(n) -> (KN, JZG) or None."""
     best, cands = choose(points, volume)
-    log(f"fit of beta*A_ex(N) = N sum_k c_k rho^k through {len(points)} corrected values (N = "
+    log(f"fit of beta*A_ex(N) = N sum_k c_k rho^k through {len(points)} values (N = "
         f"{sorted(points)}), weights 1/stderr^2:")
     log(f"{'degree':>6} {'chi2':>8} {'dof':>4} {'chi2/dof':>8} {'AICc':>8}")
     for c in cands:
@@ -311,11 +311,11 @@ def read_points(files: list[Path], nti: Path, method: str | None) -> tuple[dict[
         if s.returncode != 0:
             sys.exit(f"error: nti summary {f}: {s.stderr.strip()}")
         res = [r for r in json.loads(s.stdout)["results"] if r["name"] == "beta_a_ex"]
-        if m_file is None:  # per file: its corrected estimate (named after the window sampler)
-            cands = sorted({r["method"] for r in res if r["method"].startswith("reverse-sde-gl")
-                            and r["method"].endswith("-corrected")})
+        if m_file is None:  # per file: its window estimate (named after the window sampler)
+            cands = sorted({r["method"] for r in res if r["method"].startswith("windows-gl")
+                            and not r["method"].endswith("-uncorrected")})
             if len(cands) != 1:
-                sys.exit(f"error: {f}: expected one corrected estimate (reverse-sde-gl*-corrected), found {cands}; "
+                sys.exit(f"error: {f}: expected one window estimate (windows-gl*-<sampler>), found {cands}; "
                          f"pass --method")
             m_file = cands[0]
         used.add(m_file)
@@ -326,7 +326,7 @@ def read_points(files: list[Path], nti: Path, method: str | None) -> tuple[dict[
                     sys.exit(f"error: N = {n} appears in more than one file ({f})")
                 pts[n] = (float(r["value"]), float(r["stderr"]))
     if not pts:
-        sys.exit(f"error: no beta_a_ex of method {method or 'reverse-sde-gl*-corrected'} in {[str(f) for f in files]}")
+        sys.exit(f"error: no beta_a_ex of method {method or 'windows-gl*-<sampler>'} in {[str(f) for f in files]}")
     return pts, ", ".join(sorted(used))
 
 
@@ -336,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("results", nargs="*", help="nti ti result files (results.h5)")
     ap.add_argument("--self-test", action="store_true", help="check the fit's error bars on a known curve and exit "
                     "(the fit with a fixed degree 2 as negative control must fail)")
-    ap.add_argument("--method", help="beta_a_ex method to fit (default: the corrected one)")
+    ap.add_argument("--method", help="beta_a_ex method to fit (default: the Metropolis-corrected windows, "
+                    "windows-gl<K>-<sampler>, as nti's /ti/fit)")
     ap.add_argument("--nti", help="nti binary (default $NTI or target/release/nti)")
     ap.add_argument("--n-min", type=int, default=40)
     ap.add_argument("--n-max", type=int, default=200)

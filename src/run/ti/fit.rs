@@ -1,7 +1,12 @@
 //! `nti ti` over a grid of N: beta*A_ex(N) at every N between the requested ones, beta*mu_ex and the
-//! grand-canonical curve, from a weighted least-squares fit through the Metropolis-corrected
-//! estimates ([`crate::estimators::density_fit`]); written to /ti/fit (and to /grand_canonical
-//! when the requested N are not contiguous, where the per-N ladder cannot be used).
+//! grand-canonical curve, from a weighted least-squares fit through the Metropolis-corrected window
+//! estimates `windows-gl<K>-<sampler>` ([`crate::estimators::density_fit`]); written to /ti/fit
+//! (and to /grand_canonical when the requested N are not contiguous, where the per-N ladder cannot
+//! be used). The windows alone, not the reverse SDE corrected by them: that control variate adds
+//! the reverse SDE's own quadrature error between the nodes, which on a model whose reverse-SDE
+//! samples are off its ensembles is not the true one (validation/paper_lj/README.md, session 8:
+//! 1.7-2.9 kT at N = 100-120, against MBAR), while the windows alone are z-calibrated on the exact
+//! systems and are what the grand-canonical reweighting of a contiguous range uses.
 
 use super::TiForN;
 use crate::estimators::density_fit::{AexFit, LeaveOneOut, DEFAULT_DEGREE};
@@ -10,7 +15,7 @@ use anyhow::Result;
 
 /// The fit and what follows from it.
 pub(super) struct TiFit {
-    /// The beta_a_ex method fitted (the corrected estimate).
+    /// The beta_a_ex method fitted (the windows estimate).
     pub method: String,
     pub fit: AexFit,
     pub loo: Vec<LeaveOneOut>,
@@ -22,13 +27,13 @@ pub(super) struct TiFit {
     pub gc: Vec<[f64; 5]>,
 }
 
-/// The fit through the corrected estimates when at least 4 N have one (degree min(5, points - 2)).
-pub(super) fn fit_corrected(all: &[TiForN], volume: f64, temperature: f64) -> Option<TiFit> {
+/// The fit through the window estimates when at least 4 N have one (degree min(5, points - 2)).
+pub(super) fn fit_windows(all: &[TiForN], volume: f64, temperature: f64) -> Option<TiFit> {
     let corrected = |a: &TiForN| {
         a.results
             .iter()
             .find(|r| {
-                r.name == "beta_a_ex" && r.method.starts_with("reverse-sde-gl") && r.method.ends_with("-corrected")
+                r.name == "beta_a_ex" && r.method.starts_with("windows-gl") && !r.method.ends_with("-uncorrected")
             })
             .cloned()
     };
@@ -90,14 +95,14 @@ pub(super) fn fit_corrected(all: &[TiForN], volume: f64, temperature: f64) -> Op
             );
             if worst > 3.0 {
                 log::warn!(
-                    "the fit through the corrected beta*A_ex(N) misses a grid value by {worst:.1} standard errors \
+                    "the fit through the windows' beta*A_ex(N) misses a grid value by {worst:.1} standard errors \
                      (leave-one-out): /ti/fit interpolates beyond its error bars; use a finer grid of N"
                 );
             }
             Some(f)
         }
         Err(e) => {
-            log::warn!("no fit through the corrected beta*A_ex(N): {e}");
+            log::warn!("no fit through the windows' beta*A_ex(N): {e}");
             None
         }
     }
