@@ -96,25 +96,34 @@ pub fn combine_replicas(est: &[BlockEstimate]) -> BlockEstimate {
     }
 }
 
+/// Test series: AR(1) x_t = phi x_{t-1} + sqrt(1 - phi^2) e_t (unit stationary variance) started
+/// at x_0 = `x0`, n values x_1 .. x_n.
+#[cfg(test)]
+pub(crate) fn ar1_from(r: &mut crate::rng::Stream, n: usize, phi: f64, x0: f64) -> Vec<f64> {
+    use rand_distr::{Distribution, StandardNormal};
+    let c = (1.0 - phi * phi).sqrt();
+    let mut x = x0;
+    (0..n)
+        .map(|_| {
+            let e: f64 = StandardNormal.sample(r);
+            x = phi * x + c * e;
+            x
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::{stream, Purpose};
     use rand_distr::{Distribution, StandardNormal};
 
-    /// AR(1) series x_t = phi x_{t-1} + sqrt(1 - phi^2) e_t with unit variance; its statistical
-    /// inefficiency is (1 + phi) / (1 - phi).
+    /// A stationary AR(1) series (see [`super::ar1_from`]); its statistical inefficiency is
+    /// (1 + phi) / (1 - phi).
     fn ar1(n: usize, phi: f64, seed: u64) -> Vec<f64> {
         let mut r = stream(seed, Purpose::Init, 99);
-        let mut x: f64 = StandardNormal.sample(&mut r);
-        let c = (1.0 - phi * phi).sqrt();
-        (0..n)
-            .map(|_| {
-                let e: f64 = StandardNormal.sample(&mut r);
-                x = phi * x + c * e;
-                x
-            })
-            .collect()
+        let x0: f64 = StandardNormal.sample(&mut r);
+        super::ar1_from(&mut r, n, phi, x0)
     }
 
     #[test]

@@ -61,20 +61,10 @@ fn n_eff(len: usize, e: &BlockEstimate) -> f64 {
 mod tests {
     use super::*;
     use crate::rng::{stream, Purpose};
-    use rand_distr::{Distribution, StandardNormal};
 
     /// AR(1) with unit stationary variance and coefficient phi, started at `x0`.
     fn ar1(n: usize, phi: f64, x0: f64, id: u64) -> Vec<f64> {
-        let mut rng = stream(17, Purpose::ToyData, id);
-        let s = (1.0 - phi * phi).sqrt();
-        let mut x = x0;
-        (0..n)
-            .map(|_| {
-                let z: f64 = StandardNormal.sample(&mut rng);
-                x = phi * x + s * z;
-                x
-            })
-            .collect()
+        crate::estimators::block::ar1_from(&mut stream(17, Purpose::ToyData, id), n, phi, x0)
     }
 
     #[test]

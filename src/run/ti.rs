@@ -63,6 +63,16 @@ pub struct TiForN {
     pub attribution: Vec<TiAttribution>,
 }
 
+impl TiForN {
+    /// beta*A_ex of the Metropolis-corrected windows alone (`windows-gl<K>-<sampler>`), the estimate
+    /// the grand-canonical reweighting and `/ti/fit` use (not the reverse SDE corrected by them).
+    pub fn windows_estimate(&self) -> Option<&ScalarResult> {
+        self.results.iter().find(|r| {
+            r.name == "beta_a_ex" && r.method.starts_with("windows-gl") && !r.method.ends_with("-uncorrected")
+        })
+    }
+}
+
 fn mean_se(x: &[f64]) -> (f64, f64) {
     let m = x.len() as f64;
     let mean = x.iter().sum::<f64>() / m;
@@ -363,11 +373,7 @@ fn grand_canonical(all: &[TiForN], side: f64, temperature: f64) -> Option<(Vec<[
         return None;
     }
     let pick = |a: &TiForN| {
-        a.results
-            .iter()
-            .find(|r| {
-                r.name == "beta_a_ex" && r.method.starts_with("windows-gl") && !r.method.ends_with("-uncorrected")
-            })
+        a.windows_estimate()
             .or_else(|| a.results.iter().find(|r| r.name == "beta_a_ex" && r.method == "reverse-sde-trapezoid"))
             .cloned()
     };

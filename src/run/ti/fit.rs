@@ -29,21 +29,13 @@ pub(super) struct TiFit {
 
 /// The fit through the window estimates when at least 4 N have one (degree min(5, points - 2)).
 pub(super) fn fit_windows(all: &[TiForN], volume: f64, temperature: f64) -> Option<TiFit> {
-    let corrected = |a: &TiForN| {
-        a.results
-            .iter()
-            .find(|r| {
-                r.name == "beta_a_ex" && r.method.starts_with("windows-gl") && !r.method.ends_with("-uncorrected")
-            })
-            .cloned()
-    };
     let mut pts: Vec<(usize, f64, f64)> = Vec::new();
     let mut method = String::new();
     for a in all {
-        if let Some(r) = corrected(a) {
+        if let Some(r) = a.windows_estimate() {
             if r.value.is_finite() && r.stderr.is_finite() && r.stderr > 0.0 {
                 pts.push((a.n, r.value, r.stderr));
-                method = r.method;
+                method = r.method.clone();
             }
         }
     }
