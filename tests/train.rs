@@ -225,6 +225,32 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
         let frac = h1.dataset(&format!("{w}/discarded_fraction")).unwrap().read_raw::<f64>().unwrap();
         assert!(frac.iter().all(|f| (0.0..=0.5).contains(f)), "discarded fraction {frac:?}");
     }
+    // Clenshaw-Curtis windows (t = 0, 1/2, 1): named after the rule, with the embedded error estimate
+    // beta A_ex(half rule: t = 0 and 1, weights 1/2) - beta A_ex(all three windows).
+    let cc = ["--set", "ti.window_rule=\"clenshaw-curtis\"", "--set", "ti.windows=3", "--set", "output.file=\"cc.h5\""];
+    ok(run_in(p, &[&["ti", "ti.toml"][..], &cc[..]].concat()));
+    let c = json("cc.h5");
+    let get = |name: &str, method: &str| {
+        c.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name && r["method"] == method && r["n_particles"] == 12)
+            .unwrap_or_else(|| panic!("{name} {method} missing"))
+            .clone()
+    };
+    let fine = get("beta_a_ex", "windows-cc3-mala");
+    let qe = get("quadrature_error", "windows-cc3-mala");
+    let f = hdf5::File::open(p.join("cc.h5")).unwrap();
+    let col = |d: &str| f.dataset(&format!("ti/N12/windows/{d}")).unwrap().read_raw::<f64>().unwrap();
+    let (t, w, m, se) = (col("t"), col("weight"), col("mean"), col("stderr"));
+    assert_eq!(t, vec![0.0, 0.5, 1.0]);
+    assert!(w.iter().zip([1.0 / 6.0, 4.0 / 6.0, 1.0 / 6.0]).all(|(a, b)| (a - b).abs() < 1e-15), "weights {w:?}");
+    let coarse = -0.5 * (m[0] + m[2]);
+    let value = |r: &serde_json::Value, k: &str| r[k].as_f64().unwrap();
+    assert!((value(&fine, "value") + w.iter().zip(&m).map(|(a, b)| a * b).sum::<f64>()).abs() < 1e-12);
+    assert!((value(&qe, "value") - (coarse - value(&fine, "value"))).abs() < 1e-12, "quadrature_error {qe}");
+    let se_e = ((1.0f64 / 3.0 * se[0]).powi(2) + (2.0 / 3.0 * se[1]).powi(2) + (1.0 / 3.0 * se[2]).powi(2)).sqrt();
+    assert!((value(&qe, "stderr") - se_e).abs() < 1e-12 * (1.0 + se_e));
     // A grid of N that is not contiguous: /ti/fit holds every N in between from the fit through the
     // window estimates, with its leave-one-out check, and the grand-canonical curve comes from it.
     let grid = ["--set", "generate.n_particles=[10, 12, 14, 16]", "--set", "output.file=\"fit.h5\""];

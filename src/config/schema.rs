@@ -43,6 +43,13 @@ pub struct TiConfig {
     /// left quadrature errors of ~0.7 kT (validation/neural_ti_lj.py).
     #[serde(default = "d_tiw")]
     pub windows: usize,
+    /// Quadrature rule of the windows: "gauss-legendre" (default; exact to degree 2K - 1, no error
+    /// estimate) or "clenshaw-curtis" (K Chebyshev extreme points including t = 0 and 1, K odd >= 3;
+    /// exact to degree K, and its nested (K + 1)/2-point half rule on every other window gives an
+    /// estimate of the quadrature error at no extra cost: `quadrature_error` in the results;
+    /// crate::estimators::clenshaw_curtis).
+    #[serde(default)]
+    pub window_rule: WindowRule,
     /// Chains per window (each warm-started by its own reverse-SDE trajectory). Default 4.
     #[serde(default = "d_tic")]
     pub window_chains: usize,
@@ -113,6 +120,27 @@ pub enum WindowStart {
     Data,
     /// Even chains from data, odd chains from the reverse SDE.
     Both,
+}
+
+/// Quadrature rule of the corrected windows (`[ti] window_rule`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowRule {
+    /// Gauss-Legendre nodes on [0, 1].
+    #[default]
+    GaussLegendre,
+    /// Clenshaw-Curtis nodes on [0, 1] with the embedded half-rule error estimate.
+    ClenshawCurtis,
+}
+
+impl WindowRule {
+    /// Short tag in the estimates' method names ("gl" or "cc").
+    pub fn tag(self) -> &'static str {
+        match self {
+            WindowRule::GaussLegendre => "gl",
+            WindowRule::ClenshawCurtis => "cc",
+        }
+    }
 }
 
 /// Discarded start of the window chains' production (`[ti] window_discard`).

@@ -2,7 +2,7 @@
 //! input (run by [`Config::validate`] before any work, on every rank), and what `nti generate` and
 //! `nti ti` additionally require of `[generate]` ([`Config::require_generate`]).
 
-use super::schema::{Config, Spacing, WindowStart};
+use super::schema::{Config, Spacing, WindowRule, WindowStart};
 use super::ConfigError;
 use crate::sampling::chain::ChainKind;
 
@@ -98,6 +98,15 @@ impl Config {
                 "0 (no windows: reverse SDE and AIS only) or at least 2 Gauss-Legendre nodes; one node is the \
                  midpoint rule, whose quadrature error on the t-integrand (which varies by tens to hundreds of kT \
                  over t) is neither small nor estimated",
+            ));
+        }
+        if ti.window_rule == WindowRule::ClenshawCurtis && ti.windows > 0 && ti.windows % 2 == 0 {
+            return Err(ConfigError::invalid(
+                "ti",
+                "windows",
+                ti.windows,
+                "an odd number of windows (>= 3) with window_rule = \"clenshaw-curtis\": its half rule, the \
+                 error estimate, uses every other node (e.g. 13 or 25)",
             ));
         }
         if ti.windows > 0 {

@@ -3,6 +3,7 @@
 pub mod attribution;
 pub mod block;
 pub mod bootstrap;
+pub mod clenshaw_curtis;
 pub mod density_fit;
 pub mod equilibration;
 pub mod gcmc_reweight;

@@ -8,6 +8,8 @@
 //! - Gauss-Legendre on [a, b] with n nodes: exact for polynomials of degree <= 2n - 1
 //!   (Abramowitz & Stegun, Handbook of Mathematical Functions, eq. 25.4.29; nodes by Newton
 //!   iteration on the Legendre polynomial P_n, Numerical Recipes 3rd ed., sec. 4.6.1).
+//! - Clenshaw-Curtis on n Chebyshev extreme points, both ends included, with its nested half rule as
+//!   an embedded error estimate ([`super::clenshaw_curtis`]).
 //! - On a given list of nodes t_0, ..., t_{n-1} (strictly monotone, not necessarily uniform):
 //!   left rectangle w_j = t_{j+1} - t_j (w_{n-1} = 0; exact for constants, error O(h)),
 //!   trapezoid w_j = (t_{j+1} - t_{j-1}) / 2 with one-sided ends (exact for linear functions, O(h^2)).
@@ -59,6 +61,9 @@ impl Quadrature {
 pub enum Rule {
     /// Gauss-Legendre nodes and weights.
     GaussLegendre,
+    /// Clenshaw-Curtis on n Chebyshev extreme points including both ends (n >= 2;
+    /// crate::estimators::clenshaw_curtis).
+    ClenshawCurtis,
     /// Trapezoid on n uniform nodes including both ends (n >= 2).
     Trapezoid,
     /// Midpoint rule on n uniform sub-intervals (nodes at their centres).
@@ -73,6 +78,7 @@ pub enum Rule {
 pub fn rule(kind: Rule, n: usize, a: f64, b: f64) -> Result<Quadrature> {
     match kind {
         Rule::GaussLegendre => gauss_legendre(n, a, b),
+        Rule::ClenshawCurtis => super::clenshaw_curtis::clenshaw_curtis(n, a, b),
         Rule::Trapezoid | Rule::LeftRectangle => {
             let nodes = uniform_nodes(n, a, b)?;
             let weights =

@@ -22,10 +22,11 @@ mod starts;
 
 use super::generate::{distributed_reverse, reverse_seed};
 use super::progress::Progress;
-use crate::config::{Input, WindowStart};
+use crate::config::{Input, WindowRule, WindowStart};
 use crate::diffusion::ais::ais;
 use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
 use crate::estimators::attribution::{NodeSamples, Resampling};
+use crate::estimators::clenshaw_curtis::NestedRule;
 use crate::estimators::quadrature::gauss_legendre;
 use crate::io::{h5util, Provenance, ScalarResult};
 use crate::model::EnergyModel;
@@ -33,7 +34,7 @@ use crate::parallel::{owned_items, pack, unpack, Comm};
 use crate::rng::{stream, Purpose};
 use anyhow::Result;
 use attribution::{attribute_windows, scalar_results, shell_edges, TiAttribution};
-use checks::{max_z_summary, tconf_summary};
+use checks::{max_z_summary, quadrature_error, tconf_summary};
 use node::{run_node, NodeContext};
 pub(crate) use node::{WindowRow, WINDOW_COLUMNS};
 use starts::DataStarts;
@@ -64,11 +65,14 @@ pub struct TiForN {
 }
 
 impl TiForN {
-    /// beta*A_ex of the Metropolis-corrected windows alone (`windows-gl<K>-<sampler>`), the estimate
+    /// beta*A_ex of the Metropolis-corrected windows alone (`windows-gl<K>-<sampler>` or
+    /// `windows-cc<K>-<sampler>`), the estimate
     /// the grand-canonical reweighting and `/ti/fit` use (not the reverse SDE corrected by them).
     pub fn windows_estimate(&self) -> Option<&ScalarResult> {
         self.results.iter().find(|r| {
-            r.name == "beta_a_ex" && r.method.starts_with("windows-gl") && !r.method.ends_with("-uncorrected")
+            r.name == "beta_a_ex"
+                && (r.method.starts_with("windows-gl") || r.method.starts_with("windows-cc"))
+                && !r.method.ends_with("-uncorrected")
         })
     }
 }
@@ -87,7 +91,16 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     let start = Instant::now();
     let (model, side) = super::model_input::load_checked_model(cfg, comm)?;
     let out = super::prepare_output(input, comm)?;
-    let q = if ti.windows > 0 { Some(gauss_legendre(ti.windows, 0.0, 1.0)?) } else { None };
+    // Window quadrature: Gauss-Legendre, or Clenshaw-Curtis with its nested half rule.
+    let nested = match ti.window_rule {
+        WindowRule::ClenshawCurtis if ti.windows > 0 => Some(NestedRule::new(ti.windows, 0.0, 1.0)?),
+        _ => None,
+    };
+    let q = match (&nested, ti.windows) {
+        (_, 0) => None,
+        (Some(r), _) => Some(r.fine.clone()),
+        (None, k) => Some(gauss_legendre(k, 0.0, 1.0)?),
+    };
     let nodes: Vec<f64> = q.as_ref().map(|q| q.nodes.clone()).unwrap_or_default();
     let seed = cfg.run.seed;
     let temperature = model.spec.temperature;
@@ -227,7 +240,8 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
             let k = q.nodes.len();
             // The corrected estimates are named after the chains' sampler ("mala" or "hmc").
             let sampler = ti.window_sampler.name();
-            let (m_corr, m_unc) = (format!("windows-gl{k}-{sampler}"), format!("windows-gl{k}-uncorrected"));
+            let tag = ti.window_rule.tag();
+            let (m_corr, m_unc) = (format!("windows-{tag}{k}-{sampler}"), format!("windows-{tag}{k}-uncorrected"));
             if ti.tconf_every > 0 {
                 results.extend(tconf_summary(&windows, &res, &m_corr, &m_unc, n));
             }
@@ -238,7 +252,10 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
             results.push(res(&m_unc, -unc, unc_se));
             results.push(res(&m_corr, -corr, corr_var.sqrt()));
             let (v, e) = control_variate(&rev.per_trajectory_trap, &node_vals, &q.weights, corr, corr_var);
-            results.push(res(&format!("reverse-sde-gl{k}-{sampler}-corrected"), -v, e));
+            results.push(res(&format!("reverse-sde-{tag}{k}-{sampler}-corrected"), -v, e));
+            if let Some(r) = &nested {
+                results.push(quadrature_error(r, &rows, &res(&m_corr, 0.0, 0.0), corr_var.sqrt()));
+            }
             let aseed = reverse_seed(seed, n);
             attributions.extend(attribute_windows(
                 sampler,

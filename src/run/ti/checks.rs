@@ -2,8 +2,10 @@
 //! configurational-temperature identity (`conf_temperature_max_z`), the disagreement of data- and
 //! reverse-SDE-started chains (`window_start_max_z`) and the drift within production
 //! (`window_drift_max_z`). Each is max_j |z_j| over the window rows of [`super::WINDOW_COLUMNS`].
+//! With Clenshaw-Curtis windows also the quadrature's embedded error estimate (`quadrature_error`).
 
 use super::{WindowRow, WINDOW_COLUMNS};
+use crate::estimators::clenshaw_curtis::NestedRule;
 use crate::io::ScalarResult;
 
 /// The largest violation of <|grad u|^2> = <laplacian u> over the windows, in standard errors (the
@@ -76,4 +78,31 @@ pub(super) fn max_z_summary(
         log::info!("{msg}");
     }
     Some(ScalarResult { name: name.into(), value: zmax, stderr: f64::NAN, units: "1".into(), ..res(m_corr, 0.0, 0.0) })
+}
+
+/// The embedded error estimate of Clenshaw-Curtis windows (crate::estimators::clenshaw_curtis):
+/// `quadrature_error` = beta A_ex by the half rule on every other window minus beta A_ex by all
+/// windows, with the standard error sqrt(sum_j (w^c_j - w^f_j)^2 se_j^2) (independent windows). It
+/// estimates the half rule's quadrature error and bounds the full rule's; a warning when it is
+/// resolved (|E| > 3 se) and larger than the full estimate's statistical error `fine_se`.
+pub(super) fn quadrature_error(r: &NestedRule, rows: &[Vec<f64>], base: &ScalarResult, fine_se: f64) -> ScalarResult {
+    let (means, ses): (Vec<f64>, Vec<f64>) = rows.iter().map(|row| (row[1], row[2])).unzip();
+    let (e, se) = r.embedded_error(&means, &ses);
+    // beta A_ex = -integral: the sign flips.
+    let (value, n) = (-e, base.n_particles);
+    log::info!(
+        "N = {n}: quadrature error estimate of {} ({}-window half rule minus all windows): {value:+.4} +- {se:.4} kT",
+        base.method,
+        r.coarse_len()
+    );
+    if value.abs() > 3.0 * se && value.abs() > fine_se {
+        log::warn!(
+            "N = {n}: the {}-window half rule differs from {} by {value:+.3} +- {se:.3} kT (more than 3 se and \
+             more than its statistical error {fine_se:.3}): the t-integrand is not resolved by the half rule, and \
+             the full rule's quadrature error may not be negligible; use more windows",
+            r.coarse_len(),
+            base.method
+        );
+    }
+    ScalarResult { name: "quadrature_error".into(), value, stderr: se, ..base.clone() }
 }
