@@ -28,7 +28,7 @@ Standard library only (h5py is not needed: the values come from `nti summary --j
 
   python3 validation/paper_lj/a_of_n.py RESULTS.h5 [RESULTS.h5 ...] [--method M] [--nti PATH]
 
-reads every `beta_a_ex` of method M (default: the windows, `windows-gl<K>-<sampler>`) from the given
+reads every `beta_a_ex` of method M (default: the windows, `windows-gl<K>-<sampler>` or `windows-cc<K>-<sampler>`) from the given
 nti ti result files and prints the fit, the leave-one-out check, beta*A_ex and beta*mu_ex at every
 --every'th N beside the min-image-corrected equations of state, and the grand-canonical curve.
 """
@@ -312,10 +312,10 @@ def read_points(files: list[Path], nti: Path, method: str | None) -> tuple[dict[
             sys.exit(f"error: nti summary {f}: {s.stderr.strip()}")
         res = [r for r in json.loads(s.stdout)["results"] if r["name"] == "beta_a_ex"]
         if m_file is None:  # per file: its window estimate (named after the window sampler)
-            cands = sorted({r["method"] for r in res if r["method"].startswith("windows-gl")
+            cands = sorted({r["method"] for r in res if r["method"].startswith(("windows-gl", "windows-cc"))
                             and not r["method"].endswith("-uncorrected")})
             if len(cands) != 1:
-                sys.exit(f"error: {f}: expected one window estimate (windows-gl*-<sampler>), found {cands}; "
+                sys.exit(f"error: {f}: expected one window estimate (windows-gl*-<sampler> or windows-cc*-<sampler>), found {cands}; "
                          f"pass --method")
             m_file = cands[0]
         used.add(m_file)

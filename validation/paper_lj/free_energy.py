@@ -73,6 +73,7 @@ FULL = dict(
     # same 10^4 gradients per chain relaxes the small-t windows 1.5-3x faster, README session 7)
     windows=24, window_chains=4, window_warmup=500, window_steps=500, cv_trajectories=16,
     window_start="both", window_sampler="hmc", hmc_leapfrog=10, window_stride=1, window_discard="auto",
+    window_rule="gauss-legendre",
     # conventional TI / MBAR (paper: 12k samples per window, first 2k discarded)
     ks=[5, 10, 20, 50], equilibration=2000, production=10000, stride=10,
     mu_every=10, fit_half_width=5,
@@ -80,8 +81,9 @@ FULL = dict(
 QUICK = dict(
     n_min=40, n_max=80, n_step=1, subset=[40, 41, 60, 80],
     trajectories=4, steps=200,
-    windows=8, window_chains=2, window_warmup=100, window_steps=200, cv_trajectories=4, window_start="both",
+    windows=9, window_chains=2, window_warmup=100, window_steps=200, cv_trajectories=4, window_start="both",
     window_sampler="mala", hmc_leapfrog=10, window_stride=5, window_discard="auto",
+    window_rule="clenshaw-curtis",  # CI exercises the rule with the embedded quadrature error estimate
     ks=[5, 10], equilibration=300, production=1500, stride=10,
     mu_every=10, fit_half_width=5,
 )
@@ -90,7 +92,9 @@ PARAM_HELP = dict(
     n_step="N step of the reverse-SDE run (1 = every N; the subset is always included)",
     subset="N of the corrected windows and the conventional baselines (comma-separated)",
     trajectories="reverse-SDE trajectories per N (run 1)", steps="reverse-SDE steps (both nti ti runs)",
-    windows="Gauss-Legendre windows of the corrected run", window_chains="chains per window",
+    windows="windows of the corrected run (odd with --window-rule clenshaw-curtis)", window_chains="chains per window",
+    window_rule="quadrature of the windows: gauss-legendre or clenshaw-curtis (nested half rule on every other "
+                "window: the quadrature_error estimate)",
     window_sampler="window chains: mala or hmc (Hamiltonian MC, hmc_leapfrog gradients per step)",
     hmc_leapfrog="leapfrog steps per HMC proposal", window_stride="window steps between recorded du/dt",
     window_discard="start of each window chain's production dropped: none or auto (Chodera 2016 equilibration "
@@ -119,14 +123,16 @@ def parse_ints(s: str) -> list[int]:
 def ti_toml(model: Path, ns: list[int], p: dict, seed: int, ranks: int, corrected: bool) -> str:
     traj = p["cv_trajectories"] if corrected else p["trajectories"]
     batch = max(1, math.ceil(traj / max(ranks, 1)))  # one chunk per rank and N
-    what = (f"reverse SDE + {p['windows']} Metropolis-corrected ({p.get('window_sampler', 'mala')}) Gauss-Legendre windows" if corrected
+    rule = p.get("window_rule", "gauss-legendre")
+    what = (f"reverse SDE + {p['windows']} Metropolis-corrected ({p.get('window_sampler', 'mala')}) {rule} windows" if corrected
             else "reverse SDE only, every N")
     sampler = p.get("window_sampler", "mala")
     ti = ([f"windows = {p['windows']}", f"window_chains = {p['window_chains']}",
            f"window_warmup = {p['window_warmup']}", f"window_steps = {p['window_steps']}",
            f"window_sampler = {json.dumps(sampler)}", f"hmc_leapfrog = {p.get('hmc_leapfrog', 10)}",
            f"window_stride = {p.get('window_stride', 5)}",
-           f"window_discard = {json.dumps(p.get('window_discard', 'none'))}"]
+           f"window_discard = {json.dumps(p.get('window_discard', 'none'))}",
+           f"window_rule = {json.dumps(rule)}"]
           if corrected else ["windows = 0"])
     start = p.get("window_start", "reverse-sde")
     if corrected and start != "reverse-sde":
@@ -481,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, help="master seed (default 1250)")
     for k, h in PARAM_HELP.items():
         ap.add_argument("--" + k.replace("_", "-"), dest=k, help=f"{h} (full {FULL[k]}, quick {QUICK[k]})",
-                        type=(str if k in ("subset", "ks", "window_start", "window_sampler", "window_discard") else int))
+                        type=(str if k in ("subset", "ks", "window_start", "window_sampler", "window_discard", "window_rule")
+                              else int))
     a = ap.parse_args(argv)
 
     overrides = {k: getattr(a, k) for k in PARAM_HELP if getattr(a, k) is not None}
@@ -568,20 +575,24 @@ def main(argv: list[str] | None = None) -> int:
     # ---- collect
     W, KR = p["windows"], max(ks)
     S = p.get("window_sampler", "mala")  # the corrected estimates are named after the window sampler
-    m_rev, m_cor, m_mala = "reverse-sde-trapezoid", f"reverse-sde-gl{W}-{S}-corrected", f"windows-gl{W}-{S}"
+    tag = "cc" if p.get("window_rule", "gauss-legendre") == "clenshaw-curtis" else "gl"  # nti's method names
+    R = tag.upper()
+    m_rev, m_cor, m_mala = "reverse-sde-trapezoid", f"reverse-sde-{tag}{W}-{S}-corrected", f"windows-{tag}{W}-{S}"
     a_rev = {n: rev.get("beta_a_ex", m_rev, n) for n in ns}
     a_rect = {n: rev.get("beta_a_ex", "reverse-sde-rectangle", n) for n in ns}
     cols: list[tuple[str, str, dict]] = [("NTI rev-SDE", m_rev, {n: a_rev[n] for n in subset}),
-                                         (f"NTI corr GL{W}", m_cor, {n: cor.get("beta_a_ex", m_cor, n) for n in subset})]
+                                         (f"NTI corr {R}{W}", m_cor, {n: cor.get("beta_a_ex", m_cor, n) for n in subset})]
     for k in ks:
         cols.append((f"TI K{k}", f"ti-lambda-trapezoid-K{k}",
                      {n: base_runs[(n, k)].get("beta_a_ex", f"ti-lambda-trapezoid-K{k}", n) for n in subset}))
     for k in ks:
         cols.append((f"MBAR K{k}", f"mbar-K{k}", {n: base_runs[(n, k)].get("beta_a_ex", f"mbar-K{k}", n) for n in subset}))
     ref = {n: base_runs[(n, KR)].get("beta_a_ex", f"mbar-K{KR}", n) for n in subset}
-    extra = {f"NTI GL-{S.upper()} windows": {n: cor.get("beta_a_ex", m_mala, n) for n in subset},
+    extra = {f"NTI {R}-{S.upper()} windows": {n: cor.get("beta_a_ex", m_mala, n) for n in subset},
              "NTI rev-SDE (corrected run)": {n: cor.get("beta_a_ex", m_rev, n) for n in subset},
-             "NTI GL uncorrected": {n: cor.get("beta_a_ex", f"windows-gl{W}-uncorrected", n) for n in subset}}
+             f"NTI {R} uncorrected": {n: cor.get("beta_a_ex", f"windows-{tag}{W}-uncorrected", n) for n in subset}}
+    if tag == "cc":  # the embedded quadrature error estimate (half rule minus all windows)
+        extra["NTI CC quadrature error"] = {n: cor.get("quadrature_error", m_mala, n) for n in subset}
 
     nonfinite = []
     if rev.ok:
@@ -617,10 +628,15 @@ def main(argv: list[str] | None = None) -> int:
             csv_rows.append(dict(table="beta_a_ex", n=n, rho=n / VOLUME, method=method, label=label,
                                  value=d[n][0], stderr=d[n][1], z_vs_ref=zscore(d[n], ref[n])))
     log(f"NTI rev-SDE: reverse SDE, trapezoid rule ({p['trajectories']} trajectories x {p['steps']} steps, the "
-        f"every-N run); NTI corr: the reverse SDE with {W} {S.upper()}-corrected Gauss-Legendre windows as control variate "
+        f"every-N run); NTI corr: the reverse SDE with {W} {S.upper()}-corrected {R} windows as control variate "
         f"({m_cor}); TI K: trapezoid rule over K uniform lambda windows; MBAR K: the same windows.")
-    log(f"also in free_energy.json: reverse SDE rectangle rule, GL-{S.upper()} windows alone, GL uncorrected windows:")
+    log(f"also in free_energy.json: reverse SDE rectangle rule, {R}-{S.upper()} windows alone, {R} uncorrected windows"
+        + (", the CC quadrature error estimate (beta*A_ex by the half rule minus by all windows):" if tag == "cc" else ":"))
     for label, d in extra.items():
+        if label.endswith("quadrature error"):  # z against its own error, not against MBAR
+            log(f"  {label:<28} " + "  ".join(f"N={n}: {pm(d[n])} (z {d[n][0] / d[n][1]:+.1f})" if finite(*d[n]) else
+                                           f"N={n}: -" for n in subset))
+            continue
         log(f"  {label:<28} " + "  ".join(f"N={n}: {pm(d[n])} (z {zscore(d[n], ref[n]):+.1f})" if finite(d[n][0]) else
                                        f"N={n}: -" for n in subset))
 
@@ -720,12 +736,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- table 3: every N from the windows' values at the subset (a_of_n.py; the same estimate as
     # nti's /ti/fit: the windows alone, not the reverse SDE corrected by them, see README session 8)
-    win = extra[f"NTI GL-{S.upper()} windows"]
+    win = extra[f"NTI {R}-{S.upper()} windows"]
     corr_pts = {n: win[n] for n in subset if finite(*win[n]) and win[n][1] > 0}
     every_n = None
     if len(corr_pts) >= 3:
         log(f"\n=== table 3: beta*A_ex(N) for every N = {ns[0]}..{ns[-1]} and beta*mu_ex(rho) from the "
-            f"Metropolis-corrected GL-{S.upper()} windows at the subset (validation/paper_lj/a_of_n.py) ===")
+            f"Metropolis-corrected {R}-{S.upper()} windows at the subset (validation/paper_lj/a_of_n.py) ===")
         every_n = a_of_n.report(corr_pts, range(ns[0], ns[-1] + 1), p["mu_every"], VOLUME, log=log,
                                 eos=lambda n: (eos_minimage.beta_a_ex(n, "KN"), eos_minimage.beta_a_ex(n, "JZG")))
         # the same fit inside nti (/ti/fit of the corrected run, src/estimators/density_fit.rs): an
@@ -779,7 +795,7 @@ def main(argv: list[str] | None = None) -> int:
     # The verdict is on the Metropolis-corrected windows alone (the estimate nti's /ti/fit uses):
     # the reverse SDE corrected by them (z_cor, printed beside) adds the reverse SDE's quadrature
     # error between the nodes, 1.7-3 kT at N = 100-120 on the session-7 model (README session 8).
-    win_d = extra[f"NTI GL-{S.upper()} windows"]
+    win_d = extra[f"NTI {R}-{S.upper()} windows"]
     z_win = {n: zscore(win_d[n], ref[n]) for n in subset}
     ok_acc = True
     if not quick:
@@ -798,7 +814,9 @@ def main(argv: list[str] | None = None) -> int:
               for r in [rev, cor, *base_runs.values()]},
         beta_a_ex_reverse_sde={str(n): dict(trapezoid=a_rev[n], rectangle=a_rect[n]) for n in ns},
         table1={str(n): {c[1]: dict(value=c[2][n][0], stderr=c[2][n][1], z=zscore(c[2][n], ref[n])) for c in cols}
-                | {lab: dict(value=d[n][0], stderr=d[n][1], z=zscore(d[n], ref[n])) for lab, d in extra.items()}
+                | {lab: dict(value=d[n][0], stderr=d[n][1],
+                             z=(d[n][0] / d[n][1] if lab.endswith("quadrature error") and finite(*d[n])
+                                else zscore(d[n], ref[n]))) for lab, d in extra.items()}
                 for n in subset},
         beta_mu_ex_reverse_sde={str(n): v for n, v in mu_nti.items()},
         table2=table2, chords=chords, grand_canonical=gc, grand_canonical_note=gc_note, every_n_from_corrected=every_n,
@@ -833,10 +851,10 @@ def main(argv: list[str] | None = None) -> int:
             f"differs from TI K{KR} or from MBAR K{k_prev} by more than {Z_MAX} combined standard errors); compare "
             f"with the equation of state above")
     if ok_acc:
-        log(f"PASS: Neural TI (GL-{S.upper()} windows) vs MBAR K{KR} within {Z_MAX} combined standard errors at every subset N "
+        log(f"PASS: Neural TI ({R}-{S.upper()} windows) vs MBAR K{KR} within {Z_MAX} combined standard errors at every subset N "
             f"where the reference is converged ({zs})")
         return 0
-    log(f"FAIL: Neural TI (GL-{S.upper()} windows) vs MBAR K{KR} not within {Z_MAX} combined standard errors at every subset N "
+    log(f"FAIL: Neural TI ({R}-{S.upper()} windows) vs MBAR K{KR} not within {Z_MAX} combined standard errors at every subset N "
         f"where the reference is converged ({zs or 'none is'})")
     return 1
 
