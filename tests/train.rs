@@ -230,6 +230,9 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
     let cc = ["--set", "ti.window_rule=\"clenshaw-curtis\"", "--set", "ti.windows=3", "--set", "output.file=\"cc.h5\""];
     ok(run_in(p, &[&["ti", "ti.toml"][..], &cc[..]].concat()));
     let c = json("cc.h5");
+    let cc2 = [&cc[..4], &["--set", "output.file=\"cc2.h5\""][..]].concat();
+    ok(mpirun(2).arg("ti").arg("ti.toml").args(&cc2).current_dir(p).output().unwrap());
+    assert_eq!(c, json("cc2.h5"), "nti ti results with Clenshaw-Curtis windows differ between 1 and 2 ranks");
     let get = |name: &str, method: &str| {
         c.as_array()
             .unwrap()
