@@ -18,9 +18,9 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// The whole pipeline: sample, train, Neural TI, conventional baselines, summary ([pipeline]).
+    /// The whole pipeline: sample, train, Neural TI, conventional baselines, summary (section pipeline).
     Run {
-        /// TOML input file ([system], [pipeline] and the sections of every stage).
+        /// TOML input file (sections system, pipeline and those of every stage).
         config: PathBuf,
         /// Override an input key: --set section.key=value (repeatable).
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
@@ -36,7 +36,7 @@ pub enum Command {
     },
     /// Train the energy model by denoising score matching on `nti sample` trajectories.
     Train {
-        /// TOML input file ([model], [train], [run], [output]).
+        /// TOML input file (sections model, train, run and output).
         config: PathBuf,
         /// Override an input key: --set section.key=value (repeatable).
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
@@ -47,7 +47,7 @@ pub enum Command {
     },
     /// Sample a trained model with the reverse SDE for any N (TI integrand, RDF, trajectories).
     Generate {
-        /// TOML input file ([generate], [run], [output]).
+        /// TOML input file (sections generate, run and output).
         config: PathBuf,
         /// Override an input key: --set section.key=value (repeatable).
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
@@ -55,7 +55,7 @@ pub enum Command {
     },
     /// Conventional baselines: TI along the soft-core lambda path with MC windows, MBAR, Widom.
     Baseline {
-        /// TOML input file ([system], [baseline], [run], [output]).
+        /// TOML input file (sections system, baseline, run and output).
         config: PathBuf,
         /// Override an input key: --set section.key=value (repeatable).
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
@@ -63,7 +63,7 @@ pub enum Command {
     },
     /// Neural TI free energies of a trained model: reverse SDE, corrected windows, AIS.
     Ti {
-        /// TOML input file ([generate], [ti], [run], [output]).
+        /// TOML input file (sections generate, ti, run and output).
         config: PathBuf,
         /// Override an input key: --set section.key=value (repeatable).
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]

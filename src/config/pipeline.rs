@@ -5,11 +5,11 @@ use super::{Config, ConfigError};
 use serde::{Deserialize, Serialize};
 
 /// `[pipeline]`: the particle numbers of each stage of `nti run`. Every stage uses one box, of
-/// side L = ([system] n_particles / [system] density)^(1/3); a stage at N runs at density N / L^3.
+/// side L = (`[system]` n_particles / `[system]` density)^(1/3); a stage at N runs at density N / L^3.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineConfig {
-    /// N of the reference simulations the one model is trained on. Default: [system] n_particles.
+    /// N of the reference simulations the one model is trained on. Default: `[system]` n_particles.
     #[serde(default)]
     pub train_n: Vec<usize>,
     /// N at which Neural TI estimates beta A_ex (any N, not only trained ones). Default: train_n.
@@ -18,8 +18,8 @@ pub struct PipelineConfig {
     /// N at which the conventional baseline (TI + MBAR along the soft-core path) runs. Default: none.
     #[serde(default)]
     pub baseline_n: Vec<usize>,
-    /// Directory of the stage files (sample_N<n>.h5, train.h5, ti.h5, baseline_N<n>.h5). Finished
-    /// stages found there with the same effective input are reused. Default: "<output file stem>_stages".
+    /// Directory of the stage files (`sample_N<n>.h5`, `train.h5`, `ti.h5`, `baseline_N<n>.h5`). Finished
+    /// stages found there with the same effective input are reused. Default: `"<output file stem>_stages"`.
     #[serde(default)]
     pub directory: String,
 }

@@ -64,7 +64,7 @@ pub struct ConfTemperatureSamples {
 }
 
 /// T_conf with its standard error and the number of samples; `z` tests the identity itself,
-/// z = mean(|grad u|^2 - v.Hv) / se, which stays well defined where <laplacian u> ~ 0 (a nearly
+/// z = mean(|grad u|^2 - v.Hv) / se, which stays well defined where `<laplacian u>` ~ 0 (a nearly
 /// flat energy, e.g. t -> 1) and the ratio and its delta-method error do not.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ConfTemperature {

@@ -60,7 +60,7 @@ struct Eval {
 }
 
 impl ExactPathModel {
-    /// exp(-E_0) = sum_c amplitudes[c] N(y; means[c], diag variances[c]).
+    /// `exp(-E_0) = sum_c amplitudes[c] N(y; means[c], diag variances[c])`.
     pub fn new(amplitudes: &[f64], means: Vec<Vec<f64>>, variances: Vec<Vec<f64>>, schedule: VpSchedule) -> Self {
         assert!(!amplitudes.is_empty() && amplitudes.len() == means.len() && means.len() == variances.len());
         let d = means[0].len();

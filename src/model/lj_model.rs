@@ -481,7 +481,7 @@ impl EnergyModel for LjModel {
         (u, g)
     }
 
-    /// du/dt (see [`LjModel::dt_terms_from`]).
+    /// du/dt (see `LjModel::dt_terms_from`).
     fn dt_terms(&self, c: &Conf, t: f64) -> Terms {
         self.dt_terms_from(&self.eval(c, t), t)
     }

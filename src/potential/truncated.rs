@@ -1,6 +1,6 @@
 //! Spherical truncation (and optional shift) of a pair potential.
 //!
-//! u_c(r) = u(r) - [shift] u(r_c) for r < r_c, 0 beyond.
+//! u_c(r) = u(r) - `[shift]` u(r_c) for r < r_c, 0 beyond.
 
 use super::{Alchemical, PairPotential};
 

@@ -1,15 +1,15 @@
-//! `nti run`: the whole pipeline in one box of side L = ([system] n_particles / density)^(1/3):
+//! `nti run`: the whole pipeline in one box of side L = (`[system]` n_particles / density)^(1/3):
 //!
-//! 1. `sample` at every training N (density N / L^3, trajectories on; seed = [run] seed + N);
+//! 1. `sample` at every training N (density N / L^3, trajectories on; seed = `[run]` seed + N);
 //! 2. `train`: one model on all of them;
 //! 3. `ti`: Neural TI at every TI N (reverse SDE, corrected windows, AIS as configured);
-//! 4. `baseline`: conventional TI + MBAR at every baseline N (seed = [run] seed + 1000003 + N);
+//! 4. `baseline`: conventional TI + MBAR at every baseline N (seed = `[run]` seed + 1000003 + N);
 //! 5. summary: every stage's scalar results, plus N beta a_ex from the Kolafa-Nezbeda and
 //!    Johnson-Zollweg-Gubbins equations of state when the system is full LJ (spherical cutoff with
 //!    tail corrections), in the output file, and a comparison table on standard output.
 //!
 //! Stage files live in `[pipeline] directory`. A stage whose file exists is reused when the
-//! sections it depends on (e.g. [system], [sample], [run] for sampling) are unchanged in that
+//! sections it depends on (e.g. `[system]`, `[sample]`, `[run]` for sampling) are unchanged in that
 //! file's recorded effective input; otherwise the run stops with an error, unless
 //! `[output] overwrite = true`, which reruns it. So an interrupted or extended pipeline (more TI N,
 //! other estimator settings) redoes only what changed.

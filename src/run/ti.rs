@@ -10,7 +10,7 @@
 //! (module `fit`; /ti/fit). Each window (module `node`) stores its chains' du/dt series and can discard their
 //! equilibration (`[ti] window_discard`).
 //! Both windowed estimates are attributed to the prior and network terms, nodes, particles and
-//! pair-distance shells with bootstrap errors ([`attribution`]; /ti/N<n>/attribution).
+//! pair-distance shells with bootstrap errors (`attribution`; `/ti/N<n>/attribution`).
 //! beta A_ex(N) = -ln(Z_0 / V^N) = -int_0^1 < du/dt >_t dt. Work items (trajectory chunks, windows,
 //! AIS chains) are dealt over ranks with their own streams and merged in item order on rank 0.
 

@@ -61,7 +61,7 @@ pub struct TrainSettings {
     pub t_focus: Vec<f64>,
     /// Fraction f of training samples whose time is drawn from U(t_lo, t_hi) instead of U(0, 1).
     /// Without reweighting, this changes the weight of the score-matching loss over t to
-    /// lambda(t) = (1 - f) + f 1[t_lo, t_hi](t) / (t_hi - t_lo) (Song et al., ICLR 2021, eq. 7):
+    /// `lambda(t) = (1 - f) + f 1[t_lo, t_hi](t) / (t_hi - t_lo)` (Song et al., ICLR 2021, eq. 7):
     /// the network's capacity goes where the reverse SDE forms the liquid's structure (for the
     /// paper's dense LJ states t = 0.4-0.6; validation/paper_lj/README.md). The validation loss
     /// keeps t ~ U(0, 1). Default 0 (uniform, the paper's).

@@ -1,6 +1,6 @@
 //! One Metropolis-corrected window of `nti ti` (quadrature node j at time t_j for one N): where its
 //! chains start ([`super::starts`]), the window run ([`crate::diffusion::windows`]), and the flat
-//! buffers that carry its results to rank 0: the row of /ti/N<n>/windows ([`WINDOW_COLUMNS`]), the
+//! buffers that carry its results to rank 0: the row of `/ti/N<n>/windows` ([`WINDOW_COLUMNS`]), the
 //! per-sample split for the attribution, and the recorded du/dt series of every chain.
 
 use super::starts::{from_data, start_z, DataStarts};
