@@ -33,33 +33,36 @@ The quick model is not converged: --quick checks only that everything runs and i
 Python 3 standard library; h5py (grand-canonical group) and matplotlib (plot) are optional.
 """
 
+
 from __future__ import annotations
 
 import argparse
 import csv
 import json
 import math
-import os
 import re
-import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from nti_runner import find_nti, fresh_output_dir, freeze_binary  # noqa: E402
 
-import a_of_n  # noqa: E402  (same directory)
-import eos_minimage  # noqa: E402
+# the runs and the tables live in sibling modules (same directory); their names stay importable from here
+from fe_runs import (  # noqa: E402, F401
+    BOX, TEMPERATURE, TRAIN_N, VOLUME, Run, baseline_toml, launcher, log, make_model, make_model_stdlib,
+    nti_env, nti_fit_difference, read_grand_canonical, run_and_report, run_baselines, run_failures, run_neural_ti,
+    ti_toml,
+)
+from fe_tables import (  # noqa: E402, F401
+    Collected, Tables, collect, finite, gc_mu_ex_at, nonfinite_results, pm, print_tables, slope_fit, strict_json,
+    zscore,
+)
 
-TEMPERATURE = 1.25
-BOX = 6.0
-VOLUME = BOX**3
 Z_MAX = 3.0
-TRAIN_N = [40, 80, 120, 160, 200]
 
 FULL = dict(
     # subset: the corrected windows and the baselines; every 20th N so that a_of_n.py can interpolate
@@ -109,370 +112,29 @@ PARAM_HELP = dict(
 )
 
 
-def log(msg: str = "") -> None:
-    print(msg, flush=True)
-
-
 def parse_ints(s: str) -> list[int]:
     return [int(x) for x in re.split(r"[,\s]+", s.strip()) if x]
-
-
-# ----------------------------------------------------------------------------- inputs
-
-
-def ti_toml(model: Path, ns: list[int], p: dict, seed: int, ranks: int, corrected: bool) -> str:
-    traj = p["cv_trajectories"] if corrected else p["trajectories"]
-    batch = max(1, math.ceil(traj / max(ranks, 1)))  # one chunk per rank and N
-    rule = p.get("window_rule", "gauss-legendre")
-    what = (f"reverse SDE + {p['windows']} Metropolis-corrected ({p.get('window_sampler', 'mala')}) {rule} windows" if corrected
-            else "reverse SDE only, every N")
-    sampler = p.get("window_sampler", "mala")
-    ti = ([f"windows = {p['windows']}", f"window_chains = {p['window_chains']}",
-           f"window_warmup = {p['window_warmup']}", f"window_steps = {p['window_steps']}",
-           f"window_sampler = {json.dumps(sampler)}", f"hmc_leapfrog = {p.get('hmc_leapfrog', 10)}",
-           f"window_stride = {p.get('window_stride', 5)}",
-           f"window_discard = {json.dumps(p.get('window_discard', 'none'))}",
-           f"window_rule = {json.dumps(rule)}"]
-          if corrected else ["windows = 0"])
-    start = p.get("window_start", "reverse-sde")
-    if corrected and start != "reverse-sde":
-        # the reference simulation: the training files run.py writes next to the model
-        data = [str(model.parent / f"train_N{n}.h5") for n in ns if (model.parent / f"train_N{n}.h5").is_file()]
-        if not data:
-            sys.exit(f"error: --window-start {start}: no training files train_N<n>.h5 for N = {ns} next to {model}")
-        ti += [f"window_start = {json.dumps(start)}", f"window_data = {json.dumps(data)}"]
-    return "\n".join([
-        f"# validation/paper_lj/free_energy.py: Neural TI, {what}",
-        f"# paper system: T = {TEMPERATURE} (from the model), L = {BOX}, min-image",
-        "version = 1",
-        "",
-        "[generate]",
-        f"model = {json.dumps(str(model))}",
-        f"n_particles = {json.dumps(ns)}",
-        f"box_side = {BOX}",
-        f"trajectories = {traj}",
-        f"steps = {p['steps']}",
-        f"batch = {batch}",
-        "",
-        "[ti]",
-        *ti,
-        "ais_chains = 0",
-        "",
-        "[run]",
-        f"seed = {seed}",
-        "",
-        "[output]",
-        'file = "results.h5"',
-        "overwrite = false",
-        "",
-    ])
-
-
-def baseline_toml(n: int, k: int, p: dict, seed: int) -> str:
-    return "\n".join([
-        f"# validation/paper_lj/free_energy.py: conventional TI + MBAR, K = {k} uniform lambda windows",
-        "version = 1",
-        "",
-        "[system]",
-        'kind = "lennard-jones"',
-        f"n_particles = {n}",
-        f"density = {n / VOLUME!r}",
-        f"temperature = {TEMPERATURE}",
-        'cutoff = "min-image"',
-        "tail_correction = false",
-        "",
-        "[baseline]",
-        f"windows = {k}",
-        'spacing = "uniform"',
-        f"equilibration = {p['equilibration']}",
-        f"production = {p['production']}",
-        f"stride = {p['stride']}",
-        "mbar = true",
-        "widom_insertions = 0",
-        "",
-        "[run]",
-        f"seed = {seed}",
-        "",
-        "[output]",
-        'file = "results.h5"',
-        "overwrite = false",
-        "",
-    ])
-
-
-# ----------------------------------------------------------------------------- running
-
-
-def nti_env() -> dict:
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    env.setdefault("OMPI_MCA_mpi_yield_when_idle", "1")
-    env.setdefault("RUST_LOG", "info")
-    return env
-
-
-def launcher(ranks: int) -> list[str]:
-    if ranks <= 1:
-        return []
-    mpirun = shutil.which("mpirun")
-    if not mpirun:
-        sys.exit("error: --ranks > 1 needs mpirun on PATH (or use --ranks 1)")
-    return [mpirun, "--oversubscribe", "-np", str(ranks)]
-
-
-class Run:
-    """One nti run in its own directory <outdir>/<name>: input.toml, run.log (first line = the
-    command), results.h5, summary.json."""
-
-    def __init__(self, name: str, command: str, toml: str, ranks: int):
-        self.name, self.command, self.toml, self.ranks = name, command, toml, ranks
-        self.ok, self.reused, self.wall, self.error = False, False, 0.0, ""
-        self.results: list[dict] = []
-        self.dir: Path | None = None
-
-    def execute(self, nti: Path, outdir: Path, reuse: bool) -> "Run":
-        work = outdir / self.name
-        self.dir = work
-        h5, inp = work / "results.h5", work / "input.toml"
-        if work.exists():
-            if h5.is_file() and inp.is_file() and inp.read_text() == self.toml:
-                self.reused = True
-                return self._summary(nti)
-            if h5.is_file():
-                self.error = f"{work} holds a finished run of a different input (not touched)"
-                return self
-            if not reuse:
-                self.error = f"{work} exists"
-                return self
-            k = 1
-            while work.with_name(f"{work.name}.incomplete{k}").exists():
-                k += 1
-            work.rename(work.with_name(f"{work.name}.incomplete{k}"))
-        work.mkdir(parents=True)
-        inp.write_text(self.toml)
-        cmd = launcher(self.ranks) + [str(nti), self.command, "input.toml"]
-        t0 = time.monotonic()
-        with open(work / "run.log", "w") as fh:
-            fh.write("$ " + " ".join(cmd) + "\n")
-            fh.flush()
-            rc = subprocess.run(cmd, cwd=work, stdout=fh, stderr=subprocess.STDOUT, env=nti_env()).returncode
-        self.wall = time.monotonic() - t0
-        (work / "wall_seconds.txt").write_text(f"{self.wall:.3f}\n")
-        if rc != 0:
-            lines = (work / "run.log").read_text(errors="replace").strip().splitlines()[1:]
-            errs = [ln for ln in lines if ln.lower().startswith("error") or " ERROR " in ln]
-            tail = "\n    ".join(errs[:5] or lines[-8:])
-            self.error = f"nti {self.command} exited with status {rc} (log {work / 'run.log'}):\n    {tail}"
-            return self
-        return self._summary(nti)
-
-    def _summary(self, nti: Path) -> "Run":
-        assert self.dir is not None
-        if self.reused and (self.dir / "wall_seconds.txt").is_file():
-            self.wall = float((self.dir / "wall_seconds.txt").read_text())
-        s = subprocess.run([str(nti), "summary", str(self.dir / "results.h5"), "--json"], capture_output=True, text=True)
-        if s.returncode != 0:
-            self.error = f"nti summary failed: {s.stderr.strip()}"
-            return self
-        (self.dir / "summary.json").write_text(s.stdout)
-        self.results = json.loads(s.stdout)["results"]
-        self.ok = True
-        return self
-
-    def get(self, name: str, method: str, n: int) -> tuple[float, float]:
-        for r in self.results:
-            if r["name"] == name and r["method"] == method and r["n_particles"] == n:
-                v, e = r.get("value"), r.get("stderr")
-                return (math.nan if v is None else float(v), math.nan if e is None else float(e))
-        return (math.nan, math.nan)
-
-
-def run_and_report(run: Run, nti: Path, outdir: Path, reuse: bool, what: str) -> Run:
-    log(f"[{run.name}] {what} ...")
-    run.execute(nti, outdir, reuse)
-    status = ("reused" if run.reused else "ok") if run.ok else "FAILED"
-    log(f"[{run.name}] {status}" + (f" ({'ran' if run.reused else 'in'} {run.wall:.0f} s)" if run.wall else "") + (f": {run.error}" if run.error else ""))
-    return run
-
-
-def make_model(a, outdir: Path, nti: Path, quick: bool) -> Path:
-    """A model trained by run.py (--stop-after train) in <outdir>/model/, reused if present."""
-    parent = outdir / "model"
-    existing = sorted(parent.glob("paper_lj*")) if parent.is_dir() else []
-    for d in existing:
-        if (d / "train.h5").is_file():
-            log(f"model: reusing {d / 'train.h5'} (made by run.py earlier)")
-            return d / "train.h5"
-    try:
-        import numpy  # noqa: F401
-        import h5py  # noqa: F401
-        have_np = True
-    except ImportError:
-        have_np = False
-    if not have_np:
-        return make_model_stdlib(a, parent, nti, quick)
-    cmd = [sys.executable, str(HERE / "run.py"), "--stop-after", "train", "--ranks", str(a.ranks)]
-    if existing:
-        cmd += ["--reuse", str(existing[-1])]
-    else:
-        parent.mkdir(exist_ok=True)
-        cmd += ["--out", str(parent), "--nti", str(nti), "--seed", str(a.seed)] + (["--quick"] if quick else [])
-    log(f"model: no --model given: training one with run.py{' --quick' if quick else ''} "
-        f"(log {parent / 'run_py.log'}):\n  $ {' '.join(cmd)}")
-    t0 = time.monotonic()
-    with open(parent / "run_py.log", "a") as fh:
-        fh.write("$ " + " ".join(cmd) + "\n")
-        fh.flush()
-        rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode
-    text = (parent / "run_py.log").read_text(errors="replace")
-    dirs = re.findall(r"^run directory: (.+)$", text, re.M)
-    if rc != 0 or not dirs or not (Path(dirs[-1]) / "train.h5").is_file():
-        log("\n".join(text.strip().splitlines()[-10:]))
-        sys.exit(f"error: run.py failed (status {rc}); see {parent / 'run_py.log'}")
-    log(f"model: {Path(dirs[-1]) / 'train.h5'} ({time.monotonic() - t0:.0f} s)")
-    return Path(dirs[-1]) / "train.h5"
-
-
-def make_model_stdlib(a, parent: Path, nti: Path, quick: bool) -> Path:
-    """Without numpy/h5py run.py cannot run; the same sample and train inputs (run.py's own input
-    writers and parameters) are run here directly."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("paper_lj_run", HERE / "run.py")
-    rp = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(rp)
-    p = dict(rp.QUICK if quick else rp.FULL)
-    work = parent / ("paper_lj_quick_stdlib" if quick else "paper_lj_stdlib")
-    work.mkdir(parents=True, exist_ok=True)
-    log(f"model: no --model given and numpy/h5py are missing (run.py needs them): running run.py's "
-        f"sample and train inputs{' (--quick)' if quick else ''} directly in {work}")
-    launch = launcher(a.ranks)
-    for n in p["train_n"]:
-        name = f"train_N{n}"
-        if (work / f"{name}.h5").exists():
-            continue
-        (work / f"{name}.toml").write_text(rp.sample_toml(n, a.seed + n, p, p["train_production"], p["train_stride"],
-                                                          True, f"{name}.h5"))
-        rp.run_nti(launch + [str(nti), "sample", f"{name}.toml"], work, name)
-    if not (work / "train.h5").exists():
-        (work / "train.toml").write_text(rp.train_toml(p, [f"train_N{n}.h5" for n in p["train_n"]], p["steps"], a.seed))
-        cmd = launch + [str(nti), "train", "train.toml"]
-        if (work / "train.ckpt.h5").exists():
-            cmd += ["--restart", "train.ckpt.h5"]
-        rp.run_nti(cmd, work, "train")
-    return work / "train.h5"
-
-
-# ----------------------------------------------------------------------------- analysis
-
-
-def finite(*xs: float) -> bool:
-    return all(isinstance(x, (int, float)) and math.isfinite(x) for x in xs)
-
-
-def strict_json(x):
-    """NaN and infinities as null (strict JSON)."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {str(k): strict_json(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [strict_json(v) for v in x]
-    return x
-
-
-def zscore(v: tuple[float, float], ref: tuple[float, float]) -> float:
-    if not finite(v[0], ref[0]):
-        return math.nan
-    s = math.hypot(v[1] if finite(v[1]) else 0.0, ref[1] if finite(ref[1]) else 0.0)
-    return (v[0] - ref[0]) / s if s > 0 else math.nan
-
-
-def pm(v: tuple[float, float], d: int = 2) -> str:
-    if not finite(v[0]):
-        return "-"
-    return f"{v[0]:.{d}f}±{v[1]:.{d}f}" if finite(v[1]) else f"{v[0]:.{d}f}±nan"
-
-
-def slope_fit(a: dict[int, tuple[float, float]], n: int, h: int) -> tuple[float, float]:
-    """beta*mu_ex(N) ~ d beta*A_ex/dN at N + 1/2 from an unweighted least-squares parabola through
-    beta*A_ex(N') over 2h + 2 consecutive N' around N + 1/2 (N - h .. N + 1 + h, shifted to stay
-    inside the computed range); the values at different N are independent (own random streams),
-    so the error is propagated from their standard errors. Needs every N' of the window."""
-    lo_all, hi_all = min(a), max(a)
-    width = 2 * h + 2
-    lo = min(max(n - h, lo_all), hi_all - width + 1)
-    pts = [(m - (n + 0.5), a.get(m, (math.nan, math.nan))) for m in range(lo, lo + width)]
-    if lo < lo_all or len(pts) < 3 or any(not finite(*v) for _, v in pts):
-        return (math.nan, math.nan)
-    # normal equations for y = c0 + c1 x + c2 x^2; the slope at x = 0 is c1 = sum_i w_i y_i
-    s = [sum(x**k for x, _ in pts) for k in range(5)]
-    m3 = [[s[0], s[1], s[2]], [s[1], s[2], s[3]], [s[2], s[3], s[4]]]
-
-    def det(m):
-        return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
-
-    d = det(m3)
-    if d == 0:
-        return (math.nan, math.nan)
-    w = []
-    for x, _ in pts:  # Cramer's rule for c1 with right-hand side (1, x, x^2) of one point
-        r = [1.0, x, x * x]
-        mm = [[m3[i][0], r[i], m3[i][2]] for i in range(3)]
-        w.append(det(mm) / d)
-    return (sum(wi * v[0] for wi, (_, v) in zip(w, pts)), math.sqrt(sum((wi * v[1]) ** 2 for wi, (_, v) in zip(w, pts))))
-
-
-def read_grand_canonical(h5: Path) -> tuple[dict | None, str]:
-    try:
-        import h5py  # type: ignore
-    except ImportError:
-        return None, "h5py not installed: /grand_canonical not read"
-    with h5py.File(h5, "r") as f:
-        if "grand_canonical" not in f:
-            return None, "no /grand_canonical group (nti writes it when the N form a contiguous range of >= 3)"
-        g = f["grand_canonical"]
-        d = {k: [float(x) for x in g[k][()]] for k in ("beta_mu", "mean_n", "mean_density", "mean_density_stderr",
-                                                       "edge_weight")}
-        m = g.attrs.get("method", "")
-        d["method"] = m.decode() if isinstance(m, bytes) else str(m)
-    # Lambda = 1 (reduced units): beta*mu = ln(rho Lambda^3) + beta*mu_ex
-    d["beta_mu_ex"] = [bm - math.log(r) if r > 0 else math.nan for bm, r in zip(d["beta_mu"], d["mean_density"])]
-    return d, ""
-
-
-def gc_mu_ex_at(gc: dict, rho: float, max_edge: float = 1e-3) -> float:
-    """beta*mu_ex at density rho, interpolated linearly in <rho> along the grand-canonical curve
-    (only between points whose probability at the ladder's edges is below max_edge)."""
-    pts = sorted((r, m) for r, m, e in zip(gc["mean_density"], gc["beta_mu_ex"], gc["edge_weight"])
-                 if e < max_edge and finite(r, m))
-    for (r0, m0), (r1, m1) in zip(pts, pts[1:]):
-        if r0 <= rho <= r1 and r1 > r0:
-            return m0 + (m1 - m0) * (rho - r0) / (r1 - r0)
-    return math.nan
-
-
-def nti_fit_difference(cor: "Run", every_n: dict) -> float | None:
-    """Largest |beta*A_ex| difference between nti's /ti/fit and a_of_n.py's table (None without
-    h5py or without /ti/fit, which nti writes from 4 corrected N on)."""
-    try:
-        import h5py  # type: ignore
-    except ImportError:
-        return None
-    with h5py.File(cor.dir / "results.h5", "r") as f:
-        if "ti/fit" not in f:
-            return None
-        ns = [int(x) for x in f["ti/fit/n"][()]]
-        a = [float(x) for x in f["ti/fit/beta_a_ex"][()]]
-    mine = {r["n"]: r["beta_a_ex"][0] for r in every_n["every_n"]}
-    return max(abs(v - mine[n]) for n, v in zip(ns, a) if n in mine)
 
 
 # ----------------------------------------------------------------------------- main
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class Setup:
+    """The validation being run: the options, the parameters, the output directory with its frozen
+    binary, and the N and K."""
+
+    a: argparse.Namespace
+    quick: bool
+    p: dict
+    outdir: Path
+    nti: Path
+    subset: list[int]
+    ks: list[int]
+    ns: list[int]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="CI scale: tiny model (run.py --quick), N = 40..80 "
@@ -489,8 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         ap.add_argument("--" + k.replace("_", "-"), dest=k, help=f"{h} (full {FULL[k]}, quick {QUICK[k]})",
                         type=(str if k in ("subset", "ks", "window_start", "window_sampler", "window_discard", "window_rule")
                               else int))
-    a = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+def prepare(a: argparse.Namespace) -> Setup:
+    """The parameters (with --reuse those of the earlier run) with the overrides, the output
+    directory with the frozen binary, and params.json; exits on an invalid choice."""
     overrides = {k: getattr(a, k) for k in PARAM_HELP if getattr(a, k) is not None}
     for k in ("subset", "ks"):
         if k in overrides:
@@ -524,13 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     (outdir / "params.json").write_text(json.dumps(dict(
         quick=quick, params=p, ranks=a.ranks, jobs=a.jobs, seed=a.seed, model_arg=a.model,
         nti=str(nti), command=sys.argv), indent=1))
-    t_start = time.monotonic()
-    log(f"paper LJ system: T = {TEMPERATURE}, L = {BOX}, min-image; mode {'quick' if quick else 'full'}")
-    log(f"output directory {outdir}" + (" (reused)" if a.reuse else "") + f"\nbinary {nti} (frozen copy)")
-    nti_version = subprocess.run([str(nti), "--version"], capture_output=True, text=True).stdout.strip()
-    git = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    return Setup(a=a, quick=quick, p=p, outdir=outdir, nti=nti, subset=subset, ks=ks, ns=ns)
 
-    # ---- the model
+
+def resolve_model(s: Setup) -> Path:
+    """The model file: --model (a run.py run directory or a model file), else trained by run.py."""
+    a, outdir, nti, quick = s.a, s.outdir, s.nti, s.quick
     if a.model:
         m = Path(a.model).resolve()
         model = m / "train.h5" if m.is_dir() else m
@@ -539,235 +204,14 @@ def main(argv: list[str] | None = None) -> int:
         log(f"model: {model}")
     else:
         model = make_model(a, outdir, nti, quick).resolve()
+    return model
 
-    failures: list[str] = []
-    # ---- Neural TI: reverse SDE at every N; corrected windows at the subset
-    rev = run_and_report(Run("ti_reverse", "ti", ti_toml(model, ns, p, a.seed, a.ranks, False), a.ranks),
-                         nti, outdir, bool(a.reuse),
-                         f"nti ti, reverse SDE only: {len(ns)} N from {ns[0]} to {ns[-1]}, "
-                         f"{p['trajectories']} trajectories x {p['steps']} steps per N")
-    cor = run_and_report(Run("ti_corrected", "ti", ti_toml(model, subset, p, a.seed + 1, a.ranks, True), a.ranks),
-                         nti, outdir, bool(a.reuse),
-                         f"nti ti, {p['windows']} {p.get('window_sampler', 'mala').upper()}-corrected windows ({p['window_chains']} chains x "
-                         f"({p['window_warmup']} + {p['window_steps']}) steps) + {p['cv_trajectories']} reverse-SDE "
-                         f"trajectories at N = {subset}")
-    # ---- conventional: one nti baseline per (N, K), single-rank, --jobs at a time (largest first)
-    base_runs = {(n, k): Run(f"baseline_N{n}_K{k}", "baseline", baseline_toml(n, k, p, a.seed + 1000 * (i + 1) + n), 1)
-                 for i, k in enumerate(ks) for n in subset}
-    log(f"[baseline] nti baseline at N = {subset}, K = {ks} ({p['equilibration']} + {p['production']} sweeps per "
-        f"window, stride {p['stride']}), {len(base_runs)} runs, {a.jobs} at a time ...")
-    t0 = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-        order = sorted(base_runs, key=lambda nk: -(nk[0] ** 2) * nk[1])
-        futs = [pool.submit(r.execute, nti, outdir, bool(a.reuse)) for r in (base_runs[x] for x in order)]
-        for f in futs:
-            r = f.result()
-            status = ("reused" if r.reused else "ok") if r.ok else "FAILED"
-            log(f"  {r.name}: {status}" + (f" ({'ran' if r.reused else 'in'} {r.wall:.0f} s)" if r.wall else "") + (f": {r.error}" if r.error else ""))
-    log(f"[baseline] {time.monotonic() - t0:.0f} s")
-    for r in [rev, cor, *base_runs.values()]:
-        if not r.ok:
-            failures.append(f"{r.name}: {r.error}")
-    temps = {r.get("temperature") for run in (rev, cor) for r in run.results if r["name"] == "beta_a_ex"}
-    if temps and any(t is None or abs(t - TEMPERATURE) > 1e-9 for t in temps):
-        failures.append(f"the model's temperature {sorted(temps)} is not T = {TEMPERATURE}: not the paper's system")
 
-    # ---- collect
-    W, KR = p["windows"], max(ks)
-    S = p.get("window_sampler", "mala")  # the corrected estimates are named after the window sampler
-    tag = "cc" if p.get("window_rule", "gauss-legendre") == "clenshaw-curtis" else "gl"  # nti's method names
-    R = tag.upper()
-    m_rev, m_cor, m_mala = "reverse-sde-trapezoid", f"reverse-sde-{tag}{W}-{S}-corrected", f"windows-{tag}{W}-{S}"
-    a_rev = {n: rev.get("beta_a_ex", m_rev, n) for n in ns}
-    a_rect = {n: rev.get("beta_a_ex", "reverse-sde-rectangle", n) for n in ns}
-    cols: list[tuple[str, str, dict]] = [("NTI rev-SDE", m_rev, {n: a_rev[n] for n in subset}),
-                                         (f"NTI corr {R}{W}", m_cor, {n: cor.get("beta_a_ex", m_cor, n) for n in subset})]
-    for k in ks:
-        cols.append((f"TI K{k}", f"ti-lambda-trapezoid-K{k}",
-                     {n: base_runs[(n, k)].get("beta_a_ex", f"ti-lambda-trapezoid-K{k}", n) for n in subset}))
-    for k in ks:
-        cols.append((f"MBAR K{k}", f"mbar-K{k}", {n: base_runs[(n, k)].get("beta_a_ex", f"mbar-K{k}", n) for n in subset}))
-    ref = {n: base_runs[(n, KR)].get("beta_a_ex", f"mbar-K{KR}", n) for n in subset}
-    extra = {f"NTI {R}-{S.upper()} windows": {n: cor.get("beta_a_ex", m_mala, n) for n in subset},
-             "NTI rev-SDE (corrected run)": {n: cor.get("beta_a_ex", m_rev, n) for n in subset},
-             f"NTI {R} uncorrected": {n: cor.get("beta_a_ex", f"windows-{tag}{W}-uncorrected", n) for n in subset}}
-    if tag == "cc":  # the embedded quadrature error estimate (half rule minus all windows)
-        extra["NTI CC quadrature error"] = {n: cor.get("quadrature_error", m_mala, n) for n in subset}
-
-    nonfinite = []
-    if rev.ok:
-        nonfinite += [f"reverse SDE N = {n}: {a_rev[n]}" for n in ns if not finite(*a_rev[n])]
-    if cor.ok:
-        nonfinite += [f"{cols[1][0]} N = {n}: {cols[1][2][n]}" for n in subset if not finite(*cols[1][2][n])]
-    for label, method, d in cols[2:]:
-        k = int(label.split("K")[-1])
-        nonfinite += [f"{label} N = {n}: {d[n]}" for n in subset if base_runs[(n, k)].ok and not finite(*d[n])]
-    for x in nonfinite:
-        failures.append("non-finite result: " + x)
-
-    # ---- table 1
-    log(f"\n=== table 1: beta*A_ex(N) in kT, T = {TEMPERATURE}, V = {VOLUME:g}, min-image "
-        f"(± standard error; z = (value - MBAR K{KR}) / combined standard error) ===")
-    wcol = 15
-    log(f"{'N':>4} {'rho':>7} " + " ".join(f"{c[0]:>{wcol}}" for c in cols))
-    csv_rows = []
-    z_cor = {}
-    for n in subset:
-        log(f"{n:>4} {n / VOLUME:>7.4f} " + " ".join(f"{pm(c[2][n]):>{wcol}}" for c in cols))
-        zs = []
-        for label, method, d in cols:
-            if label == f"MBAR K{KR}":
-                zs.append("ref")
-                continue
-            z = zscore(d[n], ref[n])
-            if label.startswith("NTI corr"):
-                z_cor[n] = z
-            zs.append(f"{z:+.1f}" if finite(z) else "-")
-        log(f"{'':>4} {'z':>7} " + " ".join(f"{z:>{wcol}}" for z in zs))
-        for label, method, d in cols:
-            csv_rows.append(dict(table="beta_a_ex", n=n, rho=n / VOLUME, method=method, label=label,
-                                 value=d[n][0], stderr=d[n][1], z_vs_ref=zscore(d[n], ref[n])))
-    log(f"NTI rev-SDE: reverse SDE, trapezoid rule ({p['trajectories']} trajectories x {p['steps']} steps, the "
-        f"every-N run); NTI corr: the reverse SDE with {W} {S.upper()}-corrected {R} windows as control variate "
-        f"({m_cor}); TI K: trapezoid rule over K uniform lambda windows; MBAR K: the same windows.")
-    log(f"also in free_energy.json: reverse SDE rectangle rule, {R}-{S.upper()} windows alone, {R} uncorrected windows"
-        + (", the CC quadrature error estimate (beta*A_ex by the half rule minus by all windows):" if tag == "cc" else ":"))
-    for label, d in extra.items():
-        if label.endswith("quadrature error"):  # z against its own error, not against MBAR
-            log(f"  {label:<28} " + "  ".join(f"N={n}: {pm(d[n])} (z {d[n][0] / d[n][1]:+.1f})" if finite(*d[n]) else
-                                           f"N={n}: -" for n in subset))
-            continue
-        log(f"  {label:<28} " + "  ".join(f"N={n}: {pm(d[n])} (z {zscore(d[n], ref[n]):+.1f})" if finite(d[n][0]) else
-                                       f"N={n}: -" for n in subset))
-
-    # ---- the equation of state and the window-start check
-    eos = {n: (eos_minimage.beta_a_ex(n, "KN"), eos_minimage.beta_a_ex(n, "JZG")) for n in subset}
-    u_mc = {}
-    for n in subset:
-        f = model.parent / f"train_N{n}.h5"
-        if f.is_file():
-            u_mc[n] = eos_minimage.mc_energy(f)
-    log(f"\nequation of state: N beta*a_ex from the full-potential KN / JZG EOS with the min-image correction "
-        f"(validation/paper_lj/eos_minimage.py; no finite-size correction). It is a reference only where the "
-        f"system is a homogeneous liquid: T = {TEMPERATURE} is below the critical temperature, and at rho <~ 0.56 "
-        f"the EOS is inside the two-phase region; the u/N column checks it against the training data. "
-        f"d = value - (KN + JZG)/2, ± the value's standard error (the KN - JZG spread is the EOS's own uncertainty).")
-    eos_cols = [c for c in cols if c[0].startswith("NTI corr") or c[0] in (f"MBAR K{KR}", f"TI K{KR}")]
-    log(f"{'N':>4} {'EOS KN':>9} {'EOS JZG':>9} {'u/N KN':>8} {'u/N data':>16} " +
-        " ".join(f"{'d ' + c[0]:>18}" for c in eos_cols) + f" {'start z':>8} {'drift z':>8}")
-    eos_rows = {}
-    for n in subset:
-        mid = 0.5 * sum(eos[n])
-        um = u_mc.get(n)
-        zs = cor.get("window_start_max_z", m_mala, n)[0] if cor.ok else math.nan
-        zd = cor.get("window_drift_max_z", m_mala, n)[0] if cor.ok else math.nan
-        diffs = {c[1]: (c[2][n][0] - mid, c[2][n][1]) for c in eos_cols}
-        eos_rows[n] = dict(kn=eos[n][0], jzg=eos[n][1], u_kn=eos_minimage.u_per_particle(n, "KN"),
-                           u_data=um, diff=diffs, window_start_max_z=zs, window_drift_max_z=zd)
-        log(f"{n:>4} {eos[n][0]:>9.2f} {eos[n][1]:>9.2f} {eos_minimage.u_per_particle(n, 'KN'):>8.3f} "
-            f"{(pm(um, 4) if um else '-'):>16} " + " ".join(f"{pm(diffs[c[1]]):>18}" for c in eos_cols) +
-            f" {(f'{zs:.1f}' if finite(zs) else '-'):>8} {(f'{zd:.1f}' if finite(zd) else '-'):>8}")
-    log("start z: largest |z| over the windows of the disagreement between data-started and reverse-SDE-started "
-        "window chains (nti ti window_start_max_z); drift z: largest |z| of the change of the chains' mean du/dt "
-        "from the first to the second half of production (window_drift_max_z). Above ~3 (24 windows) the windows "
-        "are not converged.")
-
-    # ---- table 2: beta*mu_ex
-    mu_nti = {}  # N -> A(N+1) - A(N) (nti's beta_mu_ex, reverse SDE)
-    for n in ns:
-        if n + 1 in a_rev:
-            v = rev.get("beta_mu_ex", m_rev, n)
-            if not finite(v[0]):
-                x, y = a_rev[n], a_rev[n + 1]
-                v = (y[0] - x[0], math.hypot(x[1], y[1]))
-            mu_nti[n] = v
-    gc, gc_note = (read_grand_canonical(rev.dir / "results.h5") if rev.ok else (None, "reverse-SDE run failed"))
-    h = p["fit_half_width"]
-    rows2 = [n for n in ns if n + 1 in a_rev and (n % p["mu_every"] == 0 or n == subset[0])]
-    if not rows2:  # thinned N: chords between successive N
-        rows2 = ns[:-1]
-    log(f"\n=== table 2: beta*mu_ex(rho) in kT, rho = (N + 1/2)/V (every {p['mu_every']}th N) ===")
-    hdr2 = ["N", "rho", "A(N+1)-A(N)", f"fit ±{h}", "GC"] + [f"corr", f"MBAR K{KR}", f"TI K{KR}"]
-    log(f"{hdr2[0]:>4} {hdr2[1]:>7} {hdr2[2]:>14} {hdr2[3]:>13} {hdr2[4]:>7} {hdr2[5]:>13} {hdr2[6]:>13} {hdr2[7]:>13}")
-    table2 = []
-    for n in rows2:
-        nxt = min((m for m in ns if m > n), default=None)
-        if nxt is None:
-            continue
-        x, y = a_rev[n], a_rev[nxt]
-        step = nxt - n
-        d = mu_nti.get(n) if step == 1 else ((y[0] - x[0]) / step, math.hypot(x[1], y[1]) / step)
-        rho = (n + nxt) / 2 / VOLUME
-        fit = slope_fit(a_rev, n, h) if p["n_step"] == 1 else (math.nan, math.nan)
-        g = gc_mu_ex_at(gc, rho) if gc else math.nan
-
-        def conv(dd: dict) -> tuple[float, float]:
-            if n in dd and n + 1 in dd:
-                return (dd[n + 1][0] - dd[n][0], math.hypot(dd[n][1], dd[n + 1][1]))
-            return (math.nan, math.nan)
-
-        c_cor = conv(cols[1][2])
-        c_mb = conv({m: base_runs[(m, KR)].get("beta_a_ex", f"mbar-K{KR}", m) for m in subset})
-        c_ti = conv({m: base_runs[(m, KR)].get("beta_a_ex", f"ti-lambda-trapezoid-K{KR}", m) for m in subset})
-        table2.append(dict(n=n, n_next=nxt, rho=rho, diff=d, fit=fit, gc=g, corrected=c_cor, mbar=c_mb, ti=c_ti))
-        log(f"{n:>4} {rho:>7.4f} {pm(d):>14} {pm(fit):>13} {(f'{g:.2f}' if finite(g) else '-'):>7} {pm(c_cor):>13} "
-            f"{pm(c_mb):>13} {pm(c_ti):>13}")
-    log(f"A(N+1)-A(N): Neural TI reverse SDE (nti ti's beta_mu_ex); fit ±{h}: slope at N + 1/2 of a least-squares "
-        f"parabola through the reverse-SDE beta*A_ex(N-{h} .. N+1+{h}) (window shifted at the ends of the range); GC: beta*mu - ln<rho> of nti's grand-canonical reweighting "
-        f"(Lambda = 1) interpolated at rho; corr/MBAR/TI: differences of the corrected Neural TI / conventional "
-        f"values where N and N+1 are both in the subset.")
-    if any(r["n_next"] - r["n"] > 1 for r in table2):
-        log("(N not consecutive: the A(N+1)-A(N) column is (A(N') - A(N)) / (N' - N) for the next computed N', "
-            "at rho = (N + N')/(2V))")
-    if gc is None:
-        log(f"(grand canonical: {gc_note})")
-    # chords between successive subset N (all methods)
-    log(f"\nfinite differences between successive subset N: (A(N2) - A(N1)) / (N2 - N1), in kT, "
-        f"at rho = (N1 + N2)/(2V)")
-    log(f"{'N1-N2':>8} {'rho':>7} " + " ".join(f"{c[0]:>{wcol}}" for c in cols))
-    chords = []
-    for n1, n2 in zip(subset, subset[1:]):
-        vals = []
-        for label, method, d in cols:
-            x, y = d[n1], d[n2]
-            vals.append(((y[0] - x[0]) / (n2 - n1), math.hypot(x[1], y[1]) / (n2 - n1)))
-        chords.append(dict(n1=n1, n2=n2, rho=(n1 + n2) / 2 / VOLUME, values={c[1]: v for c, v in zip(cols, vals)}))
-        log(f"{f'{n1}-{n2}':>8} {(n1 + n2) / 2 / VOLUME:>7.4f} " + " ".join(f"{pm(v, 3):>{wcol}}" for v in vals))
-
-    # ---- table 3: every N from the windows' values at the subset (a_of_n.py; the same estimate as
-    # nti's /ti/fit: the windows alone, not the reverse SDE corrected by them, see README session 8)
-    win = extra[f"NTI {R}-{S.upper()} windows"]
-    corr_pts = {n: win[n] for n in subset if finite(*win[n]) and win[n][1] > 0}
-    every_n = None
-    if len(corr_pts) >= 3:
-        log(f"\n=== table 3: beta*A_ex(N) for every N = {ns[0]}..{ns[-1]} and beta*mu_ex(rho) from the "
-            f"Metropolis-corrected {R}-{S.upper()} windows at the subset (validation/paper_lj/a_of_n.py) ===")
-        every_n = a_of_n.report(corr_pts, range(ns[0], ns[-1] + 1), p["mu_every"], VOLUME, log=log,
-                                eos=lambda n: (eos_minimage.beta_a_ex(n, "KN"), eos_minimage.beta_a_ex(n, "JZG")))
-        # the same fit inside nti (/ti/fit of the corrected run, src/estimators/density_fit.rs): an
-        # independent implementation; they must agree to round-off (both degree min(5, points - 2))
-        every_n["nti_fit_max_abs_diff"] = nti_fit_difference(cor, every_n) if cor.ok else None
-        if every_n["nti_fit_max_abs_diff"] is not None:
-            d = every_n["nti_fit_max_abs_diff"]
-            log(f"nti's own fit (/ti/fit of ti_corrected): largest |difference| to this table {d:.2e} kT"
-                + ("" if d < 1e-6 else "  <- DISAGREE"))
-            if not d < 1e-6:
-                failures.append(f"nti /ti/fit and a_of_n.py disagree by {d:.2e} kT")
-    else:
-        log("\n(table 3 needs window values at >= 3 subset N)")
-
-    if gc:
-        log(f"\ngrand-canonical reweighting of the reverse-SDE beta*A_ex(N), N = {ns[0]}..{ns[-1]} "
-            f"(nti ti /grand_canonical, method {gc['method']}):")
-        log(f"{'beta*mu':>9} {'<N>':>8} {'<rho>':>15} {'beta*mu_ex':>10} {'edge weight':>11}")
-        for i in range(0, len(gc["beta_mu"]), 4):
-            log(f"{gc['beta_mu'][i]:>9.3f} {gc['mean_n'][i]:>8.2f} "
-                f"{gc['mean_density'][i]:>8.4f}±{gc['mean_density_stderr'][i]:<6.4f} {gc['beta_mu_ex'][i]:>10.3f} "
-                f"{gc['edge_weight'][i]:>11.1e}")
-        log("(edge weight: probability of the smallest or largest N of the ladder; large values mean <rho> is "
-            "cut off by the N range)")
-
-    # ---- plot
+def make_plot(s: Setup, res: Collected, tables: Tables) -> tuple[Path, str]:
+    """free_energy.png (fe_plot.py, matplotlib), or why there is none."""
+    p, outdir, ns, subset = s.p, s.outdir, s.ns, s.subset
+    a_rev, cols, m_cor, KR = res.a_rev, res.cols, res.m_cor, res.k_ref
+    table2, chords, gc, every_n, h = tables.table2, tables.chords, tables.gc, tables.every_n, p["fit_half_width"]
     png = outdir / "free_energy.png"
     plot_note = ""
     try:
@@ -780,8 +224,26 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         plot_note = "matplotlib not installed: no plot"
         log(f"\n({plot_note})")
+    return png, plot_note
 
-    # ---- verdict: only where the conventional reference is itself converged in K
+
+@dataclass
+class Verdict:
+    """Whether Neural TI agrees with the conventional reference, and where that was checked."""
+
+    k_prev: int | None  # the next smaller K
+    ref_ok: dict[int, bool]  # N -> the reference is converged in K
+    checked: list[int]
+    unchecked: list[int]
+    z_win: dict[int, float]  # N -> z of the corrected windows against the reference
+    ok_acc: bool
+
+
+def judge(res: Collected, quick: bool) -> Verdict:
+    """Neural TI (the corrected windows) against MBAR with the largest K, only where the conventional
+    reference is itself converged in K; no accuracy criterion in quick mode."""
+    ks, subset, base_runs, ref, extra, KR, S, R = (res.ks, res.subset, res.base_runs, res.ref, res.extra, res.k_ref,
+                                                   res.sampler, res.rule)
     k_prev = ks[-2] if len(ks) >= 2 else None
     ref_ok = {}
     for n in subset:
@@ -805,7 +267,18 @@ def main(argv: list[str] | None = None) -> int:
                 ok_acc = False
         if not checked:
             ok_acc = False
-    wall = time.monotonic() - t_start
+    return Verdict(k_prev=k_prev, ref_ok=ref_ok, checked=checked, unchecked=unchecked, z_win=z_win, ok_acc=ok_acc)
+
+
+def write_report(s: Setup, res: Collected, tables: Tables, verdict: Verdict, *, model: Path, nti_version: str, git: str,
+                 png: Path, plot_note: str, wall: float, failures: list[str]) -> None:
+    """free_energy.json (everything, NaN as null) and free_energy_table.csv (table 1)."""
+    a, quick, p, nti, outdir, ns, subset = s.a, s.quick, s.p, s.nti, s.outdir, s.ns, s.subset
+    rev, cor, base_runs, a_rev, a_rect, cols, ref, extra, KR = (res.rev, res.cor, res.base_runs, res.a_rev, res.a_rect,
+                                                                res.cols, res.ref, res.extra, res.k_ref)
+    csv_rows, z_cor, eos_rows, mu_nti = tables.csv_rows, tables.z_cor, tables.eos_rows, tables.mu_nti
+    gc, gc_note, table2, chords, every_n = tables.gc, tables.gc_note, tables.table2, tables.chords, tables.every_n
+    z_win, ref_ok, ok_acc = verdict.z_win, verdict.ref_ok, verdict.ok_acc
     report = dict(
         mode="quick" if quick else "full", system=dict(temperature=TEMPERATURE, box_side=BOX, cutoff="min-image"),
         params=p, ranks=a.ranks, jobs=a.jobs, seed=a.seed, model=str(model), nti=str(nti), nti_version=nti_version,
@@ -834,7 +307,13 @@ def main(argv: list[str] | None = None) -> int:
         wr.writerows(csv_rows)
     log(f"report: {outdir / 'free_energy.json'}, {outdir / 'free_energy_table.csv'}; inputs and logs in "
         f"{outdir}/*/ (input.toml, run.log); total {wall:.0f} s wall")
-    log(f"{nti_version}; checkout {git}; model {model}")
+
+
+def conclude(res: Collected, tables: Tables, verdict: Verdict, failures: list[str], quick: bool) -> int:
+    """The failures and the verdict; the exit status."""
+    KR, S, R, z_cor = res.k_ref, res.sampler, res.rule, tables.z_cor
+    k_prev, checked, unchecked = verdict.k_prev, verdict.checked, verdict.unchecked
+    z_win, ok_acc = verdict.z_win, verdict.ok_acc
     for f in failures:
         log(f"FAIL: {f}")
     if failures:
@@ -857,6 +336,33 @@ def main(argv: list[str] | None = None) -> int:
     log(f"FAIL: Neural TI ({R}-{S.upper()} windows) vs MBAR K{KR} not within {Z_MAX} combined standard errors at every subset N "
         f"where the reference is converged ({zs or 'none is'})")
     return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The runs, the tables, the plot, the report; the exit status."""
+    a = parse_args(argv)
+    s = prepare(a)
+    quick, p, outdir, nti, subset, ks, ns = s.quick, s.p, s.outdir, s.nti, s.subset, s.ks, s.ns
+    t_start = time.monotonic()
+    log(f"paper LJ system: T = {TEMPERATURE}, L = {BOX}, min-image; mode {'quick' if quick else 'full'}")
+    log(f"output directory {outdir}" + (" (reused)" if a.reuse else "") + f"\nbinary {nti} (frozen copy)")
+    nti_version = subprocess.run([str(nti), "--version"], capture_output=True, text=True).stdout.strip()
+    git = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+
+    model = resolve_model(s)
+    rev, cor = run_neural_ti(model, ns, subset, p, a, nti, outdir)
+    base_runs = run_baselines(subset, ks, p, a, nti, outdir)
+    failures = run_failures(rev, cor, base_runs)
+    res = collect(p, ns, subset, ks, rev, cor, base_runs)
+    failures += ["non-finite result: " + x for x in nonfinite_results(res)]
+    tables = print_tables(res, model, failures)
+    png, plot_note = make_plot(s, res, tables)
+    verdict = judge(res, quick)
+    wall = time.monotonic() - t_start
+    write_report(s, res, tables, verdict, model=model, nti_version=nti_version, git=git, png=png, plot_note=plot_note,
+                 wall=wall, failures=failures)
+    log(f"{nti_version}; checkout {git}; model {model}")
+    return conclude(res, tables, verdict, failures, quick)
 
 
 if __name__ == "__main__":
