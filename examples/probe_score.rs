@@ -77,12 +77,24 @@ fn main() -> anyhow::Result<()> {
     let u_data = confs.iter().map(|c| u_of(c)).sum::<f64>() / confs.len() as f64;
     let n_mala: usize = a.get(4).map_or(Ok(0), |s| s.parse())?;
     println!("\npartial reverse SDE from noised data (N = {n}), {n_mala} MALA steps at t0 first; clean frames u/N = {u_data:.4}");
-    println!("{:>6} {:>12} {:>8} {:>8}", "t0", "u/N at t=0", "se", "acc");
+    println!("{:>6} {:>12} {:>8} {:>8} {:>11} {:>11}", "t0", "u/N at t=0", "se", "acc", "disp noised", "disp model");
+    // Index of dispersion of the particle counts in the 27 subcubes of side L/3 (variance / mean;
+    // 1 for an ideal gas, ~S(k -> 0) for a liquid): the density fluctuations of the noised data at
+    // t0 against those of the model's own ensemble there (after the MALA steps).
+    let dispersion = |y: &[f64]| {
+        let mut counts = [0.0f64; 27];
+        for p in y.chunks_exact(3) {
+            let c = |v: f64| ((v.rem_euclid(1.0) * 3.0) as usize).min(2);
+            counts[c(p[0]) * 9 + c(p[1]) * 3 + c(p[2])] += 1.0;
+        }
+        let m = counts.iter().sum::<f64>() / 27.0;
+        counts.iter().map(|c| (c - m).powi(2)).sum::<f64>() / 27.0 / m
+    };
     let dt: f64 = 1e-3;
     let lr = model.spec.schedule.log_ratio();
     for &t0 in &[0.1f64, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0] {
         let k_steps = (t0 / dt).round() as usize;
-        let res: Vec<(f64, f64)> = confs
+        let res: Vec<(f64, f64, f64, f64)> = confs
             .iter()
             .enumerate()
             .map(|(k, c)| {
@@ -96,6 +108,7 @@ fn main() -> anyhow::Result<()> {
                         })
                         .collect();
                 let mut acc = f64::NAN;
+                let disp_noised = dispersion(&y);
                 if n_mala > 0 {
                     let mut ch =
                         nti::sampling::mala::MalaChain::new(&model, Conf { y, side: c.side }, t0, 0.05 * s0 * s0);
@@ -108,6 +121,7 @@ fn main() -> anyhow::Result<()> {
                     acc = ch.acceptance();
                     y = ch.conf.y;
                 }
+                let disp_model = dispersion(&y);
                 for st in 0..k_steps {
                     let t = t0 - st as f64 * dt;
                     let s = model.schedule().sigma(t);
@@ -118,14 +132,16 @@ fn main() -> anyhow::Result<()> {
                         *yi = (*yi - g2 * gi * dt + (g2 * dt).sqrt() * z).rem_euclid(1.0);
                     }
                 }
-                (u_of(&Conf { y, side: c.side }), acc)
+                (u_of(&Conf { y, side: c.side }), acc, disp_noised, disp_model)
             })
             .collect();
         let m = res.len() as f64;
         let mean = res.iter().map(|x| x.0).sum::<f64>() / m;
         let se = (res.iter().map(|x| (x.0 - mean).powi(2)).sum::<f64>() / (m - 1.0) / m).sqrt();
         let acc = res.iter().map(|x| x.1).sum::<f64>() / m;
-        println!("{t0:>6.2} {mean:>12.4} {se:>8.4} {acc:>8.3}");
+        let dn = res.iter().map(|x| x.2).sum::<f64>() / m;
+        let dm = res.iter().map(|x| x.3).sum::<f64>() / m;
+        println!("{t0:>6.2} {mean:>12.4} {se:>8.4} {acc:>8.3} {dn:>11.3} {dm:>11.3}");
     }
     Ok(())
 }
