@@ -34,6 +34,11 @@ def log(msg: str = "") -> None:
 # ----------------------------------------------------------------------------- inputs
 
 
+def run_output_toml(seed: int) -> list[str]:
+    """The [run] and [output] sections shared by every input this script writes."""
+    return ["[run]", f"seed = {seed}", "", "[output]", 'file = "results.h5"', "overwrite = false", ""]
+
+
 def ti_toml(model: Path, ns: list[int], p: dict, seed: int, ranks: int, corrected: bool) -> str:
     traj = p["cv_trajectories"] if corrected else p["trajectories"]
     batch = max(1, math.ceil(traj / max(ranks, 1)))  # one chunk per rank and N
@@ -72,13 +77,7 @@ def ti_toml(model: Path, ns: list[int], p: dict, seed: int, ranks: int, correcte
         *ti,
         "ais_chains = 0",
         "",
-        "[run]",
-        f"seed = {seed}",
-        "",
-        "[output]",
-        'file = "results.h5"',
-        "overwrite = false",
-        "",
+        *run_output_toml(seed),
     ])
 
 
@@ -104,13 +103,7 @@ def baseline_toml(n: int, k: int, p: dict, seed: int) -> str:
         "mbar = true",
         "widom_insertions = 0",
         "",
-        "[run]",
-        f"seed = {seed}",
-        "",
-        "[output]",
-        'file = "results.h5"',
-        "overwrite = false",
-        "",
+        *run_output_toml(seed),
     ])
 
 
