@@ -3,11 +3,15 @@
 //! network's achieved GFLOP/s and the peak resident memory. Run on 1 rank with
 //! `cargo bench --bench model_throughput`, or on several with
 //! `mpirun -np 2 target/release/deps/model_throughput-<hash> --bench` (see validation/bench_model.sh).
-//! Prints one table row per measurement from rank 0.
+//! Prints one table row per measurement from rank 0. With the argument `mp` the message-passing
+//! network (nti::model::mp, default [model] sizes: 3 layers, 32 scalar and 8 vector features, 16
+//! radial channels, cutoff 2 sigma) replaces the descriptor MLP.
 
 use nti::diffusion::VeSchedule;
 use nti::model::descriptors::DescriptorSpec;
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
+use nti::model::mp::MpSpec;
+use nti::model::pair_term::PairTermSpec;
 use nti::model::{Conf, EnergyModel, TimeEmbedding};
 use nti::parallel::{owned_items, Comm};
 use nti::rng::{stream, Purpose};
@@ -42,6 +46,17 @@ fn configs(n: usize, count: usize, l: f64) -> Vec<Conf> {
 fn main() {
     let comm = Comm::init_mpi();
     let (n, l, batch) = (200usize, 6.0, 32usize);
+    let mp = std::env::args().any(|a| a == "mp");
+    // NTI_BENCH_MP = "layers,scalars,vectors,radial,cutoff" overrides the message-passing sizes.
+    let mp_spec = match std::env::var("NTI_BENCH_MP") {
+        Ok(v) => {
+            let f: Vec<f64> = v.split(',').map(|x| x.trim().parse().expect("NTI_BENCH_MP: five numbers")).collect();
+            assert_eq!(f.len(), 5, "NTI_BENCH_MP = layers,scalars,vectors,radial,cutoff");
+            let u = |k: usize| f[k] as usize;
+            MpSpec { layers: u(0), scalars: u(1), vectors: u(2), n_radial: u(3), r_min: 0.5, r_cut: f[4] }
+        }
+        Err(_) => MpSpec { layers: 3, scalars: 32, vectors: 8, n_radial: 16, r_min: 0.5, r_cut: 2.0 },
+    };
     let spec = LjModelSpec {
         descriptors: DescriptorSpec { n_radial: 8, r_min: 0.8, r_cut: 3.0, n_two_hop: 0 },
         time: TimeEmbedding { n_freq: 4 },
@@ -49,18 +64,26 @@ fn main() {
         schedule: VeSchedule::default(),
         temperature: 1.25,
         cutoff: PriorCutoff { rc: None, shift: false, tail: false },
-        pair: Default::default(),
+        pair: if mp { PairTermSpec { walls: vec![], ..Default::default() } } else { Default::default() },
         feature_shift: vec![],
         feature_scale: vec![],
         isolated_zero: true,
         linear_time_basis: 0,
         readout_time_basis: 0,
+        message_passing: mp.then_some(mp_spec.clone()),
     };
     let mut model = LjModel::new(spec, &mut stream(1, Purpose::ModelInit, 0));
     let confs = configs(n, 64, l);
     // MLP flops per configuration for energy + gradient: forward (2 m k n per layer) plus the input
     // gradient (same GEMMs again); the tangent pass and its back-propagation of training add ~3x more.
-    let fwd = model.mlp.forward_flops(n);
+    let fwd = match &model.mp {
+        Some(net) => {
+            let x: Vec<[f64; 3]> = confs[0].y.chunks(3).map(|p| [p[0] * l, p[1] * l, p[2] * l]).collect();
+            let edges = nti::model::mp::graph::Graph::new(&x, &SimBox::new(l), &net.basis()).n_edges();
+            net.forward_flops(n, edges)
+        }
+        None => model.mlp.forward_flops(n),
+    };
     // Energy + gradient throughput: configurations dealt over ranks.
     let reps = 4;
     let mine = owned_items(confs.len() * reps, comm.rank(), comm.size());
@@ -102,7 +125,15 @@ fn main() {
         let train_gflops = 6.0 * fwd * batch as f64 / per_step / 1e9;
         let eg_gflops = 2.0 * fwd * rate / 1e9;
         println!(
-            "# model benchmark: N = {n}, L = {l}, K = 8, hidden [64, 64], {} parameters, sink {sink:.3e}",
+            "# model benchmark: N = {n}, L = {l}, {}, {} parameters, sink {sink:.3e}",
+            if mp {
+                format!(
+                    "message passing {} x ({} + {}), K = {}, r_c = {}",
+                    mp_spec.layers, mp_spec.scalars, mp_spec.vectors, mp_spec.n_radial, mp_spec.r_cut
+                )
+            } else {
+                "K = 8, hidden [64, 64]".into()
+            },
             model.params.len()
         );
         println!(

@@ -35,6 +35,7 @@ fn model_with(cutoff: PriorCutoff, readout: usize) -> LjModel {
         isolated_zero: true,
         linear_time_basis: 3,
         readout_time_basis: readout,
+        message_passing: None,
     };
     let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
     // Larger weights than at initialisation so the network term is not negligible.

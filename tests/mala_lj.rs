@@ -43,6 +43,7 @@ fn model_at(temperature: f64) -> LjModel {
         isolated_zero: true,
         linear_time_basis: 0,
         readout_time_basis: 0,
+        message_passing: None,
     };
     let mut m = LjModel::new(spec, &mut stream(5, Purpose::ModelInit, 0));
     let mut r = stream(5, Purpose::ModelInit, 1);

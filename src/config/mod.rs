@@ -12,8 +12,8 @@ pub use error::ConfigError;
 pub use overrides::apply_override;
 pub use pipeline::PipelineConfig;
 pub use schema::{
-    BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, OutputConfig, RunConfig, SampleConfig, SampleMethod,
-    Spacing, SystemConfig, SystemKind, TiConfig, WindowDiscard, WindowRule, WindowStart,
+    BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, Network, OutputConfig, RunConfig, SampleConfig,
+    SampleMethod, Spacing, SystemConfig, SystemKind, TiConfig, WindowDiscard, WindowRule, WindowStart,
 };
 pub use stages::{check_particle_numbers, max_particles, MAX_DENSITY};
 

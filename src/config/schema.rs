@@ -240,12 +240,44 @@ pub struct ModelConfig {
     /// neighbours' radial densities); 0 disables them. Default 0.
     #[serde(default)]
     pub n_two_hop: usize,
+    /// The network of E_NN: "descriptor" (invariant descriptors and a per-particle MLP; default) or
+    /// "message-passing" (PaiNN-like scalar and vector features, `mp_*` keys). The pair walls, the
+    /// linear and readout time terms, the two-hop descriptors and the standardisation belong to the
+    /// descriptor network: with message passing the walls are left out and the others must be unset.
+    #[serde(default)]
+    pub network: Network,
+    /// Message-passing layers. Default 3.
+    #[serde(default = "d_mp_layers")]
+    pub mp_layers: usize,
+    /// Scalar features per particle. Default 32.
+    #[serde(default = "d_mp_scalars")]
+    pub mp_scalars: usize,
+    /// Vector features per particle. Default 8.
+    #[serde(default = "d_mp_vectors")]
+    pub mp_vectors: usize,
+    /// Gaussian radial channels of the messages (first centred at r_min). Default 16.
+    #[serde(default = "d_mp_radial")]
+    pub mp_radial: usize,
+    /// Message cutoff (sigma), at most half the smallest box side. Default 2.0.
+    #[serde(default = "d_mp_cutoff")]
+    pub mp_cutoff: f64,
     /// sigma(0) in units of the box side. Default 1e-3.
     #[serde(default = "d_smin")]
     pub sigma_min: f64,
     /// sigma(1) in units of the box side. Default 0.5.
     #[serde(default = "d_smax")]
     pub sigma_max: f64,
+}
+
+/// `[model] network`: the architecture of E_NN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Network {
+    /// Invariant descriptors and a per-particle MLP (DESIGN.md sec. 6).
+    #[default]
+    Descriptor,
+    /// Equivariant message passing ([`crate::model::mp`]).
+    MessagePassing,
 }
 
 /// `[generate]`: samples from a trained model with the reverse SDE.
@@ -518,6 +550,21 @@ fn d_pair_width() -> f64 {
 }
 fn d_pair_time() -> usize {
     12
+}
+fn d_mp_layers() -> usize {
+    3
+}
+fn d_mp_scalars() -> usize {
+    32
+}
+fn d_mp_vectors() -> usize {
+    8
+}
+fn d_mp_radial() -> usize {
+    16
+}
+fn d_mp_cutoff() -> f64 {
+    2.0
 }
 fn d_smin() -> f64 {
     1e-3
@@ -902,6 +949,41 @@ impl Config {
                 m.n_two_hop,
                 format!("at most n_radial = {}", m.n_radial),
             ));
+        }
+        if m.network == Network::MessagePassing {
+            for (key, v) in [("mp_layers", m.mp_layers), ("mp_scalars", m.mp_scalars), ("mp_vectors", m.mp_vectors)] {
+                if v == 0 {
+                    return Err(ConfigError::invalid("model", key, v, "a positive integer"));
+                }
+            }
+            if m.mp_radial < 2 {
+                return Err(ConfigError::invalid("model", "mp_radial", m.mp_radial, "at least 2 radial channels"));
+            }
+            if !(m.mp_cutoff > m.r_min && m.mp_cutoff.is_finite()) {
+                return Err(ConfigError::invalid(
+                    "model",
+                    "mp_cutoff",
+                    m.mp_cutoff,
+                    format!("a cutoff larger than r_min = {}", m.r_min),
+                ));
+            }
+            for (key, v) in [
+                ("linear_time_basis", m.linear_time_basis),
+                ("readout_time_basis", m.readout_time_basis),
+                ("n_two_hop", m.n_two_hop),
+            ] {
+                if v != 0 {
+                    return Err(ConfigError::invalid("model", key, v, "0 with network = \"message-passing\""));
+                }
+            }
+            if m.standardize {
+                return Err(ConfigError::invalid(
+                    "model",
+                    "standardize",
+                    true,
+                    "false with network = \"message-passing\"",
+                ));
+            }
         }
         if m.readout_time_basis == 1 {
             return Err(ConfigError::invalid(

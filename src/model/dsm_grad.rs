@@ -15,6 +15,9 @@ impl LjModel {
     /// dl/dtheta = (2 L t(1-t) / D) d/dtheta [grad_x E_NN . r], the tangent of E_NN along r
     /// (descriptor JVP, then the MLP tangent pass) back-propagated to theta.
     pub(super) fn dsm_loss_grad_impl(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
+        if self.mp.is_some() {
+            return self.dsm_loss_grad_mp(c, t, z, weight, grad);
+        }
         let x = Self::positions(c);
         let simbox = SimBox::new(c.side);
         let n = x.len();
@@ -77,6 +80,30 @@ impl LjModel {
                 }
             }
             self.spec.pair.tangent_param_grad(&d, t, &r, scale, g_pair);
+        }
+        weight * loss / dim as f64
+    }
+
+    /// [`Self::dsm_loss_grad_impl`] for the message-passing network: the same residual, and the
+    /// parameter gradient of grad_x E_NN . r from one tape pass with a tangent along r.
+    fn dsm_loss_grad_mp(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
+        let (x, g_nn, g_p) = self.grads_mp(c, t);
+        let (_, smin) = self.sig(t);
+        let cnn = t * (1.0 - t);
+        let dim = z.len();
+        let mut loss = 0.0;
+        let r: Vec<[f64; 3]> = (0..x.len())
+            .map(|i| {
+                std::array::from_fn(|k| {
+                    let v = c.side * (cnn * g_nn[i][k] + (1.0 - t) * smin * g_p[i][k]) - z[3 * i + k];
+                    loss += v * v;
+                    v
+                })
+            })
+            .collect();
+        if cnn > 0.0 {
+            let scale = weight * 2.0 * c.side * cnn / dim as f64;
+            self.direction_param_grad_mp(&x, c.side, t, &r, scale, grad);
         }
         weight * loss / dim as f64
     }

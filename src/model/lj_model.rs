@@ -13,6 +13,7 @@
 
 use super::descriptors::DescriptorSpec;
 use super::mlp::{matrix, Forward, Mlp};
+use super::mp::{MpNet, MpSpec};
 use super::pair_term::PairTermSpec;
 use super::{Conf, EnergyModel, Terms, TimeEmbedding};
 use crate::diffusion::{NoiseSchedule, VeSchedule};
@@ -24,6 +25,8 @@ use std::borrow::Cow;
 
 #[path = "dsm_grad.rs"]
 mod dsm_grad;
+#[path = "lj_mp.rs"]
+mod lj_mp;
 #[path = "time_score.rs"]
 mod time_score;
 
@@ -96,6 +99,11 @@ pub struct LjModelSpec {
     /// al., AAAI 2018). 0 (the default, also for older models) = absent.
     #[serde(default)]
     pub readout_time_basis: usize,
+    /// Message-passing network for E_NN instead of the descriptor MLP ([`super::mp`]); None (the
+    /// default, also for older models) = the descriptor network. With it, the pair walls, the
+    /// linear and readout time terms and the standardisation must be absent.
+    #[serde(default)]
+    pub message_passing: Option<MpSpec>,
 }
 
 /// Mean and standard deviation of every descriptor over all particles of `confs` (the training
@@ -142,8 +150,10 @@ pub struct LjModel {
     pub mlp: Mlp,
     /// Parameters theta: the MLP's, then the time-dependent readout's R (Q_r x (H + 1), row-major:
     /// H output weights and one bias per bump), then the linear term's A (nf x Q_lin, row-major), then
-    /// the pair term's W (R, A and W initialised to zero).
+    /// the pair term's W (R, A and W initialised to zero). With message passing: the network's.
     pub params: Vec<f64>,
+    /// The message-passing network, when the spec asks for one.
+    pub mp: Option<MpNet>,
 }
 
 /// Everything one evaluation produces (absolute-coordinate quantities).
@@ -165,13 +175,18 @@ impl LjModel {
     /// A model with parameters drawn from `rng`.
     pub fn new(spec: LjModelSpec, rng: &mut crate::rng::Stream) -> Self {
         let mlp = Mlp::new(spec.descriptors.n_features() + spec.time.n_features(), &spec.hidden);
+        if let Some(ms) = &spec.message_passing {
+            let net = MpNet::new(ms.clone(), spec.time.n_features());
+            let params = net.init_params(rng);
+            return Self { spec, mlp, params, mp: Some(net) };
+        }
         let mut params = mlp.init_params(rng, 0.1);
         let n_readout = spec.readout_time_basis * (mlp.sizes[mlp.sizes.len() - 2] + 1);
         params.resize(
             params.len() + n_readout + spec.descriptors.n_features() * spec.linear_time_basis + spec.pair.n_params(),
             0.0,
         );
-        Self { spec, mlp, params }
+        Self { spec, mlp, params, mp: None }
     }
 
     pub(crate) fn positions(c: &Conf) -> Positions {
@@ -318,6 +333,9 @@ impl LjModel {
     }
 
     fn eval(&self, c: &Conf, t: f64) -> Eval {
+        if self.mp.is_some() {
+            return self.eval_mp(c, t, true);
+        }
         let x = Self::positions(c);
         let simbox = SimBox::new(c.side);
         let (d, fw) = self.forward(&x, &simbox, t);

@@ -13,6 +13,7 @@ pub mod exact;
 pub mod exact_path;
 pub mod lj_model;
 pub mod mlp;
+pub mod mp;
 pub mod pair_term;
 pub mod shells;
 pub mod time_embedding;

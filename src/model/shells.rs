@@ -157,6 +157,7 @@ mod tests {
             isolated_zero: true,
             linear_time_basis: 0,
             readout_time_basis: 0,
+            message_passing: None,
         };
         let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
         let np = m.spec.pair.n_params();

@@ -49,6 +49,10 @@ impl LjModel {
         let sigma = self.spec.schedule.sigma(t);
         let cnn = t * (1.0 - t);
         let a = 1.0 - 2.0 * t - cnn * self.spec.schedule.log_ratio();
+        if self.mp.is_some() {
+            self.nn_param_grad_mp(c, t, weight * a / sigma, weight * cnn / sigma, grad);
+            return self.dt_terms_from(&self.eval_mp(c, t, false), t).total();
+        }
         let (x, simbox) = (Self::positions(c), SimBox::new(c.side));
         let (d, fw) = self.forward(&x, &simbox, t);
         self.nn_param_grad(&d, &fw, t, weight * a / sigma, weight * cnn / sigma, grad);
@@ -61,6 +65,10 @@ impl LjModel {
     /// With the time-dependent readout (not supported here; the input check refuses it).
     pub fn energy_param_grad(&self, c: &Conf, t: f64, weight: f64, grad: &mut [f64]) -> f64 {
         let sigma = self.spec.schedule.sigma(t);
+        if self.mp.is_some() {
+            self.nn_param_grad_mp(c, t, weight * t * (1.0 - t) / sigma, 0.0, grad);
+            return self.energy_terms_from(&self.eval_mp(c, t, false), t).total();
+        }
         let (x, simbox) = (Self::positions(c), SimBox::new(c.side));
         let (d, fw) = self.forward(&x, &simbox, t);
         self.nn_param_grad(&d, &fw, t, weight * t * (1.0 - t) / sigma, 0.0, grad);

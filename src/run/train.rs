@@ -1,13 +1,14 @@
 //! `nti train`: score-matching training of the LJ energy model on `nti sample` trajectories,
 //! data-parallel over MPI ranks, with atomic checkpoints and `--restart`.
 
-use crate::config::{Config, Input};
+use crate::config::{Config, Input, Network};
 use crate::diffusion::VeSchedule;
 use crate::io::checkpoint::{read_checkpoint, write_checkpoint, CheckpointMeta};
 use crate::io::trajectories::{load_training_data, TrainingData};
 use crate::io::{h5util, Provenance};
 use crate::model::descriptors::DescriptorSpec;
 use crate::model::lj_model::{feature_statistics, LjModel, LjModelSpec};
+use crate::model::mp::MpSpec;
 use crate::model::pair_term::PairTermSpec;
 use crate::model::{Conf, EnergyModel, TimeEmbedding};
 use crate::parallel::Comm;
@@ -29,6 +30,14 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
             0.5 * min_side
         );
     }
+    let mp = m.network == Network::MessagePassing;
+    if mp && m.mp_cutoff > 0.5 * min_side {
+        bail!(
+            "invalid value for [model] mp_cutoff = {}: expected at most half the smallest box side, {:.6} (data file boxes)",
+            m.mp_cutoff,
+            0.5 * min_side
+        );
+    }
     let descriptors = DescriptorSpec { n_radial: m.n_radial, r_min: m.r_min, r_cut: m.r_cut, n_two_hop: m.n_two_hop };
     // Standardisation from at most 256 frames spread evenly over the data (deterministic).
     let stride = data.confs.len().div_ceil(256).max(1);
@@ -42,12 +51,24 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
         schedule: VeSchedule { sigma_min: m.sigma_min, sigma_max: m.sigma_max },
         temperature: data.temperature,
         cutoff: data.cutoff,
-        pair: PairTermSpec { walls: m.pair_walls.clone(), width: m.pair_wall_width, n_time: m.pair_time_basis },
+        pair: PairTermSpec {
+            walls: if mp { vec![] } else { m.pair_walls.clone() },
+            width: m.pair_wall_width,
+            n_time: m.pair_time_basis,
+        },
         feature_shift,
         feature_scale,
         isolated_zero: true,
         linear_time_basis: m.linear_time_basis,
         readout_time_basis: m.readout_time_basis,
+        message_passing: mp.then_some(MpSpec {
+            layers: m.mp_layers,
+            scalars: m.mp_scalars,
+            vectors: m.mp_vectors,
+            n_radial: m.mp_radial,
+            r_min: m.r_min,
+            r_cut: m.mp_cutoff,
+        }),
     };
     Ok(LjModel::new(spec, &mut stream(cfg.run.seed, Purpose::ModelInit, 0)))
 }
