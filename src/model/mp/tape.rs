@@ -154,14 +154,14 @@ impl<'p> Tape<'p> {
         self.push(y, t, Op::Add { a, b })
     }
 
-    /// Y[r] = X[idx[r]].
+    /// `Y[r] = X[idx[r]]` (row gather).
     pub fn gather(&mut self, x: Id, idx: &Rc<Vec<usize>>) -> Id {
         let y = gather_rows(&self.val[x], idx);
         let t = self.tan[x].as_ref().map(|t| gather_rows(t, idx));
         self.push(y, t, Op::Gather { x, idx: idx.clone() })
     }
 
-    /// Y[k] = sum over r with idx[r] = k of X[r], for k < `n_out`.
+    /// `Y[k] = sum over r with idx[r] = k of X[r]`, for k < `n_out` (row scatter-add).
     pub fn scatter(&mut self, x: Id, idx: &Rc<Vec<usize>>, n_out: usize) -> Id {
         let y = scatter_rows(&self.val[x], idx, n_out);
         let t = self.tan[x].as_ref().map(|t| scatter_rows(t, idx, n_out));
@@ -347,7 +347,7 @@ impl<'p> Tape<'p> {
     }
 }
 
-/// Y[r] = X[idx[r]].
+/// `Y[r] = X[idx[r]]` (row gather).
 pub fn gather_rows(x: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
     let c = x.ncols();
     let mut y = Array2::zeros((idx.len(), c));
@@ -357,7 +357,7 @@ pub fn gather_rows(x: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
     y
 }
 
-/// Y[k] = sum_{r: idx[r] = k} X[r], k < n_out.
+/// `Y[k] = sum_{r: idx[r] = k} X[r]`, k < `n_out` (row scatter-add).
 pub fn scatter_rows(x: &Array2<f64>, idx: &[usize], n_out: usize) -> Array2<f64> {
     let mut y = Array2::zeros((n_out, x.ncols()));
     for (row, &k) in x.rows().into_iter().zip(idx) {
