@@ -49,7 +49,7 @@ impl MpNet {
             Dir::None => (None, None, None),
         };
         let b = tape.leaf(g.basis(), bt);
-        let u = tape.leaf(g.units(v), ut);
+        let u = tape.leaf(g.displacements(v), ut);
         let tau_id = tape.leaf(Self::time_rows(g.n, tau), taut);
         let out = self.build(&mut tape, g, b, u, tau_id);
         (tape, out, b, u)

@@ -7,9 +7,9 @@
 //! ```text
 //! s_i^0 = W_t tau(t) + b,   v_i^0 = 0                                   (tau: Fourier time features)
 //! layer l (message):  phi_j = W_2 silu(W_1 s_j + A tau + b_1) + b_2       (F + 2V columns)
-//!                     m_ij  = phi_j o (W_f B(r_ij) + b_f)  = [m^s, m^vv, m^vs]
+//!                     m_ij  = phi_j o (W_f B(r_ij))  = [m^s, m^vv, m^vs]   (no bias: m -> 0 at r_c)
 //!                     s_i  += sum_j m^s_ij
-//!                     v_i  += sum_j ( v_j o m^vv_ij + u_ij o m^vs_ij )
+//!                     v_i  += sum_j ( v_j o m^vv_ij + w_ij o m^vs_ij )      (w_ij = d_ij / r_c)
 //!          (update):  U v_i, V v_i (channel mixing, no bias),  n_i = sum_c (V v_i)_c^2,
 //!                     p_i = sum_c (U v_i)_c (V v_i)_c
 //!                     a_i = W_4 silu(W_3 [s_i, n_i] + A' tau + b_3) + b_4 = [a^vv, a^sv, a^ss]
@@ -100,7 +100,7 @@ impl MpNet {
                 phi1: lin(f, f, true, 1.0),
                 phi_t: lin(n_time, f, false, 1.0),
                 phi2: lin(f, f + 2 * v, true, 1.0),
-                filt: lin(k, f + 2 * v, true, 1.0),
+                filt: lin(k, f + 2 * v, false, 1.0),
                 u: lin(v, v, false, 1.0),
                 v: lin(v, v, false, 1.0),
                 up1: lin(f + v, f, true, 1.0),
@@ -138,8 +138,8 @@ impl MpNet {
         p
     }
 
-    /// Records E_i (node of shape N x 1) on `tape` from the leaves: radial basis `b` (E x K), unit
-    /// vectors `u` (3E x V) and time features `tau` (N x n_time) of the graph `g`.
+    /// Records E_i (node of shape N x 1) on `tape` from the leaves: radial basis `b` (E x K), scaled
+    /// displacements `u` (3E x V) and time features `tau` (N x n_time) of the graph `g`.
     pub fn build(&self, tape: &mut Tape<'_>, g: &Graph, b: Id, u: Id, tau: Id) -> Id {
         let (f, v) = (self.spec.scalars, self.spec.vectors);
         assert_eq!(tape.value(tau).ncols(), self.n_time, "time features");
