@@ -108,7 +108,7 @@ fn ti_and_generate_reject_particle_numbers_and_boxes_the_model_does_not_allow() 
             (set("generate.box_side=0"), "invalid value for [generate] box_side = 0: expected a positive box side L (sigma)"),
             (
                 set("generate.box_side=3.9"),
-                "invalid value for [generate] box_side = 3.9: expected at least 4 = twice the largest cutoff of model 'train.h5' (descriptor cutoff 2)",
+                "invalid value for [generate] box_side = 3.9: expected at least 4 = twice the largest cutoff of model 'train.h5' (network cutoff 2)",
             ),
         ];
         // nti generate shares the checks (src/run/model_input.rs): a few cases suffice there.

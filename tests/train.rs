@@ -84,6 +84,50 @@ fn time_score_training_is_rank_independent() {
     assert_ne!(params(&d.path().join("plain.h5")), p1);
 }
 
+/// The message-passing network trains through the same data-parallel path: identical parameters
+/// on 1 and 2 ranks, a run stopped at step 20 and restarted from its checkpoint ends bitwise
+/// identical to the uninterrupted 40-step run, and the results file names the network.
+#[test]
+fn message_passing_training_is_rank_independent_and_restarts_bitwise() {
+    assert!(have_mpirun(), "mpirun not found");
+    let d = setup();
+    let mp = [
+        "--set",
+        "model.network=\"message-passing\"",
+        "--set",
+        "model.mp_layers=2",
+        "--set",
+        "model.mp_scalars=8",
+        "--set",
+        "model.mp_vectors=2",
+        "--set",
+        "model.mp_radial=4",
+        "--set",
+        "train.checkpoint_every=20",
+    ];
+    let run = |out: &str, steps: &str, extra: &[&str], np: usize| {
+        let mut a = vec!["train", "t.toml", "--set", out, "--set", steps];
+        a.extend(mp);
+        a.extend(extra);
+        let cmd =
+            if np == 1 { run_in(d.path(), &a) } else { mpirun(np).args(&a).current_dir(d.path()).output().unwrap() };
+        ok(cmd);
+    };
+    run("output.file=\"mp1.h5\"", "train.steps=40", &[], 1);
+    run("output.file=\"mp2.h5\"", "train.steps=40", &[], 2);
+    let p1 = params(&d.path().join("mp1.h5"));
+    assert_eq!(params(&d.path().join("mp2.h5")), p1, "message-passing training differs between 1 and 2 ranks");
+    run("output.file=\"mph.h5\"", "train.steps=20", &[], 1);
+    run("output.file=\"mpr.h5\"", "train.steps=40", &["--restart", "mph.ckpt.h5"], 1);
+    assert_eq!(params(&d.path().join("mpr.h5")), p1, "restarted message-passing training differs");
+    let g = hdf5::File::open(d.path().join("mp1.h5")).unwrap().group("model").unwrap();
+    assert_eq!(nti::io::h5util::get_str(&g, "kind").unwrap(), "lj-message-passing");
+    let spec = nti::io::h5util::get_str(&g, "spec").unwrap();
+    assert!(spec.contains("\"message_passing\":{"), "spec without the network: {spec}");
+    ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"plain.h5\"", "--set", "train.steps=40"]));
+    assert_ne!(params(&d.path().join("plain.h5")).len(), p1.len());
+}
+
 #[test]
 fn restart_from_checkpoint_continues_bitwise_identically() {
     let d = setup();

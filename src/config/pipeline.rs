@@ -59,16 +59,17 @@ impl PipelineConfig {
 
 impl Config {
     /// What `nti run` needs beyond [`Config::validate`]: a `[system]` section, and a `[model]`
-    /// descriptor cutoff that fits the one box every stage runs in (checked here, before the
+    /// network cutoff (`r_cut` or `mp_cutoff`) that fits the one box every stage runs in (checked here, before the
     /// reference simulations, rather than by the training stage after them).
     pub fn validate_run(&self) -> Result<(), ConfigError> {
         let s = self.require_system()?;
         let l = self.box_side();
-        if self.model.r_cut > 0.5 * l {
+        let (key, rc) = self.model.network_cutoff();
+        if rc > 0.5 * l {
             return Err(ConfigError::invalid(
                 "model",
-                "r_cut",
-                self.model.r_cut,
+                key,
+                rc,
                 format!(
                     "at most L/2 = {:.6}: nti run trains in the box of side L = {l:.6} of [system] n_particles = {} \
                      and density = {}",

@@ -269,6 +269,17 @@ pub struct ModelConfig {
     pub sigma_max: f64,
 }
 
+impl ModelConfig {
+    /// The key and value of the cutoff the chosen network uses (`r_cut` of the descriptors or
+    /// `mp_cutoff` of the messages); it must fit in half the box.
+    pub fn network_cutoff(&self) -> (&'static str, f64) {
+        match self.network {
+            Network::Descriptor => ("r_cut", self.r_cut),
+            Network::MessagePassing => ("mp_cutoff", self.mp_cutoff),
+        }
+    }
+}
+
 /// `[model] network`: the architecture of E_NN.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

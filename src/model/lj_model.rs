@@ -460,7 +460,11 @@ impl LjModel {
 
 impl EnergyModel for LjModel {
     fn kind(&self) -> &'static str {
-        "lj-descriptor-mlp"
+        if self.mp.is_some() {
+            "lj-message-passing"
+        } else {
+            "lj-descriptor-mlp"
+        }
     }
     fn spec(&self) -> String {
         serde_json::to_string(&self.spec).expect("spec serialises")

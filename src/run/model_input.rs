@@ -69,7 +69,9 @@ fn describe(c: &PriorCutoff) -> String {
 pub fn check_model(cfg: &Config, model: &LjModel, side: f64) -> Result<(), ConfigError> {
     let path = &cfg.generate.model;
     let spec = &model.spec;
-    let (rd, rc) = (spec.descriptors.r_cut, spec.cutoff.rc.unwrap_or(0.0));
+    // The network's own cutoff: the descriptors', or the messages' with message passing.
+    let (rd, rc) =
+        (spec.message_passing.as_ref().map_or(spec.descriptors.r_cut, |m| m.r_cut), spec.cutoff.rc.unwrap_or(0.0));
     if side < 2.0 * rd.max(rc) {
         let lj = spec.cutoff.rc.map(|r| format!(", LJ cutoff {r}")).unwrap_or_default();
         return Err(ConfigError::invalid(
@@ -77,7 +79,7 @@ pub fn check_model(cfg: &Config, model: &LjModel, side: f64) -> Result<(), Confi
             "box_side",
             side,
             format!(
-                "at least {} = twice the largest cutoff of model '{path}' (descriptor cutoff {rd}{lj}): its \
+                "at least {} = twice the largest cutoff of model '{path}' (network cutoff {rd}{lj}): its \
                  interactions must fit in half the box",
                 2.0 * rd.max(rc)
             ),

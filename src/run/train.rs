@@ -23,18 +23,11 @@ use std::time::Instant;
 pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
     let m = &cfg.model;
     let min_side = data.files.iter().map(|f| f.box_side).fold(f64::INFINITY, f64::min);
-    if m.r_cut > 0.5 * min_side {
-        bail!(
-            "invalid value for [model] r_cut = {}: expected at most half the smallest box side, {:.6} (data file boxes)",
-            m.r_cut,
-            0.5 * min_side
-        );
-    }
     let mp = m.network == Network::MessagePassing;
-    if mp && m.mp_cutoff > 0.5 * min_side {
+    let (key, rc) = m.network_cutoff();
+    if rc > 0.5 * min_side {
         bail!(
-            "invalid value for [model] mp_cutoff = {}: expected at most half the smallest box side, {:.6} (data file boxes)",
-            m.mp_cutoff,
+            "invalid value for [model] {key} = {rc}: expected at most half the smallest box side, {:.6} (data file boxes)",
             0.5 * min_side
         );
     }
