@@ -28,7 +28,7 @@ fn model(cutoff: PriorCutoff) -> LjModel {
         schedule: VeSchedule::default(),
         temperature: 1.25,
         cutoff,
-        pair: PairTermSpec { walls: vec![], width: 0.15, n_time: 4 },
+        pair: PairTermSpec { walls: vec![1.0, 1.3], width: 0.15, n_time: 4 },
         feature_shift: vec![],
         feature_scale: vec![],
         isolated_zero: true,

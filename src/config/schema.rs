@@ -243,7 +243,7 @@ pub struct ModelConfig {
     /// The network of E_NN: "descriptor" (invariant descriptors and a per-particle MLP; default) or
     /// "message-passing" (PaiNN-like scalar and vector features, `mp_*` keys). The pair walls, the
     /// linear and readout time terms, the two-hop descriptors and the standardisation belong to the
-    /// descriptor network: with message passing the walls are left out and the others must be unset.
+    /// descriptor network and must be unset with message passing; the pair walls serve both.
     #[serde(default)]
     pub network: Network,
     /// Message-passing layers. Default 3.
@@ -937,14 +937,6 @@ impl Config {
                 "a non-empty list of positive widths",
             ));
         }
-        if m.pair_walls.iter().any(|r| !(*r > 0.0 && *r < m.r_cut)) {
-            return Err(ConfigError::invalid(
-                "model",
-                "pair_walls",
-                format!("{:?}", m.pair_walls),
-                format!("contact distances in (0, r_cut = {}) (or [] for no pair walls)", m.r_cut),
-            ));
-        }
         if !(m.pair_wall_width > 0.0 && m.pair_wall_width.is_finite()) {
             return Err(ConfigError::invalid(
                 "model",
@@ -995,6 +987,15 @@ impl Config {
                     "false with network = \"message-passing\"",
                 ));
             }
+        }
+        let (cut_key, cut) = m.network_cutoff();
+        if m.pair_walls.iter().any(|r| !(*r > 0.0 && *r < cut)) {
+            return Err(ConfigError::invalid(
+                "model",
+                "pair_walls",
+                format!("{:?}", m.pair_walls),
+                format!("contact distances in (0, {cut_key} = {cut}) (or [] for no pair walls)"),
+            ));
         }
         if m.readout_time_basis == 1 {
             return Err(ConfigError::invalid(

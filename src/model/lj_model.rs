@@ -100,8 +100,9 @@ pub struct LjModelSpec {
     #[serde(default)]
     pub readout_time_basis: usize,
     /// Message-passing network for E_NN instead of the descriptor MLP ([`super::mp`]); None (the
-    /// default, also for older models) = the descriptor network. With it, the pair walls, the
-    /// linear and readout time terms and the standardisation must be absent.
+    /// default, also for older models) = the descriptor network. With it, the linear and readout
+    /// time terms and the standardisation must be absent; the pair walls are kept (models of
+    /// nti before 2026-12-06 were written without them).
     #[serde(default)]
     pub message_passing: Option<MpSpec>,
 }
@@ -150,7 +151,8 @@ pub struct LjModel {
     pub mlp: Mlp,
     /// Parameters theta: the MLP's, then the time-dependent readout's R (Q_r x (H + 1), row-major:
     /// H output weights and one bias per bump), then the linear term's A (nf x Q_lin, row-major), then
-    /// the pair term's W (R, A and W initialised to zero). With message passing: the network's.
+    /// the pair term's W (R, A and W initialised to zero). With message passing: the network's, then
+    /// the pair term's W.
     pub params: Vec<f64>,
     /// The message-passing network, when the spec asks for one.
     pub mp: Option<MpNet>,
@@ -177,7 +179,8 @@ impl LjModel {
         let mlp = Mlp::new(spec.descriptors.n_features() + spec.time.n_features(), &spec.hidden);
         if let Some(ms) = &spec.message_passing {
             let net = MpNet::new(ms.clone(), spec.time.n_features());
-            let params = net.init_params(rng);
+            let mut params = net.init_params(rng);
+            params.resize(params.len() + spec.pair.n_params(), 0.0);
             return Self { spec, mlp, params, mp: Some(net) };
         }
         let mut params = mlp.init_params(rng, 0.1);

@@ -5,6 +5,7 @@
 //! isolated particle (one without neighbours) when `isolated_zero` is set.
 
 use super::{Eval, LjModel};
+use crate::model::pair_term::{pairs_within, PairRow};
 use crate::model::Conf;
 use crate::system::{Positions, SimBox};
 
@@ -13,13 +14,39 @@ impl LjModel {
         self.mp.as_ref().expect("message-passing model")
     }
 
+    /// The network's parameters (all but the walls' at the end).
+    fn mp_params(&self) -> &[f64] {
+        &self.params[..self.params.len() - self.spec.pair.n_params()]
+    }
+
+    /// The pairs the walls need (none without walls).
+    fn wall_pairs(&self, x: &Positions, simbox: &SimBox) -> Vec<PairRow> {
+        if self.spec.pair.enabled() {
+            pairs_within(x, simbox, self.spec.pair.reach())
+        } else {
+            vec![]
+        }
+    }
+
     /// [`LjModel::eval`] for the message-passing network.
     pub(super) fn eval_mp(&self, c: &Conf, t: f64, with_grad: bool) -> Eval {
         let x = Self::positions(c);
         let simbox = SimBox::new(c.side);
         let (tau, dtau) = (self.spec.time.features(t), self.spec.time.derivative(t));
-        let ne = self.mp_net().evaluate(&self.params, &x, &simbox, &tau, &dtau, with_grad);
-        let (mut e_i, mut de_i) = (ne.e_i, ne.de_i);
+        let ne = self.mp_net().evaluate(self.mp_params(), &x, &simbox, &tau, &dtau, with_grad);
+        let (mut e_i, mut de_i, mut g_nn) = (ne.e_i, ne.de_i, ne.grad);
+        if self.spec.pair.enabled() {
+            let pe = self.spec.pair.evaluate_pairs(x.len(), self.wall_pairs(&x, &simbox), self.pair_params(), t);
+            for i in 0..x.len() {
+                e_i[i] += pe.e_i[i];
+                de_i[i] += pe.de_i[i];
+                if with_grad {
+                    for (g, p) in g_nn[i].iter_mut().zip(&pe.grad[i]) {
+                        *g += p;
+                    }
+                }
+            }
+        }
         if self.spec.isolated_zero {
             let (e0, de0) = self.isolated_mp(c.side, &tau, &dtau);
             for (e, d) in e_i.iter_mut().zip(de_i.iter_mut()) {
@@ -28,12 +55,12 @@ impl LjModel {
             }
         }
         let (p_i, dp_i, g_p) = self.prior(&x, &simbox, t);
-        Eval { e_i, de_i, g_nn: ne.grad, p_i, dp_i, g_p }
+        Eval { e_i, de_i, g_nn, p_i, dp_i, g_p }
     }
 
     /// Energy of a particle without neighbours, and its t-derivative.
     fn isolated_mp(&self, side: f64, tau: &[f64], dtau: &[f64]) -> (f64, f64) {
-        let ne = self.mp_net().evaluate(&self.params, &vec![[0.0; 3]], &SimBox::new(side), tau, dtau, false);
+        let ne = self.mp_net().evaluate(self.mp_params(), &vec![[0.0; 3]], &SimBox::new(side), tau, dtau, false);
         (ne.e_i[0], ne.de_i[0])
     }
 
@@ -41,7 +68,15 @@ impl LjModel {
     pub(super) fn grads_mp(&self, c: &Conf, t: f64) -> (Positions, Vec<[f64; 3]>, Vec<[f64; 3]>) {
         let x = Self::positions(c);
         let simbox = SimBox::new(c.side);
-        let g_nn = self.mp_net().gradient(&self.params, &x, &simbox, &self.spec.time.features(t));
+        let mut g_nn = self.mp_net().gradient(self.mp_params(), &x, &simbox, &self.spec.time.features(t));
+        if self.spec.pair.enabled() {
+            let pe = self.spec.pair.evaluate_pairs(x.len(), self.wall_pairs(&x, &simbox), self.pair_params(), t);
+            for (g, p) in g_nn.iter_mut().zip(&pe.grad) {
+                for a in 0..3 {
+                    g[a] += p[a];
+                }
+            }
+        }
         let (_, _, g_p) = self.prior(&x, &simbox, t);
         (x, g_nn, g_p)
     }
@@ -57,7 +92,10 @@ impl LjModel {
         grad: &mut [f64],
     ) {
         let tau = self.spec.time.features(t);
-        self.mp_net().direction_param_grad(&self.params, x, &SimBox::new(side), &tau, r, scale, grad);
+        let simbox = SimBox::new(side);
+        let (g_net, g_pair) = grad.split_at_mut(grad.len() - self.spec.pair.n_params());
+        self.mp_net().direction_param_grad(self.mp_params(), x, &simbox, &tau, r, scale, g_net);
+        self.spec.pair.tangent_param_grad_pairs(self.wall_pairs(x, &simbox), t, r, scale, g_pair);
     }
 
     /// Adds sv dE_NN/dtheta + sd d(dE_NN/dt)/dtheta into `grad` (isolated-particle zero included).
@@ -66,10 +104,12 @@ impl LjModel {
         let simbox = SimBox::new(c.side);
         let (tau, dtau) = (self.spec.time.features(t), self.spec.time.derivative(t));
         let net = self.mp_net();
-        net.param_grad(&self.params, &x, &simbox, &tau, &dtau, sv, sd, grad);
+        let (g_net, g_pair) = grad.split_at_mut(grad.len() - self.spec.pair.n_params());
+        net.param_grad(self.mp_params(), &x, &simbox, &tau, &dtau, sv, sd, g_net);
         if self.spec.isolated_zero {
             let n = x.len() as f64;
-            net.param_grad(&self.params, &vec![[0.0; 3]], &simbox, &tau, &dtau, -n * sv, -n * sd, grad);
+            net.param_grad(self.mp_params(), &vec![[0.0; 3]], &simbox, &tau, &dtau, -n * sv, -n * sd, g_net);
         }
+        self.spec.pair.value_param_grad(self.wall_pairs(&x, &simbox), t, sv, sd, g_pair);
     }
 }

@@ -23,7 +23,31 @@
 //! Parameter layout: W row-major, shape (M, Q), M = number of walls.
 
 use super::descriptors::Descriptors;
+use crate::system::{Positions, SimBox};
 use serde::{Deserialize, Serialize};
+
+/// One unordered pair i < j: (i, j, r_ij = x_j - x_i (minimum image, sigma), r, 1/r (0 for
+/// coincident particles)), the layout of [`Descriptors::pair_list`].
+pub type PairRow = (usize, usize, [f64; 3], f64, f64);
+
+/// The pairs i < j with minimum-image distance below `r_max` (sigma), by a loop over all
+/// N (N - 1) / 2 pairs; for the message-passing network, which has no descriptor pair list. The
+/// walls vanish beyond their largest contact distance, so that is the `r_max` they need.
+pub fn pairs_within(x: &Positions, simbox: &SimBox, r_max: f64) -> Vec<PairRow> {
+    let r2max = r_max * r_max;
+    let mut out = Vec::new();
+    for i in 0..x.len() {
+        for j in i + 1..x.len() {
+            let d = simbox.delta(&x[j], &x[i]);
+            let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+            if r2 < r2max {
+                let r = r2.sqrt();
+                out.push((i, j, d, r, if r > 0.0 { 1.0 / r } else { 0.0 }));
+            }
+        }
+    }
+    out
+}
 
 /// Shape of the pair term. The empty wall list (the serde default, also for checkpoints written
 /// before the term existed) disables it.
@@ -115,10 +139,20 @@ impl PairTermSpec {
         bump_coefficients(w, self.n_time, t)
     }
 
+    /// Largest contact distance (0 when disabled): pairs beyond it do not contribute.
+    pub fn reach(&self) -> f64 {
+        self.walls.iter().fold(0.0, |a: f64, &r| a.max(r))
+    }
+
     /// Energy per particle, its t-derivative and the gradient, on the neighbour pairs of `d`
     /// (the descriptors'; every wall ends inside their cutoff). `w` has length M Q.
     pub fn evaluate(&self, d: &Descriptors, w: &[f64], t: f64) -> PairEval {
-        let n = d.n_particles();
+        self.evaluate_pairs(d.n_particles(), d.pair_list(), w, t)
+    }
+
+    /// [`Self::evaluate`] on an explicit list of the `n` particles' pairs, which must hold every
+    /// pair closer than [`Self::reach`].
+    pub fn evaluate_pairs(&self, n: usize, pairs: impl IntoIterator<Item = PairRow>, w: &[f64], t: f64) -> PairEval {
         let mut out = PairEval { e_i: vec![0.0; n], de_i: vec![0.0; n], grad: vec![[0.0; 3]; n] };
         if !self.enabled() {
             return out;
@@ -127,7 +161,7 @@ impl PairTermSpec {
         let (c, dc) = self.coefficients(w, t);
         let m_n = self.n_radial();
         let (mut b, mut db) = (vec![0.0; m_n], vec![0.0; m_n]);
-        for (i, j, dv, r, inv_r) in d.pair_list() {
+        for (i, j, dv, r, inv_r) in pairs {
             self.radial(r, &mut b, &mut db);
             let e: f64 = c.iter().zip(&b).map(|(x, y)| x * y).sum();
             let de: f64 = dc.iter().zip(&b).map(|(x, y)| x * y).sum();
@@ -148,6 +182,19 @@ impl PairTermSpec {
     /// `grad` (length M Q): the reverse-over-forward parameter gradient of the score-matching
     /// loss (DESIGN.md sec. 6). `dx` has shape (N, 3).
     pub fn tangent_param_grad(&self, d: &Descriptors, t: f64, dx: &[[f64; 3]], scale: f64, grad: &mut [f64]) {
+        self.tangent_param_grad_pairs(d.pair_list(), t, dx, scale, grad)
+    }
+
+    /// [`Self::tangent_param_grad`] on an explicit pair list (every pair closer than
+    /// [`Self::reach`]).
+    pub fn tangent_param_grad_pairs(
+        &self,
+        pairs: impl IntoIterator<Item = PairRow>,
+        t: f64,
+        dx: &[[f64; 3]],
+        scale: f64,
+        grad: &mut [f64],
+    ) {
         if !self.enabled() {
             return;
         }
@@ -155,7 +202,7 @@ impl PairTermSpec {
         let m_n = self.n_radial();
         let (mut b, mut db) = (vec![0.0; m_n], vec![0.0; m_n]);
         let mut acc = vec![0.0; m_n];
-        for (i, j, dv, r, inv_r) in d.pair_list() {
+        for (i, j, dv, r, inv_r) in pairs {
             self.radial(r, &mut b, &mut db);
             let proj = inv_r * (0..3).map(|a| dv[a] * (dx[j][a] - dx[i][a])).sum::<f64>();
             for (s, g) in acc.iter_mut().zip(&db) {
@@ -166,6 +213,38 @@ impl PairTermSpec {
         for (m, s) in acc.iter().enumerate() {
             for (q, r) in rho.iter().enumerate() {
                 grad[m * self.n_time + q] += scale * s * r;
+            }
+        }
+    }
+
+    /// Adds d/dW_lq [sv E_pair + sd dE_pair/dt] = (sv rho_q + sd rho_q') sum_pairs b_l(r) into
+    /// `grad` (length M Q), for the parameter gradients of u and du/dt (time-score matching,
+    /// contrastive divergence).
+    pub fn value_param_grad(
+        &self,
+        pairs: impl IntoIterator<Item = PairRow>,
+        t: f64,
+        sv: f64,
+        sd: f64,
+        grad: &mut [f64],
+    ) {
+        if !self.enabled() {
+            return;
+        }
+        assert_eq!(grad.len(), self.n_params(), "pair-term gradient");
+        let m_n = self.n_radial();
+        let (mut b, mut db) = (vec![0.0; m_n], vec![0.0; m_n]);
+        let mut sums = vec![0.0; m_n];
+        for (_, _, _, r, _) in pairs {
+            self.radial(r, &mut b, &mut db);
+            for (s, v) in sums.iter_mut().zip(&b) {
+                *s += v;
+            }
+        }
+        let (rho, drho) = self.time_basis(t);
+        for (l, s) in sums.iter().enumerate() {
+            for q in 0..self.n_time {
+                grad[l * self.n_time + q] += s * (sv * rho[q] + sd * drho[q]);
             }
         }
     }

@@ -119,24 +119,7 @@ impl LjModel {
             }
         }
         // Pair walls: d/dW_lq = (sv rho_q + sd rho_q') sum_pairs b_l(r).
-        let pair = &self.spec.pair;
-        if pair.enabled() {
-            let m_n = pair.n_radial();
-            let (mut b, mut db) = (vec![0.0; m_n], vec![0.0; m_n]);
-            let mut sums = vec![0.0; m_n];
-            for (_, _, _, r, _) in d.pair_list() {
-                pair.radial(r, &mut b, &mut db);
-                for (s, v) in sums.iter_mut().zip(&b) {
-                    *s += v;
-                }
-            }
-            let (rho, drho) = pair.time_basis(t);
-            for (l, s) in sums.iter().enumerate() {
-                for q in 0..pair.n_time {
-                    g_pair[l * pair.n_time + q] += s * (sv * rho[q] + sd * drho[q]);
-                }
-            }
-        }
+        self.spec.pair.value_param_grad(d.pair_list(), t, sv, sd, g_pair);
     }
 
     /// The time-score loss L_ts of two noised copies `c1`, `c2` (noises `z1`, `z2`) of one clean

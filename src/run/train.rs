@@ -44,11 +44,7 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
         schedule: VeSchedule { sigma_min: m.sigma_min, sigma_max: m.sigma_max },
         temperature: data.temperature,
         cutoff: data.cutoff,
-        pair: PairTermSpec {
-            walls: if mp { vec![] } else { m.pair_walls.clone() },
-            width: m.pair_wall_width,
-            n_time: m.pair_time_basis,
-        },
+        pair: PairTermSpec { walls: m.pair_walls.clone(), width: m.pair_wall_width, n_time: m.pair_time_basis },
         feature_shift,
         feature_scale,
         isolated_zero: true,
