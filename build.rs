@@ -17,6 +17,10 @@ fn main() {
         .unwrap_or(false);
     let tag = if dirty { format!("{commit}-dirty") } else { commit };
     println!("cargo:rustc-env=NTI_GIT_COMMIT={tag}");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/index");
+    // Rerun on commits and checkouts (HEAD, index) and on every edit of the sources, so that a
+    // binary built from an uncommitted change says "-dirty" (without the source paths the tag of
+    // the last commit stuck to such binaries).
+    for path in [".git/HEAD", ".git/index", "src", "Cargo.toml", "Cargo.lock", "build.rs"] {
+        println!("cargo:rerun-if-changed={path}");
+    }
 }
