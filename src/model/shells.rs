@@ -103,7 +103,7 @@ pub fn lj_dt_shells(m: &LjModel, c: &Conf, t: f64, edges: &[f64], terms: &Terms)
     let w = &m.params[m.params.len() - pair.n_params()..];
     let (cw, dcw) = if pair.enabled() { pair.coefficients(w, t) } else { (vec![], vec![]) };
     let (mut b, mut db) = (vec![0.0; cw.len()], vec![0.0; cw.len()]);
-    let wall_max = pair.walls.iter().fold(0.0f64, |a, &r| a.max(r));
+    let wall_max = pair.reach();
     for i in 0..n {
         for j in i + 1..n {
             let d = simbox.delta(&x[i], &x[j]);
