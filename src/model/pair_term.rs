@@ -210,9 +210,15 @@ impl PairTermSpec {
             }
         }
         let (rho, _) = self.time_basis(t);
-        for (m, s) in acc.iter().enumerate() {
-            for (q, r) in rho.iter().enumerate() {
-                grad[m * self.n_time + q] += scale * s * r;
+        self.add_outer(&acc, &rho.iter().map(|r| scale * r).collect::<Vec<_>>(), grad);
+    }
+
+    /// grad[l Q + q] += s_l c_q: a parameter gradient that factorises into a radial sum s (M)
+    /// and time weights c (Q), since E_pair is linear in W.
+    fn add_outer(&self, s: &[f64], c: &[f64], grad: &mut [f64]) {
+        for (l, sl) in s.iter().enumerate() {
+            for (q, cq) in c.iter().enumerate() {
+                grad[l * self.n_time + q] += sl * cq;
             }
         }
     }
@@ -242,11 +248,8 @@ impl PairTermSpec {
             }
         }
         let (rho, drho) = self.time_basis(t);
-        for (l, s) in sums.iter().enumerate() {
-            for q in 0..self.n_time {
-                grad[l * self.n_time + q] += s * (sv * rho[q] + sd * drho[q]);
-            }
-        }
+        let c: Vec<f64> = rho.iter().zip(&drho).map(|(r, d)| sv * r + sd * d).collect();
+        self.add_outer(&sums, &c, grad);
     }
 }
 
