@@ -1073,6 +1073,25 @@ impl Config {
                 "[t_lo, t_hi] with 0 <= t_lo <= t_hi <= 1",
             ));
         }
+        if !(t.score_weight >= 0.0 && t.score_weight.is_finite()) {
+            return Err(ConfigError::invalid("train", "score_weight", t.score_weight, "a weight >= 0"));
+        }
+        if t.score_weight == 0.0 && t.time_score_weight == 0.0 && t.cd_weight == 0.0 {
+            return Err(ConfigError::invalid(
+                "train",
+                "score_weight",
+                t.score_weight,
+                "> 0 unless time_score_weight or cd_weight is > 0 (otherwise nothing is trained)",
+            ));
+        }
+        if t.trainable == crate::train::Trainable::Pair && self.model.pair_walls.is_empty() {
+            return Err(ConfigError::invalid(
+                "train",
+                "trainable",
+                "\"pair\"",
+                "\"all\" when [model] pair_walls is empty (there are no pair walls to train)",
+            ));
+        }
         if t.cd_weight > 0.0 && self.model.readout_time_basis > 0 {
             return Err(ConfigError::invalid(
                 "train",

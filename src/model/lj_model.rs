@@ -483,6 +483,10 @@ impl EnergyModel for LjModel {
     fn params_mut(&mut self) -> &mut [f64] {
         &mut self.params
     }
+    fn pair_param_range(&self) -> Option<std::ops::Range<usize>> {
+        let n = self.params.len();
+        self.spec.pair.enabled().then(|| n - self.spec.pair.n_params()..n)
+    }
     fn schedule(&self) -> &dyn NoiseSchedule {
         &self.spec.schedule
     }

@@ -78,6 +78,11 @@ pub trait EnergyModel: Send + Sync {
     fn params(&self) -> &[f64];
     /// Mutable parameters.
     fn params_mut(&mut self) -> &mut [f64];
+    /// Index range of the learned pair walls' parameters in [`EnergyModel::params`] (`[train]
+    /// trainable = "pair"`); `None` for models without them (the default).
+    fn pair_param_range(&self) -> Option<std::ops::Range<usize>> {
+        None
+    }
     /// The forward noising process the model is trained for.
     fn schedule(&self) -> &dyn NoiseSchedule;
     /// u = beta U_t(y) split into terms.

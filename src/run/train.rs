@@ -81,6 +81,11 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     if dataset.train.is_empty() {
         bail!("[train] data hold too few configurations for a training set");
     }
+    if cfg.train.trainable == crate::train::Trainable::Pair && model.pair_param_range().is_none() {
+        bail!(
+            "invalid value for [train] trainable = \"pair\": the model has no pair walls ([model] pair_walls is empty)"
+        );
+    }
     let mut tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
     let ckpt = checkpoint_path(cfg);
     if let Some(r) = restart {

@@ -2,6 +2,7 @@
 //! step-decay learning-rate schedule of the Neural TI paper (x0.1 every 50k steps, floor 1e-5).
 
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// `[train]`: optimiser, schedule, batch and bookkeeping. Defaults follow the paper.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,6 +109,34 @@ pub struct TrainSettings {
     /// Times [t_lo, t_hi] of the contrastive term. Default [0.3, 0.7].
     #[serde(default = "d_cd_range")]
     pub cd_t_range: Vec<f64>,
+    /// Weight of the (denoising or target) score-matching loss. 0 drops it, e.g. to refine a
+    /// trained model's pair walls by contrastive divergence alone (`trainable = "pair"`). Default 1.
+    #[serde(default = "d_score_weight")]
+    pub score_weight: f64,
+    /// Which parameters the optimiser updates: "all" (default) or "pair" (only the learned pair
+    /// walls W of `[model] pair_walls`; every other parameter and its optimiser moments stay
+    /// bitwise unchanged). With `--restart` from a trained model, "pair" with contrastive
+    /// divergence is a relative-entropy refinement of the walls (M. S. Shell, J. Chem. Phys. 129,
+    /// 144108 (2008)): their gradient <dW u>_data - <dW u>_model matches the walls' pair
+    /// statistics between p_t and the model's own ensemble at t, which force (score) matching
+    /// does not guarantee for an incomplete model.
+    #[serde(default)]
+    pub trainable: Trainable,
+}
+
+/// The parameter group an optimiser step updates (`[train] trainable`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trainable {
+    /// Every parameter.
+    #[default]
+    All,
+    /// Only the learned pair walls.
+    Pair,
+}
+
+fn d_score_weight() -> f64 {
+    1.0
 }
 
 fn d_ts_tmax() -> f64 {
@@ -209,10 +238,16 @@ impl AdamW {
 
     /// theta <- theta - lr (m_hat / (sqrt(v_hat) + eps) + wd theta).
     pub fn update(&mut self, theta: &mut [f64], g: &[f64], lr: f64, s: &TrainSettings) {
+        self.update_range(theta, g, lr, s, 0..theta.len());
+    }
+
+    /// As [`AdamW::update`], but only the parameters in `range` (and their moments) change; the
+    /// update counter (bias correction) advances once per call.
+    pub fn update_range(&mut self, theta: &mut [f64], g: &[f64], lr: f64, s: &TrainSettings, range: Range<usize>) {
         self.t += 1;
         let c1 = 1.0 - s.beta1.powi(self.t.min(i32::MAX as u64) as i32);
         let c2 = 1.0 - s.beta2.powi(self.t.min(i32::MAX as u64) as i32);
-        for i in 0..theta.len() {
+        for i in range {
             self.m[i] = s.beta1 * self.m[i] + (1.0 - s.beta1) * g[i];
             self.v[i] = s.beta2 * self.v[i] + (1.0 - s.beta2) * g[i] * g[i];
             let mh = self.m[i] / c1;

@@ -7,7 +7,7 @@
 //! restart from a checkpoint continues bitwise identically.
 
 use super::target::blended_target;
-use super::{AdamW, Dataset, TrainSettings};
+use super::{AdamW, Dataset, TrainSettings, Trainable};
 use crate::model::{Conf, EnergyModel};
 use crate::parallel::Comm;
 use crate::rng::{stream, Purpose};
@@ -185,17 +185,20 @@ impl Trainer {
                         contrast.push((cs.len(), ch.conf));
                     }
                 }
-                if st.target_score {
+                if st.target_score && st.score_weight > 0.0 {
                     targets.push(blended_target(model, &data.confs[ix], &c, t, &z));
                 }
                 cs.push(c);
                 ts.push(t);
                 zs.push(z);
             }
-            let w = vec![1.0 / b as f64; cs.len()];
             let row = &mut rows[m * width..(m + 1) * width];
-            let tau = if st.target_score { &targets } else { &zs };
-            let mut loss = model.dsm_loss_grad_batch(&cs, &ts, tau, &w, &mut row[..p]);
+            let mut loss = 0.0;
+            if st.score_weight > 0.0 {
+                let w = vec![st.score_weight / b as f64; cs.len()];
+                let tau = if st.target_score { &targets } else { &zs };
+                loss += model.dsm_loss_grad_batch(&cs, &ts, tau, &w, &mut row[..p]);
+            }
             for (k, (c2, z2)) in &second {
                 let lw = st.time_score_weight / b as f64;
                 loss += model
@@ -213,7 +216,11 @@ impl Trainer {
         }
         let total = Self::reduce_rows(comm, rows, width);
         let lr = self.settings.learning_rate(self.step);
-        self.opt.update(model.params_mut(), &total[..p], lr, &self.settings);
+        let range = match self.settings.trainable {
+            Trainable::All => 0..p,
+            Trainable::Pair => model.pair_param_range().expect("the model has pair walls (checked before training)"),
+        };
+        self.opt.update_range(model.params_mut(), &total[..p], lr, &self.settings, range);
         self.step += 1;
         self.loss_acc.0 += total[p];
         self.loss_acc.1 += 1;
