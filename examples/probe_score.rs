@@ -77,7 +77,24 @@ fn main() -> anyhow::Result<()> {
     let u_data = confs.iter().map(|c| u_of(c)).sum::<f64>() / confs.len() as f64;
     let n_mala: usize = a.get(4).map_or(Ok(0), |s| s.parse())?;
     println!("\npartial reverse SDE from noised data (N = {n}), {n_mala} MALA steps at t0 first; clean frames u/N = {u_data:.4}");
-    println!("{:>6} {:>12} {:>8} {:>8} {:>11} {:>11}", "t0", "u/N at t=0", "se", "acc", "disp noised", "disp model");
+    println!(
+        "{:>6} {:>12} {:>8} {:>8} {:>11} {:>11} {:>11} {:>11}",
+        "t0", "u/N at t=0", "se", "acc", "disp noised", "disp model", "n1 noised", "n1 model"
+    );
+    // Mean number of neighbours closer than 1.1 sigma per particle (min-image): the first-shell
+    // pair structure of the noised data at t0 against the model's own ensemble there.
+    let neighbours = |y: &[f64], side: f64| {
+        let p: Vec<&[f64]> = y.chunks_exact(3).collect();
+        let mut k = 0usize;
+        for i in 0..p.len() {
+            for j in i + 1..p.len() {
+                let r2: f64 =
+                    (0..3).map(|a| ((p[i][a] - p[j][a] + 0.5).rem_euclid(1.0) - 0.5).powi(2) * side * side).sum();
+                k += usize::from(r2 < 1.21);
+            }
+        }
+        2.0 * k as f64 / p.len() as f64
+    };
     // Index of dispersion of the particle counts in the 27 subcubes of side L/3 (variance / mean;
     // 1 for an ideal gas, ~S(k -> 0) for a liquid): the density fluctuations of the noised data at
     // t0 against those of the model's own ensemble there (after the MALA steps).
@@ -94,7 +111,7 @@ fn main() -> anyhow::Result<()> {
     let lr = model.spec.schedule.log_ratio();
     for &t0 in &[0.1f64, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0] {
         let k_steps = (t0 / dt).round() as usize;
-        let res: Vec<(f64, f64, f64, f64)> = confs
+        let res: Vec<(f64, f64, f64, f64, f64, f64)> = confs
             .iter()
             .enumerate()
             .map(|(k, c)| {
@@ -109,6 +126,7 @@ fn main() -> anyhow::Result<()> {
                         .collect();
                 let mut acc = f64::NAN;
                 let disp_noised = dispersion(&y);
+                let n1_noised = neighbours(&y, c.side);
                 if n_mala > 0 {
                     let mut ch =
                         nti::sampling::mala::MalaChain::new(&model, Conf { y, side: c.side }, t0, 0.05 * s0 * s0);
@@ -122,6 +140,7 @@ fn main() -> anyhow::Result<()> {
                     y = ch.conf.y;
                 }
                 let disp_model = dispersion(&y);
+                let n1_model = neighbours(&y, c.side);
                 for st in 0..k_steps {
                     let t = t0 - st as f64 * dt;
                     let s = model.schedule().sigma(t);
@@ -132,7 +151,7 @@ fn main() -> anyhow::Result<()> {
                         *yi = (*yi - g2 * gi * dt + (g2 * dt).sqrt() * z).rem_euclid(1.0);
                     }
                 }
-                (u_of(&Conf { y, side: c.side }), acc, disp_noised, disp_model)
+                (u_of(&Conf { y, side: c.side }), acc, disp_noised, disp_model, n1_noised, n1_model)
             })
             .collect();
         let m = res.len() as f64;
@@ -141,7 +160,9 @@ fn main() -> anyhow::Result<()> {
         let acc = res.iter().map(|x| x.1).sum::<f64>() / m;
         let dn = res.iter().map(|x| x.2).sum::<f64>() / m;
         let dm = res.iter().map(|x| x.3).sum::<f64>() / m;
-        println!("{t0:>6.2} {mean:>12.4} {se:>8.4} {acc:>8.3} {dn:>11.3} {dm:>11.3}");
+        let nn = res.iter().map(|x| x.4).sum::<f64>() / m;
+        let nm = res.iter().map(|x| x.5).sum::<f64>() / m;
+        println!("{t0:>6.2} {mean:>12.4} {se:>8.4} {acc:>8.3} {dn:>11.3} {dm:>11.3} {nn:>11.3} {nm:>11.3}");
     }
     Ok(())
 }

@@ -117,7 +117,7 @@ pub struct TrainSettings {
     /// walls W of `[model] pair_walls`; every other parameter and its optimiser moments stay
     /// bitwise unchanged). With `--restart` from a trained model, "pair" with contrastive
     /// divergence is a relative-entropy refinement of the walls (M. S. Shell, J. Chem. Phys. 129,
-    /// 144108 (2008)): their gradient <dW u>_data - <dW u>_model matches the walls' pair
+    /// 144108 (2008)): their gradient `<dW u>_data - <dW u>_model` matches the walls' pair
     /// statistics between p_t and the model's own ensemble at t, which force (score) matching
     /// does not guarantee for an incomplete model.
     #[serde(default)]
