@@ -47,6 +47,8 @@ pub enum Purpose {
     ConfTemperature = 15,
     /// Noise of the reference frames that start window chains (per window and chain).
     WindowStart = 16,
+    /// Metropolis-adjusted corrector steps inside the reverse SDE (per trajectory and corrector).
+    Corrector = 17,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixing function.

@@ -316,6 +316,33 @@ pub struct GenerateConfig {
     /// RDF bins of the t = 0 samples. Default 100.
     #[serde(default = "d_gbins")]
     pub rdf_bins: usize,
+    /// Times t_c in [0, 1) at which every reverse-SDE trajectory pauses for Metropolis-adjusted
+    /// corrector steps on the model's ensemble exp(-u(., t_c)) (crate::diffusion::corrector).
+    /// Default [] (the plain reverse SDE of the paper).
+    #[serde(default)]
+    pub corrector_t: Vec<f64>,
+    /// MALA steps per corrector time (>= 2 with corrector_t; the first half adapts the step).
+    /// Default 0.
+    #[serde(default)]
+    pub corrector_steps: usize,
+    /// Initial MALA step eps of a corrector as a multiple of sigma(t_c)^2. Default 0.02.
+    #[serde(default = "d_cstep")]
+    pub corrector_step: f64,
+    /// Acceptance targeted while a corrector adapts its step. Default 0.6.
+    #[serde(default = "d_cacc")]
+    pub corrector_acceptance: f64,
+}
+
+impl GenerateConfig {
+    /// The corrector settings of the reverse SDE.
+    pub fn corrector(&self) -> crate::diffusion::corrector::Corrector {
+        crate::diffusion::corrector::Corrector {
+            times: self.corrector_t.clone(),
+            steps: self.corrector_steps,
+            step_factor: self.corrector_step,
+            target_acceptance: self.corrector_acceptance,
+        }
+    }
 }
 
 /// Which system is simulated.
@@ -594,6 +621,12 @@ fn d_gbatch() -> usize {
 }
 fn d_gbins() -> usize {
     100
+}
+fn d_cstep() -> f64 {
+    0.02
+}
+fn d_cacc() -> f64 {
+    0.6
 }
 
 impl Default for ModelConfig {

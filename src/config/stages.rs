@@ -21,6 +21,58 @@ pub fn short(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// `[generate] corrector_*`: times distinct and in [0, 1), at least 2 steps when any time is
+/// given (and no steps without times), a positive finite initial step and a target acceptance in (0, 1).
+fn validate_corrector(g: &super::GenerateConfig) -> Result<(), ConfigError> {
+    let key = "corrector_t";
+    for (i, &t) in g.corrector_t.iter().enumerate() {
+        if !(t.is_finite() && (0.0..1.0).contains(&t)) {
+            return Err(ConfigError::invalid("generate", key, t, "corrector times in [0, 1)"));
+        }
+        if g.corrector_t[..i].contains(&t) {
+            return Err(ConfigError::invalid(
+                "generate",
+                key,
+                format!("{:?}", g.corrector_t),
+                format!("distinct corrector times ({t} is listed more than once)"),
+            ));
+        }
+    }
+    if !g.corrector_t.is_empty() && g.corrector_steps < 2 {
+        return Err(ConfigError::invalid(
+            "generate",
+            "corrector_steps",
+            g.corrector_steps,
+            "at least 2 MALA steps per corrector time when corrector_t is given (the first half adapts the step)",
+        ));
+    }
+    if g.corrector_t.is_empty() && g.corrector_steps > 0 {
+        return Err(ConfigError::invalid(
+            "generate",
+            "corrector_steps",
+            g.corrector_steps,
+            "0 when corrector_t is empty (no corrector times were given)",
+        ));
+    }
+    if !(g.corrector_step.is_finite() && g.corrector_step > 0.0) {
+        return Err(ConfigError::invalid(
+            "generate",
+            "corrector_step",
+            g.corrector_step,
+            "a positive eps / sigma(t)^2",
+        ));
+    }
+    if !(g.corrector_acceptance > 0.0 && g.corrector_acceptance < 1.0) {
+        return Err(ConfigError::invalid(
+            "generate",
+            "corrector_acceptance",
+            g.corrector_acceptance,
+            "a target acceptance in (0, 1)",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that the particle numbers `list` of `[section] key` are distinct and 2 <= N (<= the
 /// box's limit when a box is given as (side, how the input defines it)).
 pub fn check_particle_numbers(
@@ -85,7 +137,7 @@ impl Config {
         if g.batch == 0 {
             return Err(ConfigError::invalid("generate", "batch", 0, "a positive number of trajectories per batch"));
         }
-        Ok(())
+        validate_corrector(g)
     }
 
     fn validate_ti(&self) -> Result<(), ConfigError> {

@@ -3,6 +3,7 @@
 
 pub mod ais;
 pub mod consistency;
+pub mod corrector;
 pub mod reverse;
 pub mod schedule;
 pub mod windows;

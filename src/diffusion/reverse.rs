@@ -7,6 +7,7 @@
 //! Trajectory i uses the stream (seed, Reverse, i): results do not depend on batching or ranks
 //! as long as chunks are merged in trajectory order ([`ReverseRun::merge`]).
 
+use super::corrector::{Corrector, CorrectorStats};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose, Stream};
 use rand::RngExt;
@@ -30,6 +31,9 @@ pub struct ReverseRun {
     pub snapshots: Vec<Vec<Conf>>,
     /// Final configurations (t = 0), in trajectory order.
     pub samples: Vec<Conf>,
+    /// Outcome of every corrector (crate::diffusion::corrector), summed over trajectories, in the
+    /// order of `Corrector::times`; empty without correctors.
+    pub corrector: Vec<CorrectorStats>,
 }
 
 impl ReverseRun {
@@ -56,6 +60,9 @@ impl ReverseRun {
         self.samples.extend(other.samples);
         for (a, b) in self.snapshots.iter_mut().zip(other.snapshots) {
             a.extend(b);
+        }
+        for (a, b) in self.corrector.iter_mut().zip(&other.corrector) {
+            a.add(b);
         }
     }
 
@@ -164,6 +171,26 @@ pub fn reverse_sde_snapshots<M: EnergyModel + ?Sized>(
     seed: u64,
     snap: &[f64],
 ) -> ReverseRun {
+    reverse_sde_corrected(model, dim, side, n_steps, first, count, batch, seed, snap, &Corrector::default())
+}
+
+/// [`reverse_sde_snapshots`] with Metropolis-adjusted corrector steps (crate::diffusion::corrector)
+/// when a trajectory reaches each of `corrector.times` (before that step's predictor move and
+/// before any snapshot at the same step). The corrector of trajectory i, time c uses its own stream
+/// (seed, Corrector, (i << 8) + c), so the predictor's noise is the same with and without correctors.
+#[allow(clippy::too_many_arguments)]
+pub fn reverse_sde_corrected<M: EnergyModel + ?Sized>(
+    model: &M,
+    dim: usize,
+    side: f64,
+    n_steps: usize,
+    first: u64,
+    count: usize,
+    batch: usize,
+    seed: u64,
+    snap: &[f64],
+    corrector: &Corrector,
+) -> ReverseRun {
     let dt = 1.0 / n_steps as f64;
     let ts: Vec<f64> = (0..n_steps).map(|k| 1.0 - k as f64 * dt).collect();
     let mut run = ReverseRun {
@@ -174,9 +201,14 @@ pub fn reverse_sde_snapshots<M: EnergyModel + ?Sized>(
         per_trajectory_trap: Vec::with_capacity(count),
         snapshots: vec![Vec::new(); snap.len()],
         samples: Vec::with_capacity(count),
+        corrector: Vec::new(),
     };
     // Step index at which each snapshot is taken: the first k with t_k <= t_snap.
     let snap_step: Vec<usize> = snap.iter().map(|&ts| ts_index(&ts_grid(n_steps), ts)).collect();
+    let grid = ts_grid(n_steps);
+    let corr_step: Vec<usize> =
+        if corrector.active() { corrector.times.iter().map(|&tc| ts_index(&grid, tc)).collect() } else { vec![] };
+    run.corrector = corr_step.iter().map(|&k| CorrectorStats { t: grid[k], ..Default::default() }).collect();
     let sched = model.schedule();
     for b0 in (0..count).step_by(batch.max(1)) {
         let ids: Vec<u64> = (b0..(b0 + batch).min(count)).map(|i| first + i as u64).collect();
@@ -185,6 +217,11 @@ pub fn reverse_sde_snapshots<M: EnergyModel + ?Sized>(
         let mut j = vec![0.0; cs.len()];
         let mut trap = vec![0.0; cs.len()];
         for (k, &t) in ts.iter().enumerate() {
+            for (c, &kc) in corr_step.iter().enumerate() {
+                if kc == k {
+                    correct_all(model, corrector, &mut cs, &ids, t, seed, c, &mut run.corrector[c]);
+                }
+            }
             for (s, &ks) in snap_step.iter().enumerate() {
                 if ks == k {
                     run.snapshots[s].extend(cs.iter().cloned());
@@ -210,6 +247,11 @@ pub fn reverse_sde_snapshots<M: EnergyModel + ?Sized>(
                 }
             }
         }
+        for (c, &kc) in corr_step.iter().enumerate() {
+            if kc == n_steps {
+                correct_all(model, corrector, &mut cs, &ids, 0.0, seed, c, &mut run.corrector[c]);
+            }
+        }
         // Trapezoid end point at t = 0.
         for (i, (_, terms)) in model.grad_dt_batch(&cs, 0.0).into_iter().enumerate() {
             trap[i] += 0.5 * terms.total() * dt;
@@ -224,6 +266,25 @@ pub fn reverse_sde_snapshots<M: EnergyModel + ?Sized>(
         run.samples.extend(cs);
     }
     run
+}
+
+/// Runs corrector `c` at time `t` on every configuration of a batch (trajectory ids `ids`).
+#[allow(clippy::too_many_arguments)]
+fn correct_all<M: EnergyModel + ?Sized>(
+    model: &M,
+    corrector: &Corrector,
+    cs: &mut [Conf],
+    ids: &[u64],
+    t: f64,
+    seed: u64,
+    c: usize,
+    stats: &mut CorrectorStats,
+) {
+    for (conf, &id) in cs.iter_mut().zip(ids) {
+        let (new, st) = corrector.run(model, conf, t, seed, id, c);
+        *conf = new;
+        stats.add(&st);
+    }
 }
 
 /// The step times t_k = 1 - k / n, k = 0..n (t_n = 0).

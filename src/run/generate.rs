@@ -5,6 +5,7 @@
 //! order on rank 0, so the output does not depend on the number of ranks.
 
 use crate::config::Input;
+use crate::diffusion::corrector::CorrectorStats;
 use crate::diffusion::reverse::ReverseRun;
 use crate::io::{h5md, h5util, Provenance, ScalarResult};
 use crate::model::Conf;
@@ -40,6 +41,7 @@ fn to_buffer(r: &ReverseRun) -> Vec<f64> {
         r.per_trajectory.clone(),
         r.per_trajectory_trap.clone(),
         r.samples.iter().flat_map(|c| c.y.iter().copied()).collect(),
+        r.corrector.iter().flat_map(|c| c.to_vec()).collect(),
     ];
     for snap in &r.snapshots {
         recs.push(snap.iter().flat_map(|c| c.y.iter().copied()).collect());
@@ -56,7 +58,8 @@ fn from_buffer(b: &[f64], side: f64, dim: usize) -> ReverseRun {
         per_trajectory: v[3].clone(),
         per_trajectory_trap: v[4].clone(),
         samples: v[5].chunks_exact(dim).map(|y| Conf { y: y.to_vec(), side }).collect(),
-        snapshots: v[6..].iter().map(|s| s.chunks_exact(dim).map(|y| Conf { y: y.to_vec(), side }).collect()).collect(),
+        corrector: v[6].chunks_exact(5).map(CorrectorStats::from_slice).collect(),
+        snapshots: v[7..].iter().map(|s| s.chunks_exact(dim).map(|y| Conf { y: y.to_vec(), side }).collect()).collect(),
     }
 }
 
@@ -67,7 +70,7 @@ pub fn reverse_seed(seed: u64, n: usize) -> u64 {
 }
 
 /// Runs `g.trajectories` reverse-SDE trajectories for N = `n` in chunks of `g.batch` dealt over the
-/// ranks, recording snapshots at `snap`; the merged run (chunks in order) on rank 0, `None` elsewhere.
+/// ranks, with the correctors of `g` (crate::diffusion::corrector), recording snapshots at `snap`; the merged run (chunks in order) on rank 0, `None` elsewhere.
 pub fn distributed_reverse<M: crate::model::EnergyModel + ?Sized>(
     model: &M,
     n: usize,
@@ -80,13 +83,14 @@ pub fn distributed_reverse<M: crate::model::EnergyModel + ?Sized>(
     let n_chunks = g.trajectories.div_ceil(g.batch);
     let mine = owned_items(n_chunks, comm.rank(), comm.size());
     let mut progress = super::progress::Progress::new(format!("reverse SDE N = {n}"), mine.len() as u64);
+    let corrector = g.corrector();
     let bufs: Vec<Vec<f64>> = mine
         .iter()
         .enumerate()
         .map(|(k, &c)| {
             let first = c * g.batch;
             let count = g.batch.min(g.trajectories - first);
-            let r = crate::diffusion::reverse::reverse_sde_snapshots(
+            let r = crate::diffusion::reverse::reverse_sde_corrected(
                 model,
                 3 * n,
                 side,
@@ -96,6 +100,7 @@ pub fn distributed_reverse<M: crate::model::EnergyModel + ?Sized>(
                 count,
                 reverse_seed(seed, n),
                 snap,
+                &corrector,
             );
             progress.tick(k as u64 + 1, "chunks");
             let mut b = vec![c as f64];
@@ -132,6 +137,15 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
         }
         let (ln_z, se) = run.ln_z_ratio();
         log::info!("N = {n}: -beta A_ex (reverse SDE, rectangle rule) = {ln_z:.4} ± {se:.4}");
+        for c in &run.corrector {
+            let (acc, du, eps) = c.means();
+            log::info!(
+                "N = {n}: corrector at t = {:.4}: acceptance {acc:.3}, eps {eps:.3e}, u(after) - u(before) = {du:.3} kT \
+                 ({:.4} per particle)",
+                c.t,
+                du / n as f64
+            );
+        }
         results.push(Generated { n, side, rdf: (rdf.centers(), rdf.g(n, &simbox)), run });
     }
     let Some(out) = out else { return Ok(None) };
@@ -164,6 +178,14 @@ fn write_generated(path: &Path, res: &[Generated], temperature: &f64, prov: &Pro
         h5util::write_f64(&ti, "mean_network", &[ns], &mt.iter().map(|v| v[1]).collect::<Vec<_>>())?;
         h5util::write_f64(&ti, "stderr", &[ns], &r.run.stderr())?;
         h5util::write_f64(&ti, "per_trajectory", &[r.run.count()], &r.run.per_trajectory)?;
+        if !r.run.corrector.is_empty() {
+            let nc = r.run.corrector.len();
+            let col = |f: &dyn Fn(&CorrectorStats) -> f64| r.run.corrector.iter().map(f).collect::<Vec<f64>>();
+            h5util::write_f64(&ti, "corrector_t", &[nc], &col(&|c| c.t))?;
+            h5util::write_f64(&ti, "corrector_acceptance", &[nc], &col(&|c| c.means().0))?;
+            h5util::write_f64(&ti, "corrector_du", &[nc], &col(&|c| c.means().1))?;
+            h5util::write_f64(&ti, "corrector_eps", &[nc], &col(&|c| c.means().2))?;
+        }
         let (ln_z, se) = r.run.ln_z_ratio();
         ScalarResult {
             name: "beta_a_ex".into(),

@@ -216,7 +216,7 @@ trajectories = {p['gen_trajectories'][str(n)]}
 steps = {p['gen_steps']}
 batch = {p['gen_batch']}
 rdf_bins = {p['rdf_bins']}
-
+{extra_model_lines(p, "generate_extra")}
 [run]
 seed = {seed}
 
@@ -336,6 +336,15 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
     log(f"\n=== generation (nti generate): {p['gen_steps']} reverse-SDE steps; trajectories per N "
         f"{p['gen_trajectories']}; {gen_ranks} ranks; wall s per N "
         f"{ {n: round(v) for n, v in gen_wall.items()} } ===")
+    if p.get("generate_extra"):
+        log(f"[generate] extra keys: {'; '.join(p['generate_extra'])}")
+    for n in p["ref_n"]:
+        with h5py.File(outdir / f"generate_N{n}.h5", "r") as f:
+            if f"ti/N{n}/corrector_t" in f:
+                ti = f[f"ti/N{n}"]
+                for tc, acc, du in zip(ti["corrector_t"][()], ti["corrector_acceptance"][()], ti["corrector_du"][()]):
+                    log(f"  N = {n}: corrector at t = {tc:.3f}: acceptance {acc:.3f}, "
+                        f"u(after) - u(before) = {du / n:+.4f} kT per particle")
     rdfs = {}
     log(f"{'N':>4} {'max|dg|':>8} {'at r':>6} {'max|dg|':>8} {'at r':>6} {'max|z|':>7} {'chi2/dof':>8} "
         f"{'peak r ref':>10} {'gen':>6} {'peak g ref':>10} {'gen':>6} {'u/N ref':>9} {'u/N gen':>14} {'r_min gen':>9}")
@@ -484,6 +493,9 @@ def main() -> int:
                     "e.g. --model 'pair_walls=[0.8, 0.9]'")
     ap.add_argument("--train", action="append", default=[], metavar="KEY=VALUE",
                     help="extra [train] key, TOML syntax (repeatable), e.g. --train t_focus_fraction=0.5")
+    ap.add_argument("--generate", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra [generate] key, TOML syntax (repeatable), e.g. --generate 'corrector_t=[0.3]' "
+                    "--generate corrector_steps=200")
     ap.add_argument("--data-from", metavar="DIR", help="reuse the nti sample outputs of an earlier run directory "
                     "(same sampling parameters) instead of sampling again")
     ap.add_argument("--stop-after", choices=["sample", "train", "generate"], help="stop after this stage")
@@ -521,7 +533,7 @@ def main() -> int:
         p["gen_trajectories"] = {str(n): a.trajectories for n in p["ref_n"]}
     if a.r_min is not None:
         p["r_min"] = a.r_min
-    for opt, key in ((a.model, "model_extra"), (a.train, "train_extra")):
+    for opt, key in ((a.model, "model_extra"), (a.train, "train_extra"), (a.generate, "generate_extra")):
         for kv in opt:
             if "=" not in kv:
                 sys.exit(f"error: {kv!r}: expected KEY=VALUE")

@@ -6,7 +6,7 @@
 use super::starts::{from_data, start_z, DataStarts};
 use super::WINDOW_TRAJ_BASE;
 use crate::config::{GenerateConfig, TiConfig};
-use crate::diffusion::reverse::reverse_sde_snapshots;
+use crate::diffusion::reverse::reverse_sde_corrected;
 use crate::diffusion::windows::{run_window_split, WindowSettings};
 use crate::model::lj_model::LjModel;
 use crate::run::generate::reverse_seed;
@@ -81,7 +81,8 @@ pub(super) fn run_node(cx: &NodeContext, j: usize, t: f64) -> NodeBuffers {
     let first = WINDOW_TRAJ_BASE + (j * ti.window_chains) as u64;
     let rseed = reverse_seed(cx.seed, n);
     let mut warm = if n_rev > 0 {
-        reverse_sde_snapshots(model, 3 * n, cx.side, cx.generate.steps, first, n_rev, n_rev, rseed, &[t])
+        let corrector = cx.generate.corrector();
+        reverse_sde_corrected(model, 3 * n, cx.side, cx.generate.steps, first, n_rev, n_rev, rseed, &[t], &corrector)
             .snapshots
             .swap_remove(0)
             .into_iter()
