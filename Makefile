@@ -4,6 +4,9 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 NP ?= 2
 RESULTS ?= results
+# Python with numpy and h5py: the system interpreter, where .ci/setup.sh installs python3-numpy and
+# python3-h5py (a pyenv or venv `python3` earlier on PATH usually lacks them).
+PYNUM ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 
 .PHONY: setup build quickstart test validate bench clean
 
@@ -28,7 +31,7 @@ test: build
 	python3 validation/neural_ti_lj.py --quick --nti target/release/nti
 	python3 validation/paper_lj/a_of_n.py --self-test
 	python3 validation/paper_lj/free_energy.py --quick --nti target/release/nti
-	python3 validation/paper_lj/run.py --quick --nti target/release/nti --out $(RESULTS) \
+	$(PYNUM) validation/paper_lj/run.py --quick --nti target/release/nti --out $(RESULTS) \
 	  --generate 'corrector_t=[0.3]' --generate corrector_steps=4
 
 # Full validation against NIST SRSW and the equations of state (tens of minutes).

@@ -506,7 +506,8 @@ def main() -> int:
         import numpy  # noqa: F401
         import h5py  # noqa: F401
     except ImportError:
-        sys.exit("error: this script needs numpy and h5py (pip install numpy h5py matplotlib)")
+        sys.exit(f"error: {sys.executable} lacks numpy or h5py: pip install numpy h5py matplotlib, or on "
+                 "Debian apt install python3-numpy python3-h5py and run with /usr/bin/python3")
 
     if a.reuse:
         outdir = Path(a.reuse).resolve()
