@@ -408,3 +408,42 @@ fn window_data_starts_are_checked_and_reported() {
     let drift = v["results"].as_array().unwrap().iter().filter(|r| r["name"] == "window_drift_max_z").count();
     assert_eq!(drift, 2, "window_drift_max_z for every N");
 }
+
+/// `nti generate` with a predictor-corrector writes the corrector statistics per N and names its
+/// free-energy estimate apart from the plain reverse SDE's; without correctors neither appears.
+#[test]
+fn generate_with_corrector_writes_its_statistics_and_method() {
+    let d = with_model();
+    let p = d.path();
+    let method = |file: &str| {
+        let s = run_in(p, &["summary", file, "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+        let r = v["results"].as_array().unwrap();
+        r.iter()
+            .filter(|r| r["name"] == "beta_a_ex")
+            .map(|r| r["method"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    ok(run_in(p, &["generate", "ti.toml", "--set", "output.file=\"plain.h5\""]));
+    let set = [
+        "--set",
+        "output.file=\"pc.h5\"",
+        "--set",
+        "generate.corrector_t=[0.4, 0.0]",
+        "--set",
+        "generate.corrector_steps=4",
+    ];
+    ok(run_in(p, &[&["generate", "ti.toml"][..], &set].concat()));
+    assert_eq!(method("plain.h5"), vec!["reverse-sde-rect"; 2]);
+    assert_eq!(method("pc.h5"), vec!["reverse-sde-pc-rect"; 2]);
+    let plain = hdf5::File::open(p.join("plain.h5")).unwrap();
+    assert!(plain.dataset("ti/N12/corrector_t").is_err(), "no corrector datasets without correctors");
+    let f = hdf5::File::open(p.join("pc.h5")).unwrap();
+    for n in [12, 13] {
+        let col = |c: &str| f.dataset(&format!("ti/N{n}/{c}")).unwrap().read_raw::<f64>().unwrap();
+        assert_eq!(col("corrector_t"), vec![0.4, 0.0], "N = {n}: one entry per corrector time, in input order");
+        assert!(col("corrector_acceptance").iter().all(|a| (0.0..=1.0).contains(a)), "N = {n}");
+        assert!(col("corrector_eps").iter().all(|e| *e > 0.0), "N = {n}");
+        assert!(col("corrector_du").iter().all(|u| u.is_finite()), "N = {n}");
+    }
+}
