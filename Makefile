@@ -31,6 +31,7 @@ test: build
 	python3 validation/neural_ti_lj.py --quick --nti target/release/nti
 	python3 validation/paper_lj/a_of_n.py --self-test
 	python3 validation/paper_lj/free_energy.py --quick --nti target/release/nti
+	$(PYNUM) validation/paper_lj/rdf_stats.py --self-test
 	$(PYNUM) validation/paper_lj/run.py --quick --nti target/release/nti --out $(RESULTS) \
 	  --generate 'corrector_t=[0.3]' --generate corrector_steps=4
 

@@ -36,6 +36,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
+from rdf_stats import compare as rdf_compare, rdf_frames  # noqa: E402  (sibling module)
 
 TEMPERATURE = 1.25
 BOX = 6.0
@@ -243,22 +244,6 @@ def lj_min_image(x, side):
     return u.sum(1) / n, np.sqrt(r2.min(1))
 
 
-def rdf_frames(x, side, bins):
-    """Per-frame g(r) on [0, side/2] with nti's normalisation (rho = (N-1)/V)."""
-    import numpy as np
-
-    f, n, _ = x.shape
-    d = x[:, :, None, :] - x[:, None, :, :]
-    d -= side * np.round(d / side)
-    iu = np.triu_indices(n, 1)
-    r = np.sqrt((d**2).sum(-1))[:, iu[0], iu[1]]
-    edges = np.linspace(0.0, side / 2, bins + 1)
-    h = np.stack([np.histogram(ri, edges)[0] for ri in r]).astype(float)
-    shell = 4.0 / 3.0 * math.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
-    norm = 0.5 * n * (n - 1) / side**3
-    return 0.5 * (edges[1:] + edges[:-1]), h / (norm * shell)
-
-
 def first_peak(r, g):
     """Location and height of the first maximum of g (parabolic refinement over 3 bins)."""
     import numpy as np
@@ -347,8 +332,9 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
                         f"u(after) - u(before) = {du / n:+.4f} kT per particle")
     rdfs = {}
     log(f"{'N':>4} {'max|dg|':>8} {'at r':>6} {'max|dg|':>8} {'at r':>6} {'max|z|':>7} {'chi2/dof':>8} "
+        f"{'sparse K/exp':>13} {'z':>5} "
         f"{'peak r ref':>10} {'gen':>6} {'peak g ref':>10} {'gen':>6} {'u/N ref':>9} {'u/N gen':>14} {'r_min gen':>9}")
-    log(f"{'':>4} {'r>=0.8':>8} {'':>6} {'all r':>8} {'':>6} {'r>=0.8':>7} {'r>=0.8':>8}")
+    log(f"{'':>4} {'r>=0.8':>8} {'':>6} {'all r':>8} {'':>6} {'r>=0.8':>7} {'r>=0.8':>8} {'r>=0.8':>13}")
     ok_finite = True
     for n in p["ref_n"]:
         with h5py.File(outdir / f"ref_N{n}.h5", "r") as f:
@@ -363,9 +349,9 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
             a_ex = (float(a_ex[0]["value"]), float(a_ex[0]["stderr"])) if a_ex else (math.nan, math.nan)
         # per-frame RDF of the generated samples: reproduces nti's g and gives its standard error
         rc, gf = rdf_frames(x, BOX, len(r_gen))
-        g_mine = gf.mean(0)
-        g_gen_se = gf.std(0, ddof=1) / math.sqrt(len(gf)) if len(gf) > 1 else np.full_like(g_mine, np.nan)
-        self_check = float(np.max(np.abs(g_mine - g_gen)))
+        st = rdf_compare(r, g_ref, g_ref_se, gf, n, BOX)
+        g_gen_se = st["g_gen_se"]
+        self_check = float(np.max(np.abs(st["g_gen"] - g_gen)))
         u_gen, rmin = lj_min_image(x, BOX)
         ok_finite &= bool(np.all(np.isfinite(g_gen)) and np.all(np.isfinite(x)))
         assert np.allclose(r, r_gen), "reference and generated RDF bins differ"
@@ -373,16 +359,15 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
         m = r >= 0.8
         k_all = int(np.argmax(np.abs(dg)))
         k_m = int(np.argmax(np.where(m, np.abs(dg), -1)))
-        se = np.sqrt(np.nan_to_num(g_ref_se) ** 2 + np.nan_to_num(g_gen_se) ** 2)
-        valid = m & (se > 0)
-        z = np.where(valid, dg / np.where(se > 0, se, 1), 0.0)
-        chi2 = float(np.sum(z[valid] ** 2) / max(valid.sum(), 1))
+        chi2 = st["chi2"]
         pr_ref, ph_ref = first_peak(r, g_ref)
         pr_gen, ph_gen = first_peak(r, g_gen)
         u_ref = samples[("ref", n)]["u"]
         ug, ug_se = float(np.mean(u_gen)), float(np.std(u_gen, ddof=1) / math.sqrt(len(u_gen))) if len(u_gen) > 1 else float("nan")
         d = dict(max_abs_dg_r08=float(abs(dg[k_m])), at_r08=float(r[k_m]), max_abs_dg_all=float(abs(dg[k_all])),
-                 at_all=float(r[k_all]), max_abs_z_r08=float(np.max(np.abs(z))), chi2_per_bin_r08=chi2,
+                 at_all=float(r[k_all]), max_abs_z_r08=st["max_abs_z"], chi2_per_bin_r08=chi2,
+                 sparse_bins=st["sparse_bins"], sparse_pairs=st["sparse_k"], sparse_expected=st["sparse_lambda"],
+                 sparse_z=st["sparse_z"],
                  peak_r_ref=float(pr_ref), peak_r_gen=float(pr_gen), peak_g_ref=float(ph_ref), peak_g_gen=float(ph_gen),
                  u_ref=u_ref, u_ref_se=samples[("ref", n)]["u_se"], u_gen=ug, u_gen_se=ug_se,
                  r_min_gen=float(rmin.min()), frames_gen=int(len(x)), rdf_selfcheck=self_check,
@@ -390,11 +375,13 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
                  g_gen_se=g_gen_se.tolist(), beta_a_ex_unvalidated=a_ex)
         rdfs[n] = d
         log(f"{n:>4} {d['max_abs_dg_r08']:>8.3f} {d['at_r08']:>6.3f} {d['max_abs_dg_all']:>8.3f} {d['at_all']:>6.3f} "
-            f"{d['max_abs_z_r08']:>7.1f} {chi2:>8.2f} {pr_ref:>10.3f} {pr_gen:>6.3f} {ph_ref:>10.3f} {ph_gen:>6.3f} "
+            f"{d['max_abs_z_r08']:>7.1f} {chi2:>8.2f} {st['sparse_k']:>6.0f}/{st['sparse_lambda']:<6.1f} "
+            f"{st['sparse_z']:>5.1f} {pr_ref:>10.3f} {pr_gen:>6.3f} {ph_ref:>10.3f} {ph_gen:>6.3f} "
             f"{u_ref:>9.4f} {ug:>7.3f}±{ug_se:<6.3f} {rmin.min():>9.3f}")
     log("max|dg|: largest |g_gen(r) - g_ref(r)| over bins (dr = "
         f"{BOX / 2 / p['rdf_bins']:.3f}); z = dg / sqrt(se_ref^2 + se_gen^2) with se_gen from the spread over "
-        "independent trajectories; peak by parabolic refinement; u/N: LJ energy per particle (min-image); "
+        "independent trajectories, over the bins where the generated sample expects >= 10 pairs; sparse: the "
+        "other bins together, pairs found / expected from g_ref, z of the Poisson mid-p (rdf_stats.py); peak by parabolic refinement; u/N: LJ energy per particle (min-image); "
         "r_min gen: closest pair among all generated frames.")
     log(f"(self-check: numpy RDF of the generated frames vs nti's: max diff "
         f"{max(v['rdf_selfcheck'] for v in rdfs.values()):.2e})")
