@@ -65,12 +65,11 @@ def poisson_mid_z(k, lam):
         below += term
         term *= lam / (j + 1)
     p = below + 0.5 * term
-    if p <= 0.0:
+    # Beyond double precision (p within round-off of 0 or 1) the tail is reported as infinite.
+    if p <= 1e-300:
         return -math.inf
-    if p >= 1.0:
+    if p >= 1.0 - 1e-15:
         return math.inf
-    # Far tails: Phi^{-1} of a p within round-off of 1 saturates; report the bound.
-    p = min(max(p, 1e-300), 1.0 - 1e-16)
     return NormalDist().inv_cdf(p)
 
 
