@@ -99,12 +99,16 @@ def compare(r, g_ref, g_ref_se, g_frames, n, side, r_lo=0.8):
     sparse = m & ~gauss
     k = float(np.sum(f * c[sparse] * g_gen[sparse]))
     lam_s = float(np.sum(lam[sparse]))
+    nb = int(gauss.sum())
+    chi2 = float(np.sum(z[gauss] ** 2) / max(nb, 1))
+    # chi2 per bin of nb independent unit normals: mean 1, standard deviation sqrt(2 / nb)
+    chi2_limit = 1.0 + 3.0 * math.sqrt(2.0 / max(nb, 1))
+    sz = poisson_mid_z(k, lam_s)
     return dict(
-        g_gen=g_gen, g_gen_se=g_gen_se, dg=dg, se=se, z=z, gaussian=gauss,
-        chi2=float(np.sum(z[gauss] ** 2) / max(int(gauss.sum()), 1)),
-        max_abs_z=float(np.max(np.abs(z[gauss]))) if gauss.any() else math.nan,
-        sparse_bins=int(sparse.sum()), sparse_k=k, sparse_lambda=lam_s,
-        sparse_z=poisson_mid_z(k, lam_s),
+        g_gen=g_gen, g_gen_se=g_gen_se, dg=dg, se=se, z=z, gaussian=gauss, bins=nb, chi2=chi2,
+        chi2_limit=chi2_limit, max_abs_z=float(np.max(np.abs(z[gauss]))) if gauss.any() else math.nan,
+        sparse_bins=int(sparse.sum()), sparse_k=k, sparse_lambda=lam_s, sparse_z=sz,
+        consistent=bool(nb > 0 and chi2 < chi2_limit and abs(sz) < 3.0),
     )
 
 
@@ -141,12 +145,17 @@ def self_test():
     ref = np.ones(bins)
     s = compare(r, ref, np.full(bins, 1e-3), gf, n, side, r_lo=0.0)
     check(f"ideal gas vs g = 1: chi2/bin {s['chi2']:.2f} (< 1.6), sparse z {s['sparse_z']:+.2f} (|.| < 3), "
-          f"{s['sparse_bins']} sparse bins", s["chi2"] < 1.6 and abs(s["sparse_z"]) < 3 and s["sparse_bins"] >= 1)
+          f"{s['sparse_bins']} sparse bins, verdict consistent", s["chi2"] < 1.6 and abs(s["sparse_z"]) < 3
+          and s["sparse_bins"] >= 1 and s["consistent"])
     y = x.copy()
     y[:, 1] = y[:, 0] + np.array([0.075, 0.0, 0.0])  # one pair at r = 0.075 (a sparse bin) per frame
     _, gf2 = rdf_frames(y, side, bins)
     s2 = compare(r, ref, np.full(bins, 1e-3), gf2, n, side, r_lo=0.0)
-    check(f"one extra pair at r = 0.075 per frame: sparse z {s2['sparse_z']:+.1f} (> 5)", s2["sparse_z"] > 5)
+    check(f"one extra pair at r = 0.075 per frame: sparse z {s2['sparse_z']:+.1f} (> 5), verdict not consistent",
+          s2["sparse_z"] > 5 and not s2["consistent"])
+    # A 10 % too high g everywhere beyond r = 1 is caught by chi2 (se per bin ~ 0.03 here).
+    s4 = compare(r, ref, np.full(bins, 1e-3), gf * np.where(r > 1.0, 1.1, 1.0), n, side, r_lo=0.0)
+    check(f"g x 1.1 beyond r = 1: chi2/bin {s4['chi2']:.1f} > limit {s4['chi2_limit']:.2f}", not s4["consistent"])
     # The defect this module fixes: an empty bin with g_ref > 0 but lambda < 1 is not an outlier.
     r1 = np.array([0.875, 0.925])
     g1 = np.zeros((32, 2))
