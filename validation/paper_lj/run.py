@@ -519,7 +519,7 @@ def main() -> int:
         a.seed = saved.get("seed", a.seed)
         a.quick = "quick" in outdir.name
     else:
-        base = Path(a.out) if a.out else Path(tempfile.gettempdir())
+        base = (Path(a.out) if a.out else Path(tempfile.gettempdir())).resolve()
         base.mkdir(parents=True, exist_ok=True)
         outdir = Path(tempfile.mkdtemp(prefix="paper_lj_quick_" if a.quick else "paper_lj_", dir=base))
         src = find_nti(a.nti)
