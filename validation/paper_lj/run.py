@@ -424,16 +424,18 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool) -> int:
         k = len(p["ref_n"])
         fig, ax = plt.subplots(2, k + 1, figsize=(4.2 * (k + 1), 6.5), gridspec_kw=dict(height_ratios=[3, 1.3]),
                                squeeze=False)
+        pc = [e.split("=", 1)[1].strip() for e in p.get("generate_extra", []) if e.split("=")[0].strip() == "corrector_t"]
+        sampler = f"reverse SDE + correctors\nat t = {pc[0]}" if pc and pc[0].strip("[] ") else "reverse SDE"
         for j, n in enumerate(p["ref_n"]):
             d = rdfs[n]
             rr, gr, gg = np.array(d["r"]), np.array(d["g_ref"]), np.array(d["g_gen"])
             ax[0, j].plot(rr, gr, "k-", lw=1.5, label="reference MC")
             ax[0, j].errorbar(rr, gg, yerr=d["g_gen_se"], fmt="o", ms=3, color="C3", lw=0.8,
-                              label=f"reverse SDE ({d['frames_gen']} samples)")
+                              label=f"{sampler}\n({d['frames_gen']} samples)")
             ax[0, j].set_title(f"N = {n}, rho = {n / BOX**3:.3f}, T = {TEMPERATURE}")
             ax[0, j].set_xlim(0.6, BOX / 2)
             ax[0, j].set_ylabel("g(r)")
-            ax[0, j].legend(fontsize=8)
+            ax[0, j].legend(fontsize=8, loc="lower right")
             ax[1, j].axhline(0, color="k", lw=0.5)
             ax[1, j].errorbar(rr, gg - gr, yerr=np.sqrt(np.nan_to_num(np.array(d["g_ref_se"])) ** 2
                                                           + np.nan_to_num(np.array(d["g_gen_se"])) ** 2),
