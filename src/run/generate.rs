@@ -189,7 +189,8 @@ fn write_generated(path: &Path, res: &[Generated], temperature: &f64, prov: &Pro
         let (ln_z, se) = r.run.ln_z_ratio();
         ScalarResult {
             name: "beta_a_ex".into(),
-            // Predictor-corrector runs estimate a different (less biased) integrand: name it apart.
+            // With correctors the samples at t <= t_c are re-equilibrated in exp(-u(., t_c)), so the
+            // integrand is averaged over different ensembles than the plain reverse SDE's: name it apart.
             method: if r.run.corrector.is_empty() { "reverse-sde-rect" } else { "reverse-sde-pc-rect" }.into(),
             n_particles: r.n,
             temperature: *temperature,

@@ -27,6 +27,8 @@ import sys
 from statistics import NormalDist
 
 LAMBDA_MIN = 10.0
+# Smallest r (sigma) of the comparison: the reference has no pairs below (its core ends near 0.9).
+R_LO = 0.8
 
 
 def rdf_frames(x, side, bins):
@@ -60,11 +62,9 @@ def poisson_mid_z(k, lam):
     if lam <= 0.0:
         return 0.0 if k == 0 else math.inf
     k = int(round(k))
-    below, term = 0.0, math.exp(-lam)
-    for j in range(k):
-        below += term
-        term *= lam / (j + 1)
-    p = below + 0.5 * term
+    # P(X = j) in log space: exp(-lam) alone underflows for lam > 745.
+    pmf = [math.exp(j * math.log(lam) - lam - math.lgamma(j + 1)) for j in range(k + 1)]
+    p = sum(pmf[:k]) + 0.5 * pmf[k]
     # Beyond double precision (p within round-off of 0 or 1) the tail is reported as infinite.
     if p <= 1e-300:
         return -math.inf
@@ -73,7 +73,7 @@ def poisson_mid_z(k, lam):
     return NormalDist().inv_cdf(p)
 
 
-def compare(r, g_ref, g_ref_se, g_frames, n, side, r_lo=0.8):
+def compare(r, g_ref, g_ref_se, g_frames, n, side, r_lo=R_LO):
     """Statistics of g_gen (mean of g_frames (F, bins)) against g_ref over bins with r >= r_lo.
 
     Returns a dict: dg (bins,), se (bins,), z (bins, 0 outside the Gaussian bins), gaussian (mask),
@@ -131,11 +131,23 @@ def self_test():
     check("k = 40, lambda = 10: z > 6", poisson_mid_z(40, 10.0) > 6.0)
     check("k = lambda + 2 sqrt(lambda), lambda = 400: z within 0.1 of 2",
           abs(poisson_mid_z(440, 400.0) - 2.0) < 0.1)
-    # Calibration: counts drawn from the null give mean(z) ~ 0 and var(z) ~ 1 for moderate lambda.
+    check("k = 800, lambda = 760 (exp(-lambda) underflows): z within 0.1 of 40 / sqrt(760)",
+          abs(poisson_mid_z(800, 760.0) - 40.0 / math.sqrt(760.0)) < 0.1)
+    # Calibration: counts drawn from the null reproduce the exact mean and variance of z under
+    # Poisson(3) (sums over k; the mid-p z of a discrete law has variance a little below 1), within
+    # 4 standard errors of the sample mean and sample variance.
     rng = np.random.default_rng(7)
     zs = np.array([poisson_mid_z(k, 3.0) for k in rng.poisson(3.0, 4000)])
-    check(f"null Poisson(3): mean z {zs.mean():+.3f} (|.| < 0.08), var z {zs.var():.3f} (0.85-1.15)",
-          abs(zs.mean()) < 0.08 and 0.85 < zs.var() < 1.15)
+    ks = np.arange(21)  # P(X > 20) ~ 1e-11 is negligible; beyond, z is +inf in double precision
+    pk = np.exp(ks * math.log(3.0) - 3.0 - np.array([math.lgamma(k + 1) for k in ks]))
+    zk = np.array([poisson_mid_z(k, 3.0) for k in ks])
+    m_ex = float(np.sum(pk * zk))
+    v_ex = float(np.sum(pk * zk**2)) - m_ex**2
+    z_mean = (zs.mean() - m_ex) / (zs.std() / math.sqrt(len(zs)))
+    d2 = (zs - zs.mean()) ** 2
+    z_var = (zs.var() - v_ex) / (d2.std() / math.sqrt(len(zs)))
+    check(f"null Poisson(3): mean z {zs.mean():+.3f} vs exact {m_ex:+.3f} (z {z_mean:+.1f}), var z {zs.var():.3f} "
+          f"vs exact {v_ex:.3f} (z {z_var:+.1f}); |z| < 4", abs(z_mean) < 4 and abs(z_var) < 4)
 
     # compare(): an ideal gas of F frames against g_ref = 1 is consistent; the bins near r = 0 are
     # sparse and go to the Poisson test; a copy with extra close pairs is flagged there.
@@ -144,9 +156,9 @@ def self_test():
     r, gf = rdf_frames(x, side, bins)
     ref = np.ones(bins)
     s = compare(r, ref, np.full(bins, 1e-3), gf, n, side, r_lo=0.0)
-    check(f"ideal gas vs g = 1: chi2/bin {s['chi2']:.2f} (< 1.6), sparse z {s['sparse_z']:+.2f} (|.| < 3), "
-          f"{s['sparse_bins']} sparse bins, verdict consistent", s["chi2"] < 1.6 and abs(s["sparse_z"]) < 3
-          and s["sparse_bins"] >= 1 and s["consistent"])
+    check(f"ideal gas vs g = 1: chi2/bin {s['chi2']:.2f} (< 1 + 3 sqrt(2/bins) = {s['chi2_limit']:.2f}), "
+          f"sparse z {s['sparse_z']:+.2f} (|.| < 3), {s['sparse_bins']} sparse bins: verdict consistent",
+          s["sparse_bins"] >= 1 and s["consistent"])
     y = x.copy()
     y[:, 1] = y[:, 0] + np.array([0.075, 0.0, 0.0])  # one pair at r = 0.075 (a sparse bin) per frame
     _, gf2 = rdf_frames(y, side, bins)
@@ -160,9 +172,10 @@ def self_test():
     r1 = np.array([0.875, 0.925])
     g1 = np.zeros((32, 2))
     g1[:, 1] = 1.0
-    s3 = compare(r1, [0.0012, 1.0], [4e-5, 1e-3], g1 + np.array([0.0, 0.0]), 120, side, r_lo=0.8)
-    check(f"empty bin, lambda {s3['sparse_lambda']:.2f}: sparse z {s3['sparse_z']:+.2f} (|.| < 1)",
-          abs(s3["sparse_z"]) < 1 and s3["sparse_bins"] >= 1)
+    s3 = compare(r1, [0.0012, 1.0], [4e-5, 1e-3], g1, 120, side, r_lo=0.8)
+    exact = NormalDist().inv_cdf(0.5 * math.exp(-s3["sparse_lambda"]))
+    check(f"empty bin, lambda {s3['sparse_lambda']:.2f}: sparse z {s3['sparse_z']:+.2f} = Phi^-1(exp(-lambda)/2) "
+          f"{exact:+.2f}, not an outlier", abs(s3["sparse_z"] - exact) < 1e-12 and s3["sparse_bins"] == 1)
     print("PASS" if not fails else f"FAIL: {', '.join(fails)}")
     return 0 if not fails else 1
 

@@ -7,7 +7,7 @@ import json
 import math
 from pathlib import Path
 
-from rdf_stats import compare as rdf_compare, rdf_frames
+from rdf_stats import R_LO, compare as rdf_compare, rdf_frames
 
 
 def log(msg: str) -> None:
@@ -145,7 +145,7 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool, box: float, tempe
         ok_finite &= bool(np.all(np.isfinite(g_gen)) and np.all(np.isfinite(x)))
         assert np.allclose(r, r_gen), "reference and generated RDF bins differ"
         dg = g_gen - g_ref
-        m = r >= 0.8
+        m = r >= R_LO
         k_all = int(np.argmax(np.abs(dg)))
         k_m = int(np.argmax(np.where(m, np.abs(dg), -1)))
         chi2 = st["chi2"]
