@@ -58,18 +58,14 @@ fn main() {
         Err(_) => MpSpec { layers: 3, scalars: 32, vectors: 8, n_radial: 16, r_min: 0.5, r_cut: 2.0 },
     };
     let spec = LjModelSpec {
-        descriptors: DescriptorSpec { n_radial: 8, r_min: 0.8, r_cut: 3.0, n_two_hop: 0 },
+        descriptors: DescriptorSpec { n_radial: 8, r_min: 0.8, r_cut: 3.0 },
         time: TimeEmbedding { n_freq: 4 },
         hidden: vec![64, 64],
         schedule: VeSchedule::default(),
         temperature: 1.25,
         cutoff: PriorCutoff { rc: None, shift: false, tail: false },
         pair: if mp { PairTermSpec { walls: vec![], ..Default::default() } } else { Default::default() },
-        feature_shift: vec![],
-        feature_scale: vec![],
         isolated_zero: true,
-        linear_time_basis: 0,
-        readout_time_basis: 0,
         message_passing: mp.then_some(mp_spec.clone()),
     };
     let mut model = LjModel::new(spec, &mut stream(1, Purpose::ModelInit, 0));
@@ -100,7 +96,7 @@ fn main() {
     // Training steps.
     let data = Dataset::new(confs.clone(), 0.1, 1);
     let settings = TrainSettings { batch, micro_batch: 4, eval_every: 0, checkpoint_every: 0, ..Default::default() };
-    let mut tr = Trainer::new(settings.clone(), 1, model.params.len());
+    let mut tr = Trainer::new(settings, 1, model.params.len());
     tr.step(&mut model, &data, &comm); // warm-up
     let steps = 5;
     let t0 = Instant::now();
@@ -108,16 +104,6 @@ fn main() {
         tr.step(&mut model, &data, &comm);
     }
     let per_step = t0.elapsed().as_secs_f64() / steps as f64;
-    // The same with time-score matching on t <= 0.7 (a second noising and d(du/dt)/dtheta for
-    // about 70 % of the items).
-    let ts_settings = TrainSettings { time_score_weight: 1.0, ..settings };
-    let mut tr = Trainer::new(ts_settings, 1, model.params.len());
-    tr.step(&mut model, &data, &comm);
-    let t0 = Instant::now();
-    for _ in 0..steps {
-        tr.step(&mut model, &data, &comm);
-    }
-    let per_step_ts = t0.elapsed().as_secs_f64() / steps as f64;
     let rss = comm.all_reduce_sum(&[peak_rss_mib()]);
     if comm.is_root() {
         // Training flops per configuration: forward + input gradient (2 fwd) + tangent forward and
@@ -137,20 +123,13 @@ fn main() {
             model.params.len()
         );
         println!(
-            "{:>5} {:>18} {:>18} {:>14} {:>16} {:>16} {:>14}",
-            "ranks",
-            "train ms/step(32)",
-            "+time score ms",
-            "E+grad conf/s",
-            "MLP GFLOP/s(E+g)",
-            "MLP GFLOP/s(trn)",
-            "peak RSS MiB"
+            "{:>5} {:>18} {:>14} {:>16} {:>16} {:>14}",
+            "ranks", "train ms/step(32)", "E+grad conf/s", "MLP GFLOP/s(E+g)", "MLP GFLOP/s(trn)", "peak RSS MiB"
         );
         println!(
-            "{:>5} {:>18.1} {:>18.1} {:>14.1} {:>16.2} {:>16.2} {:>14.1}",
+            "{:>5} {:>18.1} {:>14.1} {:>16.2} {:>16.2} {:>14.1}",
             comm.size(),
             per_step * 1e3,
-            per_step_ts * 1e3,
             rate,
             eg_gflops,
             train_gflops,

@@ -18,23 +18,15 @@ use rand::RngExt;
 const L: f64 = 6.0;
 
 fn model(cutoff: PriorCutoff) -> LjModel {
-    model_with(cutoff, 3)
-}
-
-fn model_with(cutoff: PriorCutoff, readout: usize) -> LjModel {
     let spec = LjModelSpec {
-        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.8, r_cut: 2.8, n_two_hop: 2 },
+        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.8, r_cut: 2.8 },
         time: TimeEmbedding { n_freq: 2 },
         hidden: vec![12, 10],
         schedule: VeSchedule::default(),
         temperature: 1.25,
         cutoff,
         pair: PairTermSpec { walls: vec![0.9, 1.0, 1.3], width: 0.15, n_time: 4 },
-        feature_shift: (0..20).map(|k| 0.1 * k as f64).collect(),
-        feature_scale: (0..20).map(|k| 0.5 + 0.2 * k as f64).collect(),
         isolated_zero: true,
-        linear_time_basis: 3,
-        readout_time_basis: readout,
         message_passing: None,
     };
     let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
@@ -128,40 +120,6 @@ fn loss_parameter_gradient_matches_central_differences() {
             assert!((l - dsm_loss(&m, &c, t, &z)).abs() < 1e-10 * l);
             let worst = worst_param_fd_error(&m, &grad, |q| dsm_loss(q, &c, t, &z));
             assert!(worst < 1e-6, "{cut:?} t={t}: loss gradient worst rel. error {worst:e}");
-        }
-    }
-}
-
-/// du/dtheta, d(du/dt)/dtheta and the time-score loss gradient (nti::model::lj_model, time_score.rs) against
-/// central differences, over every parameter (MLP, linear term, pair walls; no readout).
-#[test]
-fn energy_time_derivative_and_time_score_parameter_gradients_match_central_differences() {
-    for cut in cutoffs() {
-        let m = model_with(cut, 0);
-        let (c1, c2) = (config(16, 2), config(16, 5));
-        let mut r = stream(4, Purpose::TrainNoise, 0);
-        let z1: Vec<f64> = (0..c1.y.len()).map(|_| r.random::<f64>() - 0.5).collect();
-        let z2: Vec<f64> = (0..c1.y.len()).map(|_| 1.5 * (r.random::<f64>() - 0.5)).collect();
-        for t in [0.02, 0.5, 0.98] {
-            // du/dtheta (contrastive divergence), and the value it returns.
-            let mut grad = vec![0.0; m.params.len()];
-            let u = m.energy_param_grad(&c1, t, 1.0, &mut grad);
-            assert!((u - m.energy(&c1, t)).abs() < 1e-12 * u.abs().max(1.0));
-            let worst = worst_param_fd_error(&m, &grad, |q| q.energy(&c1, t));
-            assert!(worst < 1e-6, "{cut:?} t={t}: du/dtheta worst rel. error {worst:e}");
-
-            let mut grad = vec![0.0; m.params.len()];
-            let v = m.dt_param_grad(&c1, t, 1.0, &mut grad);
-            assert!((v - m.dt_terms(&c1, t).total()).abs() < 1e-12 * v.abs().max(1.0));
-            let worst = worst_param_fd_error(&m, &grad, |q| q.dt_terms(&c1, t).total());
-            assert!(worst < 1e-6, "{cut:?} t={t}: d(du/dt)/dtheta worst rel. error {worst:e}");
-
-            let loss =
-                |q: &nti::model::lj_model::LjModel, g: &mut [f64]| q.time_score_loss((&c1, &z1), (&c2, &z2), t, 0.7, g);
-            let mut grad = vec![0.0; m.params.len()];
-            loss(&m, &mut grad);
-            let worst = worst_param_fd_error(&m, &grad, |q| loss(q, &mut vec![0.0; m.params.len()]));
-            assert!(worst < 1e-6, "{cut:?} t={t}: time-score loss gradient worst rel. error {worst:e}");
         }
     }
 }
@@ -265,29 +223,37 @@ fn gradient_theorem_holds_along_a_path() {
     assert!((integral - du).abs() < 1e-9 * du.abs().max(1.0), "line integral {integral} vs difference {du}");
 }
 
-/// Checkpoints written before the optional fields (linear term, readout, two-hop descriptors)
-/// existed still match a model that does not use them; other shapes and junk do not.
+/// Specs written by older versions, with the fields of removed experimental variants at their
+/// "off" values (or absent), still match a model that does not use them; a spec that used a
+/// removed variant is refused with an error naming it; other shapes and junk do not match.
 #[test]
-fn specs_written_before_optional_fields_existed_have_the_same_shape() {
+fn specs_with_removed_variants_off_have_the_same_shape_and_on_are_refused() {
     let m = model(cutoffs()[0]);
-    let mut spec = m.spec.clone();
-    (spec.linear_time_basis, spec.readout_time_basis, spec.descriptors.n_two_hop) = (0, 0, 0);
-    spec.feature_shift.truncate(12);
-    spec.feature_scale.truncate(12);
-    let m0 = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
-    let mut old: serde_json::Value = serde_json::from_str(&m0.spec()).unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(&m.spec()).unwrap();
     let o = old.as_object_mut().unwrap();
-    o.remove("linear_time_basis");
-    o.remove("readout_time_basis");
-    o.get_mut("descriptors").unwrap().as_object_mut().unwrap().remove("n_two_hop");
-    let old = old.to_string();
-    assert!(!old.contains("n_two_hop") && old != m0.spec());
-    let parsed: nti::model::lj_model::LjModelSpec = serde_json::from_str(&old).unwrap();
-    assert_eq!(parsed, m0.spec);
-    assert!(m0.same_shape(&old));
-    assert!(m0.same_shape(&m0.spec()));
-    assert!(!m0.same_shape(&m.spec()));
-    assert!(!m0.same_shape("not json"));
+    o.insert("linear_time_basis".into(), 0.into());
+    o.insert("readout_time_basis".into(), 0.into());
+    o.insert("feature_shift".into(), serde_json::json!([]));
+    o.get_mut("descriptors").unwrap().as_object_mut().unwrap().insert("n_two_hop".into(), 0.into());
+    let off = old.to_string();
+    assert!(off.contains("n_two_hop") && off != m.spec());
+    assert_eq!(LjModelSpec::from_json(&off).unwrap(), m.spec);
+    assert!(m.same_shape(&off));
+    assert!(m.same_shape(&m.spec()));
+    for (key, on) in [("readout_time_basis", serde_json::json!(4)), ("feature_scale", serde_json::json!([0.5, 2.0]))] {
+        let mut v: serde_json::Value = serde_json::from_str(&m.spec()).unwrap();
+        v.as_object_mut().unwrap().insert(key.into(), on);
+        let err = LjModelSpec::from_json(&v.to_string()).unwrap_err();
+        assert!(err.contains(key) && err.contains("removed"), "{err}");
+        assert!(!m.same_shape(&v.to_string()));
+    }
+    let mut v: serde_json::Value = serde_json::from_str(&m.spec()).unwrap();
+    v["descriptors"].as_object_mut().unwrap().insert("n_two_hop".into(), 2.into());
+    assert!(LjModelSpec::from_json(&v.to_string()).unwrap_err().contains("n_two_hop"));
+    let mut other = m.spec.clone();
+    other.hidden = vec![5];
+    assert!(!m.same_shape(&serde_json::to_string(&other).unwrap()));
+    assert!(!m.same_shape("not json"));
 }
 
 /// The Hessian-vector product of the configurational-temperature diagnostic

@@ -22,18 +22,14 @@ const L: f64 = 6.0;
 
 fn model(cutoff: PriorCutoff) -> LjModel {
     let spec = LjModelSpec {
-        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.8, r_cut: 2.8, n_two_hop: 0 },
+        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.8, r_cut: 2.8 },
         time: TimeEmbedding { n_freq: 2 },
         hidden: vec![4],
         schedule: VeSchedule::default(),
         temperature: 1.25,
         cutoff,
         pair: PairTermSpec { walls: vec![1.0, 1.3], width: 0.15, n_time: 4 },
-        feature_shift: vec![],
-        feature_scale: vec![],
         isolated_zero: true,
-        linear_time_basis: 0,
-        readout_time_basis: 0,
         message_passing: Some(MpSpec { layers: 2, scalars: 6, vectors: 3, n_radial: 5, r_min: 0.8, r_cut: 2.8 }),
     };
     let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));
@@ -43,10 +39,6 @@ fn model(cutoff: PriorCutoff) -> LjModel {
         *p = 1.5 * *p + 0.05 * (r.random::<f64>() - 0.5);
     }
     m
-}
-
-fn model_with(cutoff: PriorCutoff, _readout: usize) -> LjModel {
-    model(cutoff)
 }
 
 /// N random particles with minimum distance 0.85, plus one pair placed 1e-3 inside r_cut of the
@@ -135,40 +127,6 @@ fn loss_parameter_gradient_matches_central_differences() {
             assert!((l - dsm_loss(&m, &c, t, &z)).abs() < 1e-10 * l);
             let worst = worst_param_fd_error(&m, &grad, |q| dsm_loss(q, &c, t, &z));
             assert!(worst < 1e-6, "{cut:?} t={t}: loss gradient worst rel. error {worst:e}");
-        }
-    }
-}
-
-/// du/dtheta, d(du/dt)/dtheta and the time-score loss gradient (nti::model::lj_model, time_score.rs) against
-/// central differences, over every parameter (MLP, linear term, pair walls; no readout).
-#[test]
-fn energy_time_derivative_and_time_score_parameter_gradients_match_central_differences() {
-    for cut in cutoffs() {
-        let m = model_with(cut, 0);
-        let (c1, c2) = (config(16, 2), config(16, 5));
-        let mut r = stream(4, Purpose::TrainNoise, 0);
-        let z1: Vec<f64> = (0..c1.y.len()).map(|_| r.random::<f64>() - 0.5).collect();
-        let z2: Vec<f64> = (0..c1.y.len()).map(|_| 1.5 * (r.random::<f64>() - 0.5)).collect();
-        for t in [0.02, 0.5, 0.98] {
-            // du/dtheta (contrastive divergence), and the value it returns.
-            let mut grad = vec![0.0; m.params.len()];
-            let u = m.energy_param_grad(&c1, t, 1.0, &mut grad);
-            assert!((u - m.energy(&c1, t)).abs() < 1e-12 * u.abs().max(1.0));
-            let worst = worst_param_fd_error(&m, &grad, |q| q.energy(&c1, t));
-            assert!(worst < 1e-6, "{cut:?} t={t}: du/dtheta worst rel. error {worst:e}");
-
-            let mut grad = vec![0.0; m.params.len()];
-            let v = m.dt_param_grad(&c1, t, 1.0, &mut grad);
-            assert!((v - m.dt_terms(&c1, t).total()).abs() < 1e-12 * v.abs().max(1.0));
-            let worst = worst_param_fd_error(&m, &grad, |q| q.dt_terms(&c1, t).total());
-            assert!(worst < 1e-6, "{cut:?} t={t}: d(du/dt)/dtheta worst rel. error {worst:e}");
-
-            let loss =
-                |q: &nti::model::lj_model::LjModel, g: &mut [f64]| q.time_score_loss((&c1, &z1), (&c2, &z2), t, 0.7, g);
-            let mut grad = vec![0.0; m.params.len()];
-            loss(&m, &mut grad);
-            let worst = worst_param_fd_error(&m, &grad, |q| loss(q, &mut vec![0.0; m.params.len()]));
-            assert!(worst < 1e-6, "{cut:?} t={t}: time-score loss gradient worst rel. error {worst:e}");
         }
     }
 }

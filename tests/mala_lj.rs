@@ -31,18 +31,14 @@ fn model() -> LjModel {
 /// The test model with its prior at `temperature` (the random network parameters do not depend on it).
 fn model_at(temperature: f64) -> LjModel {
     let spec = LjModelSpec {
-        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.5, r_cut: 1.8, n_two_hop: 0 },
+        descriptors: DescriptorSpec { n_radial: 4, r_min: 0.5, r_cut: 1.8 },
         time: TimeEmbedding { n_freq: 2 },
         hidden: vec![8, 8],
         schedule: VeSchedule::default(),
         temperature,
         cutoff: PriorCutoff { rc: None, shift: false, tail: false },
         pair: PairTermSpec { walls: vec![0.9, 1.1], width: 0.1, n_time: 4 },
-        feature_shift: vec![],
-        feature_scale: vec![],
         isolated_zero: true,
-        linear_time_basis: 0,
-        readout_time_basis: 0,
         message_passing: None,
     };
     let mut m = LjModel::new(spec, &mut stream(5, Purpose::ModelInit, 0));

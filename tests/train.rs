@@ -55,23 +55,14 @@ fn training_is_bitwise_identical_on_1_2_and_3_ranks() {
     assert_ne!(params(&d.path().join("r0.h5")), p1);
 }
 
-/// The optional time-score loss, contrastive-divergence term, t-focus sampling and target score
-/// matching draw extra numbers from the items' streams or change their rows in the same
-/// micro-batches: still the same parameters on 1 and 2 ranks, and different from training without them.
+/// The optional t-focus sampling and target score matching draw extra numbers from the items'
+/// streams or change their rows in the same micro-batches: still the same parameters on 1 and 2
+/// ranks, and different from training without them.
 #[test]
-fn time_score_training_is_rank_independent() {
+fn optional_training_settings_are_rank_independent() {
     assert!(have_mpirun(), "mpirun not found");
     let d = setup();
-    let opts = [
-        "--set",
-        "train.time_score_weight=0.5",
-        "--set",
-        "train.t_focus_fraction=0.3",
-        "--set",
-        "train.target_score=true",
-        "--set",
-        "train.steps=40",
-    ];
+    let opts = ["--set", "train.t_focus_fraction=0.3", "--set", "train.target_score=true", "--set", "train.steps=40"];
     let mut a = vec!["train", "t.toml", "--set", "output.file=\"ts1.h5\""];
     a.extend(opts);
     ok(run_in(d.path(), &a));
@@ -79,7 +70,11 @@ fn time_score_training_is_rank_independent() {
     b.extend(opts);
     ok(mpirun(2).args(&b).current_dir(d.path()).output().unwrap());
     let p1 = params(&d.path().join("ts1.h5"));
-    assert_eq!(params(&d.path().join("ts2.h5")), p1, "time-score training differs between 1 and 2 ranks");
+    assert_eq!(
+        params(&d.path().join("ts2.h5")),
+        p1,
+        "training with t-focus and target score differs between 1 and 2 ranks"
+    );
     assert!(p1.iter().all(|v| f64::from_bits(*v).is_finite()));
     ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"plain.h5\"", "--set", "train.steps=40"]));
     assert_ne!(params(&d.path().join("plain.h5")), p1);
@@ -127,64 +122,6 @@ fn message_passing_training_is_rank_independent_and_restarts_bitwise() {
     assert!(spec.contains("\"message_passing\":{"), "spec without the network: {spec}");
     ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"plain.h5\"", "--set", "train.steps=40"]));
     assert_ne!(params(&d.path().join("plain.h5")).len(), p1.len());
-}
-
-/// `trainable = "pair"` (relative-entropy refinement of the walls by contrastive divergence,
-/// started from a trained checkpoint) moves the pair walls' parameters only: every other parameter
-/// is bitwise the checkpoint's, on 1 and 2 ranks alike. `score_weight` scales the score-matching
-/// loss (the first step's training loss halves with it).
-#[test]
-fn pair_refinement_moves_only_the_walls_and_score_weight_scales_the_loss() {
-    assert!(have_mpirun(), "mpirun not found");
-    let d = setup();
-    ok(run_in(d.path(), &["train", "t.toml", "--set", "output.file=\"base.h5\"", "--set", "train.steps=40"]));
-    let refine = [
-        "--set",
-        "train.steps=60",
-        "--set",
-        "train.trainable=\"pair\"",
-        "--set",
-        "train.score_weight=0.0",
-        "--set",
-        "train.cd_weight=1.0",
-        "--set",
-        "train.cd_steps=5",
-        "--set",
-        "train.cd_fraction=1.0",
-        "--set",
-        "train.t_focus_fraction=1.0",
-        "--restart",
-        "base.ckpt.h5",
-    ];
-    let mut a = vec!["train", "t.toml", "--set", "output.file=\"pair1.h5\""];
-    a.extend(refine);
-    ok(run_in(d.path(), &a));
-    let mut b = vec!["train", "t.toml", "--set", "output.file=\"pair2.h5\""];
-    b.extend(refine);
-    ok(mpirun(2).args(&b).current_dir(d.path()).output().unwrap());
-    let (p0, p1) = (params(&d.path().join("base.h5")), params(&d.path().join("pair1.h5")));
-    assert_eq!(params(&d.path().join("pair2.h5")), p1, "pair refinement differs between 1 and 2 ranks");
-    let g = hdf5::File::open(d.path().join("base.h5")).unwrap().group("model").unwrap();
-    let spec: serde_json::Value = serde_json::from_str(&nti::io::h5util::get_str(&g, "spec").unwrap()).unwrap();
-    let n_pair = spec["pair"]["walls"].as_array().unwrap().len() * spec["pair"]["n_time"].as_u64().unwrap() as usize;
-    assert!(n_pair > 0, "the default model has pair walls");
-    let k = p0.len() - n_pair;
-    assert_eq!(p1[..k], p0[..k], "parameters outside the pair walls changed");
-    let moved = (k..p0.len()).filter(|&i| p1[i] != p0[i]).count();
-    assert!(moved > n_pair / 2, "only {moved} of {n_pair} wall parameters moved");
-    // score_weight: one step from the same start, training loss proportional to the weight.
-    let loss = |w: &str, out: &str| {
-        let o = format!("output.file=\"{out}\"");
-        let sw = format!("train.score_weight={w}");
-        ok(run_in(
-            d.path(),
-            &["train", "t.toml", "--set", &o, "--set", "train.steps=1", "--set", "train.eval_every=1", "--set", &sw],
-        ));
-        let f = hdf5::File::open(d.path().join(out)).unwrap();
-        f.dataset("training/train_loss").unwrap().read_raw::<f64>().unwrap()[1]
-    };
-    let (l1, lh) = (loss("1.0", "w1.h5"), loss("0.5", "w05.h5"));
-    assert!(l1 > 0.0 && (lh / l1 - 0.5).abs() < 1e-12, "loss {lh} at weight 0.5 against {l1} at weight 1");
 }
 
 #[test]

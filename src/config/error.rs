@@ -14,6 +14,9 @@ pub enum ConfigError {
     /// A key or section that this version does not know.
     #[error("unknown key '{key}' in [{section}]; expected one of: {expected}")]
     UnknownKey { section: String, key: String, expected: String },
+    /// A key of an experimental option that was removed.
+    #[error("key '{key}' in [{section}] belonged to an experimental option that was removed (it measured no gain; see docs/experiments.md): delete it from the input")]
+    Removed { section: String, key: String },
     /// A required section is absent.
     #[error("missing section [{section}]: this input needs it (see `nti example`)")]
     MissingSection { section: String },

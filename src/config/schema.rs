@@ -220,30 +220,12 @@ pub struct ModelConfig {
     /// Length scale kappa (sigma) of the pair walls. Default 0.1.
     #[serde(default = "d_pair_width")]
     pub pair_wall_width: f64,
-    /// Standardise every descriptor by its mean and standard deviation over the training data
-    /// (fixed before training, stored with the model). Default false: on the paper's LJ state it
-    /// raised the validation loss after 1500 steps from 0.9315 to 0.9380 (validation/paper_lj/README.md).
-    #[serde(default)]
-    pub standardize: bool,
     /// Gaussian time bumps Q of the learned pair term. Default 12.
     #[serde(default = "d_pair_time")]
     pub pair_time_basis: usize,
-    /// Gaussian time bumps of the time-modulated linear descriptor term of E_NN,
-    /// sum_i sum_{f,q} A_fq rho_q(t) G_if; 0 disables it. Default 0.
-    #[serde(default)]
-    pub linear_time_basis: usize,
-    /// Gaussian time bumps of the time-dependent readout (output layer w_out + sum_q rho_q(t) R_q);
-    /// 0 disables it. Default 0.
-    #[serde(default)]
-    pub readout_time_basis: usize,
-    /// Radial channels K2 <= n_radial of the two-hop descriptors sum_j w_k(r_ij) A_jf (the
-    /// neighbours' radial densities); 0 disables them. Default 0.
-    #[serde(default)]
-    pub n_two_hop: usize,
     /// The network of E_NN: "descriptor" (invariant descriptors and a per-particle MLP; default) or
-    /// "message-passing" (PaiNN-like scalar and vector features, `mp_*` keys). The pair walls, the
-    /// linear and readout time terms, the two-hop descriptors and the standardisation belong to the
-    /// descriptor network and must be unset with message passing; the pair walls serve both.
+    /// "message-passing" (PaiNN-like scalar and vector features, `mp_*` keys). The pair walls serve
+    /// both.
     #[serde(default)]
     pub network: Network,
     /// Message-passing layers. Default 3.
@@ -731,6 +713,25 @@ fn section<T: for<'de> Deserialize<'de> + Default>(
 }
 
 /// Maps a serde/toml message onto a [`ConfigError`] naming the section and key.
+/// Keys of experimental options that were removed (docs/experiments.md); an input that still sets
+/// one gets an error that says so instead of "unknown key".
+const REMOVED_KEYS: [(&str, &str); 14] = [
+    ("model", "standardize"),
+    ("model", "linear_time_basis"),
+    ("model", "readout_time_basis"),
+    ("model", "n_two_hop"),
+    ("train", "time_score_weight"),
+    ("train", "time_score_t_max"),
+    ("train", "time_score_t_min"),
+    ("train", "cd_weight"),
+    ("train", "cd_steps"),
+    ("train", "cd_step_size"),
+    ("train", "cd_fraction"),
+    ("train", "cd_t_range"),
+    ("train", "score_weight"),
+    ("train", "trainable"),
+];
+
 fn serde_to_config_error(section: &str, table: &toml::Table, msg: &str) -> ConfigError {
     let first = msg.lines().next().unwrap_or(msg).trim().to_string();
     let between = |s: &str| s.split('`').nth(1).map(str::to_string);
@@ -740,6 +741,9 @@ fn serde_to_config_error(section: &str, table: &toml::Table, msg: &str) -> Confi
             .split_once("expected ")
             .map(|x| x.1.replace('`', "").trim_start_matches("one of ").to_string())
             .unwrap_or_default();
+        if REMOVED_KEYS.contains(&(section, key.as_str())) {
+            return ConfigError::Removed { section: section.into(), key };
+        }
         return ConfigError::UnknownKey { section: section.into(), key, expected };
     }
     if let Some(rest) = first.strip_prefix("missing field ") {
@@ -978,14 +982,6 @@ impl Config {
                 "a positive length (sigma)",
             ));
         }
-        if m.n_two_hop > m.n_radial {
-            return Err(ConfigError::invalid(
-                "model",
-                "n_two_hop",
-                m.n_two_hop,
-                format!("at most n_radial = {}", m.n_radial),
-            ));
-        }
         if m.network == Network::MessagePassing {
             for (key, v) in [("mp_layers", m.mp_layers), ("mp_scalars", m.mp_scalars), ("mp_vectors", m.mp_vectors)] {
                 if v == 0 {
@@ -1003,23 +999,6 @@ impl Config {
                     format!("a cutoff larger than r_min = {}", m.r_min),
                 ));
             }
-            for (key, v) in [
-                ("linear_time_basis", m.linear_time_basis),
-                ("readout_time_basis", m.readout_time_basis),
-                ("n_two_hop", m.n_two_hop),
-            ] {
-                if v != 0 {
-                    return Err(ConfigError::invalid("model", key, v, "0 with network = \"message-passing\""));
-                }
-            }
-            if m.standardize {
-                return Err(ConfigError::invalid(
-                    "model",
-                    "standardize",
-                    true,
-                    "false with network = \"message-passing\"",
-                ));
-            }
         }
         let (cut_key, cut) = m.network_cutoff();
         if m.pair_walls.iter().any(|r| !(*r > 0.0 && *r < cut)) {
@@ -1028,22 +1007,6 @@ impl Config {
                 "pair_walls",
                 format!("{:?}", m.pair_walls),
                 format!("contact distances in (0, {cut_key} = {cut}) (or [] for no pair walls)"),
-            ));
-        }
-        if m.readout_time_basis == 1 {
-            return Err(ConfigError::invalid(
-                "model",
-                "readout_time_basis",
-                m.readout_time_basis,
-                "0 (no time-dependent readout) or at least 2 time bumps",
-            ));
-        }
-        if m.linear_time_basis == 1 {
-            return Err(ConfigError::invalid(
-                "model",
-                "linear_time_basis",
-                m.linear_time_basis,
-                "0 (no linear term) or at least 2 time bumps",
             ));
         }
         if !m.pair_walls.is_empty() && m.pair_time_basis < 2 {
@@ -1071,74 +1034,6 @@ impl Config {
                 "validation_fraction",
                 t.validation_fraction,
                 "a fraction in [0, 1)",
-            ));
-        }
-        if !(t.time_score_weight >= 0.0 && t.time_score_weight.is_finite()) {
-            return Err(ConfigError::invalid("train", "time_score_weight", t.time_score_weight, "a weight >= 0"));
-        }
-        if !(t.time_score_t_max > 0.0 && t.time_score_t_max <= 1.0) {
-            return Err(ConfigError::invalid("train", "time_score_t_max", t.time_score_t_max, "a time in (0, 1]"));
-        }
-        if !(t.time_score_t_min >= 0.0 && t.time_score_t_min < t.time_score_t_max) {
-            return Err(ConfigError::invalid(
-                "train",
-                "time_score_t_min",
-                t.time_score_t_min,
-                format!("a time in [0, time_score_t_max = {})", t.time_score_t_max),
-            ));
-        }
-        if !(t.cd_weight >= 0.0 && t.cd_weight.is_finite()) {
-            return Err(ConfigError::invalid("train", "cd_weight", t.cd_weight, "a weight >= 0"));
-        }
-        if !(t.cd_step_size > 0.0 && t.cd_step_size.is_finite()) {
-            return Err(ConfigError::invalid("train", "cd_step_size", t.cd_step_size, "a positive step size"));
-        }
-        if !(0.0..=1.0).contains(&t.cd_fraction) {
-            return Err(ConfigError::invalid("train", "cd_fraction", t.cd_fraction, "a fraction in [0, 1]"));
-        }
-        if t.cd_t_range.len() != 2
-            || !(0.0 <= t.cd_t_range[0] && t.cd_t_range[0] <= t.cd_t_range[1] && t.cd_t_range[1] <= 1.0)
-        {
-            return Err(ConfigError::invalid(
-                "train",
-                "cd_t_range",
-                format!("{:?}", t.cd_t_range),
-                "[t_lo, t_hi] with 0 <= t_lo <= t_hi <= 1",
-            ));
-        }
-        if !(t.score_weight >= 0.0 && t.score_weight.is_finite()) {
-            return Err(ConfigError::invalid("train", "score_weight", t.score_weight, "a weight >= 0"));
-        }
-        if t.score_weight == 0.0 && t.time_score_weight == 0.0 && t.cd_weight == 0.0 {
-            return Err(ConfigError::invalid(
-                "train",
-                "score_weight",
-                t.score_weight,
-                "> 0 unless time_score_weight or cd_weight is > 0 (otherwise nothing is trained)",
-            ));
-        }
-        if t.trainable == crate::train::Trainable::Pair && self.model.pair_walls.is_empty() {
-            return Err(ConfigError::invalid(
-                "train",
-                "trainable",
-                "\"pair\"",
-                "\"all\" when [model] pair_walls is empty (there are no pair walls to train)",
-            ));
-        }
-        if t.cd_weight > 0.0 && self.model.readout_time_basis > 0 {
-            return Err(ConfigError::invalid(
-                "train",
-                "cd_weight",
-                t.cd_weight,
-                "0 with [model] readout_time_basis > 0 (contrastive divergence does not support the time-dependent readout)",
-            ));
-        }
-        if t.time_score_weight > 0.0 && self.model.readout_time_basis > 0 {
-            return Err(ConfigError::invalid(
-                "train",
-                "time_score_weight",
-                t.time_score_weight,
-                "0 with [model] readout_time_basis > 0 (time-score matching does not support the time-dependent readout)",
             ));
         }
         if !(0.0..=1.0).contains(&t.t_focus_fraction) {

@@ -64,17 +64,12 @@ pub struct DescriptorSpec {
     pub r_min: f64,
     /// Cutoff radius r_c (sigma); must satisfy r_c <= L/2 for the box used.
     pub r_cut: f64,
-    /// Number K2 <= K of radial channels of the two-hop features
-    /// H_ikf = sum_j w_k(r_ij) A_jf (k < K2, f < K; [`super::two_hop`]); 0 = none (the default,
-    /// also for models written before they existed).
-    #[serde(default)]
-    pub n_two_hop: usize,
 }
 
 impl DescriptorSpec {
-    /// Number of features per particle, 3K + K2 K.
+    /// Number of features per particle, 3K.
     pub fn n_features(&self) -> usize {
-        3 * self.n_radial + self.n_two_hop * self.n_radial
+        3 * self.n_radial
     }
 
     /// Gaussian width w = (r_c - r_min)/(K - 1) (sigma).
@@ -90,12 +85,6 @@ impl DescriptorSpec {
     /// Checks K >= 2, 0 <= r_min < r_cut (finite) and r_cut <= L/2 for `simbox`.
     pub fn validate(&self, simbox: &SimBox) -> anyhow::Result<()> {
         anyhow::ensure!(self.n_radial >= 2, "descriptors need n_radial >= 2 (got {})", self.n_radial);
-        anyhow::ensure!(
-            self.n_two_hop <= self.n_radial,
-            "descriptors need n_two_hop <= n_radial (got {} > {})",
-            self.n_two_hop,
-            self.n_radial
-        );
         anyhow::ensure!(
             self.r_min.is_finite() && self.r_cut.is_finite() && 0.0 <= self.r_min && self.r_min < self.r_cut,
             "descriptors need 0 <= r_min < r_cut (got r_min = {}, r_cut = {})",
@@ -236,10 +225,7 @@ impl DescriptorSpec {
                 values[i * nf + 2 * k_n + k] = sym_frob(qk, qk);
             }
         }
-        *out = Descriptors { n, n_radial: k_n, n_two_hop: 0, pairs, w, dw, v, q, values };
-        if self.n_two_hop > 0 {
-            super::two_hop::extend(out, self.n_two_hop);
-        }
+        *out = Descriptors { n, n_radial: k_n, pairs, w, dw, v, q, values };
     }
 }
 
@@ -261,8 +247,6 @@ pub(super) struct Pair {
 pub struct Descriptors {
     pub(super) n: usize,
     pub(super) n_radial: usize,
-    /// K2 (two-hop channels; 0 = none).
-    pub(super) n_two_hop: usize,
     pub(super) pairs: Vec<Pair>,
     /// w_k(r) per pair, shape (n_pairs, K).
     pub(super) w: Vec<f64>,
@@ -272,12 +256,12 @@ pub struct Descriptors {
     v: Vec<[f64; 3]>,
     /// Q_ik as symmetric [xx, yy, zz, xy, xz, yz], shape (N, K).
     q: Vec<[f64; 6]>,
-    /// G, shape (N, 3K + K2 K), row-major: row i = [A_i., B_i., C_i., H_i..] (dimensionless).
+    /// G, shape (N, 3K), row-major: row i = [A_i., B_i., C_i.] (dimensionless).
     pub values: Vec<f64>,
 }
 
 impl Descriptors {
-    /// G, shape (N, 3K + K2 K), row-major: row i = [A_i0..A_i(K-1), B_i0.., C_i0.., H_i00..].
+    /// G, shape (N, 3K), row-major: row i = [A_i0..A_i(K-1), B_i0.., C_i0..].
     pub fn values(&self) -> &[f64] {
         &self.values
     }
@@ -287,9 +271,9 @@ impl Descriptors {
         self.n
     }
 
-    /// Number of features per particle, 3K + K2 K.
+    /// Number of features per particle, 3K.
     pub fn n_features(&self) -> usize {
-        3 * self.n_radial + self.n_two_hop * self.n_radial
+        3 * self.n_radial
     }
 
     /// Number of unordered neighbour pairs {i, j} with r_ij < r_cut (each counted once).
@@ -318,9 +302,6 @@ impl Descriptors {
     /// x_j and subtracted from x_i.
     pub fn vjp(&self, gbar: &[f64]) -> Vec<[f64; 3]> {
         assert_eq!(gbar.len(), self.n * self.n_features(), "gbar must have shape (N, n_features)");
-        if self.n_two_hop > 0 {
-            return super::two_hop::vjp(self, gbar);
-        }
         self.vjp_base(gbar)
     }
 
@@ -393,9 +374,6 @@ impl Descriptors {
     ///
     /// (the isotropic term of Q' is dropped because <Q, I> = tr Q = 0).
     pub fn jvp(&self, dx: &[[f64; 3]]) -> Vec<f64> {
-        if self.n_two_hop > 0 {
-            return super::two_hop::jvp(self, dx);
-        }
         self.jvp_base(dx)
     }
 

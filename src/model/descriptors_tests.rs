@@ -8,7 +8,7 @@ use rand::RngExt;
 const L: f64 = 6.0;
 
 fn spec(r_cut: f64) -> DescriptorSpec {
-    DescriptorSpec { n_radial: 8, r_min: 0.7, r_cut, n_two_hop: 0 }
+    DescriptorSpec { n_radial: 8, r_min: 0.7, r_cut }
 }
 
 fn uniform(r: &mut crate::rng::Stream, lo: f64, hi: f64) -> f64 {
@@ -113,7 +113,7 @@ fn cell_list_finds_all_pairs() {
 
 #[test]
 fn basis_recurrence_matches_direct_formula() {
-    for sp in [spec(2.0), spec(3.0), DescriptorSpec { n_radial: 40, r_min: 0.0, r_cut: 3.0, n_two_hop: 0 }] {
+    for sp in [spec(2.0), spec(3.0), DescriptorSpec { n_radial: 40, r_min: 0.0, r_cut: 3.0 }] {
         let basis = Basis::new(&sp);
         let k_n = sp.n_radial;
         let (mut w, mut dw) = (vec![0.0; k_n], vec![0.0; k_n]);

@@ -3,7 +3,6 @@
 
 use super::{Eval, LjModel};
 use crate::model::mlp::matrix;
-use crate::model::pair_term::gaussian_time_bumps;
 use crate::model::Conf;
 use crate::system::SimBox;
 use ndarray::Array1;
@@ -24,8 +23,7 @@ impl LjModel {
         let (d, fw) = self.forward(&x, &simbox, t);
         let nf = self.spec.descriptors.n_features();
         let nt = self.spec.time.n_features();
-        let p_t = self.mlp_params(t);
-        let inv = self.inv_scale();
+        let p_t = self.mlp_params();
         let Eval { g_nn, g_p, .. } = self.eval_from(&x, &simbox, t, &d, &fw, true);
         let (_, smin) = self.sig(t);
         let cnn = t * (1.0 - t);
@@ -44,41 +42,12 @@ impl LjModel {
             let gdot = d.jvp(&r);
             let mut xdot = vec![0.0; n * (nf + nt)];
             for i in 0..n {
-                for (k, (x, s)) in xdot[i * (nf + nt)..i * (nf + nt) + nf].iter_mut().zip(&inv).enumerate() {
-                    *x = gdot[i * nf + k] * s;
-                }
+                xdot[i * (nf + nt)..i * (nf + nt) + nf].copy_from_slice(&gdot[i * nf..(i + 1) * nf]);
             }
             let scale = weight * 2.0 * c.side * cnn / dim as f64;
             let w = Array1::from_elem(n, scale);
-            let n_mlp = self.mlp.n_params();
-            let (g_mlp, g_rest) = grad.split_at_mut(n_mlp);
-            let n_ro = self.spec.readout_time_basis * self.readout_width();
-            let (g_ro, g_rest) = g_rest.split_at_mut(n_ro);
-            let (g_lin, g_pair) = g_rest.split_at_mut(g_rest.len() - self.spec.pair.n_params());
-            let hw = self.readout_width();
-            let before: Vec<f64> = g_mlp[n_mlp - hw..].to_vec();
-            self.mlp.tangent_param_grad(&p_t, &fw, &matrix(n, nf + nt, xdot), &w, g_mlp);
-            // Readout: the output layer's gradient, times rho_q(t), for every bump q.
-            if n_ro > 0 {
-                let (rho, _) = gaussian_time_bumps(self.spec.readout_time_basis, t);
-                let d_out: Vec<f64> = g_mlp[n_mlp - hw..].iter().zip(&before).map(|(a, b)| a - b).collect();
-                for (row, r) in g_ro.chunks_exact_mut(hw).zip(&rho) {
-                    for (g, d) in row.iter_mut().zip(&d_out) {
-                        *g += r * d;
-                    }
-                }
-            }
-            // Linear term: d/dA_fq sum_i c_f(t) Gdot_if = rho_q(t) sum_i Gdot_if / s_f.
-            let q_n = self.spec.linear_time_basis;
-            if q_n > 0 {
-                let (rho, _) = gaussian_time_bumps(q_n, t);
-                for f in 0..nf {
-                    let s: f64 = (0..n).map(|i| gdot[i * nf + f]).sum::<f64>() * inv[f] * scale;
-                    for (g, r) in g_lin[f * q_n..(f + 1) * q_n].iter_mut().zip(&rho) {
-                        *g += s * r;
-                    }
-                }
-            }
+            let (g_mlp, g_pair) = grad.split_at_mut(self.mlp.n_params());
+            self.mlp.tangent_param_grad(p_t, &fw, &matrix(n, nf + nt, xdot), &w, g_mlp);
             self.spec.pair.tangent_param_grad(&d, t, &r, scale, g_pair);
         }
         weight * loss / dim as f64

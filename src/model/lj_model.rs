@@ -3,10 +3,8 @@
 //!   u = beta U_t(x) = E_theta / sigma(t),  sigma(t) = sigma_min^(1-t) sigma_max^t,
 //! with U_soft the soft-core LJ sum (same cutoff mode as the system, tail correction of the
 //! soft-core potential at a = t included when the system uses one) and
-//! E_NN = sum_i MLP([G_i(x), tau(t)]) + E_lin(x, t) + E_pair(x, t): a per-particle network on
-//! invariant descriptors, an optional time-modulated linear term on the same descriptors
-//! (E_lin = sum_i sum_{f,q} A_fq rho_q(t) G_if, [`LjModelSpec::linear_time_basis`]) and learned
-//! time-dependent pair walls ([`super::pair_term`]).
+//! E_NN = sum_i MLP([G_i(x), tau(t)]) + E_pair(x, t): a per-particle network on invariant
+//! descriptors and learned time-dependent pair walls ([`super::pair_term`]).
 //! At t = 0, u = beta U_LJ exactly (sigma(0) = sigma_min); at t = 1, u = 0 (ideal gas).
 //! Noise coordinates are fractional, y = x / L, so grad_y = L grad_x.
 //! Reference: Máté, Fleuret & Bereau, J. Phys. Chem. Lett. 15, 11395 (2024).
@@ -21,14 +19,11 @@ use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, PairPotent
 use crate::system::{Positions, SimBox};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
 #[path = "dsm_grad.rs"]
 mod dsm_grad;
 #[path = "lj_mp.rs"]
 mod lj_mp;
-#[path = "time_score.rs"]
-mod time_score;
 
 /// Interaction mode of the prior term (serialisable form of [`CutoffMode`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,13 +64,6 @@ pub struct LjModelSpec {
     /// Learned pair term of E_NN (absent in models written before it existed).
     #[serde(default)]
     pub pair: PairTermSpec,
-    /// Descriptor standardisation G' = (G - shift) / scale, per feature (length 3K), fixed from the
-    /// training data before training ([`feature_statistics`]); empty = identity (older models).
-    #[serde(default)]
-    pub feature_shift: Vec<f64>,
-    /// See `feature_shift`.
-    #[serde(default)]
-    pub feature_scale: Vec<f64>,
     /// Energy zero of the network: subtract MLP(G = 0, tau(t)), the energy of a particle without
     /// neighbours, from every particle's E_i. Score matching sees only grad_x E, so an
     /// x-independent part h(t) of E_NN is left free by training; through t(1-t) h(t) / sigma(t) it
@@ -85,61 +73,61 @@ pub struct LjModelSpec {
     /// models written before it existed.
     #[serde(default)]
     pub isolated_zero: bool,
-    /// Number Q_lin of Gaussian time bumps of the time-modulated linear term
-    /// E_lin = sum_i sum_{f, q} A_fq rho_q(t) G_if / s_f of E_NN (s_f the feature scale, 1 without
-    /// standardisation); 0 (the default, also for older models) = absent. An MLP on [G_i, tau(t)]
-    /// has to build products of time features and descriptors out of SiLUs; this term gives the
-    /// time-dependent pair-and-moment potential that the path needs between its endpoints directly,
-    /// linear in A (exact attribution, cheap derivatives).
-    #[serde(default)]
-    pub linear_time_basis: usize,
-    /// Number Q_r of Gaussian time bumps of the time-dependent readout: the MLP's output layer is
-    /// (w_out + sum_q rho_q(t) R_q, b_out + sum_q rho_q(t) r_q), so the last hidden features are
-    /// combined differently at every t (multiplicative time conditioning; FiLM-like, E. Perez et
-    /// al., AAAI 2018). 0 (the default, also for older models) = absent.
-    #[serde(default)]
-    pub readout_time_basis: usize,
     /// Message-passing network for E_NN instead of the descriptor MLP ([`super::mp`]); None (the
-    /// default, also for older models) = the descriptor network. With it, the linear and readout
-    /// time terms and the standardisation must be absent; the pair walls are kept (models of
-    /// nti before 2026-12-06 were written without them).
+    /// default, also for older models) = the descriptor network. The pair walls serve both
+    /// networks (models of nti before 2026-12-06 were written without them).
     #[serde(default)]
     pub message_passing: Option<MpSpec>,
 }
 
-/// Mean and standard deviation of every descriptor over all particles of `confs` (the training
-/// frames), for [`LjModelSpec::feature_shift`] / `feature_scale`. Descriptors span O(0.01)-O(100)
-/// (radial sums, squared moment norms); standardised inputs keep the MLP's first layer well
-/// conditioned (J. Behler, J. Chem. Phys. 134, 074106 (2011), sec. on symmetry-function scaling).
-/// A feature that never varies gets scale 1.
-pub fn feature_statistics(spec: &DescriptorSpec, confs: &[Conf]) -> (Vec<f64>, Vec<f64>) {
-    let nf = spec.n_features();
-    let (mut sum, mut sum2, mut count) = (vec![0.0; nf], vec![0.0; nf], 0usize);
-    for c in confs {
-        let d = spec.compute(&LjModel::positions(c), &SimBox::new(c.side));
-        for row in d.values().chunks_exact(nf) {
-            for (k, v) in row.iter().enumerate() {
-                sum[k] += v;
-                sum2[k] += v * v;
-            }
-            count += 1;
+impl Default for LjModelSpec {
+    /// The descriptor network of the `[model]` defaults (K = 8 channels on [0.5, 3] sigma, MLP
+    /// 64-64, 4 time frequencies, the paper's schedule), T = 1, min-image interactions, no pair
+    /// walls, isolated particles pinned to zero. Tests and tools override what they need.
+    fn default() -> Self {
+        Self {
+            descriptors: DescriptorSpec { n_radial: 8, r_min: 0.5, r_cut: 3.0 },
+            time: TimeEmbedding { n_freq: 4 },
+            hidden: vec![64, 64],
+            schedule: VeSchedule::default(),
+            temperature: 1.0,
+            cutoff: PriorCutoff { rc: None, shift: false, tail: false },
+            pair: PairTermSpec::default(),
+            isolated_zero: true,
+            message_passing: None,
         }
     }
-    let m = count.max(1) as f64;
-    let mean: Vec<f64> = sum.iter().map(|s| s / m).collect();
-    let sd = sum2
-        .iter()
-        .zip(&mean)
-        .map(|(s2, mu)| {
-            let v = (s2 / m - mu * mu).max(0.0).sqrt();
-            if v > 1e-8 * mu.abs().max(1e-300) && v > 0.0 {
-                v
-            } else {
-                1.0
+}
+
+/// Spec fields of experimental variants that were removed (docs/experiments.md) and the value they
+/// had when the variant was off; a stored model that used one cannot be evaluated any more.
+const REMOVED_VARIANTS: [(&str, &str); 5] = [
+    ("feature_shift", "[]"),
+    ("feature_scale", "[]"),
+    ("linear_time_basis", "0"),
+    ("readout_time_basis", "0"),
+    ("n_two_hop", "0"),
+];
+
+impl LjModelSpec {
+    /// Parses a spec as written by [`EnergyModel::spec`], by this or an older version; a model
+    /// that used a removed experimental variant (see `REMOVED_VARIANTS`) is an error naming it.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        for (key, off) in REMOVED_VARIANTS {
+            let found = v.get(key).or_else(|| v.get("descriptors").and_then(|d| d.get(key)));
+            if let Some(x) = found {
+                let off: serde_json::Value = serde_json::from_str(off).expect("literal");
+                if *x != off {
+                    return Err(format!(
+                        "the model uses `{key}` = {x}, an experimental variant that was removed (docs/experiments.md); \
+                         retrain, or use nti at commit 903b8f7 (the last with it)"
+                    ));
+                }
             }
-        })
-        .collect();
-    (mean, sd)
+        }
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
 }
 
 /// The model: spec, network and parameters.
@@ -149,10 +137,8 @@ pub struct LjModel {
     pub spec: LjModelSpec,
     /// Per-particle network.
     pub mlp: Mlp,
-    /// Parameters theta: the MLP's, then the time-dependent readout's R (Q_r x (H + 1), row-major:
-    /// H output weights and one bias per bump), then the linear term's A (nf x Q_lin, row-major), then
-    /// the pair term's W (R, A and W initialised to zero). With message passing: the network's, then
-    /// the pair term's W.
+    /// Parameters theta: the MLP's, then the pair term's W (initialised to zero). With message
+    /// passing: the network's, then the pair term's W.
     pub params: Vec<f64>,
     /// The message-passing network, when the spec asks for one.
     pub mp: Option<MpNet>,
@@ -184,11 +170,7 @@ impl LjModel {
             return Self { spec, mlp, params, mp: Some(net) };
         }
         let mut params = mlp.init_params(rng, 0.1);
-        let n_readout = spec.readout_time_basis * (mlp.sizes[mlp.sizes.len() - 2] + 1);
-        params.resize(
-            params.len() + n_readout + spec.descriptors.n_features() * spec.linear_time_basis + spec.pair.n_params(),
-            0.0,
-        );
+        params.resize(params.len() + spec.pair.n_params(), 0.0);
         Self { spec, mlp, params, mp: None }
     }
 
@@ -240,95 +222,17 @@ impl LjModel {
         let (nf, nt) = (self.spec.descriptors.n_features(), self.spec.time.n_features());
         let tau = self.spec.time.features(t);
         let mut data = Vec::with_capacity(x.len() * (nf + nt));
-        let (shift, scale) = (&self.spec.feature_shift, &self.spec.feature_scale);
         for row in d.values().chunks_exact(nf) {
-            if shift.is_empty() {
-                data.extend_from_slice(row);
-            } else {
-                data.extend(row.iter().zip(shift).zip(scale).map(|((g, a), b)| (g - a) / b));
-            }
+            data.extend_from_slice(row);
             data.extend_from_slice(&tau);
         }
-        let fw = self.mlp.forward(&self.mlp_params(t), matrix(x.len(), nf + nt, data));
+        let fw = self.mlp.forward(self.mlp_params(), matrix(x.len(), nf + nt, data));
         (d, fw)
     }
 
-    /// 1 / scale of every feature (ones without standardisation).
-    fn inv_scale(&self) -> Vec<f64> {
-        let nf = self.spec.descriptors.n_features();
-        if self.spec.feature_scale.is_empty() {
-            vec![1.0; nf]
-        } else {
-            self.spec.feature_scale.iter().map(|s| 1.0 / s).collect()
-        }
-    }
-
-    /// The MLP's parameters, the linear term's and the pair term's.
-    fn mlp_base(&self) -> &[f64] {
+    /// The MLP's parameters.
+    fn mlp_params(&self) -> &[f64] {
         &self.params[..self.mlp.n_params()]
-    }
-    /// Width H + 1 of one readout row (last hidden width plus the bias).
-    fn readout_width(&self) -> usize {
-        self.mlp.sizes[self.mlp.sizes.len() - 2] + 1
-    }
-    fn readout_params(&self) -> &[f64] {
-        let o = self.mlp.n_params();
-        &self.params[o..o + self.spec.readout_time_basis * self.readout_width()]
-    }
-    fn lin_params(&self) -> &[f64] {
-        let o = self.mlp.n_params() + self.spec.readout_time_basis * self.readout_width();
-        &self.params[o..self.params.len() - self.spec.pair.n_params()]
-    }
-
-    /// The MLP's parameters at time t: the base parameters, with the output layer shifted by
-    /// sum_q rho_q(t) R_q when the time-dependent readout is present.
-    fn mlp_params(&self, t: f64) -> Cow<'_, [f64]> {
-        let q_n = self.spec.readout_time_basis;
-        if q_n == 0 {
-            return Cow::Borrowed(self.mlp_base());
-        }
-        let (rho, _) = super::pair_term::gaussian_time_bumps(q_n, t);
-        let mut p = self.mlp_base().to_vec();
-        let hw = self.readout_width();
-        let off = p.len() - hw;
-        for (row, r) in self.readout_params().chunks_exact(hw).zip(&rho) {
-            for (a, b) in p[off..].iter_mut().zip(row) {
-                *a += r * b;
-            }
-        }
-        Cow::Owned(p)
-    }
-
-    /// d/dt of the MLP output through the readout, per row: h_L . sum_q rho_q' R_q + sum_q rho_q' r_q.
-    fn readout_dt(&self, fw: &Forward, t: f64) -> Option<Vec<f64>> {
-        let q_n = self.spec.readout_time_basis;
-        if q_n == 0 {
-            return None;
-        }
-        let (_, drho) = super::pair_term::gaussian_time_bumps(q_n, t);
-        let hw = self.readout_width();
-        let mut dw = vec![0.0; hw];
-        for (row, r) in self.readout_params().chunks_exact(hw).zip(&drho) {
-            for (a, b) in dw.iter_mut().zip(row) {
-                *a += r * b;
-            }
-        }
-        let h = &fw.post[fw.post.len() - 1];
-        Some(
-            h.rows().into_iter().map(|row| row.iter().zip(&dw).map(|(a, b)| a * b).sum::<f64>() + dw[hw - 1]).collect(),
-        )
-    }
-
-    /// Coefficients of the linear term per feature, c_f(t) = sum_q A_fq rho_q(t) / s_f, and their
-    /// t-derivatives (empty when the term is absent).
-    fn lin_coefficients(&self, t: f64) -> (Vec<f64>, Vec<f64>) {
-        let q_n = self.spec.linear_time_basis;
-        if q_n == 0 {
-            return (vec![], vec![]);
-        }
-        let (c, dc) = super::pair_term::bump_coefficients(self.lin_params(), q_n, t);
-        let inv = self.inv_scale();
-        (c.iter().zip(&inv).map(|(a, s)| a * s).collect(), dc.iter().zip(&inv).map(|(a, s)| a * s).collect())
     }
 
     fn pair_params(&self) -> &[f64] {
@@ -358,29 +262,15 @@ impl LjModel {
     ) -> Eval {
         let n = x.len();
         let nf = self.spec.descriptors.n_features();
-        let gin = self.mlp.input_grad(&self.mlp_params(t), fw, &Array1::ones(n));
+        let gin = self.mlp.input_grad(self.mlp_params(), fw, &Array1::ones(n));
         let dtau = self.spec.time.derivative(t);
         let mut gbar = Vec::with_capacity(n * nf);
         let mut de_i = Vec::with_capacity(n);
-        let ro_dt = self.readout_dt(fw, t);
-        let inv = self.inv_scale();
         let mut e_i = fw.out.to_vec();
-        let (lc, ldc) = self.lin_coefficients(t);
         for i in 0..n {
             let row = gin.row(i);
-            gbar.extend(row.iter().take(nf).zip(&inv).map(|(g, s)| g * s));
+            gbar.extend(row.iter().take(nf).copied());
             de_i.push(row.iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum());
-            if let Some(r) = &ro_dt {
-                de_i[i] += r[i];
-            }
-            if !lc.is_empty() {
-                let g = &d.values()[i * nf..(i + 1) * nf];
-                e_i[i] += g.iter().zip(&lc).map(|(a, b)| a * b).sum::<f64>();
-                de_i[i] += g.iter().zip(&ldc).map(|(a, b)| a * b).sum::<f64>();
-                for (gb, c) in gbar[i * nf..(i + 1) * nf].iter_mut().zip(&lc) {
-                    *gb += c;
-                }
-            }
         }
         let mut g_nn = if with_grad { d.vjp(&gbar) } else { vec![[0.0; 3]; n] };
         let pe = self.spec.pair.evaluate(d, self.pair_params(), t);
@@ -430,14 +320,9 @@ impl LjModel {
         Terms::from_per_particle(per_particle)
     }
 
-    /// The MLP input row of a particle without neighbours (raw descriptors G = 0) at time t.
+    /// The MLP input row of a particle without neighbours (descriptors G = 0) at time t.
     fn isolated_row(&self, t: f64) -> Vec<f64> {
-        let nf = self.spec.descriptors.n_features();
-        let mut row: Vec<f64> = if self.spec.feature_shift.is_empty() {
-            vec![0.0; nf]
-        } else {
-            self.spec.feature_shift.iter().zip(&self.spec.feature_scale).map(|(a, b)| -a / b).collect()
-        };
+        let mut row = vec![0.0; self.spec.descriptors.n_features()];
         row.extend(self.spec.time.features(t));
         row
     }
@@ -447,12 +332,11 @@ impl LjModel {
         let nf = self.spec.descriptors.n_features();
         let row = self.isolated_row(t);
         let len = row.len();
-        let p = self.mlp_params(t);
-        let fw = self.mlp.forward(&p, matrix(1, len, row));
-        let gin = self.mlp.input_grad(&p, &fw, &Array1::ones(1));
+        let p = self.mlp_params();
+        let fw = self.mlp.forward(p, matrix(1, len, row));
+        let gin = self.mlp.input_grad(p, &fw, &Array1::ones(1));
         let dtau = self.spec.time.derivative(t);
-        let ro = self.readout_dt(&fw, t).map_or(0.0, |r| r[0]);
-        (fw.out[0], gin.row(0).iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum::<f64>() + ro)
+        (fw.out[0], gin.row(0).iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum::<f64>())
     }
 
     /// sigma(t) and sigma_min.
@@ -475,17 +359,13 @@ impl EnergyModel for LjModel {
     /// Compares parsed specs, so that fields added later (absent from older files) take their
     /// serde defaults instead of making an old checkpoint "another shape".
     fn same_shape(&self, spec: &str) -> bool {
-        serde_json::from_str::<LjModelSpec>(spec).is_ok_and(|s| s == self.spec)
+        LjModelSpec::from_json(spec).is_ok_and(|s| s == self.spec)
     }
     fn params(&self) -> &[f64] {
         &self.params
     }
     fn params_mut(&mut self) -> &mut [f64] {
         &mut self.params
-    }
-    fn pair_param_range(&self) -> Option<std::ops::Range<usize>> {
-        let n = self.params.len();
-        self.spec.pair.enabled().then(|| n - self.spec.pair.n_params()..n)
     }
     fn schedule(&self) -> &dyn NoiseSchedule {
         &self.spec.schedule
@@ -520,21 +400,6 @@ impl EnergyModel for LjModel {
         let terms = self.dt_terms(c, t);
         let shells = super::shells::lj_dt_shells(self, c, t, edges, &terms);
         (terms, Some(shells))
-    }
-
-    fn time_score_loss_grad(
-        &self,
-        a: (&Conf, &[f64]),
-        b: (&Conf, &[f64]),
-        t: f64,
-        weight: f64,
-        grad: &mut [f64],
-    ) -> Option<f64> {
-        (self.spec.readout_time_basis == 0).then(|| self.time_score_loss(a, b, t, weight, grad))
-    }
-
-    fn energy_param_grad(&self, c: &Conf, t: f64, weight: f64, grad: &mut [f64]) -> Option<f64> {
-        (self.spec.readout_time_basis == 0).then(|| LjModel::energy_param_grad(self, c, t, weight, grad))
     }
 
     fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {

@@ -97,19 +97,4 @@ impl LjModel {
         self.mp_net().direction_param_grad(self.mp_params(), x, &simbox, &tau, r, scale, g_net);
         self.spec.pair.tangent_param_grad_pairs(self.wall_pairs(x, &simbox), t, r, scale, g_pair);
     }
-
-    /// Adds sv dE_NN/dtheta + sd d(dE_NN/dt)/dtheta into `grad` (isolated-particle zero included).
-    pub(super) fn nn_param_grad_mp(&self, c: &Conf, t: f64, sv: f64, sd: f64, grad: &mut [f64]) {
-        let x = Self::positions(c);
-        let simbox = SimBox::new(c.side);
-        let (tau, dtau) = (self.spec.time.features(t), self.spec.time.derivative(t));
-        let net = self.mp_net();
-        let (g_net, g_pair) = grad.split_at_mut(grad.len() - self.spec.pair.n_params());
-        net.param_grad(self.mp_params(), &x, &simbox, &tau, &dtau, sv, sd, g_net);
-        if self.spec.isolated_zero {
-            let n = x.len() as f64;
-            net.param_grad(self.mp_params(), &vec![[0.0; 3]], &simbox, &tau, &dtau, -n * sv, -n * sd, g_net);
-        }
-        self.spec.pair.value_param_grad(self.wall_pairs(&x, &simbox), t, sv, sd, g_pair);
-    }
 }

@@ -18,7 +18,6 @@ pub mod pair_term;
 pub mod shells;
 pub mod time_embedding;
 pub mod toy;
-pub mod two_hop;
 
 pub use shells::ShellSplit;
 pub use time_embedding::TimeEmbedding;
@@ -78,11 +77,6 @@ pub trait EnergyModel: Send + Sync {
     fn params(&self) -> &[f64];
     /// Mutable parameters.
     fn params_mut(&mut self) -> &mut [f64];
-    /// Index range of the learned pair walls' parameters in [`EnergyModel::params`] (`[train]
-    /// trainable = "pair"`); `None` for models without them (the default).
-    fn pair_param_range(&self) -> Option<std::ops::Range<usize>> {
-        None
-    }
     /// The forward noising process the model is trained for.
     fn schedule(&self) -> &dyn NoiseSchedule;
     /// u = beta U_t(y) split into terms.
@@ -111,26 +105,6 @@ pub trait EnergyModel: Send + Sync {
     /// into `grad`; models that batch internally override this.
     fn dsm_loss_grad_batch(&self, cs: &[Conf], ts: &[f64], zs: &[Vec<f64>], w: &[f64], grad: &mut [f64]) -> f64 {
         cs.iter().zip(ts).zip(zs).zip(w).map(|(((c, &t), z), &wb)| self.dsm_loss_grad(c, t, z, wb, grad)).sum()
-    }
-    /// Time-score matching loss of two noised copies (configuration, noise) of one clean
-    /// configuration at the same t, with `weight` x its parameter gradient added into `grad`
-    /// (see `model/time_score.rs`); `None` for models that do not support it (the default).
-    fn time_score_loss_grad(
-        &self,
-        a: (&Conf, &[f64]),
-        b: (&Conf, &[f64]),
-        t: f64,
-        weight: f64,
-        grad: &mut [f64],
-    ) -> Option<f64> {
-        let _ = (a, b, t, weight, grad);
-        None
-    }
-    /// u(c, t), with `weight` x du/dtheta added into `grad` (contrastive-divergence training);
-    /// `None` for models that do not support it (the default).
-    fn energy_param_grad(&self, c: &Conf, t: f64, weight: f64, grad: &mut [f64]) -> Option<f64> {
-        let _ = (c, t, weight, grad);
-        None
     }
     /// Denoising score-matching loss of one noised sample `c` at time `t` with noise `z`,
     /// l = (1/D) || sigma(t) grad_y u - z ||^2; adds `weight` * dl/dtheta into `grad`.

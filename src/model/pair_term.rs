@@ -222,35 +222,6 @@ impl PairTermSpec {
             }
         }
     }
-
-    /// Adds d/dW_lq [sv E_pair + sd dE_pair/dt] = (sv rho_q + sd rho_q') sum_pairs b_l(r) into
-    /// `grad` (length M Q), for the parameter gradients of u and du/dt (time-score matching,
-    /// contrastive divergence).
-    pub fn value_param_grad(
-        &self,
-        pairs: impl IntoIterator<Item = PairRow>,
-        t: f64,
-        sv: f64,
-        sd: f64,
-        grad: &mut [f64],
-    ) {
-        if !self.enabled() {
-            return;
-        }
-        assert_eq!(grad.len(), self.n_params(), "pair-term gradient");
-        let m_n = self.n_radial();
-        let (mut b, mut db) = (vec![0.0; m_n], vec![0.0; m_n]);
-        let mut sums = vec![0.0; m_n];
-        for (_, _, _, r, _) in pairs {
-            self.radial(r, &mut b, &mut db);
-            for (s, v) in sums.iter_mut().zip(&b) {
-                *s += v;
-            }
-        }
-        let (rho, drho) = self.time_basis(t);
-        let c: Vec<f64> = rho.iter().zip(&drho).map(|(r, d)| sv * r + sd * d).collect();
-        self.add_outer(&sums, &c, grad);
-    }
 }
 
 #[cfg(test)]
@@ -263,7 +234,7 @@ mod tests {
 
     fn setup() -> (PairTermSpec, DescriptorSpec, SimBox, Vec<[f64; 3]>, Vec<f64>) {
         let spec = PairTermSpec { walls: vec![0.9, 1.2, 2.4], width: 0.1, n_time: 4 };
-        let ds = DescriptorSpec { n_radial: 3, r_min: 0.5, r_cut: 2.5, n_two_hop: 0 };
+        let ds = DescriptorSpec { n_radial: 3, r_min: 0.5, r_cut: 2.5 };
         let b = SimBox::new(5.5);
         let mut r = stream(3, Purpose::Init, 0);
         let mut x: Vec<[f64; 3]> = vec![[1.0, 1.0, 1.0], [1.0 + 2.5 - 1e-3, 1.0, 1.0]];

@@ -145,18 +145,14 @@ mod tests {
 
     fn model(cutoff: PriorCutoff, zero_mlp: bool) -> LjModel {
         let spec = LjModelSpec {
-            descriptors: DescriptorSpec { n_radial: 3, r_min: 0.8, r_cut: 2.8, n_two_hop: 0 },
+            descriptors: DescriptorSpec { n_radial: 3, r_min: 0.8, r_cut: 2.8 },
             time: TimeEmbedding { n_freq: 2 },
             hidden: vec![8],
             schedule: VeSchedule::default(),
             temperature: 1.25,
             cutoff,
             pair: PairTermSpec { walls: vec![0.9, 1.0, 1.3], width: 0.15, n_time: 4 },
-            feature_shift: vec![],
-            feature_scale: vec![],
             isolated_zero: true,
-            linear_time_basis: 0,
-            readout_time_basis: 0,
             message_passing: None,
         };
         let mut m = LjModel::new(spec, &mut stream(9, Purpose::ModelInit, 0));

@@ -7,10 +7,10 @@ use crate::io::checkpoint::{read_checkpoint, write_checkpoint, CheckpointMeta};
 use crate::io::trajectories::{load_training_data, TrainingData};
 use crate::io::{h5util, Provenance};
 use crate::model::descriptors::DescriptorSpec;
-use crate::model::lj_model::{feature_statistics, LjModel, LjModelSpec};
+use crate::model::lj_model::{LjModel, LjModelSpec};
 use crate::model::mp::MpSpec;
 use crate::model::pair_term::PairTermSpec;
-use crate::model::{Conf, EnergyModel, TimeEmbedding};
+use crate::model::{EnergyModel, TimeEmbedding};
 use crate::parallel::Comm;
 use crate::rng::{stream, Purpose};
 use crate::train::trainer::T_BINS;
@@ -31,12 +31,7 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
             0.5 * min_side
         );
     }
-    let descriptors = DescriptorSpec { n_radial: m.n_radial, r_min: m.r_min, r_cut: m.r_cut, n_two_hop: m.n_two_hop };
-    // Standardisation from at most 256 frames spread evenly over the data (deterministic).
-    let stride = data.confs.len().div_ceil(256).max(1);
-    let sample: Vec<Conf> = data.confs.iter().step_by(stride).cloned().collect();
-    let (feature_shift, feature_scale) =
-        if m.standardize { feature_statistics(&descriptors, &sample) } else { (vec![], vec![]) };
+    let descriptors = DescriptorSpec { n_radial: m.n_radial, r_min: m.r_min, r_cut: m.r_cut };
     let spec = LjModelSpec {
         descriptors,
         time: TimeEmbedding { n_freq: m.n_freq },
@@ -45,11 +40,7 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
         temperature: data.temperature,
         cutoff: data.cutoff,
         pair: PairTermSpec { walls: m.pair_walls.clone(), width: m.pair_wall_width, n_time: m.pair_time_basis },
-        feature_shift,
-        feature_scale,
         isolated_zero: true,
-        linear_time_basis: m.linear_time_basis,
-        readout_time_basis: m.readout_time_basis,
         message_passing: mp.then_some(MpSpec {
             layers: m.mp_layers,
             scalars: m.mp_scalars,
@@ -80,11 +71,6 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     let dataset = Dataset::new(std::mem::take(&mut data.confs), cfg.train.validation_fraction, cfg.run.seed);
     if dataset.train.is_empty() {
         bail!("[train] data hold too few configurations for a training set");
-    }
-    if cfg.train.trainable == crate::train::Trainable::Pair && model.pair_param_range().is_none() {
-        bail!(
-            "invalid value for [train] trainable = \"pair\": the model has no pair walls ([model] pair_walls is empty)"
-        );
     }
     let mut tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
     let ckpt = checkpoint_path(cfg);
@@ -197,8 +183,8 @@ pub fn load_model(path: &Path) -> Result<LjModel> {
             path.display()
         )
     })?;
-    let spec: LjModelSpec = serde_json::from_str(&h5util::get_str(&g, "spec")?)
-        .map_err(|e| anyhow::anyhow!("'{}': model spec is not an LJ model: {e}", path.display()))?;
+    let spec = LjModelSpec::from_json(&h5util::get_str(&g, "spec")?)
+        .map_err(|e| anyhow::anyhow!("'{}': model spec is not a usable LJ model: {e}", path.display()))?;
     let mut m = LjModel::new(spec, &mut stream(0, Purpose::ModelInit, 0));
     let p = g.dataset("params")?.read_raw::<f64>()?;
     if p.len() != m.params.len() {

@@ -2,7 +2,6 @@
 //! step-decay learning-rate schedule of the Neural TI paper (x0.1 every 50k steps, floor 1e-5).
 
 use serde::{Deserialize, Serialize};
-use std::ops::Range;
 
 /// `[train]`: optimiser, schedule, batch and bookkeeping. Defaults follow the paper.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -68,19 +67,6 @@ pub struct TrainSettings {
     /// keeps t ~ U(0, 1). Default 0 (uniform, the paper's).
     #[serde(default)]
     pub t_focus_fraction: f64,
-    /// Weight lambda of the time-score matching loss added to the score-matching loss
-    /// (model/time_score.rs): every training sample with t <= `time_score_t_max` gets a second
-    /// noise at the same t, and the difference of the two TI integrands du/dt is regressed on its
-    /// conditional target. Not with the time-dependent readout. Default 0 (off, the paper's).
-    #[serde(default)]
-    pub time_score_weight: f64,
-    /// Largest t of the time-score loss (the torus wrapping of the noise must be negligible:
-    /// sigma(t) << 1). Default 0.7.
-    #[serde(default = "d_ts_tmax")]
-    pub time_score_t_max: f64,
-    /// Smallest t of the time-score loss. Default 0.
-    #[serde(default)]
-    pub time_score_t_min: f64,
     /// Target score matching (De Bortoli, Hutchinson, Wirnsberger & Doucet, arXiv:2402.08667
     /// (2024)): the noise z in the score-matching residual is blended with the clean score, whose
     /// conditional mean given y_t is the same (`crate::train::target`). Removes the noise floor
@@ -89,70 +75,6 @@ pub struct TrainSettings {
     /// Default false (the paper's denoising score matching).
     #[serde(default)]
     pub target_score: bool,
-    /// Weight lambda of a contrastive-divergence term (G. E. Hinton, Neural Comput. 14, 1771
-    /// (2002); Y. Du & I. Mordatch, NeurIPS 2019): for a fraction `cd_fraction` of the samples with
-    /// t in `cd_t_range`, `cd_steps` MALA steps on exp(-u(., t)) start from the noised sample y and
-    /// end at y'; lambda (u(y, t) - u(y', t)) / D is added to the loss (no gradient through the
-    /// chain). It raises the energy where the model's own ensemble drifts away from the data,
-    /// which score matching does not see. Not with the time-dependent readout. Default 0 (off).
-    #[serde(default)]
-    pub cd_weight: f64,
-    /// MALA steps per contrastive sample. Default 10.
-    #[serde(default = "d_cd_steps")]
-    pub cd_steps: usize,
-    /// MALA step size in units of sigma(t)^2 (noise coordinates). Default 0.02.
-    #[serde(default = "d_cd_step")]
-    pub cd_step_size: f64,
-    /// Fraction of the samples in `cd_t_range` that get a contrastive term. Default 0.25.
-    #[serde(default = "d_cd_fraction")]
-    pub cd_fraction: f64,
-    /// Times [t_lo, t_hi] of the contrastive term. Default [0.3, 0.7].
-    #[serde(default = "d_cd_range")]
-    pub cd_t_range: Vec<f64>,
-    /// Weight of the (denoising or target) score-matching loss. 0 drops it, e.g. to refine a
-    /// trained model's pair walls by contrastive divergence alone (`trainable = "pair"`). Default 1.
-    #[serde(default = "d_score_weight")]
-    pub score_weight: f64,
-    /// Which parameters the optimiser updates: "all" (default) or "pair" (only the learned pair
-    /// walls W of `[model] pair_walls`; every other parameter and its optimiser moments stay
-    /// bitwise unchanged). With `--restart` from a trained model, "pair" with contrastive
-    /// divergence is a relative-entropy refinement of the walls (M. S. Shell, J. Chem. Phys. 129,
-    /// 144108 (2008)): their gradient `<dW u>_data - <dW u>_model` matches the walls' pair
-    /// statistics between p_t and the model's own ensemble at t, which force (score) matching
-    /// does not guarantee for an incomplete model.
-    #[serde(default)]
-    pub trainable: Trainable,
-}
-
-/// The parameter group an optimiser step updates (`[train] trainable`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Trainable {
-    /// Every parameter.
-    #[default]
-    All,
-    /// Only the learned pair walls.
-    Pair,
-}
-
-fn d_score_weight() -> f64 {
-    1.0
-}
-
-fn d_ts_tmax() -> f64 {
-    0.7
-}
-fn d_cd_steps() -> usize {
-    10
-}
-fn d_cd_step() -> f64 {
-    0.02
-}
-fn d_cd_fraction() -> f64 {
-    0.25
-}
-fn d_cd_range() -> Vec<f64> {
-    vec![0.3, 0.7]
 }
 
 fn d_focus() -> Vec<f64> {
@@ -238,16 +160,10 @@ impl AdamW {
 
     /// theta <- theta - lr (m_hat / (sqrt(v_hat) + eps) + wd theta).
     pub fn update(&mut self, theta: &mut [f64], g: &[f64], lr: f64, s: &TrainSettings) {
-        self.update_range(theta, g, lr, s, 0..theta.len());
-    }
-
-    /// As [`AdamW::update`], but only the parameters in `range` (and their moments) change; the
-    /// update counter (bias correction) advances once per call.
-    pub fn update_range(&mut self, theta: &mut [f64], g: &[f64], lr: f64, s: &TrainSettings, range: Range<usize>) {
         self.t += 1;
         let c1 = 1.0 - s.beta1.powi(self.t.min(i32::MAX as u64) as i32);
         let c2 = 1.0 - s.beta2.powi(self.t.min(i32::MAX as u64) as i32);
-        for i in range {
+        for i in 0..theta.len() {
             self.m[i] = s.beta1 * self.m[i] + (1.0 - s.beta1) * g[i];
             self.v[i] = s.beta2 * self.v[i] + (1.0 - s.beta2) * g[i] * g[i];
             let mh = self.m[i] / c1;

@@ -6,6 +6,6 @@ pub mod dataset;
 pub mod target;
 pub mod trainer;
 
-pub use adamw::{AdamW, TrainSettings, Trainable};
+pub use adamw::{AdamW, TrainSettings};
 pub use dataset::Dataset;
 pub use trainer::{History, Trainer};

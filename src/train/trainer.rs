@@ -7,11 +7,10 @@
 //! restart from a checkpoint continues bitwise identically.
 
 use super::target::blended_target;
-use super::{AdamW, Dataset, TrainSettings, Trainable};
+use super::{AdamW, Dataset, TrainSettings};
 use crate::model::{Conf, EnergyModel};
 use crate::parallel::Comm;
 use crate::rng::{stream, Purpose};
-use crate::sampling::mala::MalaChain;
 use rand::seq::SliceRandom;
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
@@ -163,29 +162,12 @@ impl Trainer {
         let focus = (st.t_focus.len() == 2).then(|| (st.t_focus[0], st.t_focus[1], st.t_focus_fraction));
         for m in (comm.rank()..n_micro).step_by(comm.size()) {
             let (lo, hi) = (m * mu, ((m + 1) * mu).min(b));
-            let (mut cs, mut ts, mut zs, mut second) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            let mut contrast = Vec::new();
+            let (mut cs, mut ts, mut zs) = (Vec::new(), Vec::new(), Vec::new());
             let mut targets = Vec::new();
             for (j, &ix) in idx.iter().enumerate().take(hi).skip(lo) {
                 let mut rng = stream(self.seed, Purpose::TrainNoise, k0 + j as u64);
                 let (c, t, z) = noised_focus(model, &data.confs[ix], &mut rng, focus);
-                if st.time_score_weight > 0.0 && t <= st.time_score_t_max && t >= st.time_score_t_min {
-                    // A second noise at the same t, drawn after the first from the item's stream.
-                    second.push((cs.len(), noised_at(model, &data.confs[ix], t, &mut rng)));
-                }
-                if st.cd_weight > 0.0 && st.cd_t_range.len() == 2 && (st.cd_t_range[0]..=st.cd_t_range[1]).contains(&t)
-                {
-                    let pick: f64 = rng.random();
-                    if pick < st.cd_fraction {
-                        let sg = model.schedule().sigma(t);
-                        let mut ch = MalaChain::new(model, c.clone(), t, st.cd_step_size * sg * sg);
-                        for _ in 0..st.cd_steps {
-                            ch.step(model, &mut rng);
-                        }
-                        contrast.push((cs.len(), ch.conf));
-                    }
-                }
-                if st.target_score && st.score_weight > 0.0 {
+                if st.target_score {
                     targets.push(blended_target(model, &data.confs[ix], &c, t, &z));
                 }
                 cs.push(c);
@@ -193,34 +175,13 @@ impl Trainer {
                 zs.push(z);
             }
             let row = &mut rows[m * width..(m + 1) * width];
-            let mut loss = 0.0;
-            if st.score_weight > 0.0 {
-                let w = vec![st.score_weight / b as f64; cs.len()];
-                let tau = if st.target_score { &targets } else { &zs };
-                loss += model.dsm_loss_grad_batch(&cs, &ts, tau, &w, &mut row[..p]);
-            }
-            for (k, (c2, z2)) in &second {
-                let lw = st.time_score_weight / b as f64;
-                loss += model
-                    .time_score_loss_grad((&cs[*k], &zs[*k]), (c2, z2), ts[*k], lw, &mut row[..p])
-                    .expect("time-score matching is supported by the model (checked before training)");
-            }
-            for (k, y2) in &contrast {
-                let lw = st.cd_weight / (b * cs[*k].y.len()) as f64;
-                let msg = "contrastive divergence is supported by the model (checked before training)";
-                let u_data = model.energy_param_grad(&cs[*k], ts[*k], lw, &mut row[..p]).expect(msg);
-                let u_model = model.energy_param_grad(y2, ts[*k], -lw, &mut row[..p]).expect(msg);
-                loss += lw * (u_data - u_model);
-            }
-            row[p] = loss;
+            let w = vec![1.0 / b as f64; cs.len()];
+            let tau = if st.target_score { &targets } else { &zs };
+            row[p] = model.dsm_loss_grad_batch(&cs, &ts, tau, &w, &mut row[..p]);
         }
         let total = Self::reduce_rows(comm, rows, width);
         let lr = self.settings.learning_rate(self.step);
-        let range = match self.settings.trainable {
-            Trainable::All => 0..p,
-            Trainable::Pair => model.pair_param_range().expect("the model has pair walls (checked before training)"),
-        };
-        self.opt.update_range(model.params_mut(), &total[..p], lr, &self.settings, range);
+        self.opt.update(model.params_mut(), &total[..p], lr, &self.settings);
         self.step += 1;
         self.loss_acc.0 += total[p];
         self.loss_acc.1 += 1;

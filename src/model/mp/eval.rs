@@ -4,9 +4,7 @@
 //!   (reverse pass with Ybar = 1);
 //! - [`MpNet::direction_param_grad`]: d/dtheta [grad_x E_NN . r] for a fixed direction r (tangent
 //!   along x, reverse pass with Ydotbar = 1): the score-matching parameter gradient with the
-//!   residual held fixed (DESIGN.md sec. 6);
-//! - [`MpNet::param_grad`]: d/dtheta [sv E_NN + sd dE_NN/dt] (tangent along t, both seeds), for
-//!   time-score matching and contrastive divergence.
+//!   residual held fixed (DESIGN.md sec. 6).
 //!
 //! Positions in sigma (N x 3), gradients per sigma.
 
@@ -101,23 +99,5 @@ impl MpNet {
         let g = Graph::new(x, simbox, &self.basis());
         let (tape, out, _, _) = self.record(params, &g, tau, Dir::Space(r));
         tape.backward(out, None, Some(Array2::from_elem((g.n, 1), scale)), grad);
-    }
-
-    /// Adds d/dtheta [sv E_NN + sd dE_NN/dt] into `grad`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn param_grad(
-        &self,
-        params: &[f64],
-        x: &Positions,
-        simbox: &SimBox,
-        tau: &[f64],
-        dtau: &[f64],
-        sv: f64,
-        sd: f64,
-        grad: &mut [f64],
-    ) {
-        let g = Graph::new(x, simbox, &self.basis());
-        let (tape, out, _, _) = self.record(params, &g, tau, Dir::Time(dtau));
-        tape.backward(out, Some(Array2::from_elem((g.n, 1), sv)), Some(Array2::from_elem((g.n, 1), sd)), grad);
     }
 }
