@@ -72,14 +72,8 @@ fn main() {
     let confs = configs(n, 64, l);
     // MLP flops per configuration for energy + gradient: forward (2 m k n per layer) plus the input
     // gradient (same GEMMs again); the tangent pass and its back-propagation of training add ~3x more.
-    let fwd = match &model.mp {
-        Some(net) => {
-            let x: Vec<[f64; 3]> = confs[0].y.chunks(3).map(|p| [p[0] * l, p[1] * l, p[2] * l]).collect();
-            let edges = nti::model::mp::graph::Graph::new(&x, &SimBox::new(l), &net.basis()).n_edges();
-            net.forward_flops(n, edges)
-        }
-        None => model.mlp.forward_flops(n),
-    };
+    let x: Vec<[f64; 3]> = confs[0].y.chunks(3).map(|p| [p[0] * l, p[1] * l, p[2] * l]).collect();
+    let fwd = model.network().forward_flops(&x, &SimBox::new(l));
     // Energy + gradient throughput: configurations dealt over ranks.
     let reps = 4;
     let mine = owned_items(confs.len() * reps, comm.rank(), comm.size());

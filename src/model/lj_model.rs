@@ -10,20 +10,16 @@
 //! Reference: Máté, Fleuret & Bereau, J. Phys. Chem. Lett. 15, 11395 (2024).
 
 use super::descriptors::DescriptorSpec;
-use super::mlp::{matrix, Forward, Mlp};
-use super::mp::{MpNet, MpSpec};
-use super::pair_term::PairTermSpec;
+use super::mp::MpSpec;
+use super::network::{self, NetOut, Network};
+use super::pair_term::{pairs_within, PairRow, PairTermSpec};
 use super::{Conf, EnergyModel, Terms, TimeEmbedding};
 use crate::diffusion::{NoiseSchedule, VeSchedule};
 use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, PairPotential, SoftCore, Truncated};
 use crate::system::{Positions, SimBox};
-use ndarray::Array1;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-#[path = "dsm_grad.rs"]
-mod dsm_grad;
-#[path = "lj_mp.rs"]
-mod lj_mp;
 
 /// Interaction mode of the prior term (serialisable form of [`CutoffMode`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -135,18 +131,15 @@ impl LjModelSpec {
 pub struct LjModel {
     /// Shape and physics.
     pub spec: LjModelSpec,
-    /// Per-particle network.
-    pub mlp: Mlp,
-    /// Parameters theta: the MLP's, then the pair term's W (initialised to zero). With message
-    /// passing: the network's, then the pair term's W.
+    /// Parameters theta: the network's, then the pair term's W (initialised to zero).
     pub params: Vec<f64>,
-    /// The message-passing network, when the spec asks for one.
-    pub mp: Option<MpNet>,
+    /// The network E_NN (built from the spec; holds no parameters).
+    net: Arc<dyn Network>,
 }
 
 /// Everything one evaluation produces (absolute-coordinate quantities).
 struct Eval {
-    /// E_NN per particle.
+    /// E_NN per particle (network, pair walls, isolated-particle zero).
     e_i: Vec<f64>,
     /// dE_NN/dt per particle.
     de_i: Vec<f64>,
@@ -162,20 +155,127 @@ struct Eval {
 impl LjModel {
     /// A model with parameters drawn from `rng`.
     pub fn new(spec: LjModelSpec, rng: &mut crate::rng::Stream) -> Self {
-        let mlp = Mlp::new(spec.descriptors.n_features() + spec.time.n_features(), &spec.hidden);
-        if let Some(ms) = &spec.message_passing {
-            let net = MpNet::new(ms.clone(), spec.time.n_features());
-            let mut params = net.init_params(rng);
-            params.resize(params.len() + spec.pair.n_params(), 0.0);
-            return Self { spec, mlp, params, mp: Some(net) };
-        }
-        let mut params = mlp.init_params(rng, 0.1);
+        let net = network::build(&spec);
+        let mut params = net.init_params(rng);
         params.resize(params.len() + spec.pair.n_params(), 0.0);
-        Self { spec, mlp, params, mp: None }
+        Self { spec, params, net }
+    }
+
+    /// The network E_NN.
+    pub fn network(&self) -> &dyn Network {
+        self.net.as_ref()
     }
 
     pub(crate) fn positions(c: &Conf) -> Positions {
         c.y.chunks_exact(3).map(|p| [p[0] * c.side, p[1] * c.side, p[2] * c.side]).collect()
+    }
+
+    /// The network's parameters.
+    fn net_params(&self) -> &[f64] {
+        &self.params[..self.params.len() - self.spec.pair.n_params()]
+    }
+
+    /// The pair walls' parameters W.
+    pub(crate) fn pair_params(&self) -> &[f64] {
+        &self.params[self.params.len() - self.spec.pair.n_params()..]
+    }
+
+    /// The pairs the walls need: the network's own list when it made one (every wall ends inside
+    /// its cutoff), otherwise those within the walls' reach.
+    fn wall_pairs(&self, out: &NetOut, x: &Positions, simbox: &SimBox) -> Vec<PairRow> {
+        match &out.pairs {
+            Some(p) => p.clone(),
+            None => pairs_within(x, simbox, self.spec.pair.reach()),
+        }
+    }
+
+    /// E_NN (network plus pair walls, minus the isolated-particle energy when `isolated_zero` is
+    /// set) and the prior at (c, t); without `with_grad` the network gradient is left at zero.
+    fn eval(&self, c: &Conf, t: f64, with_grad: bool) -> Eval {
+        let x = Self::positions(c);
+        let simbox = SimBox::new(c.side);
+        let out = self.net.evaluate(self.net_params(), &x, &simbox, t, with_grad);
+        let pairs = if self.spec.pair.enabled() { self.wall_pairs(&out, &x, &simbox) } else { vec![] };
+        let NetOut { mut e_i, mut de_i, grad: mut g_nn, .. } = out;
+        if self.spec.pair.enabled() {
+            let pe = self.spec.pair.evaluate_pairs(x.len(), pairs, self.pair_params(), t);
+            for i in 0..x.len() {
+                e_i[i] += pe.e_i[i];
+                de_i[i] += pe.de_i[i];
+                if with_grad {
+                    for (g, p) in g_nn[i].iter_mut().zip(&pe.grad[i]) {
+                        *g += p;
+                    }
+                }
+            }
+        }
+        if self.spec.isolated_zero {
+            let (e0, de0) = self.net.isolated(self.net_params(), c.side, t);
+            for (e, d) in e_i.iter_mut().zip(de_i.iter_mut()) {
+                *e -= e0;
+                *d -= de0;
+            }
+        }
+        let (p_i, dp_i, g_p) = self.prior(&x, &simbox, t);
+        Eval { e_i, de_i, g_nn, p_i, dp_i, g_p }
+    }
+
+    /// The denoising score-matching loss l = (1/D) |L grad_x E - z|^2 of one noised sample and
+    /// `weight` x its parameter gradient, added into `grad` (reverse over forward, docs/design.md
+    /// sec. 6): with the residual r = L grad_x E - z held fixed,
+    /// dl/dtheta = (2 L t(1-t) / D) d/dtheta [grad_x E_NN . r], from the network
+    /// ([`Network::score_param_grad`]) and the pair walls.
+    fn dsm_loss_grad_impl(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
+        let x = Self::positions(c);
+        let simbox = SimBox::new(c.side);
+        let n = x.len();
+        let (_, smin) = self.sig(t);
+        let cnn = t * (1.0 - t);
+        let dim = 3 * n;
+        let n_net = self.params.len() - self.spec.pair.n_params();
+        let (g_net, g_pair) = grad.split_at_mut(n_net);
+        let mut loss = 0.0;
+        let mut walls: Option<(Vec<PairRow>, Vec<[f64; 3]>, f64)> = None;
+        self.net.score_param_grad(
+            self.net_params(),
+            &x,
+            &simbox,
+            t,
+            &mut |out: &NetOut| {
+                let mut g_nn = out.grad.clone();
+                let pairs = if self.spec.pair.enabled() { self.wall_pairs(out, &x, &simbox) } else { vec![] };
+                if self.spec.pair.enabled() {
+                    let pe = self.spec.pair.evaluate_pairs(n, pairs.iter().copied(), self.pair_params(), t);
+                    for (g, p) in g_nn.iter_mut().zip(&pe.grad) {
+                        for a in 0..3 {
+                            g[a] += p[a];
+                        }
+                    }
+                }
+                let (_, _, g_p) = self.prior(&x, &simbox, t);
+                let mut r = vec![[0.0; 3]; n];
+                for i in 0..n {
+                    for k in 0..3 {
+                        let ge = cnn * g_nn[i][k] + (1.0 - t) * smin * g_p[i][k];
+                        let v = c.side * ge - z[3 * i + k];
+                        r[i][k] = v;
+                        loss += v * v;
+                    }
+                }
+                if cnn > 0.0 {
+                    let scale = weight * 2.0 * c.side * cnn / dim as f64;
+                    walls = Some((pairs, r.clone(), scale));
+                    Some((r, scale))
+                } else {
+                    None
+                }
+            },
+            g_net,
+        );
+        if let Some((pairs, r, scale)) = walls {
+            self.spec.pair.tangent_param_grad_pairs(pairs, t, &r, scale, g_pair);
+        }
+        weight * loss / dim as f64
     }
 
     /// beta U_soft(x; a) per particle, its a-derivative per particle, and its gradient.
@@ -217,81 +317,6 @@ impl LjModel {
         (e, de, g)
     }
 
-    fn forward(&self, x: &Positions, simbox: &SimBox, t: f64) -> (super::descriptors::Descriptors, Forward) {
-        let d = self.spec.descriptors.compute(x, simbox);
-        let (nf, nt) = (self.spec.descriptors.n_features(), self.spec.time.n_features());
-        let tau = self.spec.time.features(t);
-        let mut data = Vec::with_capacity(x.len() * (nf + nt));
-        for row in d.values().chunks_exact(nf) {
-            data.extend_from_slice(row);
-            data.extend_from_slice(&tau);
-        }
-        let fw = self.mlp.forward(self.mlp_params(), matrix(x.len(), nf + nt, data));
-        (d, fw)
-    }
-
-    /// The MLP's parameters.
-    fn mlp_params(&self) -> &[f64] {
-        &self.params[..self.mlp.n_params()]
-    }
-
-    fn pair_params(&self) -> &[f64] {
-        &self.params[self.params.len() - self.spec.pair.n_params()..]
-    }
-
-    fn eval(&self, c: &Conf, t: f64) -> Eval {
-        if self.mp.is_some() {
-            return self.eval_mp(c, t, true);
-        }
-        let x = Self::positions(c);
-        let simbox = SimBox::new(c.side);
-        let (d, fw) = self.forward(&x, &simbox, t);
-        self.eval_from(&x, &simbox, t, &d, &fw, true)
-    }
-
-    /// [`Self::eval`] from a forward pass already made at (x, t); without `with_grad` the network
-    /// gradient `g_nn` is left at zero (its descriptor VJP is the most expensive part).
-    fn eval_from(
-        &self,
-        x: &Positions,
-        simbox: &SimBox,
-        t: f64,
-        d: &super::descriptors::Descriptors,
-        fw: &Forward,
-        with_grad: bool,
-    ) -> Eval {
-        let n = x.len();
-        let nf = self.spec.descriptors.n_features();
-        let gin = self.mlp.input_grad(self.mlp_params(), fw, &Array1::ones(n));
-        let dtau = self.spec.time.derivative(t);
-        let mut gbar = Vec::with_capacity(n * nf);
-        let mut de_i = Vec::with_capacity(n);
-        let mut e_i = fw.out.to_vec();
-        for i in 0..n {
-            let row = gin.row(i);
-            gbar.extend(row.iter().take(nf).copied());
-            de_i.push(row.iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum());
-        }
-        let mut g_nn = if with_grad { d.vjp(&gbar) } else { vec![[0.0; 3]; n] };
-        let pe = self.spec.pair.evaluate(d, self.pair_params(), t);
-        for i in 0..n {
-            e_i[i] += pe.e_i[i];
-            de_i[i] += pe.de_i[i];
-            for (g, p) in g_nn[i].iter_mut().zip(&pe.grad[i]) {
-                *g += p;
-            }
-        }
-        if self.spec.isolated_zero {
-            let (e0, de0) = self.isolated(t);
-            for i in 0..n {
-                e_i[i] -= e0;
-                de_i[i] -= de0;
-            }
-        }
-        let (p_i, dp_i, g_p) = self.prior(x, simbox, t);
-        Eval { e_i, de_i, g_nn, p_i, dp_i, g_p }
-    }
-
     /// beta U_t split into terms, from an evaluation at (., t).
     fn energy_terms_from(&self, e: &Eval, t: f64) -> Terms {
         let (s, smin) = self.sig(t);
@@ -320,25 +345,6 @@ impl LjModel {
         Terms::from_per_particle(per_particle)
     }
 
-    /// The MLP input row of a particle without neighbours (descriptors G = 0) at time t.
-    fn isolated_row(&self, t: f64) -> Vec<f64> {
-        let mut row = vec![0.0; self.spec.descriptors.n_features()];
-        row.extend(self.spec.time.features(t));
-        row
-    }
-
-    /// MLP energy of a particle without neighbours (raw descriptors G = 0) and its t-derivative.
-    fn isolated(&self, t: f64) -> (f64, f64) {
-        let nf = self.spec.descriptors.n_features();
-        let row = self.isolated_row(t);
-        let len = row.len();
-        let p = self.mlp_params();
-        let fw = self.mlp.forward(p, matrix(1, len, row));
-        let gin = self.mlp.input_grad(p, &fw, &Array1::ones(1));
-        let dtau = self.spec.time.derivative(t);
-        (fw.out[0], gin.row(0).iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum::<f64>())
-    }
-
     /// sigma(t) and sigma_min.
     fn sig(&self, t: f64) -> (f64, f64) {
         (self.spec.schedule.sigma(t), self.spec.schedule.sigma_min)
@@ -347,11 +353,7 @@ impl LjModel {
 
 impl EnergyModel for LjModel {
     fn kind(&self) -> &'static str {
-        if self.mp.is_some() {
-            "lj-message-passing"
-        } else {
-            "lj-descriptor-mlp"
-        }
+        self.net.kind()
     }
     fn spec(&self) -> String {
         serde_json::to_string(&self.spec).expect("spec serialises")
@@ -372,11 +374,11 @@ impl EnergyModel for LjModel {
     }
 
     fn energy_terms(&self, c: &Conf, t: f64) -> Terms {
-        self.energy_terms_from(&self.eval(c, t), t)
+        self.energy_terms_from(&self.eval(c, t, true), t)
     }
 
     fn energy_grad(&self, c: &Conf, t: f64) -> (f64, Vec<f64>) {
-        let e = self.eval(c, t);
+        let e = self.eval(c, t, true);
         let (s, smin) = self.sig(t);
         let cnn = t * (1.0 - t);
         let u = ((1.0 - t) * smin * e.p_i.iter().sum::<f64>() + cnn * e.e_i.iter().sum::<f64>()) / s;
@@ -392,7 +394,7 @@ impl EnergyModel for LjModel {
 
     /// du/dt (see `LjModel::dt_terms_from`).
     fn dt_terms(&self, c: &Conf, t: f64) -> Terms {
-        self.dt_terms_from(&self.eval(c, t), t)
+        self.dt_terms_from(&self.eval(c, t, true), t)
     }
 
     /// Prior and pair walls binned by pair distance ([`super::shells`]).

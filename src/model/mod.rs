@@ -14,6 +14,7 @@ pub mod exact_path;
 pub mod lj_model;
 pub mod mlp;
 pub mod mp;
+pub mod network;
 pub mod pair_term;
 pub mod shells;
 pub mod time_embedding;
