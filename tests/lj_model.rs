@@ -9,11 +9,14 @@ use nti::energy::PairEnergy;
 use nti::model::descriptors::DescriptorSpec;
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
 use nti::model::pair_term::PairTermSpec;
-use nti::model::{dsm_loss, Conf, EnergyModel, TimeEmbedding};
+use nti::model::{Conf, EnergyModel, TimeEmbedding};
 use nti::potential::{CutoffMode, LennardJones};
 use nti::rng::{stream, Purpose};
 use nti::system::SimBox;
 use rand::RngExt;
+
+mod common;
+use common::battery::{self, rel};
 
 const L: f64 = 6.0;
 
@@ -59,68 +62,33 @@ fn cutoffs() -> [PriorCutoff; 2] {
     [PriorCutoff { rc: None, shift: false, tail: false }, PriorCutoff { rc: Some(2.5), shift: false, tail: true }]
 }
 
-fn rel(a: f64, b: f64, scale: f64) -> f64 {
-    (a - b).abs() / b.abs().max(scale)
-}
-
-/// Worst relative error of the parameter gradient `grad` of `f` against central differences
-/// (step 1e-6), over every parameter; errors are relative to max(|fd|, 1e-3 max |grad|).
-fn worst_param_fd_error(m: &LjModel, grad: &[f64], f: impl Fn(&LjModel) -> f64) -> f64 {
-    let h = 1e-6;
-    let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
-    let mut worst: f64 = 0.0;
-    for k in 0..m.params.len() {
-        let (mut a, mut b) = (m.clone(), m.clone());
-        a.params[k] += h;
-        b.params[k] -= h;
-        worst = worst.max(rel(grad[k], (f(&a) - f(&b)) / (2.0 * h), 1e-3 * scale));
-    }
-    worst
-}
-
 #[test]
 fn gradient_and_time_derivative_match_central_differences() {
     for cut in cutoffs() {
-        let m = model(cut);
-        let c = config(24, 1);
-        for t in [0.01, 0.5, 0.99] {
-            let (u, g) = m.energy_grad(&c, t);
-            assert!((u - m.energy(&c, t)).abs() < 1e-10 * u.abs().max(1.0));
-            let scale = g.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            let h = 1e-7;
-            let mut worst: f64 = 0.0;
-            for k in 0..c.y.len() {
-                let (mut p, mut q) = (c.clone(), c.clone());
-                p.y[k] += h;
-                q.y[k] -= h;
-                let fd = (m.energy(&p, t) - m.energy(&q, t)) / (2.0 * h);
-                worst = worst.max(rel(g[k], fd, 1e-3 * scale));
-            }
-            assert!(worst < 1e-6, "{cut:?} t={t}: grad worst rel. error {worst:e}");
-            let d = m.dt_terms(&c, t);
-            let ht = 1e-6;
-            let fd = (m.energy(&c, t + ht) - m.energy(&c, t - ht)) / (2.0 * ht);
-            assert!(rel(d.total(), fd, 1e-6) < 1e-6, "{cut:?} t={t}: du/dt {} vs {fd}", d.total());
-            let pp: f64 = d.per_particle.iter().map(|v| v[0] + v[1]).sum();
-            assert!((pp - d.total()).abs() < 1e-10 * d.total().abs().max(1.0), "per-particle split");
-        }
+        battery::gradient_and_time_derivative(
+            &model(cut),
+            &config(24, 1),
+            &[0.01, 0.5, 0.99],
+            battery::Steps::default(),
+            &format!("{cut:?}"),
+        );
     }
 }
 
 #[test]
 fn loss_parameter_gradient_matches_central_differences() {
     for cut in cutoffs() {
-        let m = model(cut);
         let c = config(16, 2);
         let mut r = stream(3, Purpose::TrainNoise, 0);
         let z: Vec<f64> = (0..c.y.len()).map(|_| r.random::<f64>() - 0.5).collect();
-        for t in [0.02, 0.5, 0.98] {
-            let mut grad = vec![0.0; m.params.len()];
-            let l = m.dsm_loss_grad(&c, t, &z, 1.0, &mut grad);
-            assert!((l - dsm_loss(&m, &c, t, &z)).abs() < 1e-10 * l);
-            let worst = worst_param_fd_error(&m, &grad, |q| dsm_loss(q, &c, t, &z));
-            assert!(worst < 1e-6, "{cut:?} t={t}: loss gradient worst rel. error {worst:e}");
-        }
+        battery::loss_parameter_gradient(
+            &model(cut),
+            &c,
+            &z,
+            &[0.02, 0.5, 0.98],
+            battery::Steps::default(),
+            &format!("{cut:?}"),
+        );
     }
 }
 
@@ -160,67 +128,20 @@ fn endpoints_are_exact_for_random_parameters() {
     }
 }
 
-fn transformed(c: &Conf, f: impl Fn([f64; 3]) -> [f64; 3]) -> Conf {
-    let y = c.y.chunks(3).flat_map(|p| {
-        let q = f([p[0], p[1], p[2]]);
-        q.into_iter().map(|v| v - v.floor())
-    });
-    Conf { y: y.collect(), side: c.side }
-}
-
 #[test]
 fn energy_is_invariant_under_permutation_translation_and_box_symmetries() {
     for cut in cutoffs() {
-        let m = model(cut);
-        let c = config(20, 5);
-        for t in [0.1, 0.6] {
-            let u = m.energy(&c, t);
-            let tol = 1e-11 * u.abs().max(1.0);
-            let mut perm = c.clone();
-            let n = c.y.len() / 3;
-            for i in 0..n {
-                let j = (7 * i + 3) % n;
-                perm.y[3 * j..3 * j + 3].copy_from_slice(&c.y[3 * i..3 * i + 3]);
-            }
-            assert!((m.energy(&perm, t) - u).abs() < tol, "permutation");
-            let shifted = transformed(&c, |p| [p[0] + 0.37, p[1] - 0.81, p[2] + 0.55]);
-            assert!((m.energy(&shifted, t) - u).abs() < tol, "translation");
-            let swapped = transformed(&c, |p| [p[2], p[0], p[1]]);
-            assert!((m.energy(&swapped, t) - u).abs() < tol, "axis permutation");
-            let mirrored = transformed(&c, |p| [1.0 - p[0], p[1], p[2]]);
-            assert!((m.energy(&mirrored, t) - u).abs() < tol, "reflection");
-            let rot = transformed(&c, |p| [p[1], 1.0 - p[0], p[2]]);
-            assert!((m.energy(&rot, t) - u).abs() < tol, "90-degree rotation");
-        }
+        battery::invariances(&model(cut), &config(20, 5), &[0.1, 0.6], &format!("{cut:?}"));
     }
 }
 
 #[test]
 fn gradient_theorem_holds_along_a_path() {
-    // u(b) - u(a) = int_0^1 grad u(a + s (b - a)) . (b - a) ds by 40-point composite Gauss-Legendre
-    // (10 panels of 4 points); min-image prior (smooth in x).
-    let m = model(cutoffs()[0]);
+    // Min-image prior (smooth in x).
     let a = config(12, 6);
     let mut r = stream(7, Purpose::Init, 1);
     let dir: Vec<f64> = (0..a.y.len()).map(|_| 0.004 * (r.random::<f64>() - 0.5)).collect();
-    let t = 0.4;
-    let at = |s: f64| Conf { y: a.y.iter().zip(&dir).map(|(y, d)| y + s * d).collect(), side: L };
-    let (xg, wg) = (
-        [-0.861136311594053, -0.339981043584856, 0.339981043584856, 0.861136311594053],
-        [0.347854845137454, 0.652145154862546, 0.652145154862546, 0.347854845137454],
-    );
-    let panels = 10;
-    let mut integral = 0.0;
-    for p in 0..panels {
-        let (lo, hi) = (p as f64 / panels as f64, (p + 1) as f64 / panels as f64);
-        for (x, w) in xg.iter().zip(wg) {
-            let s = 0.5 * (lo + hi) + 0.5 * (hi - lo) * x;
-            let (_, g) = m.energy_grad(&at(s), t);
-            integral += 0.5 * (hi - lo) * w * g.iter().zip(&dir).map(|(a, b)| a * b).sum::<f64>();
-        }
-    }
-    let du = m.energy(&at(1.0), t) - m.energy(&at(0.0), t);
-    assert!((integral - du).abs() < 1e-9 * du.abs().max(1.0), "line integral {integral} vs difference {du}");
+    battery::gradient_theorem(&model(cutoffs()[0]), &a, &dir, 0.4, "min-image");
 }
 
 /// Specs written by older versions, with the fields of removed experimental variants at their

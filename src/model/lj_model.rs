@@ -20,7 +20,6 @@ use crate::system::{Positions, SimBox};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-
 /// Interaction mode of the prior term (serialisable form of [`CutoffMode`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PriorCutoff {
@@ -156,6 +155,15 @@ impl LjModel {
     /// A model with parameters drawn from `rng`.
     pub fn new(spec: LjModelSpec, rng: &mut crate::rng::Stream) -> Self {
         let net = network::build(&spec);
+        let mut params = net.init_params(rng);
+        params.resize(params.len() + spec.pair.n_params(), 0.0);
+        Self { spec, params, net }
+    }
+
+    /// A model with the network `net` in place of the one `spec` describes (spec's descriptor,
+    /// hidden and message-passing fields are then unused): how a new architecture is tried before
+    /// it gets its arm in [`network::build`]. Parameters: `net`'s initial ones, then zero walls.
+    pub fn with_network(spec: LjModelSpec, net: Arc<dyn Network>, rng: &mut crate::rng::Stream) -> Self {
         let mut params = net.init_params(rng);
         params.resize(params.len() + spec.pair.n_params(), 0.0);
         Self { spec, params, net }
