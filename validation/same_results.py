@@ -24,6 +24,8 @@ def skipped(name: str) -> bool:
 
 
 def same_value(a, b) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
@@ -32,8 +34,17 @@ def same_value(a, b) -> bool:
     return bool(np.array_equal(a, b))
 
 
-def collect(f: h5py.File) -> dict:
+def collect(f: h5py.File, root: Path) -> dict:
+    """Every dataset and attribute outside /provenance; strings with the output root replaced by
+    <ROOT>, so that paths recorded in the files (data files, stage directories) compare equal."""
     items = {}
+
+    def norm(v):
+        if isinstance(v, bytes):
+            v = v.decode("utf-8", "replace")
+        if isinstance(v, str):
+            return v.replace(str(root), "<ROOT>")
+        return v
 
     def visit(name, obj):
         if skipped(name):
@@ -42,18 +53,18 @@ def collect(f: h5py.File) -> dict:
             items[("data", name)] = obj[()]
         for k, v in obj.attrs.items():
             if not any(w in k.lower() for w in SKIP_ATTR_WORDS):
-                items[("attr", name + "@" + k)] = v
+                items[("attr", name + "@" + k)] = norm(v)
 
     for k, v in f.attrs.items():
         if not any(w in k.lower() for w in SKIP_ATTR_WORDS):
-            items[("attr", "/@" + k)] = v
+            items[("attr", "/@" + k)] = norm(v)
     f.visititems(visit)
     return items
 
 
-def compare(pa: Path, pb: Path) -> list:
+def compare(pa: Path, pb: Path, ra: Path, rb: Path) -> list:
     with h5py.File(pa, "r") as fa, h5py.File(pb, "r") as fb:
-        a, b = collect(fa), collect(fb)
+        a, b = collect(fa, ra), collect(fb, rb)
     diffs = [f"only in A: {k[1]}" for k in sorted(a.keys() - b.keys())]
     diffs += [f"only in B: {k[1]}" for k in sorted(b.keys() - a.keys())]
     for k in sorted(a.keys() & b.keys()):
@@ -77,10 +88,10 @@ def main() -> int:
         print(f"MISSING in A: {rel}")
         bad += 1
     for rel in sorted(fa & fb):
-        d = compare(da / rel, db / rel)
+        d = compare(da / rel, db / rel, da.resolve(), db.resolve())
         print(f"{'same   ' if not d else 'DIFFERS'} {rel}" + ("" if not d else f"  ({len(d)}: " + "; ".join(d[:5]) + ")"))
         bad += bool(d)
-    print(f"{len(fa & fb) - sum(1 for _ in [])} files compared, {bad} differ or missing")
+    print(f"{len(fa & fb)} files compared, {bad} differ or missing")
     return 1 if bad else 0
 
 

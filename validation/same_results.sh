@@ -2,7 +2,7 @@
 # Runs the quickstart and the quick validations with one nti binary into OUT_DIR, so that two
 # binaries (before and after a refactoring) can be compared bit for bit with same_results.py:
 #   bash validation/same_results.sh NTI_BINARY OUT_DIR
-# then: python3 validation/same_results.py OUT_A OUT_B
+# then: /usr/bin/python3 validation/same_results.py OUT_A OUT_B (a python3 with numpy and h5py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nti=$(realpath "$1"); out=$(realpath -m "$2")
