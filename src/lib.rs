@@ -15,10 +15,12 @@ pub mod model;
 pub mod observables;
 pub mod parallel;
 pub mod potential;
+pub mod progress;
 pub mod reference;
 pub mod rng;
 pub mod run;
 pub mod sampling;
+pub mod schedule;
 pub mod system;
 pub mod train;
 

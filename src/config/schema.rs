@@ -1,7 +1,7 @@
 //! The input schema (version 1). Every key, its unit and its default; `inputs/example.toml`
 //! shows the same with comments (a test keeps the two in step).
 
-use super::{ConfigError, INPUT_VERSION};
+use super::{ConfigError, WindowDiscard, INPUT_VERSION};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -141,17 +141,6 @@ impl WindowRule {
             WindowRule::ClenshawCurtis => "cc",
         }
     }
-}
-
-/// Discarded start of the window chains' production (`[ti] window_discard`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WindowDiscard {
-    /// Average the whole production (warm-up only is discarded).
-    #[default]
-    None,
-    /// Per chain, discard the t0 that maximises the effective sample size (Chodera 2016).
-    Auto,
 }
 
 /// Spacing of the lambda windows of the baseline.

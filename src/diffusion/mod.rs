@@ -5,7 +5,8 @@ pub mod ais;
 pub mod consistency;
 pub mod corrector;
 pub mod reverse;
-pub mod schedule;
 pub mod windows;
 
-pub use schedule::{NoiseSchedule, VeSchedule, VpSchedule};
+/// The noise schedules live in [`crate::schedule`] (below both the model and the diffusion process);
+/// re-exported here for existing paths.
+pub use crate::schedule::{NoiseSchedule, VeSchedule, VpSchedule};

@@ -33,8 +33,8 @@
 //! `network` term is identically zero and there are no trainable parameters.
 
 use super::{dsm_loss, Conf, EnergyModel, Terms};
-use crate::diffusion::{NoiseSchedule, VpSchedule};
 use crate::model::exact::Gaussians;
+use crate::schedule::{NoiseSchedule, VpSchedule};
 
 /// Exact VP-diffusion path of a diagonal Gaussian mixture (see the module documentation).
 #[derive(Clone, Debug)]

@@ -23,7 +23,7 @@ pub mod two_hop;
 pub use shells::ShellSplit;
 pub use time_embedding::TimeEmbedding;
 
-use crate::diffusion::NoiseSchedule;
+use crate::schedule::NoiseSchedule;
 
 /// One configuration in noise coordinates, with the box side it lives in (1 for toy systems).
 #[derive(Clone, Debug, PartialEq)]

@@ -23,8 +23,8 @@
 
 use super::lj_model::LjModel;
 use super::{Conf, Terms};
-use crate::diffusion::NoiseSchedule;
 use crate::potential::{numeric_tail_integral, Alchemical, PairPotential, SoftCore, Truncated};
+use crate::schedule::NoiseSchedule;
 use crate::system::SimBox;
 
 /// du/dt of one configuration at one t, per term binned into pair-distance shells.
@@ -133,12 +133,12 @@ pub fn lj_dt_shells(m: &LjModel, c: &Conf, t: f64, edges: &[f64], terms: &Terms)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diffusion::VeSchedule;
     use crate::model::descriptors::DescriptorSpec;
     use crate::model::lj_model::{LjModelSpec, PriorCutoff};
     use crate::model::pair_term::PairTermSpec;
     use crate::model::{EnergyModel, TimeEmbedding};
     use crate::rng::{stream, Purpose};
+    use crate::schedule::VeSchedule;
     use rand::RngExt;
 
     const L: f64 = 6.0;

@@ -32,11 +32,11 @@
 //! back-propagated to theta by [`Mlp::tangent_param_grad`](super::mlp::Mlp::tangent_param_grad).
 
 use super::LjModel;
-use crate::diffusion::NoiseSchedule;
 use crate::model::descriptors::Descriptors;
 use crate::model::mlp::{matrix, Forward};
 use crate::model::pair_term::gaussian_time_bumps;
 use crate::model::Conf;
+use crate::schedule::NoiseSchedule;
 use crate::system::SimBox;
 use ndarray::{Array1, Array2};
 

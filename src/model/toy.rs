@@ -5,8 +5,8 @@
 
 use super::mlp::{matrix, Mlp};
 use super::{Conf, EnergyModel, Terms, TimeEmbedding};
-use crate::diffusion::{NoiseSchedule, VpSchedule};
 use crate::model::exact::ExactSystem;
+use crate::schedule::{NoiseSchedule, VpSchedule};
 use ndarray::Array1;
 use std::sync::Arc;
 

@@ -66,7 +66,7 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
     let simbox = SimBox::from_density(n, sys.density);
     let mode = cutoff_mode(cfg);
     let mine = owned_items(b.windows, comm.rank(), comm.size());
-    let mut progress = super::progress::Progress::new("baseline windows", mine.len() as u64);
+    let mut progress = crate::progress::Progress::new("baseline windows", mine.len() as u64);
     let bufs: Vec<Vec<f64>> = mine
         .iter()
         .enumerate()

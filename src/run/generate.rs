@@ -82,7 +82,7 @@ pub fn distributed_reverse<M: crate::model::EnergyModel + ?Sized>(
 ) -> Option<ReverseRun> {
     let n_chunks = g.trajectories.div_ceil(g.batch);
     let mine = owned_items(n_chunks, comm.rank(), comm.size());
-    let mut progress = super::progress::Progress::new(format!("reverse SDE N = {n}"), mine.len() as u64);
+    let mut progress = crate::progress::Progress::new(format!("reverse SDE N = {n}"), mine.len() as u64);
     let corrector = g.corrector();
     let bufs: Vec<Vec<f64>> = mine
         .iter()

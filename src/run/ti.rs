@@ -21,7 +21,6 @@ mod node;
 mod starts;
 
 use super::generate::{distributed_reverse, reverse_seed};
-use super::progress::Progress;
 use crate::config::{Input, WindowRule, WindowStart};
 use crate::diffusion::ais::ais;
 use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
@@ -31,6 +30,7 @@ use crate::estimators::quadrature::gauss_legendre;
 use crate::io::{h5util, Provenance, ScalarResult};
 use crate::model::EnergyModel;
 use crate::parallel::{owned_items, pack, unpack, Comm};
+use crate::progress::Progress;
 use crate::rng::{stream, Purpose};
 use anyhow::Result;
 use attribution::{attribute_windows, scalar_results, shell_edges, TiAttribution};
