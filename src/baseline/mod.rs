@@ -4,4 +4,4 @@
 
 pub mod lambda_window;
 
-pub use lambda_window::{run_lambda_window, LambdaWindowOutput};
+pub use lambda_window::{run_lambda_window, LambdaPath, LambdaWindowOutput};

@@ -91,22 +91,10 @@ pub struct WindowResult {
     pub split: NodeSamples,
 }
 
-/// Runs window `id` at time `t` with one chain per starting configuration.
+/// Runs window `id` at time `t` with one chain per starting configuration; with shell `edges`
+/// (sigma; see [`EnergyModel::dt_terms_shells`]) every recorded du/dt is also split into
+/// pair-distance shells. The chains, and so every other output, are the same with and without shells.
 pub fn run_window<M: EnergyModel + ?Sized>(
-    model: &M,
-    t: f64,
-    starts: &[Conf],
-    s: &WindowSettings,
-    seed: u64,
-    id: u64,
-) -> WindowResult {
-    run_window_split(model, t, starts, s, seed, id, None)
-}
-
-/// [`run_window`], also splitting every recorded du/dt into pair-distance shells with `edges`
-/// (sigma; see [`EnergyModel::dt_terms_shells`]) when given. The chains, and so every other
-/// output, are the same with and without shells.
-pub fn run_window_split<M: EnergyModel + ?Sized>(
     model: &M,
     t: f64,
     starts: &[Conf],

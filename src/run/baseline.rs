@@ -3,7 +3,7 @@
 //! optionally Widom insertion (DESIGN.md sec. 3). beta A_ex(N) = -int_0^1 <beta dU/dlambda> dlambda.
 
 use super::replica::{cutoff_mode, run_replica};
-use crate::baseline::{run_lambda_window, LambdaWindowOutput};
+use crate::baseline::{run_lambda_window, LambdaPath, LambdaWindowOutput};
 use crate::config::{Input, Spacing};
 use crate::estimators::mbar::mbar;
 use crate::estimators::quadrature::{rule, Rule};
@@ -67,22 +67,22 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
     let mode = cutoff_mode(cfg);
     let mine = owned_items(b.windows, comm.rank(), comm.size());
     let mut progress = crate::progress::Progress::new("baseline windows", mine.len() as u64);
+    let path = LambdaPath {
+        n,
+        simbox,
+        mode,
+        temperature: t,
+        lambdas: &q.nodes,
+        equilibration: b.equilibration,
+        production: b.production,
+        stride: b.stride,
+        seed: cfg.run.seed,
+    };
     let bufs: Vec<Vec<f64>> = mine
         .iter()
         .enumerate()
         .map(|(i, &k)| {
-            let w = run_lambda_window(
-                n,
-                simbox,
-                mode,
-                t,
-                &q.nodes,
-                k,
-                b.equilibration,
-                b.production,
-                b.stride,
-                cfg.run.seed,
-            );
+            let w = run_lambda_window(&path, k);
             progress.tick(i as u64 + 1, "windows");
             pack(&[vec![k as f64, w.acceptance], w.du_dlambda, w.u_all])
         })
