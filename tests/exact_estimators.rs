@@ -1,4 +1,4 @@
-//! Exact-answer systems (DESIGN.md sec. 4): estimators that are exact whatever the model's quality
+//! Exact-answer systems (docs/design.md sec. 4): estimators that are exact whatever the model's quality
 //! (annealed importance sampling, Metropolis-corrected TI windows) must recover ln Z of the
 //! independent Gaussians and the 1D mixture with an *untrained* network; their error bars are
 //! checked by z-scores over 20 seeds (mean near 0, spread near 1). The reverse-SDE estimators (rectangle,

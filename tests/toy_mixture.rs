@@ -1,6 +1,6 @@
 //! End to end on an exact-answer system: train the Gaussian-prior model on exact samples of the 1D
 //! mixture p(y) = 2 N(-2, 1) + N(2, 1) (Z = 3) by denoising score matching, then estimate Z with the
-//! reverse SDE and thermodynamic integration along the learned path (the paper's toy, DESIGN.md sec. 4).
+//! reverse SDE and thermodynamic integration along the learned path (the paper's toy, docs/design.md sec. 4).
 
 use nti::diffusion::reverse::{reverse_sde, ReverseSettings};
 use nti::model::exact::{ExactSystem, Mixture1d};

@@ -154,7 +154,7 @@ pub enum Spacing {
 }
 
 /// `[baseline]`: conventional TI along U_lambda = (1 - lambda) u_soft(r; lambda) with MC at K windows,
-/// MBAR over the same windows, and optionally Widom insertion at lambda = 0 (DESIGN.md sec. 3).
+/// MBAR over the same windows, and optionally Widom insertion at lambda = 0 (docs/design.md sec. 3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineConfig {
@@ -181,7 +181,7 @@ pub struct BaselineConfig {
     pub widom_insertions: usize,
 }
 
-/// `[model]`: shape of the LJ energy network (DESIGN.md sec. 6) and the noise schedule.
+/// `[model]`: shape of the LJ energy network (docs/design.md sec. 6) and the noise schedule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
@@ -273,7 +273,7 @@ impl ModelConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Network {
-    /// Invariant descriptors and a per-particle MLP (DESIGN.md sec. 6).
+    /// Invariant descriptors and a per-particle MLP (docs/design.md sec. 6).
     #[default]
     Descriptor,
     /// Equivariant message passing ([`crate::model::mp`]).

@@ -1,5 +1,5 @@
 //! The diffusion process that connects data (t = 0) to the prior (t = 1): noise schedules,
-//! the denoising score-matching loss and the reverse SDE (DESIGN.md sec. 2).
+//! the denoising score-matching loss and the reverse SDE (docs/design.md sec. 2).
 
 pub mod ais;
 pub mod consistency;

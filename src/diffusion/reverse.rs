@@ -1,4 +1,4 @@
-//! Reverse-time SDE sampling with accumulation of the TI integrand (DESIGN.md sec. 2;
+//! Reverse-time SDE sampling with accumulation of the TI integrand (docs/design.md sec. 2;
 //! Song et al., ICLR 2021). Euler-Maruyama with uniform steps from t = 1 to t = 0:
 //!   y <- y + [c(t) y - g^2(t) grad_y u(y, t)] dt + sqrt(g^2(t) dt) z   (wrapped on the torus),
 //! and along each trajectory J = sum_k (du/dt)(y_k, t_k) dt (rectangle rule at the step's start),

@@ -1,4 +1,4 @@
-//! Parameter gradient of the denoising score-matching loss of the LJ model (DESIGN.md sec. 2 and 6),
+//! Parameter gradient of the denoising score-matching loss of the LJ model (docs/design.md sec. 2 and 6),
 //! a child module of `lj_model`.
 
 use super::{Eval, LjModel};
@@ -10,7 +10,7 @@ use ndarray::Array1;
 
 impl LjModel {
     /// The denoising score-matching loss l = (1/D) |L grad_x E - z|^2 of one noised sample and
-    /// `weight` x its parameter gradient, added into `grad` (reverse over forward, DESIGN.md sec. 6):
+    /// `weight` x its parameter gradient, added into `grad` (reverse over forward, docs/design.md sec. 6):
     /// with the residual r = L grad_x E - z held fixed,
     /// dl/dtheta = (2 L t(1-t) / D) d/dtheta [grad_x E_NN . r], the tangent of E_NN along r
     /// (descriptor JVP, then the MLP tangent pass) back-propagated to theta.

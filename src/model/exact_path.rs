@@ -1,4 +1,4 @@
-//! Exact diffusion paths of the exact-answer systems (DESIGN.md sec. 4): an [`EnergyModel`] with no
+//! Exact diffusion paths of the exact-answer systems (docs/design.md sec. 4): an [`EnergyModel`] with no
 //! network whose time-dependent energy is the *exact* marginal of the variance-preserving (VP)
 //! forward process used by [`crate::model::toy::ToyModel`], so that the reverse SDE driven by its
 //! score samples every intermediate ensemble exactly (up to Euler-Maruyama discretisation). It is

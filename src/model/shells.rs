@@ -1,4 +1,4 @@
-//! Pair-distance shells of the TI integrand (DESIGN.md sec. 2, "auditable readout").
+//! Pair-distance shells of the TI integrand (docs/design.md sec. 2, "auditable readout").
 //!
 //! Both named terms of the LJ model contain pair sums, so their time derivatives split exactly over
 //! the pairs (i < j) and can be binned by the minimum-image distance r_ij into shells

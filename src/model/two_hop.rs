@@ -1,4 +1,4 @@
-//! Two-hop descriptors: each particle's view of its neighbours' neighbourhoods (DESIGN.md sec. 6,
+//! Two-hop descriptors: each particle's view of its neighbours' neighbourhoods (docs/design.md sec. 6,
 //! "other architectures (message passing) may follow behind the same trait").
 //!
 //! ```text

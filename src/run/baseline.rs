@@ -1,6 +1,6 @@
 //! `nti baseline`: conventional TI along the soft-core lambda path with MC at K windows (windows
 //! dealt round-robin over ranks, gathered and ordered on rank 0), MBAR over the same windows, and
-//! optionally Widom insertion (DESIGN.md sec. 3). beta A_ex(N) = -int_0^1 <beta dU/dlambda> dlambda.
+//! optionally Widom insertion (docs/design.md sec. 3). beta A_ex(N) = -int_0^1 <beta dU/dlambda> dlambda.
 
 use super::replica::{cutoff_mode, run_replica};
 use crate::baseline::{run_lambda_window, LambdaPath, LambdaWindowOutput};

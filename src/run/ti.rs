@@ -310,7 +310,7 @@ fn gather_series(bufs: &[Vec<f64>]) -> Result<(Vec<f64>, [usize; 3])> {
     Ok((items.iter().flat_map(|b| b[3..].iter().copied()).collect(), [items.len(), c, k]))
 }
 
-/// Grand-canonical reweighting (DESIGN.md sec. 2) when the requested N form a contiguous range:
+/// Grand-canonical reweighting (docs/design.md sec. 2) when the requested N form a contiguous range:
 /// <rho> and beta mu_ex on a grid of beta mu, from the most accurate available estimate per N
 /// (MALA-corrected windows, else the reverse-SDE trapezoid rule).
 /// Rows: beta mu, <N>, <rho>, stderr <rho>, edge weight (beta mu_ex = beta mu - ln <rho> with Lambda = 1).

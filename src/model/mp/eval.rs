@@ -4,7 +4,7 @@
 //!   (reverse pass with Ybar = 1);
 //! - [`MpNet::direction_param_grad`]: d/dtheta [grad_x E_NN . r] for a fixed direction r (tangent
 //!   along x, reverse pass with Ydotbar = 1): the score-matching parameter gradient with the
-//!   residual held fixed (DESIGN.md sec. 6);
+//!   residual held fixed (docs/design.md sec. 6);
 //! - [`MpNet::param_grad`]: d/dtheta [sv E_NN + sd dE_NN/dt] (tangent along t, both seeds), for
 //!   time-score matching and contrastive divergence.
 //!
