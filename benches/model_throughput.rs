@@ -7,7 +7,6 @@
 //! network (nti::model::mp, default [model] sizes: 3 layers, 32 scalar and 8 vector features, 16
 //! radial channels, cutoff 2 sigma) replaces the descriptor MLP.
 
-use nti::diffusion::VeSchedule;
 use nti::model::descriptors::DescriptorSpec;
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
 use nti::model::mp::MpSpec;
@@ -15,6 +14,7 @@ use nti::model::pair_term::PairTermSpec;
 use nti::model::{Conf, EnergyModel, TimeEmbedding};
 use nti::parallel::{owned_items, Comm};
 use nti::rng::{stream, Purpose};
+use nti::schedule::VeSchedule;
 use nti::system::{lattice, SimBox};
 use nti::train::{Dataset, TrainSettings, Trainer};
 use std::time::Instant;

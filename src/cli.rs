@@ -77,6 +77,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fit beta*A_ex(N) = N sum_k c_k rho^k through points given as JSON (the fit of /ti/fit, for
+    /// nti ti runs at different N); prints the coefficients and their covariance as JSON.
+    Fit {
+        /// JSON request ("-" for standard input): {"volume": V, "sets": [{"degree": m, "points":
+        /// [[N, beta_a_ex, stderr], ...]}, ...]}.
+        points: PathBuf,
+    },
     /// Equation-of-state values of the full LJ fluid (Kolafa-Nezbeda 1994, Johnson et al. 1993).
     Eos {
         /// Temperature (epsilon/k_B).
@@ -114,6 +121,7 @@ pub fn run(cli: Cli) -> i32 {
             0
         }
         Command::Eos { temperature, density, json } => eos(temperature, &density, json),
+        Command::Fit { points } => fit(&points),
         Command::Check { config, set } => match Input::load(&config, &set) {
             Ok(input) => {
                 println!("# {}: valid\n{}", config.display(), input.effective_toml());
@@ -267,6 +275,34 @@ fn pipeline(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
         }
         Ok(None) => 0,
         Err(e) => failure(comm, config, &e),
+    }
+}
+
+/// `nti fit`: reads the request (a file or standard input), prints the fits as JSON.
+fn fit(points: &std::path::Path) -> i32 {
+    let text = if points.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
+    } else {
+        std::fs::read_to_string(points)
+    };
+    let source = if points.as_os_str() == "-" { "standard input".to_string() } else { points.display().to_string() };
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {source}: {e}");
+            return EXIT_INPUT;
+        }
+    };
+    match crate::io::fit_request::fit_request(&text, &source) {
+        Ok(v) => {
+            println!("{v}");
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            EXIT_INPUT
+        }
     }
 }
 

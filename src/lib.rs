@@ -1,7 +1,7 @@
 //! `nti`: free energies of particle systems by Neural Thermodynamic Integration.
 //!
 //! Reduced Lennard-Jones units throughout (sigma = epsilon = k_B = 1, mass 1);
-//! free energies are reported as beta*F (units of kT). See `../shared/DESIGN.md`.
+//! free energies are reported as beta*F (units of kT). See docs/design.md (method, units, file formats, architecture map).
 
 pub mod baseline;
 pub mod cli;
@@ -15,10 +15,12 @@ pub mod model;
 pub mod observables;
 pub mod parallel;
 pub mod potential;
+pub mod progress;
 pub mod reference;
 pub mod rng;
 pub mod run;
 pub mod sampling;
+pub mod schedule;
 pub mod system;
 pub mod train;
 

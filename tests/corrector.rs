@@ -6,7 +6,7 @@
 //! (<y> = -2/3, <y^2> = 5), whatever the network.
 
 use nti::diffusion::corrector::Corrector;
-use nti::diffusion::reverse::{reverse_sde_corrected, reverse_sde_snapshots};
+use nti::diffusion::reverse::{reverse_sde, ReverseSettings};
 use nti::model::exact::Mixture1d;
 use nti::model::toy::ToyModel;
 use nti::model::{Conf, EnergyModel};
@@ -69,8 +69,9 @@ fn a_corrector_at_t_brings_the_trajectories_to_the_models_own_ensemble_at_t() {
     let n_traj = 4000;
     for &tc in &[0.3, 0.0] {
         let exact = exact_moments(&m, tc);
-        let plain = reverse_sde_snapshots(&m, 1, 1.0, STEPS, 0, n_traj, 500, 5, &[tc]);
-        let corr = reverse_sde_corrected(&m, 1, 1.0, STEPS, 0, n_traj, 500, 5, &[tc], &corrector(&[tc], 400));
+        let plain_s = ReverseSettings { steps: STEPS, batch: 500, seed: 5, snapshots: &[tc], ..Default::default() };
+        let plain = reverse_sde(&m, &plain_s, 0, n_traj);
+        let corr = reverse_sde(&m, &ReverseSettings { corrector: corrector(&[tc], 400), ..plain_s }, 0, n_traj);
         let z_plain = z_scores(&plain.snapshots[0], &exact);
         let z_corr = z_scores(&corr.snapshots[0], &exact);
         eprintln!(
@@ -94,17 +95,19 @@ fn a_corrector_at_t_brings_the_trajectories_to_the_models_own_ensemble_at_t() {
 fn correctors_do_not_depend_on_batching_and_leave_the_predictor_noise_alone() {
     let m = model();
     let c = corrector(&[0.7, 0.2], 20);
-    let a = reverse_sde_corrected(&m, 1, 1.0, STEPS, 3, 12, 12, 9, &[], &c);
-    let b = reverse_sde_corrected(&m, 1, 1.0, STEPS, 3, 12, 5, 9, &[], &c);
+    let plain_s = ReverseSettings { steps: STEPS, batch: 12, seed: 9, ..Default::default() };
+    let a = reverse_sde(&m, &ReverseSettings { corrector: c.clone(), ..plain_s.clone() }, 3, 12);
+    let b = reverse_sde(&m, &ReverseSettings { corrector: c.clone(), batch: 5, ..plain_s.clone() }, 3, 12);
     let ya: Vec<f64> = a.samples.iter().map(|s| s.y[0]).collect();
     let yb: Vec<f64> = b.samples.iter().map(|s| s.y[0]).collect();
     assert_eq!(ya, yb, "batch 12 against batch 5");
     assert_eq!(a.corrector.len(), 2);
     // The corrector times are the first grid times at or below t_c.
     assert!((a.corrector[0].t - 0.7).abs() < 1e-12 && (a.corrector[1].t - 0.2).abs() < 1e-12);
-    // Without correctors the same call is the plain reverse SDE, bitwise.
-    let none = reverse_sde_corrected(&m, 1, 1.0, STEPS, 3, 12, 12, 9, &[], &Corrector::default());
-    let plain = reverse_sde_snapshots(&m, 1, 1.0, STEPS, 3, 12, 12, 9, &[]);
+    // Without corrector times the same call is the plain reverse SDE, bitwise.
+    let none =
+        reverse_sde(&m, &ReverseSettings { corrector: Corrector { times: vec![], ..c }, ..plain_s.clone() }, 3, 12);
+    let plain = reverse_sde(&m, &plain_s, 3, 12);
     assert_eq!(none.per_trajectory, plain.per_trajectory);
     assert!(none.corrector.is_empty());
     // With correctors the trajectories differ (the chains moved them).

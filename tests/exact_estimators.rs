@@ -1,11 +1,11 @@
-//! Exact-answer systems (DESIGN.md sec. 4): estimators that are exact whatever the model's quality
+//! Exact-answer systems (docs/design.md sec. 4): estimators that are exact whatever the model's quality
 //! (annealed importance sampling, Metropolis-corrected TI windows) must recover ln Z of the
 //! independent Gaussians and the 1D mixture with an *untrained* network; their error bars are
 //! checked by z-scores over 20 seeds (mean near 0, spread near 1). The reverse-SDE estimators (rectangle,
 //! trapezoid, uncorrected Gauss-Legendre windows) are exact only for an exact score, so they run on the
 //! exact diffusion path of each system ([`ExactPathModel`]).
 
-use nti::diffusion::ais::ais;
+use nti::diffusion::ais::{ais, AisSettings};
 use nti::model::exact::{ExactSystem, Gaussians, Mixture1d};
 use nti::model::exact_path::ExactPathModel;
 use nti::model::toy::ToyModel;
@@ -42,7 +42,8 @@ fn ais_recovers_ln_z_with_calibrated_errors() {
         let m = untrained(sys.clone(), 1);
         let mut z = Vec::new();
         for seed in 0..20 {
-            let r = ais(&m, sys.dim(), 1.0, 60, 4, 0.3, 0, 200, seed);
+            let s = AisSettings { dim: sys.dim(), side: 1.0, switches: 60, mala_steps: 4, eps: 0.3, seed };
+            let r = ais(&m, &s, 0, 200);
             let (est, se, ess) = r.estimate();
             assert!(ess > 20.0, "{name}: ESS {ess}");
             z.push((est - sys.ln_z()) / se);
@@ -85,7 +86,7 @@ fn window_runs(
             let starts: Vec<Conf> = (0..4).map(|_| Conf { y: sys.sample(&mut r), side: 1.0 }).collect();
             let (mut means, mut ses, mut drift) = (Vec::new(), Vec::new(), Vec::new());
             for (j, &t) in nodes.iter().enumerate() {
-                let res = run_window(&m, t, &starts, s, seed, j as u64);
+                let res = run_window(&m, t, &starts, s, seed, j as u64, None);
                 assert!(res.acceptance > 0.3, "acceptance {} at t = {t}", res.acceptance);
                 means.push(res.total.mean);
                 ses.push(res.total.stderr);
@@ -111,7 +112,7 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
         eps: 0.2,
         target_acceptance: 0.6,
         tconf_every: 0,
-        discard: nti::config::WindowDiscard::None,
+        discard: nti::diffusion::windows::WindowDiscard::None,
     };
     let (z, drift) = window_z_scores(&s);
     check_z("corrected windows (gaussians)", &z);
@@ -122,19 +123,19 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
     let t0 = gauss_legendre(10, 0.0, 1.0).unwrap().nodes[0];
     let far = vec![Conf { y: vec![8.5, 8.5], side: 1.0 }; 4];
     let cold = WindowSettings { warmup: 0, steps: 400, eps: 0.002, ..s }; // relaxation time ~250 steps
-    let res = run_window(&m, t0, &far, &cold, 1, 0);
+    let res = run_window(&m, t0, &far, &cold, 1, 0, None);
     eprintln!("window drift z, chains started 6-12 sd out without warm-up: {:.1}", res.drift_z);
     assert!(res.drift_z.abs() > 5.0, "a relaxing window must show drift: z = {}", res.drift_z);
 
     // window_discard = "auto" (Chodera 2016): chains started 20-40 sd out with a fixed step
     // (no warm-up) that relaxes the variance-2 coordinate over ~var/eps = 100 steps, so the transient
     // lasts ~500 of the 20000 production steps.
-    use nti::config::WindowDiscard;
+    use nti::diffusion::windows::WindowDiscard;
     let far = vec![Conf { y: vec![30.0, 30.0], side: 1.0 }; 4];
     let long = WindowSettings { warmup: 0, steps: 20000, eps: 0.02, ..s };
-    let reference = run_window(&m, t0, &far, &WindowSettings { warmup: 2000, steps: 20000, ..long }, 2, 0);
-    let whole = run_window(&m, t0, &far, &long, 3, 0);
-    let auto = run_window(&m, t0, &far, &WindowSettings { discard: WindowDiscard::Auto, ..long }, 3, 0);
+    let reference = run_window(&m, t0, &far, &WindowSettings { warmup: 2000, steps: 20000, ..long }, 2, 0, None);
+    let whole = run_window(&m, t0, &far, &long, 3, 0, None);
+    let auto = run_window(&m, t0, &far, &WindowSettings { discard: WindowDiscard::Auto, ..long }, 3, 0, None);
     // Both in units of the honest error (the kept part's): the whole production's own block error
     // is inflated by the transient it contains and would hide its bias.
     let se = auto.total.stderr.hypot(reference.total.stderr);
@@ -170,7 +171,7 @@ fn hmc_windows_recover_ln_z_with_calibrated_errors() {
         eps: 0.2,
         target_acceptance: 0.7,
         tconf_every: 0,
-        discard: nti::config::WindowDiscard::None,
+        discard: nti::diffusion::windows::WindowDiscard::None,
     };
     let (z, drift) = window_z_scores(&s);
     check_z("HMC windows (gaussians)", &z);
@@ -235,7 +236,7 @@ fn clenshaw_curtis_windows_and_their_error_estimate_are_calibrated() {
         eps: 0.2,
         target_acceptance: 0.6,
         tconf_every: 0,
-        discard: nti::config::WindowDiscard::None,
+        discard: nti::diffusion::windows::WindowDiscard::None,
     };
     let (mut z, mut ze, mut naive) = (Vec::new(), Vec::new(), Vec::new());
     for (means, ses, _) in window_runs(&r.fine.nodes, &s, 60) {
@@ -288,14 +289,22 @@ const REV_STEPS: usize = 1000;
 const REV_TRAJ: usize = 1000;
 
 fn reverse_sde_z(name: &str, sys: &dyn ExactSystem, m: &ExactPathModel) {
-    use nti::diffusion::reverse::reverse_sde_snapshots;
+    use nti::diffusion::reverse::{reverse_sde, ReverseSettings};
     use nti::estimators::quadrature::gauss_legendre;
     use nti::model::EnergyModel;
     let q = gauss_legendre(10, 0.0, 1.0).unwrap();
     let ln_z = sys.ln_z();
     let (mut zr, mut zt, mut zw, mut zw_indep) = (vec![], vec![], vec![], vec![]);
     for seed in 0..20u64 {
-        let r = reverse_sde_snapshots(m, sys.dim(), 1.0, REV_STEPS, 0, REV_TRAJ, 250, seed, &q.nodes);
+        let s = ReverseSettings {
+            dim: sys.dim(),
+            steps: REV_STEPS,
+            batch: 250,
+            seed,
+            snapshots: &q.nodes,
+            ..Default::default()
+        };
+        let r = reverse_sde(m, &s, 0, REV_TRAJ);
         let (e, se) = r.ln_z_ratio();
         zr.push((e - ln_z) / se);
         let (e, se) = r.ln_z_ratio_trapezoid();
@@ -463,7 +472,7 @@ fn em_bias_gaussians(variances: &[f64], n_steps: usize, nodes: &[f64], w: &[f64]
 #[test]
 #[ignore]
 fn measure_reverse_sde_bias() {
-    use nti::diffusion::reverse::reverse_sde_snapshots;
+    use nti::diffusion::reverse::{reverse_sde, ReverseSettings};
     use nti::diffusion::{NoiseSchedule, VpSchedule};
     use nti::estimators::quadrature::gauss_legendre;
     use nti::model::exact_path::ExactPathModel;
@@ -500,7 +509,15 @@ fn measure_reverse_sde_bias() {
     for (name, m) in &models {
         for n_steps in [100, 250, 500, 1000, 2000] {
             let t0 = std::time::Instant::now();
-            let r = reverse_sde_snapshots(m, m.dim(), 1.0, n_steps, 0, m_traj, 256, 777, &q.nodes);
+            let s = ReverseSettings {
+                dim: m.dim(),
+                steps: n_steps,
+                batch: 256,
+                seed: 777,
+                snapshots: &q.nodes,
+                ..Default::default()
+            };
+            let r = reverse_sde(m, &s, 0, m_traj);
             let (a, ae) = r.ln_z_ratio();
             let (b, be) = r.ln_z_ratio_trapezoid();
             let (c, ce) = r.snapshot_quadrature(m, &q.nodes, &q.weights);

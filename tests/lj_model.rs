@@ -4,7 +4,6 @@
 
 #![allow(clippy::needless_range_loop)] // index loops read best in finite-difference checks
 
-use nti::diffusion::VeSchedule;
 use nti::energy::PairEnergy;
 use nti::model::descriptors::DescriptorSpec;
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
@@ -12,6 +11,7 @@ use nti::model::pair_term::PairTermSpec;
 use nti::model::{Conf, EnergyModel, TimeEmbedding};
 use nti::potential::{CutoffMode, LennardJones};
 use nti::rng::{stream, Purpose};
+use nti::schedule::VeSchedule;
 use nti::system::SimBox;
 use rand::RngExt;
 

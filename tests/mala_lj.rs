@@ -6,7 +6,6 @@
 //! is 1 for both samplers, and T/T' for the MC samples read with the energy at another T'.
 //! Fixed seeds; z-scores from block-averaged standard errors.
 
-use nti::diffusion::VeSchedule;
 use nti::energy::PairEnergy;
 use nti::estimators::block_average;
 use nti::model::descriptors::DescriptorSpec;
@@ -17,6 +16,7 @@ use nti::potential::{CutoffMode, LennardJones};
 use nti::rng::{stream, Purpose};
 use nti::sampling::chain::{new_chain, ChainKind};
 use nti::sampling::{MetropolisMc, Sampler};
+use nti::schedule::VeSchedule;
 use nti::system::{lattice, SimBox};
 use rand::RngExt;
 
@@ -152,9 +152,9 @@ fn configurational_temperature_is_one_for_samples_of_the_energy() {
         eps: 1e-5,
         target_acceptance: 0.6,
         tconf_every: 10,
-        discard: nti::config::WindowDiscard::None,
+        discard: nti::diffusion::windows::WindowDiscard::None,
     };
-    let w = run_window(&m, 0.3, &starts, &s, 11, 0);
+    let w = run_window(&m, 0.3, &starts, &s, 11, 0, None);
     eprintln!("T_conf of MALA at t = 0.3: {:.4} ± {:.4} ({} samples)", w.tconf.value, w.tconf.stderr, w.tconf.samples);
     assert!((w.tconf.value - 1.0).abs() < 3.0 * w.tconf.stderr, "MALA at t = 0.3: {:?}", w.tconf);
     // The difference form of the identity (used for the summaries, well defined where <laplacian u> ~ 0).

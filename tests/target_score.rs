@@ -1,6 +1,6 @@
 //! Target score matching (nti::train::target): the blended target has the conditional mean of the
 //! noise, E[tau | y_t] = E[z | y_t] = -sigma grad ln p_t(y_t), so training keeps its minimiser.
-//! Checked on the independent Gaussians (DESIGN.md sec. 4) with the variance-preserving path
+//! Checked on the independent Gaussians (docs/design.md sec. 4) with the variance-preserving path
 //! (alpha(t) < 1, so the 1/alpha factor matters), where p_t = N(0, alpha^2 v + sigma^2) per
 //! coordinate and E[z | y_t] = sigma y_t / (alpha^2 v + sigma^2): the regression slope of tau on y_t
 //! must be that value (z-score from the sandwich standard error, fixed seeds); the same regression

@@ -1,8 +1,8 @@
 //! End to end on an exact-answer system: train the Gaussian-prior model on exact samples of the 1D
 //! mixture p(y) = 2 N(-2, 1) + N(2, 1) (Z = 3) by denoising score matching, then estimate Z with the
-//! reverse SDE and thermodynamic integration along the learned path (the paper's toy, DESIGN.md sec. 4).
+//! reverse SDE and thermodynamic integration along the learned path (the paper's toy, docs/design.md sec. 4).
 
-use nti::diffusion::reverse::reverse_sde;
+use nti::diffusion::reverse::{reverse_sde, ReverseSettings};
 use nti::model::exact::{ExactSystem, Mixture1d};
 use nti::model::toy::ToyModel;
 use nti::model::Conf;
@@ -36,7 +36,7 @@ fn mixture_partition_function_within_two_percent() {
     tr.run(&mut model, &data, &comm, settings.steps, |_, _| Ok(())).unwrap();
     let train_s = t0.elapsed().as_secs_f64();
     let t0 = std::time::Instant::now();
-    let run = reverse_sde(&model, 1, 1.0, 1000, 0, 16_000, 1000, seed);
+    let run = reverse_sde(&model, &ReverseSettings { steps: 1000, batch: 1000, seed, ..Default::default() }, 0, 16_000);
     // ln(Z_0 / Z_1) with Z_1 = 1 (normalised Gaussian prior).
     let (ln_z, se) = run.ln_z_ratio();
     let z = ln_z.exp();

@@ -46,20 +46,34 @@ pub fn lambda_energy(x: &Positions, simbox: &SimBox, mode: CutoffMode, lambda: f
     (beta * u, beta * du)
 }
 
-/// Runs window `k` at `lambdas[k]`: `equilibration` + `production` MC sweeps, a sample every `stride`.
-#[allow(clippy::too_many_arguments)]
-pub fn run_lambda_window(
-    n: usize,
-    simbox: SimBox,
-    mode: CutoffMode,
-    temperature: f64,
-    lambdas: &[f64],
-    k: usize,
-    equilibration: u64,
-    production: u64,
-    stride: u64,
-    seed: u64,
-) -> LambdaWindowOutput {
+/// The conventional baseline's path and its Monte Carlo settings: `n` particles in `simbox` with the
+/// interaction `mode` at `temperature`, windows at `lambdas`, each run for `equilibration` +
+/// `production` MC sweeps with a sample every `stride`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LambdaPath<'a> {
+    /// Particle number.
+    pub n: usize,
+    /// The box.
+    pub simbox: SimBox,
+    /// Cutoff mode and tail treatment (the system's).
+    pub mode: CutoffMode,
+    /// Temperature T (beta = 1/T).
+    pub temperature: f64,
+    /// Window lambdas.
+    pub lambdas: &'a [f64],
+    /// Equilibration sweeps (step size adapted, discarded).
+    pub equilibration: u64,
+    /// Production sweeps.
+    pub production: u64,
+    /// A sample every `stride` production sweeps.
+    pub stride: u64,
+    /// Seed of the streams (seed, MonteCarlo, 10^6 + k) of window k.
+    pub seed: u64,
+}
+
+/// Runs window `k` of `path` at `path.lambdas[k]`.
+pub fn run_lambda_window(path: &LambdaPath, k: usize) -> LambdaWindowOutput {
+    let LambdaPath { n, simbox, mode, temperature, lambdas, equilibration, production, stride, seed } = *path;
     let beta = 1.0 / temperature;
     let pe = PairEnergy::new(LambdaScaled { lambda: lambdas[k] }, simbox, mode, n);
     let mut mc = MetropolisMc::new(pe, lattice::fcc(n, &simbox), temperature, 0.2, 0.4);

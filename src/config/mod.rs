@@ -8,12 +8,14 @@ mod pipeline;
 mod schema;
 mod stages;
 
+/// Defined by the windows that use it (crate::diffusion::windows); re-exported for the input schema.
+pub use crate::diffusion::windows::WindowDiscard;
 pub use error::ConfigError;
 pub use overrides::apply_override;
 pub use pipeline::PipelineConfig;
 pub use schema::{
     BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, Network, OutputConfig, RunConfig, SampleConfig,
-    SampleMethod, Spacing, SystemConfig, SystemKind, TiConfig, WindowDiscard, WindowRule, WindowStart,
+    SampleMethod, Spacing, SystemConfig, SystemKind, TiConfig, WindowRule, WindowStart,
 };
 pub use stages::{check_particle_numbers, max_particles, MAX_DENSITY};
 

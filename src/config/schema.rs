@@ -1,7 +1,7 @@
 //! The input schema (version 1). Every key, its unit and its default; `inputs/example.toml`
 //! shows the same with comments (a test keeps the two in step).
 
-use super::{ConfigError, INPUT_VERSION};
+use super::{ConfigError, WindowDiscard, INPUT_VERSION};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -143,17 +143,6 @@ impl WindowRule {
     }
 }
 
-/// Discarded start of the window chains' production (`[ti] window_discard`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WindowDiscard {
-    /// Average the whole production (warm-up only is discarded).
-    #[default]
-    None,
-    /// Per chain, discard the t0 that maximises the effective sample size (Chodera 2016).
-    Auto,
-}
-
 /// Spacing of the lambda windows of the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -165,7 +154,7 @@ pub enum Spacing {
 }
 
 /// `[baseline]`: conventional TI along U_lambda = (1 - lambda) u_soft(r; lambda) with MC at K windows,
-/// MBAR over the same windows, and optionally Widom insertion at lambda = 0 (DESIGN.md sec. 3).
+/// MBAR over the same windows, and optionally Widom insertion at lambda = 0 (docs/design.md sec. 3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineConfig {
@@ -192,7 +181,7 @@ pub struct BaselineConfig {
     pub widom_insertions: usize,
 }
 
-/// `[model]`: shape of the LJ energy network (DESIGN.md sec. 6) and the noise schedule.
+/// `[model]`: shape of the LJ energy network (docs/design.md sec. 6) and the noise schedule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
@@ -266,7 +255,7 @@ impl ModelConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Network {
-    /// Invariant descriptors and a per-particle MLP (DESIGN.md sec. 6).
+    /// Invariant descriptors and a per-particle MLP (docs/design.md sec. 6).
     #[default]
     Descriptor,
     /// Equivariant message passing ([`crate::model::mp`]).

@@ -32,20 +32,26 @@ impl AisRun {
     }
 }
 
-/// Runs chains `first..first + count` of dimension `dim` in a box of side `side` over the uniform
-/// schedule of `n_switch` switches, with `mala_steps` MALA steps of size `eps` after each switch.
-#[allow(clippy::too_many_arguments)]
-pub fn ais<M: EnergyModel + ?Sized>(
-    model: &M,
-    dim: usize,
-    side: f64,
-    n_switch: usize,
-    mala_steps: usize,
-    eps: f64,
-    first: u64,
-    count: usize,
-    seed: u64,
-) -> AisRun {
+/// Settings of AIS chains: the space, the switching schedule, the MALA steps and the streams.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AisSettings {
+    /// Dimension of a configuration (3 N for particles).
+    pub dim: usize,
+    /// Box side (1 for the exact-answer systems).
+    pub side: f64,
+    /// Energy switches on the uniform schedule tau_k = 1 - k / switches.
+    pub switches: usize,
+    /// MALA steps after each switch.
+    pub mala_steps: usize,
+    /// MALA step size eps.
+    pub eps: f64,
+    /// Seed of the streams (seed, Ais, i) of chain i.
+    pub seed: u64,
+}
+
+/// Runs chains `first..first + count` with the settings `s`.
+pub fn ais<M: EnergyModel + ?Sized>(model: &M, s: &AisSettings, first: u64, count: usize) -> AisRun {
+    let (dim, side, n_switch, mala_steps, eps, seed) = (s.dim, s.side, s.switches, s.mala_steps, s.eps, s.seed);
     let mut run = AisRun::default();
     for i in 0..count as u64 {
         let mut rng = stream(seed, Purpose::Ais, first + i);

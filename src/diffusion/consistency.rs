@@ -9,7 +9,7 @@
 //! they do not: T_conf < 1 for samples more disordered than exp(-u_t) would have them (|grad u|^2
 //! small against the curvature), T_conf > 1 for over-structured ones. Applied to MALA window
 //! samples (exact for exp(-u_t): a check of the sampler and of the error bars) and to reverse-SDE
-//! samples at the same t (a check of the learned score along the path; DESIGN.md sec. 2). The
+//! samples at the same t (a check of the learned score along the path; docs/design.md sec. 2). The
 //! ratio does not depend on the units of y (fractional or sigma).
 //!
 //! The Laplacian uses Hutchinson's trace estimator with a Rademacher vector v (E[v v^T] = I):

@@ -1,4 +1,4 @@
-//! Reverse-time SDE sampling with accumulation of the TI integrand (DESIGN.md sec. 2;
+//! Reverse-time SDE sampling with accumulation of the TI integrand (docs/design.md sec. 2;
 //! Song et al., ICLR 2021). Euler-Maruyama with uniform steps from t = 1 to t = 0:
 //!   y <- y + [c(t) y - g^2(t) grad_y u(y, t)] dt + sqrt(g^2(t) dt) z   (wrapped on the torus),
 //! and along each trajectory J = sum_k (du/dt)(y_k, t_k) dt (rectangle rule at the step's start),
@@ -142,148 +142,151 @@ pub fn prior_sample<M: EnergyModel + ?Sized>(model: &M, dim: usize, side: f64, r
     Conf { y, side }
 }
 
-/// Runs trajectories `first..first + count` (dimension `dim`, box `side`) with `n_steps` steps,
-/// integrating `batch` trajectories together.
-#[allow(clippy::too_many_arguments)]
-pub fn reverse_sde<M: EnergyModel + ?Sized>(
-    model: &M,
-    dim: usize,
-    side: f64,
-    n_steps: usize,
-    first: u64,
-    count: usize,
-    batch: usize,
-    seed: u64,
-) -> ReverseRun {
-    reverse_sde_snapshots(model, dim, side, n_steps, first, count, batch, seed, &[])
+/// Settings of a reverse-SDE run: the space, the step count, the random streams, what to record
+/// and the optional correctors. The results do not depend on `batch`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReverseSettings<'a> {
+    /// Dimension of a configuration (3 N for particles).
+    pub dim: usize,
+    /// Box side (1 for the exact-answer systems).
+    pub side: f64,
+    /// Euler-Maruyama steps from t = 1 to t = 0.
+    pub steps: usize,
+    /// Trajectories integrated together (one model call per step for the batch).
+    pub batch: usize,
+    /// Seed of the streams (seed, Reverse, i) of trajectory i.
+    pub seed: u64,
+    /// Times at which configurations are recorded ([`ReverseRun::snapshots`]; e.g. quadrature nodes).
+    pub snapshots: &'a [f64],
+    /// Metropolis-adjusted corrector steps (crate::diffusion::corrector) when a trajectory reaches
+    /// each of `corrector.times` (before that step's predictor move and before any snapshot at the
+    /// same step); none by default. The corrector of trajectory i, time c uses its own stream
+    /// (seed, Corrector, (i << 8) + c), so the predictor's noise is the same with and without
+    /// correctors.
+    pub corrector: Corrector,
 }
 
-/// [`reverse_sde`], also recording configurations at the times `snap` (e.g. quadrature nodes).
-#[allow(clippy::too_many_arguments)]
-pub fn reverse_sde_snapshots<M: EnergyModel + ?Sized>(
-    model: &M,
-    dim: usize,
-    side: f64,
-    n_steps: usize,
-    first: u64,
-    count: usize,
-    batch: usize,
-    seed: u64,
-    snap: &[f64],
-) -> ReverseRun {
-    reverse_sde_corrected(model, dim, side, n_steps, first, count, batch, seed, snap, &Corrector::default())
+impl Default for ReverseSettings<'_> {
+    /// One dimension in the unit box, the paper's 1000 steps, batches of 256, seed 0, no snapshots
+    /// and no correctors.
+    fn default() -> Self {
+        Self { dim: 1, side: 1.0, steps: 1000, batch: 256, seed: 0, snapshots: &[], corrector: Corrector::default() }
+    }
 }
 
-/// [`reverse_sde_snapshots`] with Metropolis-adjusted corrector steps (crate::diffusion::corrector)
-/// when a trajectory reaches each of `corrector.times` (before that step's predictor move and
-/// before any snapshot at the same step). The corrector of trajectory i, time c uses its own stream
-/// (seed, Corrector, (i << 8) + c), so the predictor's noise is the same with and without correctors.
-#[allow(clippy::too_many_arguments)]
-pub fn reverse_sde_corrected<M: EnergyModel + ?Sized>(
-    model: &M,
-    dim: usize,
-    side: f64,
-    n_steps: usize,
-    first: u64,
-    count: usize,
-    batch: usize,
-    seed: u64,
-    snap: &[f64],
-    corrector: &Corrector,
-) -> ReverseRun {
+/// Runs trajectories `first..first + count` with the settings `s`, `s.batch` trajectories at a time.
+pub fn reverse_sde<M: EnergyModel + ?Sized>(model: &M, s: &ReverseSettings, first: u64, count: usize) -> ReverseRun {
+    let n_steps = s.steps;
     let dt = 1.0 / n_steps as f64;
-    let ts: Vec<f64> = (0..n_steps).map(|k| 1.0 - k as f64 * dt).collect();
+    let grid = ts_grid(n_steps);
+    // Step index at which each snapshot or corrector is taken: the first k with t_k <= its time.
+    let plan = Plan {
+        s,
+        snapshots: s.snapshots.iter().map(|&ts| ts_index(&grid, ts)).collect(),
+        correctors: if s.corrector.active() {
+            s.corrector.times.iter().map(|&tc| ts_index(&grid, tc)).collect()
+        } else {
+            vec![]
+        },
+    };
     let mut run = ReverseRun {
-        t: ts.clone(),
+        t: (0..n_steps).map(|k| 1.0 - k as f64 * dt).collect(),
         sum_terms: vec![[0.0; 2]; n_steps],
         sum_sq: vec![0.0; n_steps],
         per_trajectory: Vec::with_capacity(count),
         per_trajectory_trap: Vec::with_capacity(count),
-        snapshots: vec![Vec::new(); snap.len()],
+        snapshots: vec![Vec::new(); s.snapshots.len()],
         samples: Vec::with_capacity(count),
-        corrector: Vec::new(),
+        corrector: plan.correctors.iter().map(|&k| CorrectorStats { t: grid[k], ..Default::default() }).collect(),
     };
-    // Step index at which each snapshot is taken: the first k with t_k <= t_snap.
-    let snap_step: Vec<usize> = snap.iter().map(|&ts| ts_index(&ts_grid(n_steps), ts)).collect();
-    let grid = ts_grid(n_steps);
-    let corr_step: Vec<usize> =
-        if corrector.active() { corrector.times.iter().map(|&tc| ts_index(&grid, tc)).collect() } else { vec![] };
-    run.corrector = corr_step.iter().map(|&k| CorrectorStats { t: grid[k], ..Default::default() }).collect();
-    let sched = model.schedule();
-    for b0 in (0..count).step_by(batch.max(1)) {
-        let ids: Vec<u64> = (b0..(b0 + batch).min(count)).map(|i| first + i as u64).collect();
-        let mut rngs: Vec<Stream> = ids.iter().map(|&i| stream(seed, Purpose::Reverse, i)).collect();
-        let mut cs: Vec<Conf> = rngs.iter_mut().map(|r| prior_sample(model, dim, side, r)).collect();
-        let mut j = vec![0.0; cs.len()];
-        let mut trap = vec![0.0; cs.len()];
-        for (k, &t) in ts.iter().enumerate() {
-            for (c, &kc) in corr_step.iter().enumerate() {
-                if kc == k {
-                    correct_all(model, corrector, &mut cs, &ids, t, seed, c, &mut run.corrector[c]);
-                }
-            }
-            for (s, &ks) in snap_step.iter().enumerate() {
-                if ks == k {
-                    run.snapshots[s].extend(cs.iter().cloned());
-                }
-            }
-            let out = model.grad_dt_batch(&cs, t);
-            let (c, g2) = (sched.drift(t), sched.g2(t));
-            let noise = (g2 * dt).sqrt();
-            for (i, (g, terms)) in out.into_iter().enumerate() {
-                let v = terms.total();
-                j[i] += v * dt;
-                trap[i] += if k == 0 { 0.5 * v * dt } else { v * dt };
-                run.sum_terms[k][0] += terms.prior;
-                run.sum_terms[k][1] += terms.network;
-                run.sum_sq[k] += v * v;
-                let y = &mut cs[i].y;
-                for (yk, gk) in y.iter_mut().zip(&g) {
-                    let z: f64 = StandardNormal.sample(&mut rngs[i]);
-                    *yk += (c * *yk - g2 * gk) * dt + noise * z;
-                    if sched.periodic() {
-                        *yk -= yk.floor();
-                    }
-                }
-            }
-        }
-        for (c, &kc) in corr_step.iter().enumerate() {
-            if kc == n_steps {
-                correct_all(model, corrector, &mut cs, &ids, 0.0, seed, c, &mut run.corrector[c]);
-            }
-        }
-        // Trapezoid end point at t = 0.
-        for (i, (_, terms)) in model.grad_dt_batch(&cs, 0.0).into_iter().enumerate() {
-            trap[i] += 0.5 * terms.total() * dt;
-        }
-        for (s, &ks) in snap_step.iter().enumerate() {
-            if ks == n_steps {
-                run.snapshots[s].extend(cs.iter().cloned());
-            }
-        }
-        run.per_trajectory.extend(j);
-        run.per_trajectory_trap.extend(trap);
-        run.samples.extend(cs);
+    for b0 in (0..count).step_by(s.batch.max(1)) {
+        let ids: Vec<u64> = (b0..(b0 + s.batch).min(count)).map(|i| first + i as u64).collect();
+        run_batch(model, &plan, &ids, &mut run);
     }
     run
 }
 
-/// Runs corrector `c` at time `t` on every configuration of a batch (trajectory ids `ids`).
-#[allow(clippy::too_many_arguments)]
-fn correct_all<M: EnergyModel + ?Sized>(
+/// The settings with the grid steps at which snapshots are recorded and correctors run
+/// (index n_steps = at t = 0).
+struct Plan<'s, 'a> {
+    s: &'s ReverseSettings<'a>,
+    snapshots: Vec<usize>,
+    correctors: Vec<usize>,
+}
+
+/// Integrates the trajectories `ids` together from t = 1 to t = 0 and appends them to `run`.
+fn run_batch<M: EnergyModel + ?Sized>(model: &M, plan: &Plan, ids: &[u64], run: &mut ReverseRun) {
+    let s = plan.s;
+    let n_steps = s.steps;
+    let dt = 1.0 / n_steps as f64;
+    let sched = model.schedule();
+    let mut rngs: Vec<Stream> = ids.iter().map(|&i| stream(s.seed, Purpose::Reverse, i)).collect();
+    let mut cs: Vec<Conf> = rngs.iter_mut().map(|r| prior_sample(model, s.dim, s.side, r)).collect();
+    let mut j = vec![0.0; cs.len()];
+    let mut trap = vec![0.0; cs.len()];
+    for k in 0..n_steps {
+        let t = run.t[k];
+        run_correctors(model, plan, k, t, &mut cs, ids, &mut run.corrector);
+        take_snapshots(plan, k, &cs, &mut run.snapshots);
+        let out = model.grad_dt_batch(&cs, t);
+        let (c, g2) = (sched.drift(t), sched.g2(t));
+        let noise = (g2 * dt).sqrt();
+        for (i, (g, terms)) in out.into_iter().enumerate() {
+            let v = terms.total();
+            j[i] += v * dt;
+            trap[i] += if k == 0 { 0.5 * v * dt } else { v * dt };
+            run.sum_terms[k][0] += terms.prior;
+            run.sum_terms[k][1] += terms.network;
+            run.sum_sq[k] += v * v;
+            let y = &mut cs[i].y;
+            for (yk, gk) in y.iter_mut().zip(&g) {
+                let z: f64 = StandardNormal.sample(&mut rngs[i]);
+                *yk += (c * *yk - g2 * gk) * dt + noise * z;
+                if sched.periodic() {
+                    *yk -= yk.floor();
+                }
+            }
+        }
+    }
+    run_correctors(model, plan, n_steps, 0.0, &mut cs, ids, &mut run.corrector);
+    // Trapezoid end point at t = 0.
+    for (i, (_, terms)) in model.grad_dt_batch(&cs, 0.0).into_iter().enumerate() {
+        trap[i] += 0.5 * terms.total() * dt;
+    }
+    take_snapshots(plan, n_steps, &cs, &mut run.snapshots);
+    run.per_trajectory.extend(j);
+    run.per_trajectory_trap.extend(trap);
+    run.samples.extend(cs);
+}
+
+/// Runs every corrector due at grid step `k` (time `t`) on the configurations `cs` of the
+/// trajectories `ids`, adding its outcome to `stats`.
+fn run_correctors<M: EnergyModel + ?Sized>(
     model: &M,
-    corrector: &Corrector,
+    plan: &Plan,
+    k: usize,
+    t: f64,
     cs: &mut [Conf],
     ids: &[u64],
-    t: f64,
-    seed: u64,
-    c: usize,
-    stats: &mut CorrectorStats,
+    stats: &mut [CorrectorStats],
 ) {
-    for (conf, &id) in cs.iter_mut().zip(ids) {
-        let (new, st) = corrector.run(model, conf, t, seed, id, c);
-        *conf = new;
-        stats.add(&st);
+    for (c, &kc) in plan.correctors.iter().enumerate() {
+        if kc == k {
+            for (conf, &id) in cs.iter_mut().zip(ids) {
+                let (new, st) = plan.s.corrector.run(model, conf, t, plan.s.seed, id, c);
+                *conf = new;
+                stats[c].add(&st);
+            }
+        }
+    }
+}
+
+/// Records the configurations `cs` for every snapshot due at grid step `k`.
+fn take_snapshots(plan: &Plan, k: usize, cs: &[Conf], snapshots: &mut [Vec<Conf>]) {
+    for (snap, &ks) in snapshots.iter_mut().zip(&plan.snapshots) {
+        if ks == k {
+            snap.extend(cs.iter().cloned());
+        }
     }
 }
 

@@ -7,7 +7,6 @@
 //! and the configurational temperature of the production samples (a check of the sampler).
 
 use super::consistency::{ConfTemperature, ConfTemperatureSamples};
-use crate::config::WindowDiscard;
 use crate::estimators::attribution::{chain_blocks, NodeSamples};
 use crate::estimators::equilibration::detect_equilibration;
 use crate::estimators::{block_average, BlockEstimate};
@@ -39,6 +38,17 @@ pub struct WindowSettings {
     /// detection over t0 = k T / 100, k <= 50; crate::estimators::equilibration). The chains, the
     /// stored series and T_conf (over the whole production) do not depend on it.
     pub discard: WindowDiscard,
+}
+
+/// Discarded start of the window chains' production (`[ti] window_discard`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowDiscard {
+    /// Average the whole production (warm-up only is discarded).
+    #[default]
+    None,
+    /// Per chain, discard the t0 that maximises the effective sample size (Chodera 2016).
+    Auto,
 }
 
 /// Candidate grid of the automatic discard: t0 = k T / 100.
@@ -81,22 +91,10 @@ pub struct WindowResult {
     pub split: NodeSamples,
 }
 
-/// Runs window `id` at time `t` with one chain per starting configuration.
+/// Runs window `id` at time `t` with one chain per starting configuration; with shell `edges`
+/// (sigma; see [`EnergyModel::dt_terms_shells`]) every recorded du/dt is also split into
+/// pair-distance shells. The chains, and so every other output, are the same with and without shells.
 pub fn run_window<M: EnergyModel + ?Sized>(
-    model: &M,
-    t: f64,
-    starts: &[Conf],
-    s: &WindowSettings,
-    seed: u64,
-    id: u64,
-) -> WindowResult {
-    run_window_split(model, t, starts, s, seed, id, None)
-}
-
-/// [`run_window`], also splitting every recorded du/dt into pair-distance shells with `edges`
-/// (sigma; see [`EnergyModel::dt_terms_shells`]) when given. The chains, and so every other
-/// output, are the same with and without shells.
-pub fn run_window_split<M: EnergyModel + ?Sized>(
     model: &M,
     t: f64,
     starts: &[Conf],

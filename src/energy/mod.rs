@@ -226,20 +226,26 @@ impl<P: PairPotential> PairEnergy<P> {
             w[0]
         }
 
+        /// One block of L partners of a particle: their indices into the image positions and a
+        /// weight per lane (1 for a real partner, 0 for padding).
+        struct Lanes {
+            idx: [u32; L],
+            valid: [f64; L],
+        }
+
         /// L pairs (xa, xs[idx[l]]) at once, each weighted by `valid[l]` (1 or 0): energies
         /// and virials into `acc`, forces into `fa` (lanes) and subtracted from `fs[idx[l]]`.
-        #[allow(clippy::too_many_arguments)]
         #[inline(always)]
         fn block<P: PairPotential, const AVX2: bool>(
             potential: &Truncated<P>,
             xa: &[f64; 3],
-            idx: &[u32; L],
-            valid: &[f64; L],
+            lanes: &Lanes,
             xs: &[[f64; 4]],
             fs: &mut [[f64; 4]],
             fa: &mut [[f64; L]; 3],
             acc: &mut Sums,
         ) {
+            let (idx, valid) = (&lanes.idx, &lanes.valid);
             let mut d = [[0.0; L]; 3];
             #[cfg(target_arch = "x86_64")]
             if AVX2 {
@@ -342,19 +348,18 @@ impl<P: PairPotential> PairEnergy<P> {
             let mut fa = [[0.0; L]; 3];
             let mut blocks = row.chunks_exact(L);
             for blk in &mut blocks {
-                let idx: [u32; L] = blk.try_into().expect("block of L lanes");
-                block::<P, AVX2>(&self.potential, &xa, &idx, &[1.0; L], xs, fs, &mut fa, &mut acc);
+                let lanes = Lanes { idx: blk.try_into().expect("block of L lanes"), valid: [1.0; L] };
+                block::<P, AVX2>(&self.potential, &xa, &lanes, xs, fs, &mut fa, &mut acc);
             }
             let rest = blocks.remainder();
             if !rest.is_empty() {
                 // Pad with copies of a real partner, masked to zero.
-                let mut idx = [rest[0]; L];
-                let mut valid = [0.0; L];
+                let mut lanes = Lanes { idx: [rest[0]; L], valid: [0.0; L] };
                 for (k, &b) in rest.iter().enumerate() {
-                    idx[k] = b;
-                    valid[k] = 1.0;
+                    lanes.idx[k] = b;
+                    lanes.valid[k] = 1.0;
                 }
-                block::<P, AVX2>(&self.potential, &xa, &idx, &valid, xs, fs, &mut fa, &mut acc);
+                block::<P, AVX2>(&self.potential, &xa, &lanes, xs, fs, &mut fa, &mut acc);
             }
             let fx = &mut fs[a];
             for (k, c) in fa.iter().enumerate() {

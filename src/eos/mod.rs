@@ -137,6 +137,80 @@ mod tests {
         }
     }
 
+    /// Both equations of state with what differs between them: their own closed-form second
+    /// virial coefficient and how close it is to the exact LJ B2(T) (JZG's a_1 / T is a fit, not the
+    /// exact B2; KN's hybrid Barker-Henderson term is fitted to it).
+    struct Case {
+        eos: &'static dyn LjEos,
+        second_virial: fn(f64) -> f64,
+        exact_b2_tolerance: f64,
+    }
+
+    fn cases() -> [Case; 2] {
+        [
+            Case {
+                eos: johnson_zollweg_gubbins(),
+                second_virial: |t| johnson_zollweg_gubbins().second_virial(t),
+                exact_b2_tolerance: 0.1,
+            },
+            Case {
+                eos: kolafa_nezbeda(),
+                second_virial: |t| kolafa_nezbeda().second_virial(t),
+                exact_b2_tolerance: 1e-3,
+            },
+        ]
+    }
+
+    /// Gas, supercritical, near-triple-point liquid and dense hot states.
+    const STATES: [(f64, f64); 6] = [(0.1, 2.0), (0.4, 1.3), (0.6, 1.35), (0.776, 0.85), (0.86, 0.9), (1.0, 4.0)];
+
+    fn rel(a: f64, b: f64) -> f64 {
+        ((a - b) / b).abs()
+    }
+
+    #[test]
+    fn pressure_is_density_derivative_of_free_energy() {
+        // P = rho^2 d(A_ex/N)/drho + rho T, with A_ex/N = T beta_a_ex.
+        for Case { eos, .. } in cases() {
+            for (rho, t) in STATES {
+                let da = t * richardson_derivative(|r| eos.beta_a_ex(r, t), rho, 1e-3);
+                let p_fd = rho * rho * da + rho * t;
+                let p = eos.pressure(rho, t);
+                assert!(rel(p, p_fd) < 1e-6, "{}: rho={rho}, T={t}: {p} vs {p_fd}", eos.name());
+            }
+        }
+    }
+
+    #[test]
+    fn energy_is_beta_derivative_of_free_energy() {
+        for Case { eos, .. } in cases() {
+            for (rho, t) in STATES {
+                let beta = 1.0 / t;
+                let u_fd = richardson_derivative(|b| eos.beta_a_ex(rho, 1.0 / b), beta, 1e-3 * beta);
+                let u = eos.energy_per_particle(rho, t);
+                assert!((u - u_fd).abs() < 1e-8 * u.abs().max(1.0), "{}: {u} vs {u_fd}", eos.name());
+            }
+        }
+    }
+
+    #[test]
+    fn low_density_limit_is_second_virial() {
+        for Case { eos, second_virial, exact_b2_tolerance } in cases() {
+            for t in [0.7, 1.0, 1.35, 2.0, 5.0] {
+                let rho = 1e-6;
+                let b2_eos = eos.beta_a_ex(rho, t) / rho;
+                assert!(b2_eos.is_finite());
+                assert!(rel(b2_eos, second_virial(t)) < 1e-5, "{}: T={t}", eos.name());
+                let b2 = lj_second_virial(t);
+                assert!(
+                    (b2_eos - b2).abs() < exact_b2_tolerance * b2.abs().max(1.0),
+                    "{}: T={t}: {b2_eos} vs {b2}",
+                    eos.name()
+                );
+            }
+        }
+    }
+
     #[test]
     fn trait_objects_work() {
         let all: [&dyn LjEos; 2] = [kolafa_nezbeda(), johnson_zollweg_gubbins()];

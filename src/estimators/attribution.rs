@@ -1,4 +1,4 @@
-//! Auditable readout of a TI free energy (DESIGN.md sec. 2): exact additive attribution to named
+//! Auditable readout of a TI free energy (docs/design.md sec. 2): exact additive attribution to named
 //! terms, quadrature nodes, particles and pair-distance shells, with a completeness check and
 //! per-term uncertainties from one shared bootstrap.
 //!

@@ -1,7 +1,7 @@
 //! Nonparametric bootstrap (Efron & Tibshirani, An Introduction to the Bootstrap, 1993, ch. 6),
 //! with one set of resampled indices shared by several additive terms.
 //!
-//! Use case (DESIGN.md sec. 2, "auditable readout"): a TI free energy is a sum of per-sample
+//! Use case (docs/design.md sec. 2, "auditable readout"): a TI free energy is a sum of per-sample
 //! contributions C[k, i] (term k, sample i, already including the quadrature weight w_j / n_j),
 //! S_k = sum_i C[k, i], beta*A = sum_k S_k. Resampling the samples with the *same* indices for every
 //! term gives bootstrap replicates S_k^(b) whose scatter estimates

@@ -1,4 +1,4 @@
-//! Grand-canonical reweighting of canonical excess free energies (DESIGN.md sec. 1-2).
+//! Grand-canonical reweighting of canonical excess free energies (docs/design.md sec. 1-2).
 //!
 //! Given beta*A_ex(N) (kT) for every N = n_min..=n_max at fixed volume V and temperature T, the
 //! canonical partition functions are (reduced units, thermal wavelength Lambda, 1 by default)

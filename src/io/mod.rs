@@ -3,6 +3,7 @@
 
 pub mod attribution;
 pub mod checkpoint;
+pub mod fit_request;
 pub mod h5md;
 pub mod h5util;
 pub mod output;

@@ -21,7 +21,7 @@ pub fn read_results(path: &Path) -> Result<Vec<ScalarResult>> {
         .collect()
 }
 
-/// The JSON document {"results": [...]} of DESIGN.md section 8.
+/// The JSON document {"results": [...]} of docs/design.md sec. 8.
 pub fn to_json(results: &[ScalarResult]) -> String {
     serde_json::to_string_pretty(&serde_json::json!({ "results": results })).expect("serialisable")
 }

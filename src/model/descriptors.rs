@@ -1,5 +1,5 @@
 //! Invariant per-particle descriptors (Behler-Parrinello / ACE-like) with exact, hand-written
-//! first derivatives (DESIGN.md sec. 6).
+//! first derivatives (docs/design.md sec. 6).
 //!
 //! Units: lengths (`r_min`, `r_cut`, positions) in sigma; every descriptor is dimensionless.
 //!

@@ -1,4 +1,4 @@
-//! Systems with exact free energies, for tests of the whole pipeline (DESIGN.md sec. 4). Each gives
+//! Systems with exact free energies, for tests of the whole pipeline (docs/design.md sec. 4). Each gives
 //! the reduced energy E_0(y) = -ln p(y) (unnormalised), its gradient, ln Z = ln int exp(-E_0), and
 //! exact samples.
 

@@ -1,4 +1,4 @@
-//! Exact diffusion paths of the exact-answer systems (DESIGN.md sec. 4): an [`EnergyModel`] with no
+//! Exact diffusion paths of the exact-answer systems (docs/design.md sec. 4): an [`EnergyModel`] with no
 //! network whose time-dependent energy is the *exact* marginal of the variance-preserving (VP)
 //! forward process used by [`crate::model::toy::ToyModel`], so that the reverse SDE driven by its
 //! score samples every intermediate ensemble exactly (up to Euler-Maruyama discretisation). It is
@@ -33,8 +33,8 @@
 //! `network` term is identically zero and there are no trainable parameters.
 
 use super::{dsm_loss, Conf, EnergyModel, Terms};
-use crate::diffusion::{NoiseSchedule, VpSchedule};
 use crate::model::exact::Gaussians;
+use crate::schedule::{NoiseSchedule, VpSchedule};
 
 /// Exact VP-diffusion path of a diagonal Gaussian mixture (see the module documentation).
 #[derive(Clone, Debug)]

@@ -1,4 +1,4 @@
-//! The time-dependent energy of Neural TI for Lennard-Jones particles (DESIGN.md sec. 2 and 6):
+//! The time-dependent energy of Neural TI for Lennard-Jones particles (docs/design.md sec. 2 and 6):
 //!   E_theta(x, t) = t (1 - t) E_NN(x, t) + (1 - t) sigma_min beta U_soft(x; a = t),
 //!   u = beta U_t(x) = E_theta / sigma(t),  sigma(t) = sigma_min^(1-t) sigma_max^t,
 //! with U_soft the soft-core LJ sum (same cutoff mode as the system, tail correction of the
@@ -14,8 +14,8 @@ use super::mp::MpSpec;
 use super::network::{self, NetOut, Network};
 use super::pair_term::{pairs_within, PairRow, PairTermSpec};
 use super::{Conf, EnergyModel, Terms, TimeEmbedding};
-use crate::diffusion::{NoiseSchedule, VeSchedule};
 use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, PairPotential, SoftCore, Truncated};
+use crate::schedule::{NoiseSchedule, VeSchedule};
 use crate::system::{Positions, SimBox};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

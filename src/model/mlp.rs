@@ -11,7 +11,7 @@
 //! - [`Mlp::tangent_param_grad`]: reverse-over-forward. Forward tangents along input directions
 //!   xdot give ydot_m = dy_m/dx_m . xdot_m; the gradient of J = sum_m w_m ydot_m with respect to
 //!   the parameters is back-propagated through the value and tangent streams together (this is the
-//!   second-order derivative that score matching on an energy needs; DESIGN.md sec. 6).
+//!   second-order derivative that score matching on an energy needs; docs/design.md sec. 6).
 
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rand_distr::{Distribution, StandardNormal};

@@ -1,12 +1,12 @@
 //! Energy models: the time-dependent reduced energy u_theta(y, t) = beta U_t(y) of Neural TI,
-//! its network, descriptors and hand-written derivatives (DESIGN.md sec. 2 and 6).
+//! its network, descriptors and hand-written derivatives (docs/design.md sec. 2 and 6).
 //!
 //! Conventions: `y` are the coordinates the diffusion noise acts on (fractional coordinates x / L
 //! on the unit torus for particles in a periodic box; raw coordinates for the exact-answer toy
 //! systems). The forward process is y_t = alpha(t) y_0 + sigma(t) z, so the denoising
 //! score-matching loss of one sample is l = (1/D) || sigma(t) grad_y u(y_t, t) - z ||^2
 //! (D = dimension), which for the VE schedule equals (1/D) || grad_y E_theta - z ||^2 with
-//! E_theta = sigma(t) u (DESIGN.md sec. 2).
+//! E_theta = sigma(t) u (docs/design.md sec. 2).
 
 pub mod descriptors;
 pub mod exact;
@@ -23,7 +23,7 @@ pub mod toy;
 pub use shells::ShellSplit;
 pub use time_embedding::TimeEmbedding;
 
-use crate::diffusion::NoiseSchedule;
+use crate::schedule::NoiseSchedule;
 
 /// One configuration in noise coordinates, with the box side it lives in (1 for toy systems).
 #[derive(Clone, Debug, PartialEq)]

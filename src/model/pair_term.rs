@@ -1,4 +1,4 @@
-//! A learned, time-dependent pair repulsion inside the network energy E_NN (DESIGN.md sec. 6).
+//! A learned, time-dependent pair repulsion inside the network energy E_NN (docs/design.md sec. 6).
 //!
 //! ```text
 //! E_pair(x, t) = sum_{i<j} sum_{l, q} W_lq b_l(r_ij) rho_q(t)
@@ -180,7 +180,7 @@ impl PairTermSpec {
 
     /// Adds `scale` x d/dW of the directional derivative sum_k dx_k . grad_{x_k} E_pair to
     /// `grad` (length M Q): the reverse-over-forward parameter gradient of the score-matching
-    /// loss (DESIGN.md sec. 6). `dx` has shape (N, 3).
+    /// loss (docs/design.md sec. 6). `dx` has shape (N, 3).
     pub fn tangent_param_grad(&self, d: &Descriptors, t: f64, dx: &[[f64; 3]], scale: f64, grad: &mut [f64]) {
         self.tangent_param_grad_pairs(d.pair_list(), t, dx, scale, grad)
     }

@@ -1,4 +1,4 @@
-//! Pair-distance shells of the TI integrand (DESIGN.md sec. 2, "auditable readout").
+//! Pair-distance shells of the TI integrand (docs/design.md sec. 2, "auditable readout").
 //!
 //! Both named terms of the LJ model contain pair sums, so their time derivatives split exactly over
 //! the pairs (i < j) and can be binned by the minimum-image distance r_ij into shells
@@ -23,8 +23,8 @@
 
 use super::lj_model::LjModel;
 use super::{Conf, Terms};
-use crate::diffusion::NoiseSchedule;
 use crate::potential::{numeric_tail_integral, Alchemical, PairPotential, SoftCore, Truncated};
+use crate::schedule::NoiseSchedule;
 use crate::system::SimBox;
 
 /// du/dt of one configuration at one t, per term binned into pair-distance shells.
@@ -133,12 +133,12 @@ pub fn lj_dt_shells(m: &LjModel, c: &Conf, t: f64, edges: &[f64], terms: &Terms)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diffusion::VeSchedule;
     use crate::model::descriptors::DescriptorSpec;
     use crate::model::lj_model::{LjModelSpec, PriorCutoff};
     use crate::model::pair_term::PairTermSpec;
     use crate::model::{EnergyModel, TimeEmbedding};
     use crate::rng::{stream, Purpose};
+    use crate::schedule::VeSchedule;
     use rand::RngExt;
 
     const L: f64 = 6.0;

@@ -1,12 +1,12 @@
-//! The Gaussian-prior model for the exact-answer systems (DESIGN.md sec. 4, the paper's toy):
+//! The Gaussian-prior model for the exact-answer systems (docs/design.md sec. 4, the paper's toy):
 //! u(y, t) = t (1 - t) E_NN(y, t) + (1 - t) E_0(y) + t E_1(y),  E_1 = |y|^2 / 2 + (D/2) ln(2 pi),
 //! so that u(., 0) = E_0 exactly and u(., 1) = -ln N(y; 0, I) (Z_1 = 1). The network is an MLP on
 //! [y, tau(t)]; samples are batched as the rows of one matrix.
 
 use super::mlp::{matrix, Mlp};
 use super::{Conf, EnergyModel, Terms, TimeEmbedding};
-use crate::diffusion::{NoiseSchedule, VpSchedule};
 use crate::model::exact::ExactSystem;
+use crate::schedule::{NoiseSchedule, VpSchedule};
 use ndarray::Array1;
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Soft-core Lennard-Jones and its lambda-scaled form, used on alchemical paths.
 //!
-//! u_soft(r; a) = 4 [ s^6 - s^3 ],  s = 1 / (a + r^2)   (DESIGN.md sec. 1; reduces to LJ at a = 0)
+//! u_soft(r; a) = 4 [ s^6 - s^3 ],  s = 1 / (a + r^2)   (docs/design.md sec. 1; reduces to LJ at a = 0)
 //! U_lambda(r)  = (1 - lambda) u_soft(r; lambda)        (lambda = 0 full LJ, lambda = 1 ideal gas)
 
 use super::{Alchemical, PairPotential};

@@ -1,9 +1,9 @@
 //! `nti baseline`: conventional TI along the soft-core lambda path with MC at K windows (windows
 //! dealt round-robin over ranks, gathered and ordered on rank 0), MBAR over the same windows, and
-//! optionally Widom insertion (DESIGN.md sec. 3). beta A_ex(N) = -int_0^1 <beta dU/dlambda> dlambda.
+//! optionally Widom insertion (docs/design.md sec. 3). beta A_ex(N) = -int_0^1 <beta dU/dlambda> dlambda.
 
 use super::replica::{cutoff_mode, run_replica};
-use crate::baseline::{run_lambda_window, LambdaWindowOutput};
+use crate::baseline::{run_lambda_window, LambdaPath, LambdaWindowOutput};
 use crate::config::{Input, Spacing};
 use crate::estimators::mbar::mbar;
 use crate::estimators::quadrature::{rule, Rule};
@@ -66,23 +66,23 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
     let simbox = SimBox::from_density(n, sys.density);
     let mode = cutoff_mode(cfg);
     let mine = owned_items(b.windows, comm.rank(), comm.size());
-    let mut progress = super::progress::Progress::new("baseline windows", mine.len() as u64);
+    let mut progress = crate::progress::Progress::new("baseline windows", mine.len() as u64);
+    let path = LambdaPath {
+        n,
+        simbox,
+        mode,
+        temperature: t,
+        lambdas: &q.nodes,
+        equilibration: b.equilibration,
+        production: b.production,
+        stride: b.stride,
+        seed: cfg.run.seed,
+    };
     let bufs: Vec<Vec<f64>> = mine
         .iter()
         .enumerate()
         .map(|(i, &k)| {
-            let w = run_lambda_window(
-                n,
-                simbox,
-                mode,
-                t,
-                &q.nodes,
-                k,
-                b.equilibration,
-                b.production,
-                b.stride,
-                cfg.run.seed,
-            );
+            let w = run_lambda_window(&path, k);
             progress.tick(i as u64 + 1, "windows");
             pack(&[vec![k as f64, w.acceptance], w.du_dlambda, w.u_all])
         })

@@ -6,7 +6,7 @@
 
 use crate::config::Input;
 use crate::diffusion::corrector::CorrectorStats;
-use crate::diffusion::reverse::ReverseRun;
+use crate::diffusion::reverse::{reverse_sde, ReverseRun, ReverseSettings};
 use crate::io::{h5md, h5util, Provenance, ScalarResult};
 use crate::model::Conf;
 use crate::observables::RdfHistogram;
@@ -82,26 +82,24 @@ pub fn distributed_reverse<M: crate::model::EnergyModel + ?Sized>(
 ) -> Option<ReverseRun> {
     let n_chunks = g.trajectories.div_ceil(g.batch);
     let mine = owned_items(n_chunks, comm.rank(), comm.size());
-    let mut progress = super::progress::Progress::new(format!("reverse SDE N = {n}"), mine.len() as u64);
-    let corrector = g.corrector();
+    let mut progress = crate::progress::Progress::new(format!("reverse SDE N = {n}"), mine.len() as u64);
+    let s = ReverseSettings {
+        dim: 3 * n,
+        side,
+        steps: g.steps,
+        batch: g.batch,
+        seed: reverse_seed(seed, n),
+        snapshots: snap,
+        corrector: g.corrector(),
+    };
     let bufs: Vec<Vec<f64>> = mine
         .iter()
         .enumerate()
         .map(|(k, &c)| {
             let first = c * g.batch;
             let count = g.batch.min(g.trajectories - first);
-            let r = crate::diffusion::reverse::reverse_sde_corrected(
-                model,
-                3 * n,
-                side,
-                g.steps,
-                first as u64,
-                count,
-                count,
-                reverse_seed(seed, n),
-                snap,
-                &corrector,
-            );
+            // count <= batch: the chunk is integrated as one batch.
+            let r = reverse_sde(model, &s, first as u64, count);
             progress.tick(k as u64 + 1, "chunks");
             let mut b = vec![c as f64];
             b.extend(to_buffer(&r));

@@ -4,7 +4,9 @@ pub mod baseline;
 pub mod generate;
 pub mod model_input;
 pub mod pipeline;
-pub mod progress;
+/// Progress lines live in [`crate::progress`] (used by drivers and the trainer); re-exported here
+/// for existing paths.
+pub use crate::progress;
 pub mod replica;
 pub mod sample;
 pub mod ti;

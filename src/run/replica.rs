@@ -1,11 +1,11 @@
 //! One replica of the reference simulation: equilibrate, then observe every `stride` steps.
 
-use super::progress::Progress;
 use crate::config::{Config, Cutoff, SampleMethod};
 use crate::energy::PairEnergy;
 use crate::observables::{widom_boltzmann_mean, RdfHistogram};
 use crate::parallel::{pack, unpack};
 use crate::potential::{CutoffMode, LennardJones};
+use crate::progress::Progress;
 use crate::rng::{stream, Purpose};
 use crate::sampling::{Integrator, MetropolisMc, MolecularDynamics, Sampler};
 use crate::system::{lattice, SimBox};

@@ -16,25 +16,23 @@
 
 mod attribution;
 mod checks;
+mod estimates;
 mod fit;
 mod node;
 mod starts;
 
 use super::generate::{distributed_reverse, reverse_seed};
-use super::progress::Progress;
-use crate::config::{Input, WindowRule, WindowStart};
-use crate::diffusion::ais::ais;
-use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
-use crate::estimators::attribution::{NodeSamples, Resampling};
+use crate::config::{Config, GenerateConfig, Input, TiConfig, WindowRule, WindowStart};
+use crate::diffusion::ais::{ais, AisSettings};
+use crate::diffusion::reverse::ReverseRun;
 use crate::estimators::clenshaw_curtis::NestedRule;
-use crate::estimators::quadrature::gauss_legendre;
+use crate::estimators::quadrature::{gauss_legendre, Quadrature};
 use crate::io::{h5util, Provenance, ScalarResult};
-use crate::model::EnergyModel;
+use crate::model::lj_model::LjModel;
 use crate::parallel::{owned_items, pack, unpack, Comm};
-use crate::rng::{stream, Purpose};
+use crate::progress::Progress;
 use anyhow::Result;
-use attribution::{attribute_windows, scalar_results, shell_edges, TiAttribution};
-use checks::{max_z_summary, quadrature_error, tconf_summary};
+use attribution::{shell_edges, TiAttribution};
 use node::{run_node, NodeContext};
 pub(crate) use node::{WindowRow, WINDOW_COLUMNS};
 use starts::DataStarts;
@@ -84,236 +82,203 @@ fn mean_se(x: &[f64]) -> (f64, f64) {
     (mean, (v / m).sqrt())
 }
 
-/// Runs `nti ti`; results on rank 0.
+/// Runs `nti ti`; results on rank 0. Steps: load the model and check the output file, plan the
+/// windows, then per N run the work items on all ranks (`run_items`) and turn them into estimates
+/// on rank 0 (`estimate`); finally beta mu_ex from consecutive N, the fit over N, the
+/// grand-canonical curve, and the results file.
 pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
-    let cfg = &input.config;
-    let (g, ti) = (&cfg.generate, &cfg.ti);
     let start = Instant::now();
-    let (model, side) = super::model_input::load_checked_model(cfg, comm)?;
+    let (model, side) = super::model_input::load_checked_model(&input.config, comm)?;
     let out = super::prepare_output(input, comm)?;
-    // Window quadrature: Gauss-Legendre, or Clenshaw-Curtis with its nested half rule.
-    let nested = match ti.window_rule {
-        WindowRule::ClenshawCurtis if ti.windows > 0 => Some(NestedRule::new(ti.windows, 0.0, 1.0)?),
-        _ => None,
-    };
-    let q = match (&nested, ti.windows) {
-        (_, 0) => None,
-        (Some(r), _) => Some(r.fine.clone()),
-        (None, k) => Some(gauss_legendre(k, 0.0, 1.0)?),
-    };
-    let nodes: Vec<f64> = q.as_ref().map(|q| q.nodes.clone()).unwrap_or_default();
-    let seed = cfg.run.seed;
-    let temperature = model.spec.temperature;
-    let edges = shell_edges(&model, side);
-    let data = if ti.window_start == WindowStart::ReverseSde || ti.windows == 0 {
-        DataStarts::default()
-    } else {
-        let d = DataStarts::load(&ti.window_data, &model, side, &g.n_particles)?;
-        log::info!("window chains start from data ({:?}) at N = {:?}", ti.window_start, d.sizes());
-        d
-    };
+    let plan = Plan::new(&input.config, model, side)?;
     let mut all = Vec::new();
-    for &n in &g.n_particles {
-        let rho = n as f64 / side.powi(3);
-        let res = |method: &str, value: f64, stderr: f64| ScalarResult {
+    for &n in &input.config.generate.n_particles {
+        if let Some(items) = run_items(&plan, n, comm) {
+            all.push(estimate(&plan, n, items)?);
+        }
+    }
+    let Some(out) = out else { return Ok(None) };
+    add_chemical_potentials(&mut all);
+    // Over a grid of N: every N in between from the fit through the window estimates; its
+    // grand-canonical curve stands in where the requested N are not contiguous.
+    let temperature = plan.model.spec.temperature;
+    let fitted = fit::fit_windows(&all, side.powi(3), temperature);
+    let gc = grand_canonical(&all, side, temperature)
+        .or_else(|| fitted.as_ref().map(|f| (f.gc.clone(), format!("fit: {}", f.method))));
+    let prov = super::provenance(input, comm, start, "ti");
+    if let Err(e) = write_ti(out.temp_path(), &all, &prov, gc.as_ref(), fitted.as_ref()) {
+        out.abandon();
+        return Err(e);
+    }
+    out.commit()?;
+    Ok(Some(all))
+}
+
+/// What every N of a run shares: the settings, the model and its box, the window quadrature
+/// (Gauss-Legendre, or Clenshaw-Curtis with its nested half rule), the shell edges of the
+/// attribution and the data frames that can start window chains.
+struct Plan<'a> {
+    generate: &'a GenerateConfig,
+    ti: &'a TiConfig,
+    seed: u64,
+    model: LjModel,
+    side: f64,
+    nested: Option<NestedRule>,
+    q: Option<Quadrature>,
+    nodes: Vec<f64>,
+    edges: Vec<f64>,
+    data: DataStarts,
+}
+
+impl<'a> Plan<'a> {
+    fn new(cfg: &'a Config, model: LjModel, side: f64) -> Result<Self> {
+        let (g, ti) = (&cfg.generate, &cfg.ti);
+        let nested = match ti.window_rule {
+            WindowRule::ClenshawCurtis if ti.windows > 0 => Some(NestedRule::new(ti.windows, 0.0, 1.0)?),
+            _ => None,
+        };
+        let q = match (&nested, ti.windows) {
+            (_, 0) => None,
+            (Some(r), _) => Some(r.fine.clone()),
+            (None, k) => Some(gauss_legendre(k, 0.0, 1.0)?),
+        };
+        let nodes: Vec<f64> = q.as_ref().map(|q| q.nodes.clone()).unwrap_or_default();
+        let edges = shell_edges(&model, side);
+        let data = if ti.window_start == WindowStart::ReverseSde || ti.windows == 0 {
+            DataStarts::default()
+        } else {
+            let d = DataStarts::load(&ti.window_data, &model, side, &g.n_particles)?;
+            log::info!("window chains start from data ({:?}) at N = {:?}", ti.window_start, d.sizes());
+            d
+        };
+        Ok(Self { generate: g, ti, seed: cfg.run.seed, model, side, nested, q, nodes, edges, data })
+    }
+
+    /// A beta*A_ex result of `method` for N = `n` (in kT).
+    fn beta_a_ex(&self, n: usize, method: &str, value: f64, stderr: f64) -> ScalarResult {
+        ScalarResult {
             name: "beta_a_ex".into(),
             method: method.into(),
             n_particles: n,
-            temperature,
-            density: rho,
+            temperature: self.model.spec.temperature,
+            density: n as f64 / self.side.powi(3),
             value,
             stderr,
             units: "kT".into(),
-        };
-        // Reverse SDE (all ranks), snapshots at the window nodes.
-        let rev = distributed_reverse(&model, n, side, g, seed, &nodes, comm);
-        // Corrected windows: window j on rank j mod size; its row and its per-sample split.
-        let cx = NodeContext {
-            model: &model,
-            n,
-            side,
-            generate: g,
-            ti,
-            seed,
-            data: &data,
-            edges: &edges,
-            nodes: nodes.len(),
-        };
-        let (mut wbufs, mut sbufs, mut xbufs) = (Vec::new(), Vec::new(), Vec::new());
-        if let Some(q) = &q {
-            let owned = owned_items(q.nodes.len(), comm.rank(), comm.size());
-            let mut progress = Progress::new(format!("windows N = {n}, rank {}", comm.rank()), owned.len() as u64);
-            for (done, &j) in owned.iter().enumerate() {
-                let b = run_node(&cx, j, q.nodes[j]);
-                wbufs.push(b.row);
-                sbufs.push(b.split);
-                xbufs.push(b.series);
-                progress.tick(done as u64 + 1, "windows");
-            }
         }
-        // AIS: chains in chunks of 8 over ranks.
-        let chunk = 8;
-        let n_chunks = ti.ais_chains.div_ceil(chunk);
-        let abufs: Vec<Vec<f64>> = owned_items(n_chunks, comm.rank(), comm.size())
-            .iter()
-            .map(|&c| {
-                let count = chunk.min(ti.ais_chains - c * chunk);
-                let r = ais(
-                    &model,
-                    3 * n,
-                    side,
-                    ti.ais_switches,
-                    ti.ais_mala_steps,
-                    ti.mala_eps,
-                    (c * chunk) as u64,
-                    count,
-                    reverse_seed(seed, n) ^ 0xA15,
-                );
-                let mut b = vec![c as f64];
-                b.extend(r.work);
-                b
-            })
-            .collect();
-        let wg = comm.gather_to_root(pack(&wbufs));
-        let ag = comm.gather_to_root(pack(&abufs));
-        let sg = comm.gather_to_root(pack(&sbufs));
-        let xg = comm.gather_to_root(pack(&xbufs));
-        let (Some(rev), Some(wg), Some(ag), Some(sg), Some(xg)) = (rev, wg, ag, sg, xg) else { continue };
-        let mut results = Vec::new();
-        let (v, e) = rev.ln_z_ratio();
-        results.push(res("reverse-sde-rectangle", -v, e));
-        let (v, e) = rev.ln_z_ratio_trapezoid();
-        results.push(res("reverse-sde-trapezoid", -v, e));
-        let mt = rev.mean_terms();
-        let se = rev.stderr();
-        let integrand: Vec<[f64; 4]> = (0..rev.t.len()).map(|k| [rev.t[k], mt[k][0], mt[k][1], se[k]]).collect();
-        let mut windows = Vec::new();
-        let mut attributions = Vec::new();
-        let window_series = gather_series(&xg)?;
-        if let Some(q) = &q {
-            let mut rows: Vec<Vec<f64>> = wg.iter().flat_map(|b| unpack(b)).collect();
-            rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
-            let mut splits: Vec<Vec<f64>> = sg.iter().flat_map(|b| unpack(b)).collect();
-            splits.sort_by(|a, b| a[0].total_cmp(&b[0]));
-            let (mut mala_nodes, mut unc_nodes) = (Vec::new(), Vec::new());
-            let (mut corr, mut corr_var, mut unc) = (0.0, 0.0, 0.0);
-            let mut node_vals: Vec<Vec<f64>> = Vec::new();
-            for (j, r) in rows.iter().enumerate() {
-                let (t, w) = (q.nodes[j], q.weights[j]);
-                let mut node = NodeSamples::from_buffer(&splits[j][1..])?;
-                node.weight = w;
-                mala_nodes.push(node);
-                let mut node = NodeSamples::new(t, w, 2);
-                let vals: Vec<f64> = rev.snapshots[j]
-                    .iter()
-                    .map(|c| {
-                        let (d, shells) = model.dt_terms_shells(c, t, &edges);
-                        node.push_terms(&d, shells.as_ref());
-                        d.total()
-                    })
-                    .collect();
-                unc_nodes.push(node);
-                let (um, us) = mean_se(&vals);
-                node_vals.push(vals);
-                corr += w * r[1];
-                corr_var += (w * r[2]).powi(2);
-                unc += w * um;
-                let tc = if ti.tconf_every > 0 {
-                    let mut probe = stream(reverse_seed(seed, n), Purpose::ConfTemperature, (1 << 40) + j as u64);
-                    conf_temperature(&model, &rev.snapshots[j], t, &mut probe)
-                } else {
-                    ConfTemperature { value: f64::NAN, stderr: f64::NAN, z: f64::NAN, samples: 0 }
-                };
-                windows.push([
-                    t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us, r[8], r[9], tc.value, tc.stderr, r[10],
-                    tc.z, r[11], r[12], r[13], r[14],
-                ]);
-            }
-            // The nodes' snapshots come from the same trajectories: the error of the uncorrected
-            // quadrature is the spread of the per-trajectory sums sum_j w_j du/dt(x_jk, t_j), not
-            // sqrt(sum_j w_j^2 se_j^2) (which treats the nodes as independent and was ~2x too small
-            // on the exact-answer systems, tests/exact_estimators.rs).
-            let per_traj: Vec<f64> = (0..rev.count())
-                .map(|k| node_vals.iter().zip(&q.weights).map(|(v, w)| w * v[k]).sum::<f64>())
-                .collect();
-            let (_, unc_se) = mean_se(&per_traj);
-            let k = q.nodes.len();
-            // The corrected estimates are named after the chains' sampler ("mala" or "hmc").
-            let sampler = ti.window_sampler.name();
-            let tag = ti.window_rule.tag();
-            let (m_corr, m_unc) = (format!("windows-{tag}{k}-{sampler}"), format!("windows-{tag}{k}-uncorrected"));
-            if ti.tconf_every > 0 {
-                results.extend(tconf_summary(&windows, &res, &m_corr, &m_unc, n));
-            }
-            let start = "data-started and reverse-SDE-started window chains differ by";
-            results.extend(max_z_summary(&windows, &res, &m_corr, n, "start_z", "window_start_max_z", start));
-            let drift = "the window chains' mean du/dt changes from the first to the second half of production by";
-            results.extend(max_z_summary(&windows, &res, &m_corr, n, "drift_z", "window_drift_max_z", drift));
-            results.push(res(&m_unc, -unc, unc_se));
-            results.push(res(&m_corr, -corr, corr_var.sqrt()));
-            let (v, e) = control_variate(&rev.per_trajectory_trap, &node_vals, &q.weights, corr, corr_var);
-            results.push(res(&format!("reverse-sde-{tag}{k}-{sampler}-corrected"), -v, e));
-            if let Some(r) = &nested {
-                results.push(quadrature_error(r, &rows, &res(&m_corr, 0.0, 0.0), corr_var.sqrt()));
-            }
-            let aseed = reverse_seed(seed, n);
-            attributions.extend(attribute_windows(
-                sampler,
-                &m_corr,
-                &mala_nodes,
-                &edges,
-                Resampling::PerNode,
-                -corr,
-                aseed,
-            ));
-            attributions.extend(attribute_windows(
-                "uncorrected",
-                &m_unc,
-                &unc_nodes,
-                &edges,
-                Resampling::Paired,
-                -unc,
-                aseed,
-            ));
-            for a in &attributions {
-                results.extend(scalar_results(a, &res(&a.method, 0.0, 0.0)));
-            }
-        }
-        let mut chunks: Vec<Vec<f64>> = ag.iter().flat_map(|b| unpack(b)).collect();
-        chunks.sort_by(|a, b| a[0].total_cmp(&b[0]));
-        let work: Vec<f64> = chunks.iter().flat_map(|c| c[1..].to_vec()).collect();
-        if work.len() >= 2 {
-            let r = crate::diffusion::ais::AisRun { work: work.clone(), acceptance: vec![] };
-            let (v, e, ess) = r.estimate();
-            log::info!("N = {n}: AIS effective sample size {ess:.1} of {}", work.len());
-            // With a handful of chains carrying all the weight the delta-method error is itself
-            // meaningless (it tends to 1 kT whatever the true error): report it as unknown.
-            let min_ess = 10f64.max(0.05 * work.len() as f64);
-            let e = if ess < min_ess {
-                log::warn!(
-                    "N = {n}: AIS effective sample size {ess:.1} < {min_ess}: its beta A_ex has no reliable \
-                     error bar (reported as NaN); use more switches/MALA steps or the windows"
-                );
-                f64::NAN
-            } else {
-                e
-            };
-            results.push(res("ais", -v, e));
-            results.push(ScalarResult {
-                name: "ais_effective_sample_size".into(),
-                method: "ais".into(),
-                value: ess,
-                stderr: f64::NAN,
-                units: "1".into(),
-                ..res("ais", 0.0, 0.0)
-            });
-        }
-        all.push(TiForN { n, results, integrand, windows, window_series, ais_work: work, attribution: attributions });
     }
-    let Some(out) = out else { return Ok(None) };
-    // beta mu_ex(N) from consecutive N, per method.
+}
+
+/// The work items of one N as gathered on rank 0: the merged reverse SDE (snapshots at the window
+/// nodes) and the flat buffers of the windows (rows, per-sample splits, series) and AIS chunks.
+struct Items {
+    rev: ReverseRun,
+    windows: WindowBuffers,
+    ais: Vec<Vec<f64>>,
+}
+
+/// Runs the work items of N = `n` on every rank (reverse-SDE chunks, window j on rank j mod size,
+/// AIS chains in chunks of 8) and gathers them; `Some` on rank 0 only.
+fn run_items(plan: &Plan, n: usize, comm: &Comm) -> Option<Items> {
+    let rev = distributed_reverse(&plan.model, n, plan.side, plan.generate, plan.seed, &plan.nodes, comm);
+    let w = run_windows(plan, n, comm);
+    let abufs = run_ais(plan, n, comm);
+    let wg = comm.gather_to_root(pack(&w.rows));
+    let ag = comm.gather_to_root(pack(&abufs));
+    let sg = comm.gather_to_root(pack(&w.splits));
+    let xg = comm.gather_to_root(pack(&w.series));
+    let (Some(rev), Some(rows), Some(ais), Some(splits), Some(series)) = (rev, wg, ag, sg, xg) else { return None };
+    Some(Items { rev, windows: WindowBuffers { rows, splits, series }, ais })
+}
+
+/// Flat buffers of windows (module `node`), each starting with the window index: rows, per-sample
+/// splits and du/dt series (in [`Items`], one packed buffer per rank).
+#[derive(Default)]
+struct WindowBuffers {
+    rows: Vec<Vec<f64>>,
+    splits: Vec<Vec<f64>>,
+    series: Vec<Vec<f64>>,
+}
+
+/// This rank's corrected windows.
+fn run_windows(plan: &Plan, n: usize, comm: &Comm) -> WindowBuffers {
+    let mut bufs = WindowBuffers::default();
+    let Some(q) = &plan.q else { return bufs };
+    let cx = NodeContext {
+        model: &plan.model,
+        n,
+        side: plan.side,
+        generate: plan.generate,
+        ti: plan.ti,
+        seed: plan.seed,
+        data: &plan.data,
+        edges: &plan.edges,
+        nodes: plan.nodes.len(),
+    };
+    let owned = owned_items(q.nodes.len(), comm.rank(), comm.size());
+    let mut progress = Progress::new(format!("windows N = {n}, rank {}", comm.rank()), owned.len() as u64);
+    for (done, &j) in owned.iter().enumerate() {
+        let b = run_node(&cx, j, q.nodes[j]);
+        bufs.rows.push(b.row);
+        bufs.splits.push(b.split);
+        bufs.series.push(b.series);
+        progress.tick(done as u64 + 1, "windows");
+    }
+    bufs
+}
+
+/// This rank's AIS chunks of 8 chains: [chunk index, work values...] each.
+fn run_ais(plan: &Plan, n: usize, comm: &Comm) -> Vec<Vec<f64>> {
+    let ti = plan.ti;
+    let chunk = 8;
+    let n_chunks = ti.ais_chains.div_ceil(chunk);
+    let s = AisSettings {
+        dim: 3 * n,
+        side: plan.side,
+        switches: ti.ais_switches,
+        mala_steps: ti.ais_mala_steps,
+        eps: ti.mala_eps,
+        seed: reverse_seed(plan.seed, n) ^ 0xA15,
+    };
+    owned_items(n_chunks, comm.rank(), comm.size())
+        .iter()
+        .map(|&c| {
+            let count = chunk.min(ti.ais_chains - c * chunk);
+            let r = ais(&plan.model, &s, (c * chunk) as u64, count);
+            let mut b = vec![c as f64];
+            b.extend(r.work);
+            b
+        })
+        .collect()
+}
+
+/// The estimates of N = `n` from its gathered work items (rank 0): the reverse SDE by both rules,
+/// the windows with their checks and attributions (module `estimates`), and AIS.
+fn estimate(plan: &Plan, n: usize, items: Items) -> Result<TiForN> {
+    let res = |method: &str, value: f64, stderr: f64| plan.beta_a_ex(n, method, value, stderr);
+    let rev = &items.rev;
+    let mut results = Vec::new();
+    let (v, e) = rev.ln_z_ratio();
+    results.push(res("reverse-sde-rectangle", -v, e));
+    let (v, e) = rev.ln_z_ratio_trapezoid();
+    results.push(res("reverse-sde-trapezoid", -v, e));
+    let mt = rev.mean_terms();
+    let se = rev.stderr();
+    let integrand: Vec<[f64; 4]> = (0..rev.t.len()).map(|k| [rev.t[k], mt[k][0], mt[k][1], se[k]]).collect();
+    let window_series = gather_series(&items.windows.series)?;
+    let (windows, attribution) = match &plan.q {
+        Some(q) => estimates::window_estimates(plan, n, q, &items, &res, &mut results)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let ais_work = estimates::ais_estimates(n, &items.ais, &res, &mut results);
+    Ok(TiForN { n, results, integrand, windows, window_series, ais_work, attribution })
+}
+
+/// beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) from consecutive N, per method (added to the
+/// first N's results).
+fn add_chemical_potentials(all: &mut [TiForN]) {
     let mut extra = Vec::new();
-    for a in &all {
+    for a in all.iter() {
         if let Some(b) = all.iter().find(|b| b.n == a.n + 1) {
             for ra in a.results.iter().filter(|r| r.name == "beta_a_ex") {
                 if let Some(rb) = b.results.iter().find(|r| r.name == "beta_a_ex" && r.method == ra.method) {
@@ -330,40 +295,6 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     if let Some(first) = all.first_mut() {
         first.results.extend(extra);
     }
-    // Over a grid of N: every N in between from the fit through the window estimates; its
-    // grand-canonical curve stands in where the requested N are not contiguous.
-    let fitted = fit::fit_windows(&all, side.powi(3), temperature);
-    let gc = grand_canonical(&all, side, temperature)
-        .or_else(|| fitted.as_ref().map(|f| (f.gc.clone(), format!("fit: {}", f.method))));
-    let prov = super::provenance(input, comm, start, "ti");
-    if let Err(e) = write_ti(out.temp_path(), &all, &prov, gc.as_ref(), fitted.as_ref()) {
-        out.abandon();
-        return Err(e);
-    }
-    out.commit()?;
-    Ok(Some(all))
-}
-
-/// The reverse-SDE integral with the Metropolis correction from the windows as a control variate:
-///
-/// ```text
-/// ln(Z_0/Z_1) ~ (1/K) sum_k [ J_k - sum_j w_j du/dt(x_jk, t_j) ] + sum_j w_j <du/dt>_{MALA, t_j}
-/// ```
-///
-/// with J_k trajectory k's trapezoid-rule integral over the fine reverse-SDE grid and x_jk its
-/// configuration at node t_j. If the model is exact both node terms have the same mean and this is
-/// the fine-grid estimate; otherwise the MALA means correct it at the nodes. Any x-independent
-/// part g(t) of the learned u_t (a gauge that score matching cannot see, and that makes the integrand
-/// oscillate with amplitudes of hundreds of kT while integrating to g(1) - g(0) = 0) cancels in the
-/// bracket, so the Gauss-Legendre rule only has to integrate the smooth model-error correction.
-/// Variance: the spread of the bracket over the independent trajectories plus sum_j w_j^2 se_j^2
-/// of the independent MALA windows. Returns (estimate of ln(Z_0/Z_1), stderr).
-fn control_variate(per_traj: &[f64], node_vals: &[Vec<f64>], weights: &[f64], mala: f64, mala_var: f64) -> (f64, f64) {
-    let bracket: Vec<f64> = (0..per_traj.len())
-        .map(|k| per_traj[k] - node_vals.iter().zip(weights).map(|(v, w)| w * v[k]).sum::<f64>())
-        .collect();
-    let (m, se) = mean_se(&bracket);
-    (m + mala, (se * se + mala_var).sqrt())
 }
 
 /// The windows' du/dt series from rank 0's gathered buffers ([j, chains, samples, values...]) as one
@@ -379,7 +310,7 @@ fn gather_series(bufs: &[Vec<f64>]) -> Result<(Vec<f64>, [usize; 3])> {
     Ok((items.iter().flat_map(|b| b[3..].iter().copied()).collect(), [items.len(), c, k]))
 }
 
-/// Grand-canonical reweighting (DESIGN.md sec. 2) when the requested N form a contiguous range:
+/// Grand-canonical reweighting (docs/design.md sec. 2) when the requested N form a contiguous range:
 /// <rho> and beta mu_ex on a grid of beta mu, from the most accurate available estimate per N
 /// (MALA-corrected windows, else the reverse-SDE trapezoid rule).
 /// Rows: beta mu, <N>, <rho>, stderr <rho>, edge weight (beta mu_ex = beta mu - ln <rho> with Lambda = 1).

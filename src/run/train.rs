@@ -2,7 +2,6 @@
 //! data-parallel over MPI ranks, with atomic checkpoints and `--restart`.
 
 use crate::config::{Config, Input, Network};
-use crate::diffusion::VeSchedule;
 use crate::io::checkpoint::{read_checkpoint, write_checkpoint, CheckpointMeta};
 use crate::io::trajectories::{load_training_data, TrainingData};
 use crate::io::{h5util, Provenance};
@@ -13,6 +12,7 @@ use crate::model::pair_term::PairTermSpec;
 use crate::model::{EnergyModel, TimeEmbedding};
 use crate::parallel::Comm;
 use crate::rng::{stream, Purpose};
+use crate::schedule::VeSchedule;
 use crate::train::trainer::T_BINS;
 use crate::train::{Dataset, Trainer};
 use anyhow::{bail, Result};

@@ -1,5 +1,5 @@
 //! Training by denoising score matching: AdamW, learning-rate schedule, data sets and the
-//! deterministic data-parallel step (DESIGN.md sec. 2 and 7).
+//! deterministic data-parallel step (docs/design.md sec. 2 and 7).
 
 pub mod adamw;
 pub mod dataset;

@@ -252,7 +252,7 @@ impl Trainer {
         if self.step == 0 && self.history.step.is_empty() {
             self.record(model, data, comm);
         }
-        let mut progress = crate::run::progress::Progress::new("train", until.saturating_sub(self.step));
+        let mut progress = crate::progress::Progress::new("train", until.saturating_sub(self.step));
         let start = self.step;
         while self.step < until {
             self.step(model, data, comm);

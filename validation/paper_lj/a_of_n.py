@@ -9,7 +9,9 @@ system: no singularity in N), and the standard virial-like form
     beta*A_ex(N) = N * sum_{k=1..m} c_k rho^k,     rho = N / V,                       (1)
 
 (beta*a_ex -> 0 as rho -> 0) is fitted by weighted least squares (weights 1/stderr^2; the values at
-different N come from independent chains). The degree is fixed, m = 5 (at most n - 2 for n grid
+different N come from independent chains). The fit is nti's own (`nti fit`, the fit that `nti ti`
+writes to /ti/fit when one run covers the grid; src/estimators/density_fit.rs); this script combines
+the grid points of separate `nti ti` runs, evaluates the fit and prints the checks. The degree is fixed, m = 5 (at most n - 2 for n grid
 points): on the equation-of-state curve with noise of the corrected values' size (`--self-test`) it
 gives calibrated errors for beta*A_ex, beta*mu_ex and the leave-one-out z, while choosing m per data
 set by the corrected Akaike criterion AICc = chi^2 + 2m + 2m(m+1)/(n-m-1) (Hurvich & Tsai,
@@ -20,11 +22,12 @@ statistical error. From the fit:
 
 - beta*A_ex(N) +- se at every N (se from the parameter covariance, J C J^T);
 - beta*mu_ex(N) = beta*A_ex(N+1) - beta*A_ex(N) at rho = (N + 1/2)/V, with the correlated error;
-- the grand-canonical reweighting (DESIGN.md sec. 2): p(N) ~ exp(beta*mu N) V^N / N! exp(-beta*A_ex(N))
+- the grand-canonical reweighting (docs/design.md sec. 2): p(N) ~ exp(beta*mu N) V^N / N! exp(-beta*A_ex(N))
   (Lambda = 1) over the N range, <rho>(beta*mu), its error from 400 draws of c ~ N(c_hat, C), and
   the probability of the range's end points ("edge weight": large means <rho> is cut off by the range).
 
-Standard library only (h5py is not needed: the values come from `nti summary --json`).
+Standard library only (h5py is not needed: the values come from `nti summary --json`, the fits from
+`nti fit`).
 
   python3 validation/paper_lj/a_of_n.py RESULTS.h5 [RESULTS.h5 ...] [--method M] [--nti PATH]
 
@@ -51,24 +54,6 @@ VOLUME = 216.0
 
 
 # ----------------------------------------------------------------------------- small linear algebra
-
-
-def _inverse(a: list[list[float]]) -> list[list[float]]:
-    """Gauss-Jordan inverse with partial pivoting of a small dense matrix."""
-    n = len(a)
-    m = [row[:] + [1.0 if i == j else 0.0 for j in range(n)] for i, row in enumerate(a)]
-    for c in range(n):
-        p = max(range(c, n), key=lambda r: abs(m[r][c]))
-        if m[p][c] == 0.0:
-            raise ValueError("singular normal matrix (fewer distinct N than fit parameters?)")
-        m[c], m[p] = m[p], m[c]
-        piv = m[c][c]
-        m[c] = [x / piv for x in m[c]]
-        for r in range(n):
-            if r != c and m[r][c] != 0.0:
-                f = m[r][c]
-                m[r] = [x - f * y for x, y in zip(m[r], m[c])]
-    return [row[n:] for row in m]
 
 
 def _cholesky(a: list[list[float]]) -> list[list[float]]:
@@ -126,45 +111,46 @@ class Fit:
         return Fit(self.degree, self.volume, coef, self.cov, self.chi2, self.npoints)
 
 
-def fit(points: dict[int, tuple[float, float]], degree: int, volume: float = VOLUME) -> Fit:
-    """Weighted least squares of eq. (1) through {N: (beta*A_ex, stderr)}."""
-    ns = sorted(points)
-    if len(ns) < degree:
-        raise ValueError(f"{len(ns)} points cannot fix {degree} coefficients")
-    rows = [basis(n, degree, volume) for n in ns]
-    w = [1.0 / points[n][1] ** 2 for n in ns]
-    y = [points[n][0] for n in ns]
-    ata = [[sum(wi * r[a] * r[b] for wi, r in zip(w, rows)) for b in range(degree)] for a in range(degree)]
-    aty = [sum(wi * r[a] * yi for wi, r, yi in zip(w, rows, y)) for a in range(degree)]
-    cov = _inverse(ata)
-    coef = [sum(cov[a][b] * aty[b] for b in range(degree)) for a in range(degree)]
-    chi2 = sum(wi * (yi - sum(c * x for c, x in zip(coef, r))) ** 2 for wi, r, yi in zip(w, rows, y))
-    return Fit(degree, volume, coef, cov, chi2, len(ns))
+def fit_all(sets: list[tuple[dict[int, tuple[float, float]], int]], nti: Path, volume: float = VOLUME) -> list[Fit]:
+    """Weighted least squares of eq. (1) through each ({N: (beta*A_ex, stderr)}, degree), by `nti fit`
+    (one process for all sets)."""
+    req = dict(volume=volume, sets=[dict(degree=m, points=[[n, *pts[n]] for n in sorted(pts)]) for pts, m in sets])
+    s = subprocess.run([str(nti), "fit", "-"], input=json.dumps(req), capture_output=True, text=True)
+    if s.returncode != 0:
+        raise ValueError(f"nti fit: {s.stderr.strip()}")
+    return [Fit(f["degree"], volume, f["coefficients"], f["covariance"], f["chi2"], f["n_points"])
+            for f in json.loads(s.stdout)["fits"]]
+
+
+def fit(points: dict[int, tuple[float, float]], degree: int, nti: Path, volume: float = VOLUME) -> Fit:
+    """Weighted least squares of eq. (1) through {N: (beta*A_ex, stderr)}, by `nti fit`."""
+    return fit_all([(points, degree)], nti, volume)[0]
 
 
 DEGREE = 5
 
 
-def choose(points: dict[int, tuple[float, float]], volume: float = VOLUME, max_degree: int = 7,
+def choose(points: dict[int, tuple[float, float]], nti: Path, volume: float = VOLUME, max_degree: int = 7,
            by_aicc: bool = False) -> tuple[Fit, list[Fit]]:
     """All degrees 1 .. min(max_degree, n - 2), and the fit used: degree min(DEGREE, n - 2), or with
     by_aicc the one with the smallest AICc (under-covers beta*mu_ex, see the module doc)."""
-    cands = [fit(points, m, volume) for m in range(1, min(max_degree, len(points) - 2) + 1)]
-    if not cands:
+    degrees = range(1, min(max_degree, len(points) - 2) + 1)
+    if not degrees:
         raise ValueError(f"need at least 3 grid points, got {len(points)}")
+    cands = fit_all([(points, m) for m in degrees], nti, volume)
     if by_aicc:
         return min(cands, key=lambda f: f.aicc), cands
     return cands[min(DEGREE, len(points) - 2) - 1], cands
 
 
-def leave_one_out(points: dict[int, tuple[float, float]], degree: int, volume: float = VOLUME) -> dict[int, dict]:
+def leave_one_out(points: dict[int, tuple[float, float]], degree: int, nti: Path,
+                  volume: float = VOLUME) -> dict[int, dict]:
     """Each grid point predicted by the fit of the others: prediction, its error, z."""
+    ns = [n for n in sorted(points) if len(points) - 1 > degree]
+    fits = fit_all([({m: v for m, v in points.items() if m != n}, degree) for n in ns], nti, volume)
     out = {}
-    for n in sorted(points):
-        rest = {m: v for m, v in points.items() if m != n}
-        if len(rest) < degree:
-            continue
-        pred, se = fit(rest, degree, volume).a_ex(n)
+    for n, f in zip(ns, fits):
+        pred, se = f.a_ex(n)
         v, e = points[n]
         out[n] = dict(pred=pred, se_pred=se, z=(v - pred) / math.hypot(e, se))
     return out
@@ -208,17 +194,17 @@ def grand_canonical(f: Fit, n_range: range, beta_mus: list[float], draws: int = 
 # ----------------------------------------------------------------------------- report
 
 
-def report(points: dict[int, tuple[float, float]], n_range: range, every: int = 10, volume: float = VOLUME,
-           log=print, eos=None) -> dict:
+def report(points: dict[int, tuple[float, float]], n_range: range, nti: Path, every: int = 10,
+           volume: float = VOLUME, log=print, eos=None) -> dict:
     """Fit, print and return everything (JSON-ready). eos(n) -> (KN, JZG) or None."""
-    best, cands = choose(points, volume)
+    best, cands = choose(points, nti, volume)
     log(f"fit of beta*A_ex(N) = N sum_k c_k rho^k through {len(points)} values (N = "
         f"{sorted(points)}), weights 1/stderr^2:")
     log(f"{'degree':>6} {'chi2':>8} {'dof':>4} {'chi2/dof':>8} {'AICc':>8}")
     for c in cands:
         log(f"{c.degree:>6} {c.chi2:>8.2f} {c.dof:>4} {c.chi2 / max(c.dof, 1):>8.2f} {c.aicc:>8.2f}"
             + ("   <- used" if c is best else ""))
-    loo = leave_one_out(points, best.degree, volume)
+    loo = leave_one_out(points, best.degree, nti, volume)
     log(f"leave-one-out (degree {best.degree}): each grid value against the fit of the others")
     log(f"{'N':>4} {'value':>16} {'prediction':>16} {'z':>6}")
     for n, d in loo.items():
@@ -260,7 +246,8 @@ def report(points: dict[int, tuple[float, float]], n_range: range, every: int = 
                 points={str(n): v for n, v in points.items()})
 
 
-def self_test(reps: int = 400, seed: int = 5, degree: int | None = None, by_aicc: bool = False, log=print) -> bool:
+def self_test(nti: Path, reps: int = 400, seed: int = 5, degree: int | None = None, by_aicc: bool = False,
+              log=print) -> bool:
     """Calibration of the interpolation on a known curve: the min-image KN equation of state at the
     grid N = 40, 60, .., 200 plus Gaussian noise of the size of the corrected values' errors
     (0.5 + 0.01 N kT). Per replicate one z at a random N of 40..200 for beta*A_ex and beta*mu_ex,
@@ -274,18 +261,29 @@ def self_test(reps: int = 400, seed: int = 5, degree: int | None = None, by_aicc
     grid = range(40, 201, 20)
     se = {n: 0.5 + 0.01 * n for n in grid}
     true = {n: eos_minimage.beta_a_ex(n, "KN") for n in range(40, 202)}
-    za, zm, zl = [], [], []
+    # Per replicate: noisy grid values, the N of the z's of beta*A_ex and beta*mu_ex, the grid point
+    # left out. The fits of all replicates go to nti in one or two batches.
+    draws = []
     for _ in range(reps):
         pts = {n: (true[n] + rng.gauss(0.0, se[n]), se[n]) for n in grid}
-        f = fit(pts, degree) if degree else choose(pts, by_aicc=by_aicc)[0]
-        n = rng.randrange(40, 200)
+        draws.append((pts, rng.randrange(40, 200), rng.choice(list(grid))))
+    if degree:
+        degrees = [degree] * reps
+    elif by_aicc:
+        m_max = min(7, len(grid) - 2)
+        cands = fit_all([(pts, m) for pts, _, _ in draws for m in range(1, m_max + 1)], nti)
+        degrees = [min(cands[i * m_max:(i + 1) * m_max], key=lambda f: f.aicc).degree for i in range(reps)]
+    else:
+        degrees = [min(DEGREE, len(grid) - 2)] * reps
+    fits = fit_all([(pts, m) for (pts, _, _), m in zip(draws, degrees)]
+                   + [({m: x for m, x in pts.items() if m != g}, d) for (pts, _, g), d in zip(draws, degrees)], nti)
+    za, zm, zl = [], [], []
+    for (pts, n, g), f, f_rest in zip(draws, fits[:reps], fits[reps:]):
         v, e = f.a_ex(n)
         za.append((v - true[n]) / e)
         v, e = f.mu_ex(n)
         zm.append((v - (true[n + 1] - true[n])) / e)
-        g = rng.choice(list(grid))
-        rest = {m: x for m, x in pts.items() if m != g}
-        pred, sp = fit(rest, f.degree).a_ex(g)
+        pred, sp = f_rest.a_ex(g)
         zl.append((pts[g][0] - pred) / math.hypot(se[g], sp))
 
     def stats(z):
@@ -349,11 +347,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import eos_minimage
 
+    nti = find_nti(a.nti)
     if a.self_test:
-        print(f"self test: the fit (degree {DEGREE}) on the KN equation of state + noise, 400 replicates")
-        ok = self_test()
+        print(f"self test: nti's fit (degree {DEGREE}) on the KN equation of state + noise, 400 replicates")
+        ok = self_test(nti)
         print("negative control: the same with the degree fixed at 2 (too stiff for this curve)")
-        bad = self_test(degree=2)
+        bad = self_test(nti, degree=2)
         print("PASS" if ok and not bad else "FAIL" + ("" if ok else ": the fit's errors are not calibrated")
               + ("" if not bad else ": the negative control passed, the check cannot see interpolation bias"))
         return 0 if ok and not bad else 1
@@ -363,9 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     for f in a.results:
         if not Path(f).is_file():
             sys.exit(f"error: {f}: no such file")
-    pts, method = read_points([Path(f) for f in a.results], find_nti(a.nti), a.method)
+    pts, method = read_points([Path(f) for f in a.results], nti, a.method)
     print(f"method {method}")
-    rep = report(pts, range(a.n_min, a.n_max + 1), a.every, a.volume,
+    rep = report(pts, range(a.n_min, a.n_max + 1), nti, a.every, a.volume,
                  eos=lambda n: (eos_minimage.beta_a_ex(n, "KN"), eos_minimage.beta_a_ex(n, "JZG")))
     if a.json:
         Path(a.json).write_text(json.dumps(dict(method=method, **rep), indent=1))

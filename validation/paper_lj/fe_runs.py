@@ -20,7 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# the paper's system (DESIGN.md sec. 2)
+# the paper's system (docs/design.md sec. 2)
 TEMPERATURE = 1.25
 BOX = 6.0
 VOLUME = BOX**3

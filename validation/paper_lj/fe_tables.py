@@ -184,14 +184,14 @@ class Tables:
     every_n: dict | None
 
 
-def print_tables(res: Collected, model: Path, failures: list[str]) -> Tables:
+def print_tables(res: Collected, model: Path, failures: list[str], nti: Path) -> Tables:
     """Tables 1-3, the equation of state and the grand-canonical curve, in this order; appends to
     failures when nti's own fit disagrees with table 3."""
     csv_rows, z_cor = print_table1(res)
     eos_rows = print_eos_table(res, model)
     mu_nti, gc, gc_note, table2 = print_table2(res)
     chords = print_chords(res)
-    every_n = print_table3(res, failures)
+    every_n = print_table3(res, failures, nti)
     if gc:
         print_grand_canonical(res, gc)
     return Tables(csv_rows=csv_rows, z_cor=z_cor, eos_rows=eos_rows, mu_nti=mu_nti, gc=gc, gc_note=gc_note,
@@ -354,9 +354,9 @@ def print_chords(res: Collected) -> list[dict]:
     return chords
 
 
-def print_table3(res: Collected, failures: list[str]) -> dict | None:
-    """Table 3: every N from the windows' values at the subset (a_of_n.py), checked against nti's
-    own fit (/ti/fit)."""
+def print_table3(res: Collected, failures: list[str], nti: Path) -> dict | None:
+    """Table 3: every N from the windows' values at the subset (a_of_n.py, by `nti fit`), checked
+    against the fit inside the corrected run (/ti/fit)."""
     p, ns, subset, cor, extra, S, R = res.p, res.ns, res.subset, res.cor, res.extra, res.sampler, res.rule
 
     # ---- table 3: every N from the windows' values at the subset (a_of_n.py; the same estimate as
@@ -367,10 +367,11 @@ def print_table3(res: Collected, failures: list[str]) -> dict | None:
     if len(corr_pts) >= 3:
         log(f"\n=== table 3: beta*A_ex(N) for every N = {ns[0]}..{ns[-1]} and beta*mu_ex(rho) from the "
             f"Metropolis-corrected {R}-{S.upper()} windows at the subset (validation/paper_lj/a_of_n.py) ===")
-        every_n = a_of_n.report(corr_pts, range(ns[0], ns[-1] + 1), p["mu_every"], VOLUME, log=log,
+        every_n = a_of_n.report(corr_pts, range(ns[0], ns[-1] + 1), nti, p["mu_every"], VOLUME, log=log,
                                 eos=lambda n: (eos_minimage.beta_a_ex(n, "KN"), eos_minimage.beta_a_ex(n, "JZG")))
-        # the same fit inside nti (/ti/fit of the corrected run, src/estimators/density_fit.rs): an
-        # independent implementation; they must agree to round-off (both degree min(5, points - 2))
+        # the fit inside the corrected run (/ti/fit, src/estimators/density_fit.rs) is the same code
+        # as `nti fit`: the two must agree to round-off (both degree min(5, points - 2)), a check of
+        # the values passed through nti summary and JSON
         every_n["nti_fit_max_abs_diff"] = nti_fit_difference(cor, every_n) if cor.ok else None
         if every_n["nti_fit_max_abs_diff"] is not None:
             d = every_n["nti_fit_max_abs_diff"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Neural TI free energies of the paper's Lennard-Jones system against conventional TI and MBAR.
 
-System (Mate, Fleuret & Bereau, JPCL 15, 11395 (2024); DESIGN.md sec. 2): T = 1.25, cubic box
+System (Mate, Fleuret & Bereau, JPCL 15, 11395 (2024); docs/design.md sec. 2): T = 1.25, cubic box
 L = 6 sigma (V = 216), `cutoff = "min-image"`, rho = N / 216. One model, trained on N = 40, 80, 120,
 160, 200 (validation/paper_lj/run.py), gives:
 
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = run_failures(rev, cor, base_runs)
     res = collect(p, ns, subset, ks, rev, cor, base_runs)
     failures += ["non-finite result: " + x for x in nonfinite_results(res)]
-    tables = print_tables(res, model, failures)
+    tables = print_tables(res, model, failures, nti)
     png, plot_note = make_plot(s, res, tables)
     verdict = judge(res, quick)
     wall = time.monotonic() - t_start

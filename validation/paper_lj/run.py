@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Paper Lennard-Jones system (Mate, Fleuret & Bereau, JPCL 15, 11395 (2024); DESIGN.md sec. 2):
+"""Paper Lennard-Jones system (Mate, Fleuret & Bereau, JPCL 15, 11395 (2024); docs/design.md sec. 2):
 T = 1.25, box L = 6 sigma, min-image interactions, N = 40 ... 200.
 
 Pipeline (every step is a separate `nti` process, MPI over --ranks):
@@ -70,7 +70,7 @@ FULL = dict(
     gen_trajectories={"60": 64, "120": 32, "180": 24},
     gen_steps=1000,
     gen_batch=8,
-    # target score matching (DESIGN.md sec. 2): the LJ force enters the regression target at small t
+    # target score matching (docs/design.md sec. 2): the LJ force enters the regression target at small t
     train_extra=["target_score=true"],
     # predictor-corrector: MALA on the model's own ensembles at t = 0.3, 0.2, 0.1 (README, sessions
     # 15-16); `--generate 'corrector_t=[]' --generate corrector_steps=0` is the plain reverse SDE

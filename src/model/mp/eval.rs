@@ -4,7 +4,7 @@
 //!   (reverse pass with Ybar = 1);
 //! - [`MpNet::direction_param_grad`]: d/dtheta [grad_x E_NN . r] for a fixed direction r (tangent
 //!   along x, reverse pass with Ydotbar = 1): the score-matching parameter gradient with the
-//!   residual held fixed (DESIGN.md sec. 6).
+//!   residual held fixed (docs/design.md sec. 6).
 //!
 //! Positions in sigma (N x 3), gradients per sigma.
 

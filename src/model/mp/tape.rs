@@ -1,5 +1,5 @@
 //! A small differentiation tape over matrices, with forward tangents and reverse mode over both the
-//! value and the tangent stream ("reverse over forward", DESIGN.md sec. 6).
+//! value and the tangent stream ("reverse over forward", docs/design.md sec. 6).
 //!
 //! Every node holds a value Y (rows x cols) and, in dual mode, a tangent Ydot = dY/de along one
 //! input direction e (a displacement of the positions, or of t). [`Tape::backward`] propagates the

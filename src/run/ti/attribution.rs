@@ -1,4 +1,4 @@
-//! Attribution of the windowed TI estimates of `nti ti` (DESIGN.md sec. 2, "auditable readout"):
+//! Attribution of the windowed TI estimates of `nti ti` (docs/design.md sec. 2, "auditable readout"):
 //! beta A_ex(N) split into the prior (soft-core LJ) and network terms, per node, per particle and
 //! per pair-distance shell, with one shared bootstrap (crate::estimators::attribution). Layout in
 //! the results file: crate::io::attribution.

@@ -3,11 +3,11 @@
 //! buffers that carry its results to rank 0: the row of `/ti/N<n>/windows` ([`WINDOW_COLUMNS`]), the
 //! per-sample split for the attribution, and the recorded du/dt series of every chain.
 
-use super::starts::{from_data, start_z, DataStarts};
+use super::starts::{from_data, start_z, DataStarts, StartGrid};
 use super::WINDOW_TRAJ_BASE;
 use crate::config::{GenerateConfig, TiConfig};
-use crate::diffusion::reverse::reverse_sde_corrected;
-use crate::diffusion::windows::{run_window_split, WindowSettings};
+use crate::diffusion::reverse::{reverse_sde, ReverseSettings};
+use crate::diffusion::windows::{run_window, WindowSettings};
 use crate::model::lj_model::LjModel;
 use crate::run::generate::reverse_seed;
 
@@ -81,19 +81,25 @@ pub(super) fn run_node(cx: &NodeContext, j: usize, t: f64) -> NodeBuffers {
     let first = WINDOW_TRAJ_BASE + (j * ti.window_chains) as u64;
     let rseed = reverse_seed(cx.seed, n);
     let mut warm = if n_rev > 0 {
-        let corrector = cx.generate.corrector();
-        reverse_sde_corrected(model, 3 * n, cx.side, cx.generate.steps, first, n_rev, n_rev, rseed, &[t], &corrector)
-            .snapshots
-            .swap_remove(0)
-            .into_iter()
+        let s = ReverseSettings {
+            dim: 3 * n,
+            side: cx.side,
+            steps: cx.generate.steps,
+            batch: n_rev,
+            seed: rseed,
+            snapshots: &[t],
+            corrector: cx.generate.corrector(),
+        };
+        reverse_sde(model, &s, first, n_rev).snapshots.swap_remove(0).into_iter()
     } else {
         Vec::new().into_iter()
     };
+    let grid = StartGrid { windows: cx.nodes, chains: ti.window_chains, seed: rseed };
     let chain_starts: Vec<_> = use_data
         .iter()
         .enumerate()
         .map(|(c, &d)| match d {
-            true => cx.data.start(model, n, t, j, c, cx.nodes, ti.window_chains, rseed).expect("data for this N"),
+            true => cx.data.start(model, n, t, &grid, j, c).expect("data for this N"),
             false => warm.next().expect("one reverse-SDE start per reverse chain"),
         })
         .collect();
@@ -108,7 +114,7 @@ pub(super) fn run_node(cx: &NodeContext, j: usize, t: f64) -> NodeBuffers {
         tconf_every: ti.tconf_every,
         discard: ti.window_discard,
     };
-    let w = run_window_split(model, t, &chain_starts, &s, rseed, j as u64, Some(cx.edges));
+    let w = run_window(model, t, &chain_starts, &s, rseed, j as u64, Some(cx.edges));
     let kept: usize = w.chains.iter().map(|e| e.n_samples).sum();
     let dropped: usize = w.discarded.iter().sum();
     let frac = dropped as f64 / (kept + dropped).max(1) as f64;

@@ -79,25 +79,35 @@ impl DataStarts {
         self.frames.get(&n).is_some_and(|(_, c)| !c.is_empty())
     }
 
-    /// The start of chain `c` of window `j` (of `windows` windows with `chains` chains) at time `t`
-    /// for `n` particles: a data frame noised to t; `None` without data for this N.
-    #[allow(clippy::too_many_arguments)]
+    /// The start of chain `c` of window `j` of `grid` at time `t` for `n` particles: a data frame
+    /// noised to t; `None` without data for this N.
     pub fn start<M: EnergyModel + ?Sized>(
         &self,
         model: &M,
         n: usize,
         t: f64,
+        grid: &StartGrid,
         j: usize,
         c: usize,
-        windows: usize,
-        chains: usize,
-        seed: u64,
     ) -> Option<Conf> {
+        let StartGrid { windows, chains, seed } = *grid;
         let (_, confs) = self.frames.get(&n).filter(|(_, c)| !c.is_empty())?;
         let k = (j * chains + c) * confs.len() / (windows * chains).max(1);
         let mut rng = stream(seed, Purpose::WindowStart, ((j as u64) << 20) + c as u64);
         Some(noised_at(model, &confs[k.min(confs.len() - 1)], t, &mut rng).0)
     }
+}
+
+/// The windows and chains of one N whose starts [`DataStarts::start`] spreads over the frames, and
+/// the seed of their noise.
+#[derive(Clone, Copy, Debug)]
+pub struct StartGrid {
+    /// Number of windows W.
+    pub windows: usize,
+    /// Chains per window C.
+    pub chains: usize,
+    /// Seed of the streams (seed, WindowStart, j 2^20 + c).
+    pub seed: u64,
 }
 
 /// Whether chain `c` starts from data under `mode` (when data exist for the N).
