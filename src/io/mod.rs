@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod h5md;
 pub mod h5util;
 pub mod output;
+pub mod partial;
 pub mod provenance;
 pub mod results;
 pub mod summary;

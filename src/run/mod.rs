@@ -7,6 +7,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod replica;
 pub mod sample;
+pub mod startup;
 pub mod ti;
 pub mod train;
 
@@ -17,19 +18,17 @@ use crate::config::Input;
 use crate::io::{OutputFile, Provenance};
 use crate::parallel::Comm;
 
-/// Checks the output file on rank 0 before any work and tells every rank the verdict: the
-/// prepared file on rank 0, `None` on the others, an error everywhere if rank 0 refused.
+/// Checks the output file on rank 0 before any work and tells every rank the verdict
+/// (collective): the prepared file on rank 0, `None` on the others, an error everywhere (printed
+/// by rank 0, exit code 2) if rank 0 refused.
 pub fn prepare_output(input: &Input, comm: &Comm) -> anyhow::Result<Option<OutputFile>> {
     let o = &input.config.output;
-    let out =
-        if comm.is_root() { Some(OutputFile::preflight(std::path::Path::new(&o.file), o.overwrite)) } else { None };
-    let ok = comm.broadcast_i64(matches!(out, Some(Ok(_)) | None) as i64);
-    match out {
-        Some(Err(e)) => Err(e),
-        Some(Ok(f)) => Ok(Some(f)),
-        None if ok == 0 => anyhow::bail!("rank 0 could not prepare the output file"),
-        None => Ok(None),
-    }
+    let out = if comm.is_root() {
+        OutputFile::preflight(std::path::Path::new(&o.file), o.overwrite).map(Some)
+    } else {
+        Ok(None)
+    };
+    comm.agree(out)
 }
 
 /// Provenance of a run of `command` that started at `start`.

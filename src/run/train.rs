@@ -72,34 +72,41 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     let cfg = &input.config;
     let start = Instant::now();
     let out = super::prepare_output(input, comm)?;
-    let mut data = load_training_data(&cfg.train.data)?;
-    let mut model = build_model(cfg, &data)?;
-    for f in &data.files {
-        log::info!("data: {} (N = {}, L = {:.4}, {} frames)", f.path, f.n_particles, f.box_side, f.frames);
-    }
-    let dataset = Dataset::new(std::mem::take(&mut data.confs), cfg.train.validation_fraction, cfg.run.seed);
-    if dataset.train.is_empty() {
-        bail!("[train] data hold too few configurations for a training set");
-    }
-    if cfg.train.trainable == crate::train::Trainable::Pair && model.pair_param_range().is_none() {
-        bail!(
-            "invalid value for [train] trainable = \"pair\": the model has no pair walls ([model] pair_walls is empty)"
-        );
-    }
-    let mut tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
-    let ckpt = checkpoint_path(cfg);
-    if let Some(r) = restart {
-        let meta = read_checkpoint(r, &mut model, &mut tr)?;
-        if meta.data_files != cfg.train.data {
+    // Everything read from the files the input names (data, checkpoint) is bad input when wrong,
+    // and every rank reads them: the ranks agree before the first collective of training.
+    let loaded = (|| -> Result<_> {
+        let mut data = load_training_data(&cfg.train.data)?;
+        let mut model = build_model(cfg, &data)?;
+        for f in &data.files {
+            log::info!("data: {} (N = {}, L = {:.4}, {} frames)", f.path, f.n_particles, f.box_side, f.frames);
+        }
+        let dataset = Dataset::new(std::mem::take(&mut data.confs), cfg.train.validation_fraction, cfg.run.seed);
+        if dataset.train.is_empty() {
+            bail!("[train] data hold too few configurations for a training set");
+        }
+        if cfg.train.trainable == crate::train::Trainable::Pair && model.pair_param_range().is_none() {
             bail!(
-                "checkpoint '{}' was trained on {:?}, but [train] data = {:?}; restart with the same data",
-                r.display(),
-                meta.data_files,
-                cfg.train.data
+                "invalid value for [train] trainable = \"pair\": the model has no pair walls ([model] pair_walls is \
+                 empty)"
             );
         }
-        log::info!("restarting from '{}' at step {}", r.display(), tr.step);
-    }
+        let mut tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
+        if let Some(r) = restart {
+            let meta = read_checkpoint(r, &mut model, &mut tr)?;
+            if meta.data_files != cfg.train.data {
+                bail!(
+                    "checkpoint '{}' was trained on {:?}, but [train] data = {:?}; restart with the same data",
+                    r.display(),
+                    meta.data_files,
+                    cfg.train.data
+                );
+            }
+            log::info!("restarting from '{}' at step {}", r.display(), tr.step);
+        }
+        Ok((data, model, dataset, tr))
+    })();
+    let (data, mut model, dataset, mut tr) = comm.agree(loaded.map_err(crate::exit::bad_input))?;
+    let ckpt = checkpoint_path(cfg);
     log::info!(
         "model: {} parameters, {} training and {} validation configurations, {} ranks",
         model.params.len(),
