@@ -112,13 +112,7 @@ pub fn run(cli: Cli) -> i32 {
             0
         }
         Command::Eos { temperature, density, json } => eos(temperature, &density, json),
-        Command::Check { config, set } => match Input::load(&config, &set) {
-            Ok(input) => {
-                println!("# {}: valid\n{}", config.display(), input.effective_toml());
-                0
-            }
-            Err(e) => report(&Comm::serial(), &config, &e.into()),
-        },
+        Command::Check { config, set } => check(&config, &set),
         Command::Summary { file, json } => match summary::read_results(&file) {
             Ok(r) => {
                 if json {
@@ -133,20 +127,20 @@ pub fn run(cli: Cli) -> i32 {
                 EXIT_INPUT
             }
         },
-        Command::Sample { config, set } => with_input(&config, &set, true, |input, comm| {
+        Command::Sample { config, set } => with_input(&config, &set, "sample", true, |input, comm| {
             if let Some(summary) = crate::run::run_sample(input, comm)? {
                 print!("{}", crate::run::sample::report(input, &summary));
             }
             Ok(())
         }),
-        Command::Train { config, set, restart } => with_input(&config, &set, false, |input, comm| {
+        Command::Train { config, set, restart } => with_input(&config, &set, "train", false, |input, comm| {
             crate::run::train::run_train(input, comm, restart.as_deref()).map(|_| {
                 if comm.is_root() {
                     println!("training finished; results in {}", input.config.output.file);
                 }
             })
         }),
-        Command::Run { config, set } => with_input(&config, &set, true, |input, comm| {
+        Command::Run { config, set } => with_input(&config, &set, "run", true, |input, comm| {
             if let Some(r) = crate::run::pipeline::run_pipeline(input, comm)? {
                 print!("{}", crate::run::pipeline::report(&r));
                 println!(
@@ -157,14 +151,14 @@ pub fn run(cli: Cli) -> i32 {
             }
             Ok(())
         }),
-        Command::Baseline { config, set } => with_input(&config, &set, false, |input, comm| {
+        Command::Baseline { config, set } => with_input(&config, &set, "baseline", false, |input, comm| {
             if let Some(s) = crate::run::baseline::run_baseline(input, comm)? {
                 print!("{}", crate::io::summary::to_table(&s.results));
                 println!("results written to {}", input.config.output.file);
             }
             Ok(())
         }),
-        Command::Ti { config, set } => with_input(&config, &set, false, |input, comm| {
+        Command::Ti { config, set } => with_input(&config, &set, "ti", false, |input, comm| {
             if let Some(all) = crate::run::ti::run_ti(input, comm)? {
                 let r: Vec<_> = all.into_iter().flat_map(|a| a.results).collect();
                 print!("{}", crate::io::summary::to_table(&r));
@@ -172,7 +166,7 @@ pub fn run(cli: Cli) -> i32 {
             }
             Ok(())
         }),
-        Command::Generate { config, set } => with_input(&config, &set, false, |input, comm| {
+        Command::Generate { config, set } => with_input(&config, &set, "generate", false, |input, comm| {
             if let Some(res) = crate::run::generate::run_generate(input, comm)? {
                 println!("{:>6} {:>10} {:>14} {:>10}", "N", "L", "beta A_ex", "stderr");
                 for r in res {
@@ -199,11 +193,13 @@ fn start_mpi() -> Comm {
 fn with_input(
     config: &std::path::Path,
     set: &[String],
+    command: &str,
     need_system: bool,
     f: impl FnOnce(&Input, &Comm) -> anyhow::Result<()>,
 ) -> i32 {
     let comm = start_mpi();
-    let res = crate::run::startup::load_input(&comm, config, set, need_system).and_then(|input| f(&input, &comm));
+    let res =
+        crate::run::startup::load_input(&comm, config, set, command, need_system).and_then(|input| f(&input, &comm));
     let code = match res {
         Ok(()) => 0,
         Err(e) => report(&comm, config, &e),
@@ -235,6 +231,29 @@ fn report(comm: &Comm, config: &std::path::Path, e: &anyhow::Error) -> i32 {
         comm.abort(code);
     }
     code
+}
+
+/// `nti check`: validates the input, prints the effective configuration and the peak-memory
+/// estimate of every stage the input has sections for; refuses (exit code 2) a stage that would
+/// not fit in this machine's available memory.
+fn check(config: &std::path::Path, set: &[String]) -> i32 {
+    use crate::run::memory;
+    let input = match Input::load(config, set) {
+        Ok(i) => i,
+        Err(e) => return report(&Comm::serial(), config, &e.into()),
+    };
+    let stages = memory::stages(&input.config, "check");
+    let avail = memory::available();
+    if let Err(e) = memory::check(&stages, avail) {
+        return report(&Comm::serial(), config, &e.into());
+    }
+    println!("# {}: valid", config.display());
+    let avail = avail.map_or("unknown".to_string(), memory::show);
+    for s in &stages {
+        println!("# peak memory estimate, nti {}: {} (available: {avail})", s.stage, memory::show(s.bytes));
+    }
+    println!("{}", input.effective_toml());
+    0
 }
 
 fn eos(t: f64, densities: &[f64], json: bool) -> i32 {

@@ -133,8 +133,8 @@ pub fn read_checkpoint<M: EnergyModel + ?Sized>(
             if v.len() != n {
                 bail!("dataset '{name}' has {} values, the model has {n} parameters", v.len());
             }
-            if v.iter().any(|x| !x.is_finite()) {
-                bail!("dataset '{name}' holds non-finite values");
+            if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+                bail!("dataset '{name}' holds a non-finite value at index {k} of {n}: {}", v[k]);
             }
             Ok(v)
         };

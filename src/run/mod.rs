@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod generate;
+pub mod memory;
 pub mod model_input;
 pub mod pipeline;
 pub mod progress;
@@ -29,6 +30,30 @@ pub fn prepare_output(input: &Input, comm: &Comm) -> anyhow::Result<Option<Outpu
         Ok(None)
     };
     comm.agree(out)
+}
+
+/// Refuses non-finite free energies at the end of `nti ti` / `nti generate`: the results file
+/// stays (its integrands under /ti show where the estimate broke down), but the run fails with a
+/// run-time error (exit code 1) naming every non-finite value, so that no script takes a NaN for
+/// a result. `values`: (what, value) pairs.
+pub fn refuse_non_finite(
+    file: &std::path::Path,
+    values: impl IntoIterator<Item = (String, f64)>,
+) -> anyhow::Result<()> {
+    let bad: Vec<String> =
+        values.into_iter().filter(|(_, v)| !v.is_finite()).map(|(w, v)| format!("{w} = {v}")).collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    const SHOWN: usize = 4;
+    let more = if bad.len() > SHOWN { format!(" and {} more", bad.len() - SHOWN) } else { String::new() };
+    let bad = [bad[..bad.len().min(SHOWN)].join(", "), more].concat();
+    anyhow::bail!(
+        "non-finite free energies: {}; the model's energies overflow or are undefined on these samples. \
+         Results file '{}' was written for diagnosis (integrands under /ti)",
+        bad,
+        file.display()
+    )
 }
 
 /// Provenance of a run of `command` that started at `start`.

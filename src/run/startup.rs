@@ -3,6 +3,7 @@
 //! one rank would otherwise run silently and label the results with rank 0's values), and check
 //! the memory estimate of the command's stages against the memory available.
 
+use super::memory;
 use crate::config::Input;
 use crate::exit::BadInput;
 use crate::parallel::Comm;
@@ -12,7 +13,7 @@ use std::path::Path;
 /// Loads and validates the input on every rank (collective). Fails on every rank, with the error
 /// printed by the rank(s) that had it, when any rank cannot load it, when the ranks' effective
 /// inputs differ, or when the run would not fit in memory.
-pub fn load_input(comm: &Comm, config: &Path, set: &[String], need_system: bool) -> Result<Input> {
+pub fn load_input(comm: &Comm, config: &Path, set: &[String], command: &str, need_system: bool) -> Result<Input> {
     let local = Input::load(config, set).and_then(|i| {
         if need_system {
             i.config.require_system()?;
@@ -23,6 +24,11 @@ pub fn load_input(comm: &Comm, config: &Path, set: &[String], need_system: bool)
     if comm.size() > 1 {
         comm.agree(same_as_root(comm, &input))?;
     }
+    let stages = memory::stages(&input.config, command);
+    for s in &stages {
+        log::debug!("nti {}: peak memory estimate {}", s.stage, memory::show(s.bytes));
+    }
+    comm.agree(memory::check(&stages, memory::available()).map_err(anyhow::Error::from))?;
     Ok(input)
 }
 

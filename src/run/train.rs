@@ -211,6 +211,15 @@ pub fn load_model(path: &Path) -> Result<LjModel> {
     if p.len() != m.params.len() {
         bail!("'{}': {} parameters stored, the model shape needs {}", path.display(), p.len(), m.params.len());
     }
+    if let Some(k) = p.iter().position(|x| !x.is_finite()) {
+        bail!(
+            "'{}': parameter {k} of {} is {} (a model with non-finite parameters gives non-finite energies; \
+             retrain it, e.g. with a smaller [train] lr)",
+            path.display(),
+            p.len(),
+            p[k]
+        );
+    }
     m.params = p;
     Ok(m)
 }
