@@ -62,7 +62,8 @@ pub fn remove_stale(dir: &Path) -> Vec<PathBuf> {
         }
         let p = e.path();
         if std::fs::remove_file(&p).is_ok() {
-            log::warn!("removed '{}', left behind by process {pid}, which no longer runs", p.display());
+            let shown = p.strip_prefix(".").unwrap_or(&p);
+            log::warn!("removed '{}', left behind by process {pid}, which no longer runs", shown.display());
             removed.push(p);
         }
     }
