@@ -19,8 +19,8 @@ pub fn init() {
         .init();
 }
 
-/// Tells the logger this process's rank among `size`: tags every later line of ranks > 0
-/// (and of rank 0's errors) and limits ranks > 0 to warnings and errors.
+/// Tells the logger this process's rank among `size`: tags every later line of ranks > 0 and
+/// limits ranks > 0 to warnings and errors.
 pub fn set_rank(rank: usize, size: usize) {
     if size > 1 {
         RANK.store(rank as i64, Ordering::Relaxed);
