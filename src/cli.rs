@@ -1,5 +1,6 @@
 //! Command-line interface: parse arguments, dispatch, map errors to exit codes
-//! (0 success, 1 run-time failure, 2 bad input or usage).
+//! (0 success, 1 run-time failure, 2 bad input or usage, 75 interrupted and resumable; see
+//! [`crate::exit`]) and end every rank when one fails.
 
 use crate::config::{ConfigError, Input, EXAMPLE_INPUT};
 use crate::io::summary;
@@ -108,10 +109,7 @@ pub enum Command {
     },
 }
 
-/// Exit code for bad input or usage.
-pub const EXIT_INPUT: i32 = 2;
-/// Exit code for run-time failures.
-pub const EXIT_RUNTIME: i32 = 1;
+pub use crate::exit::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_RUNTIME};
 
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
@@ -122,13 +120,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Eos { temperature, density, json } => eos(temperature, &density, json),
         Command::Fit { points } => fit(&points),
-        Command::Check { config, set } => match Input::load(&config, &set) {
-            Ok(input) => {
-                println!("# {}: valid\n{}", config.display(), input.effective_toml());
-                0
-            }
-            Err(e) => input_error(&config, &e),
-        },
+        Command::Check { config, set } => check(&config, &set),
         Command::Summary { file, json } => match summary::read_results(&file) {
             Ok(r) => {
                 if json {
@@ -143,33 +135,38 @@ pub fn run(cli: Cli) -> i32 {
                 EXIT_INPUT
             }
         },
-        Command::Sample { config, set } => {
-            let comm = Comm::init_mpi();
-            let code = sample(&comm, &config, &set);
-            drop(comm);
-            code
-        }
-        Command::Train { config, set, restart } => with_input(&config, &set, |input, comm| {
+        Command::Sample { config, set } => with_input(&config, &set, "sample", true, |input, comm| {
+            if let Some(summary) = crate::run::run_sample(input, comm)? {
+                print!("{}", crate::run::sample::report(input, &summary));
+            }
+            Ok(())
+        }),
+        Command::Train { config, set, restart } => with_input(&config, &set, "train", false, |input, comm| {
             crate::run::train::run_train(input, comm, restart.as_deref()).map(|_| {
                 if comm.is_root() {
                     println!("training finished; results in {}", input.config.output.file);
                 }
             })
         }),
-        Command::Run { config, set } => {
-            let comm = Comm::init_mpi();
-            let code = pipeline(&comm, &config, &set);
-            drop(comm);
-            code
-        }
-        Command::Baseline { config, set } => with_input(&config, &set, |input, comm| {
+        Command::Run { config, set } => with_input(&config, &set, "run", true, |input, comm| {
+            if let Some(r) = crate::run::pipeline::run_pipeline(input, comm)? {
+                print!("{}", crate::run::pipeline::report(&r));
+                println!(
+                    "results written to {} (stage files in {})",
+                    input.config.output.file,
+                    crate::run::pipeline::stage_dir(&input.config).display()
+                );
+            }
+            Ok(())
+        }),
+        Command::Baseline { config, set } => with_input(&config, &set, "baseline", false, |input, comm| {
             if let Some(s) = crate::run::baseline::run_baseline(input, comm)? {
                 print!("{}", crate::io::summary::to_table(&s.results));
                 println!("results written to {}", input.config.output.file);
             }
             Ok(())
         }),
-        Command::Ti { config, set } => with_input(&config, &set, |input, comm| {
+        Command::Ti { config, set } => with_input(&config, &set, "ti", false, |input, comm| {
             if let Some(all) = crate::run::ti::run_ti(input, comm)? {
                 let r: Vec<_> = all.into_iter().flat_map(|a| a.results).collect();
                 print!("{}", crate::io::summary::to_table(&r));
@@ -177,7 +174,7 @@ pub fn run(cli: Cli) -> i32 {
             }
             Ok(())
         }),
-        Command::Generate { config, set } => with_input(&config, &set, |input, comm| {
+        Command::Generate { config, set } => with_input(&config, &set, "generate", false, |input, comm| {
             if let Some(res) = crate::run::generate::run_generate(input, comm)? {
                 println!("{:>6} {:>10} {:>14} {:>10}", "N", "L", "beta A_ex", "stderr");
                 for r in res {
@@ -191,91 +188,80 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-/// Loads the input under MPI and runs `f`, mapping errors to exit codes (messages from rank 0).
-fn with_input(config: &std::path::Path, set: &[String], f: impl FnOnce(&Input, &Comm) -> anyhow::Result<()>) -> i32 {
+/// Starts MPI and tells the logger this rank (ranks > 0 then log only their warnings and errors).
+fn start_mpi() -> Comm {
     let comm = Comm::init_mpi();
-    let code = match Input::load(config, set) {
-        Err(e) => {
-            if comm.is_root() {
-                input_error(config, &e)
-            } else {
-                EXIT_INPUT
-            }
-        }
-        Ok(input) => match f(&input, &comm) {
-            Ok(()) => 0,
-            Err(e) => failure(&comm, config, &e),
-        },
+    crate::logging::set_rank(comm.rank(), comm.size());
+    comm
+}
+
+/// Under MPI: loads the input on every rank (all ranks agree that it loaded and that it is the
+/// same effective input; `need_system` requires a `[system]` section) and runs `f`; maps the
+/// outcome to an exit code (see [`report`]).
+fn with_input(
+    config: &std::path::Path,
+    set: &[String],
+    command: &str,
+    need_system: bool,
+    f: impl FnOnce(&Input, &Comm) -> anyhow::Result<()>,
+) -> i32 {
+    let comm = start_mpi();
+    let res =
+        crate::run::startup::load_input(&comm, config, set, command, need_system).and_then(|input| f(&input, &comm));
+    let code = match res {
+        Ok(()) => 0,
+        Err(e) => report(&comm, config, &e),
     };
     drop(comm);
     code
 }
 
-/// Prints an input error (on the calling rank) naming the input file; returns [`EXIT_INPUT`].
-fn input_error(config: &std::path::Path, e: &ConfigError) -> i32 {
-    match e {
-        ConfigError::File { .. } | ConfigError::Syntax { .. } => eprintln!("error: {e}"),
-        _ => eprintln!("error: {}: {e}", config.display()),
-    }
-    EXIT_INPUT
-}
-
-/// Maps an error of a run to its exit code, printed on rank 0: [`EXIT_INPUT`] when the input is
-/// what is wrong (a [`ConfigError`] anywhere in the chain, e.g. a model file that does not match
-/// the input, found only once the file is read), else [`EXIT_RUNTIME`].
-fn failure(comm: &Comm, config: &std::path::Path, e: &anyhow::Error) -> i32 {
-    let input = e.chain().any(|c| c.is::<ConfigError>());
-    if comm.is_root() {
-        if input {
-            eprintln!("error: {}: {e:#}", config.display());
-        } else {
-            eprintln!("error: {e:#}");
-        }
-    }
-    if input {
-        EXIT_INPUT
-    } else {
-        EXIT_RUNTIME
-    }
-}
-
-fn sample(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
-    let input = match Input::load(config, set).and_then(|i| i.config.require_system().map(|_| i.clone())) {
-        Ok(i) => i,
-        Err(e) => {
-            return if comm.is_root() { input_error(config, &e) } else { EXIT_INPUT };
-        }
+/// Prints an error on the rank that has it (tagged `[rank K]` in a multi-rank run) and returns its
+/// exit code ([`crate::exit::code_of`]). An error that is not [`crate::exit::Agreed`] may have
+/// left other ranks waiting in a collective, so in a multi-rank run it ends the whole job with
+/// MPI_Abort and that code. Input errors name the input file, unless the message already does.
+fn report(comm: &Comm, config: &std::path::Path, e: &anyhow::Error) -> i32 {
+    let code = crate::exit::code_of(e);
+    let agreed = e.downcast_ref::<crate::exit::Agreed>();
+    let own = match agreed {
+        None => Some(e),
+        Some(a) => a.error.as_ref(),
     };
-    match crate::run::run_sample(&input, comm) {
-        Ok(Some(summary)) => {
-            print!("{}", crate::run::sample::report(&input, &summary));
-            0
+    if let Some(own) = own {
+        let config_error = own.chain().find_map(|c| c.downcast_ref::<ConfigError>());
+        let tag = crate::logging::error_tag();
+        match config_error {
+            Some(ConfigError::File { .. } | ConfigError::Syntax { .. }) | None => eprintln!("{tag}error: {e:#}"),
+            Some(_) => eprintln!("{tag}error: {}: {e:#}", config.display()),
         }
-        Ok(None) => 0,
-        Err(e) => failure(comm, config, &e),
     }
+    if agreed.is_none() && comm.size() > 1 {
+        comm.abort(code);
+    }
+    code
 }
 
-fn pipeline(comm: &Comm, config: &std::path::Path, set: &[String]) -> i32 {
-    let input = match Input::load(config, set).and_then(|i| i.config.require_system().map(|_| i.clone())) {
+/// `nti check`: validates the input, prints the effective configuration and the peak-memory
+/// estimate of every stage the input has sections for; refuses (exit code 2) a stage that would
+/// not fit in this machine's available memory.
+fn check(config: &std::path::Path, set: &[String]) -> i32 {
+    use crate::run::memory;
+    let input = match Input::load(config, set) {
         Ok(i) => i,
-        Err(e) => {
-            return if comm.is_root() { input_error(config, &e) } else { EXIT_INPUT };
-        }
+        Err(e) => return report(&Comm::serial(), config, &e.into()),
     };
-    match crate::run::pipeline::run_pipeline(&input, comm) {
-        Ok(Some(r)) => {
-            print!("{}", crate::run::pipeline::report(&r));
-            println!(
-                "results written to {} (stage files in {})",
-                input.config.output.file,
-                crate::run::pipeline::stage_dir(&input.config).display()
-            );
-            0
-        }
-        Ok(None) => 0,
-        Err(e) => failure(comm, config, &e),
+    let stages = memory::stages(&input.config, "check");
+    let avail = memory::available();
+    if let Err(e) = memory::check(&stages, avail) {
+        return report(&Comm::serial(), config, &e.into());
     }
+    println!("# {}: valid", config.display());
+    let avail = avail.map_or("unknown".to_string(), memory::show);
+    for s in &stages {
+        println!("# peak memory estimate, nti {}: {} (available: {avail})", s.stage, memory::show(s.bytes));
+    }
+    println!("{}", input.effective_toml());
+    0
 }
 
 /// `nti fit`: reads the request (a file or standard input), prints the fits as JSON.

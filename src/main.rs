@@ -6,7 +6,7 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).format_timestamp_secs().init();
+    nti::logging::init();
     let cli = nti::cli::Cli::parse();
     let code = nti::cli::run(cli);
     std::process::exit(code);

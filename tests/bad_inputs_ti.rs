@@ -266,7 +266,7 @@ fn nti_run_rejects_bad_particle_numbers_and_foreign_stage_files() {
     fails(
         p,
         &["run", "run.toml"],
-        1,
+        2,
         "stage file 'stages/sample_N20.h5' was made with different settings ([sample] production = 60 in the file, 40 in this input); delete it, choose another [pipeline] directory, or set [output] overwrite = true to rerun it",
     );
     // A stage file that is not a results file at all.
@@ -274,7 +274,7 @@ fn nti_run_rejects_bad_particle_numbers_and_foreign_stage_files() {
     fails(
         p,
         &["run", "run.toml"],
-        1,
+        2,
         "stage file 'stages/sample_N20.h5' exists but is not a finished nti results file",
     );
     // A stage directory that cannot be created.
@@ -282,13 +282,13 @@ fn nti_run_rejects_bad_particle_numbers_and_foreign_stage_files() {
     fails(
         p,
         &["run", "run.toml", "--set", "pipeline.directory=\"afile/stages\""],
-        1,
+        2,
         "cannot create the stage directory 'afile/stages' ([pipeline] directory = \"afile/stages\"):",
     );
     fails(
         p,
         &["run", "run.toml", "--set", "pipeline.directory=\"afile\""],
-        1,
+        2,
         "cannot create the stage directory 'afile'",
     );
 }
@@ -445,5 +445,54 @@ fn generate_with_corrector_writes_its_statistics_and_method() {
         assert!(col("corrector_acceptance").iter().all(|a| (0.0..=1.0).contains(a)), "N = {n}");
         assert!(col("corrector_eps").iter().all(|e| *e > 0.0), "N = {n}");
         assert!(col("corrector_du").iter().all(|u| u.is_finite()), "N = {n}");
+    }
+}
+
+/// Copies `from` to `to` with the f64 dataset `ds` changed by `f`.
+fn edit_params(dir: &Path, from: &str, to: &str, ds: &str, f: impl Fn(&mut Vec<f64>)) {
+    fs::copy(dir.join(from), dir.join(to)).unwrap();
+    let h = hdf5::File::open_rw(dir.join(to)).unwrap();
+    let d = h.dataset(ds).unwrap();
+    let mut v: Vec<f64> = d.read_raw().unwrap();
+    f(&mut v);
+    d.write_raw(&v).unwrap();
+}
+
+/// A model with a NaN or infinite parameter is refused at load (exit 2, naming the file and the
+/// first bad index); a model with finite parameters whose energies overflow gives non-finite free
+/// energies, which end `nti ti` / `nti generate` with exit 1 (results file kept for diagnosis).
+#[test]
+fn non_finite_models_and_free_energies_are_errors() {
+    let d = with_model();
+    let p = d.path();
+    edit_params(p, "train.h5", "nan.h5", "model/params", |v| v[3] = f64::NAN);
+    edit_params(p, "train.ckpt.h5", "inf.ckpt.h5", "checkpoint/params", |v| v[5] = f64::INFINITY);
+    edit_params(p, "train.h5", "huge.h5", "model/params", |v| v.iter_mut().for_each(|x| *x *= 1e305));
+    for cmd in ["ti", "generate"] {
+        fails(
+            p,
+            &[cmd, "ti.toml", "--set", "generate.model=\"nan.h5\""],
+            2,
+            "invalid value for [generate] model = \"nan.h5\": expected an nti train results file or checkpoint (a \
+             trained model); 'nan.h5': parameter 3 of",
+        );
+        fails(p, &[cmd, "ti.toml", "--set", "generate.model=\"inf.ckpt.h5\""], 2, "'inf.ckpt.h5': parameter 5 of");
+    }
+    fails(
+        p,
+        &["train", "t.toml", "--restart", "inf.ckpt.h5", "--set", "output.file=\"t2.h5\""],
+        2,
+        "checkpoint 'inf.ckpt.h5' dataset 'params' holds a non-finite value at index 5 of",
+    );
+    for (cmd, out) in [("ti", "h1.h5"), ("generate", "h2.h5")] {
+        let o = run_in(
+            p,
+            &[cmd, "ti.toml", "--set", "generate.model=\"huge.h5\"", "--set", &format!("output.file=\"{out}\"")],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {err}");
+        assert!(err.contains("error: non-finite free energies: beta_a_ex ("), "{cmd}: {err}");
+        assert!(err.contains(&format!("Results file '{out}' was written for diagnosis")), "{cmd}: {err}");
+        assert!(p.join(out).exists());
     }
 }

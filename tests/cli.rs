@@ -58,7 +58,7 @@ fn sample_fails(input: Option<&str>, args: &[&str], expect: &str) {
     let mut a = vec!["sample", "in.toml"];
     a.extend_from_slice(args);
     let o = run_in(d.path(), &a);
-    assert!(!o.status.success(), "expected failure for {expect}");
+    assert_eq!(o.status.code(), Some(2), "expected exit 2 (bad input) for {expect}: {}", stderr(&o));
     assert!(stderr(&o).contains(expect), "expected '{expect}', got '{}'", stderr(&o));
     let left: Vec<_> = fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.iter().all(|f| f == "in.toml"), "files left behind: {left:?}");
@@ -86,6 +86,12 @@ fn sample_rejects_bad_input_without_creating_files() {
     sample_fails(Some(&good), &["--set", "sample.replicas=0"], "[sample] replicas = 0");
     let no_system = "version = 1\n[sample]\nreplicas = 1\n";
     sample_fails(Some(no_system), &[], "missing section [system]");
+    sample_fails(
+        Some(&good),
+        &["--set", "system.n_particles=1000000000", "--set", "system.density=0.6"],
+        "nti sample would need about",
+    );
+    sample_fails(Some(&good), &["--set", "output.file=\".\""], "output file '.' is a directory");
 }
 
 #[test]
@@ -95,7 +101,7 @@ fn unwritable_output_directory_is_a_clear_error() {
     fs::write(d.path().join("afile"), "x").unwrap();
     fs::write(d.path().join("in.toml"), tiny_input("afile/out.h5", "")).unwrap();
     let o = run_in(d.path(), &["sample", "in.toml"]);
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("afile/out.h5"), "{}", stderr(&o));
 }
 
@@ -105,7 +111,7 @@ fn existing_output_is_never_overwritten_silently() {
     fs::write(d.path().join("in.toml"), tiny_input("out.h5", "")).unwrap();
     fs::write(d.path().join("out.h5"), "precious").unwrap();
     let o = run_in(d.path(), &["sample", "in.toml"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2), "an existing output file is bad input");
     assert!(stderr(&o).contains("output file 'out.h5' already exists"), "{}", stderr(&o));
     assert_eq!(fs::read_to_string(d.path().join("out.h5")).unwrap(), "precious");
     // Explicit permission replaces it with a results file.
@@ -158,4 +164,29 @@ fn summary_of_a_non_results_file_is_a_clear_error() {
     assert!(stderr(&o).contains("'junk.h5' is not a readable HDF5 file"), "{}", stderr(&o));
     let o = run_in(d.path(), &["summary", "missing.h5"]);
     assert!(stderr(&o).contains("'missing.h5' does not exist"));
+}
+
+#[test]
+fn stale_partial_files_of_dead_processes_are_removed() {
+    let d = scratch();
+    fs::write(d.path().join("in.toml"), tiny_input("out.h5", "")).unwrap();
+    // Above the kernel's largest pid_max (2^22), so never a live process.
+    let dead = 4_194_304 + 99;
+    let live = std::process::id();
+    let stale = [format!(".out.h5.partial-{dead}"), format!(".old.ckpt.h5.partial-{dead}")];
+    let keep = format!(".other.h5.partial-{live}");
+    for f in stale.iter().chain([&keep]) {
+        fs::write(d.path().join(f), vec![0u8; 1000]).unwrap();
+    }
+    let o = run_in(d.path(), &["sample", "in.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in &stale {
+        assert!(!d.path().join(f).exists(), "{f} left behind");
+        assert!(
+            stderr(&o).contains(&format!("removed '{f}', left behind by process {dead}, which no longer runs")),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert!(d.path().join(&keep).exists(), "the partial file of a live process was removed");
 }

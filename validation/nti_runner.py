@@ -128,7 +128,13 @@ def _summary(nti: Path, spec: RunSpec, work: Path, wall: float, cpu: float, warn
 
 
 def _warnings(stderr_text: str) -> list[str]:
-    return sorted({ln.split("]", 1)[-1].strip() for ln in stderr_text.splitlines() if " WARN " in ln})
+    """Distinct warning messages; lines of ranks > 0 start with '[rank K] ', which is kept."""
+
+    def message(ln: str) -> str:
+        tag = ln[: ln.index("] ") + 2] if ln.startswith("[rank ") else ""
+        return tag + ln[len(tag):].split("]", 1)[-1].strip()
+
+    return sorted({message(ln) for ln in stderr_text.splitlines() if " WARN " in ln})
 
 
 def run_one(nti: Path, spec: RunSpec, outdir: Path, resume: bool = False) -> RunResult:

@@ -50,9 +50,7 @@ pub fn write_checkpoint<M: EnergyModel + ?Sized>(
     tr: &Trainer,
     meta: &CheckpointMeta,
 ) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
+    let tmp = super::partial::temp_path(path);
     let res = (|| -> Result<()> {
         let f = hdf5::File::create(&tmp)?;
         let g = f.create_group("checkpoint")?;
@@ -89,7 +87,10 @@ pub fn write_checkpoint<M: EnergyModel + ?Sized>(
         std::fs::remove_file(&tmp).ok();
         return Err(e.context(format!("writing checkpoint '{}'", path.display())));
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("moving checkpoint into place at '{}'", path.display()))
+    std::fs::rename(&tmp, path).map_err(|e| {
+        std::fs::remove_file(&tmp).ok();
+        anyhow!(e).context(format!("moving checkpoint into place at '{}'", path.display()))
+    })
 }
 
 fn set_f64_pair(g: &hdf5::Group, acc: (f64, u64)) -> Result<()> {
@@ -132,8 +133,8 @@ pub fn read_checkpoint<M: EnergyModel + ?Sized>(
             if v.len() != n {
                 bail!("dataset '{name}' has {} values, the model has {n} parameters", v.len());
             }
-            if v.iter().any(|x| !x.is_finite()) {
-                bail!("dataset '{name}' holds non-finite values");
+            if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+                bail!("dataset '{name}' holds a non-finite value at index {k} of {n}: {}", v[k]);
             }
             Ok(v)
         };

@@ -7,6 +7,7 @@ pub mod fit_request;
 pub mod h5md;
 pub mod h5util;
 pub mod output;
+pub mod partial;
 pub mod provenance;
 pub mod results;
 pub mod summary;

@@ -2,7 +2,8 @@
 //! the target and renamed into place at the end, so an existing file is never overwritten
 //! unless asked for and a crash never leaves a half-written results file under the final name.
 
-use anyhow::{bail, Context, Result};
+use crate::exit::BadInput;
+use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 /// A results file that will be written atomically.
@@ -17,27 +18,37 @@ impl OutputFile {
     /// work is done. Creates nothing that outlives the check.
     pub fn preflight(path: &Path, overwrite: bool) -> Result<Self> {
         if path.is_dir() {
-            bail!("output file '{}' is a directory; set [output] file to a file name", path.display());
+            return Err(BadInput(format!(
+                "output file '{}' is a directory; set [output] file to a file name",
+                path.display()
+            ))
+            .into());
         }
         if path.exists() && !overwrite {
-            bail!(
+            return Err(BadInput(format!(
                 "output file '{}' already exists; choose another [output] file or set [output] overwrite = true \
                  (e.g. --set output.overwrite=true)",
                 path.display()
-            );
+            ))
+            .into());
         }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
         if !dir.is_dir() {
-            bail!("cannot write output file '{}': directory '{}' does not exist", path.display(), dir.display());
+            return Err(BadInput(format!(
+                "cannot write output file '{}': directory '{}' does not exist",
+                path.display(),
+                dir.display()
+            ))
+            .into());
         }
-        let name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-        let temp = dir.join(format!(".{name}.partial-{}", std::process::id()));
-        std::fs::File::create(&temp).with_context(|| {
-            format!("cannot write output file '{}' (directory '{}')", path.display(), dir.display())
-        })?;
+        super::partial::remove_stale(&dir);
+        let temp = super::partial::temp_path(path);
+        std::fs::File::create(&temp)
+            .with_context(|| format!("cannot write output file '{}' (directory '{}')", path.display(), dir.display()))
+            .map_err(crate::exit::bad_input)?;
         std::fs::remove_file(&temp).ok();
         Ok(Self { target: path.to_path_buf(), temp })
     }

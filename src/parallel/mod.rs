@@ -4,6 +4,8 @@
 //! every item carries its own random streams, so results never depend on the number of ranks.
 //! Results are gathered to rank 0 and re-ordered by item id.
 
+mod agree;
+
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
@@ -53,6 +55,39 @@ impl Comm {
             w.process_at_rank(0).broadcast_into(&mut x);
         }
         x
+    }
+
+    /// Largest value over ranks, result on every rank.
+    pub fn all_reduce_max_i64(&self, v: i64) -> i64 {
+        match &self.world {
+            Some(w) => {
+                let mut out = 0i64;
+                w.all_reduce_into(&v, &mut out, mpi::collective::SystemOperation::max());
+                out
+            }
+            None => v,
+        }
+    }
+
+    /// Broadcasts a byte string from `root` to every rank (its length first).
+    pub fn broadcast_bytes(&self, root: usize, bytes: &[u8]) -> Vec<u8> {
+        let Some(w) = &self.world else { return bytes.to_vec() };
+        let p = w.process_at_rank(root as i32);
+        let mut n = bytes.len() as u64;
+        p.broadcast_into(&mut n);
+        let mut buf = if self.rank() == root { bytes.to_vec() } else { vec![0u8; n as usize] };
+        if n > 0 {
+            p.broadcast_into(&mut buf[..]);
+        }
+        buf
+    }
+
+    /// Ends every rank of the job with exit code `code` (MPI_Abort); in a serial run, exits.
+    pub fn abort(&self, code: i32) -> ! {
+        match &self.world {
+            Some(w) => w.abort(code),
+            None => std::process::exit(code),
+        }
     }
 
     /// Element-wise sum over ranks, result on every rank.

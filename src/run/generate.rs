@@ -153,6 +153,8 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
         return Err(e);
     }
     out.commit()?;
+    let values = results.iter().map(|r| (format!("beta_a_ex (reverse SDE, N = {})", r.n), -r.run.ln_z_ratio().0));
+    super::refuse_non_finite(out.target(), values)?;
     Ok(Some(results))
 }
 

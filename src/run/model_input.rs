@@ -9,11 +9,11 @@ use super::train::load_model;
 use crate::config::{Config, ConfigError, Cutoff};
 use crate::model::lj_model::{LjModel, PriorCutoff};
 use crate::parallel::Comm;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::path::Path;
 
 /// Loads and checks the model of `[generate]` on every rank; returns it with the box side. Fails on
-/// every rank if it fails on any.
+/// every rank if it fails on any (collective; the ranks that cannot load it print why).
 pub fn load_checked_model(cfg: &Config, comm: &Comm) -> Result<(LjModel, f64)> {
     let side = cfg.require_generate()?;
     let path = &cfg.generate.model;
@@ -24,12 +24,7 @@ pub fn load_checked_model(cfg: &Config, comm: &Comm) -> Result<(LjModel, f64)> {
             .map_err(|e| ConfigError::invalid("generate", "model", format!("\"{path}\""), format!("{what}; {e:#}"))),
     }
     .and_then(|m| check_model(cfg, &m, side).map(|()| m));
-    let failed = comm.all_reduce_sum(&[local.is_err() as u8 as f64])[0];
-    match local {
-        Err(e) => Err(e.into()),
-        Ok(_) if failed > 0.0 => bail!("model file '{path}' could not be loaded on {failed} of {} ranks", comm.size()),
-        Ok(m) => Ok((m, side)),
-    }
+    comm.agree(local.map_err(anyhow::Error::from)).map(|m| (m, side))
 }
 
 /// Why `path` cannot be a model file (missing, a directory, not HDF5, no model group), if it cannot.

@@ -112,18 +112,14 @@ fn first_difference(had: &toml::Table, want: &toml::Table) -> String {
 /// Runs one stage on every rank unless rank 0 finds a reusable file.
 fn stage(comm: &Comm, path: &Path, input: &Input, keys: &[&str], run: impl FnOnce(&Input) -> Result<()>) -> Result<()> {
     let overwrite = input.config.output.overwrite;
-    let verdict = if comm.is_root() { Some(reuse_verdict(path, input, keys, overwrite)) } else { None };
-    let code = comm.broadcast_i64(match &verdict {
-        Some(Ok(true)) => 1,
-        Some(Ok(false)) | None => 0,
-        Some(Err(_)) => 2,
-    });
-    if let Some(Err(e)) = verdict {
-        return Err(e);
-    }
-    match code {
+    let verdict = if comm.is_root() {
+        reuse_verdict(path, input, keys, overwrite).map_err(crate::exit::bad_input)
+    } else {
+        Ok(false)
+    };
+    let reuse = comm.agree(verdict)?;
+    match comm.broadcast_i64(reuse as i64) {
         1 => Ok(()),
-        2 => bail!("rank 0 refused stage file '{}'", path.display()),
         _ => {
             let mut i = input.clone();
             i.config.output.overwrite = true; // protection handled above
@@ -142,19 +138,22 @@ pub fn run_pipeline(input: &Input, comm: &Comm) -> Result<Option<Vec<ScalarResul
     let start = Instant::now();
     let out = super::prepare_output(input, comm)?;
     let dir = stage_dir(cfg);
-    let made = if comm.is_root() { Some(std::fs::create_dir_all(&dir)) } else { None };
-    if comm.broadcast_i64(matches!(made, Some(Ok(())) | None) as i64) == 0 {
-        let why = match made {
-            Some(Err(e)) => e.to_string(),
-            _ => "rank 0 failed".into(),
-        };
-        let key = if cfg.pipeline.directory.is_empty() {
-            "default: the [output] file's name without .h5, plus _stages".to_string()
-        } else {
-            format!("[pipeline] directory = \"{}\"", cfg.pipeline.directory)
-        };
-        bail!("cannot create the stage directory '{}' ({key}): {why}", dir.display());
-    }
+    let made = if comm.is_root() {
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            let key = if cfg.pipeline.directory.is_empty() {
+                "default: the [output] file's name without .h5, plus _stages".to_string()
+            } else {
+                format!("[pipeline] directory = \"{}\"", cfg.pipeline.directory)
+            };
+            anyhow::Error::new(crate::exit::BadInput(format!(
+                "cannot create the stage directory '{}' ({key}): {e}",
+                dir.display()
+            )))
+        })
+    } else {
+        Ok(())
+    };
+    comm.agree(made)?;
     let file = |name: String| dir.join(name).display().to_string();
     let at_n = |n: usize, seed: u64, out_file: String| {
         let mut c = cfg.clone();

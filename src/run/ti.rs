@@ -111,6 +111,11 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         return Err(e);
     }
     out.commit()?;
+    let values = all.iter().flat_map(|a| &a.results).filter(|r| r.name.starts_with("beta_"));
+    super::refuse_non_finite(
+        out.target(),
+        values.map(|r| (format!("{} ({}, N = {})", r.name, r.method, r.n_particles), r.value)),
+    )?;
     Ok(Some(all))
 }
 

@@ -63,29 +63,35 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     let cfg = &input.config;
     let start = Instant::now();
     let out = super::prepare_output(input, comm)?;
-    let mut data = load_training_data(&cfg.train.data)?;
-    let mut model = build_model(cfg, &data)?;
-    for f in &data.files {
-        log::info!("data: {} (N = {}, L = {:.4}, {} frames)", f.path, f.n_particles, f.box_side, f.frames);
-    }
-    let dataset = Dataset::new(std::mem::take(&mut data.confs), cfg.train.validation_fraction, cfg.run.seed);
-    if dataset.train.is_empty() {
-        bail!("[train] data hold too few configurations for a training set");
-    }
-    let mut tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
-    let ckpt = checkpoint_path(cfg);
-    if let Some(r) = restart {
-        let meta = read_checkpoint(r, &mut model, &mut tr)?;
-        if meta.data_files != cfg.train.data {
-            bail!(
-                "checkpoint '{}' was trained on {:?}, but [train] data = {:?}; restart with the same data",
-                r.display(),
-                meta.data_files,
-                cfg.train.data
-            );
+    // Everything read from the files the input names (data, checkpoint) is bad input when wrong,
+    // and every rank reads them: the ranks agree before the first collective of training.
+    let loaded = (|| -> Result<_> {
+        let mut data = load_training_data(&cfg.train.data)?;
+        let mut model = build_model(cfg, &data)?;
+        for f in &data.files {
+            log::info!("data: {} (N = {}, L = {:.4}, {} frames)", f.path, f.n_particles, f.box_side, f.frames);
         }
-        log::info!("restarting from '{}' at step {}", r.display(), tr.step);
-    }
+        let dataset = Dataset::new(std::mem::take(&mut data.confs), cfg.train.validation_fraction, cfg.run.seed);
+        if dataset.train.is_empty() {
+            bail!("[train] data hold too few configurations for a training set");
+        }
+        let mut tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
+        if let Some(r) = restart {
+            let meta = read_checkpoint(r, &mut model, &mut tr)?;
+            if meta.data_files != cfg.train.data {
+                bail!(
+                    "checkpoint '{}' was trained on {:?}, but [train] data = {:?}; restart with the same data",
+                    r.display(),
+                    meta.data_files,
+                    cfg.train.data
+                );
+            }
+            log::info!("restarting from '{}' at step {}", r.display(), tr.step);
+        }
+        Ok((data, model, dataset, tr))
+    })();
+    let (data, mut model, dataset, mut tr) = comm.agree(loaded.map_err(crate::exit::bad_input))?;
+    let ckpt = checkpoint_path(cfg);
     log::info!(
         "model: {} parameters, {} training and {} validation configurations, {} ranks",
         model.params.len(),
@@ -189,6 +195,15 @@ pub fn load_model(path: &Path) -> Result<LjModel> {
     let p = g.dataset("params")?.read_raw::<f64>()?;
     if p.len() != m.params.len() {
         bail!("'{}': {} parameters stored, the model shape needs {}", path.display(), p.len(), m.params.len());
+    }
+    if let Some(k) = p.iter().position(|x| !x.is_finite()) {
+        bail!(
+            "'{}': parameter {k} of {} is {} (a model with non-finite parameters gives non-finite energies; \
+             retrain it, e.g. with a smaller [train] lr)",
+            path.display(),
+            p.len(),
+            p[k]
+        );
     }
     m.params = p;
     Ok(m)
