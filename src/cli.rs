@@ -1,5 +1,6 @@
 //! Command-line interface: parse arguments, dispatch, map errors to exit codes
-//! (0 success, 1 run-time failure, 2 bad input or usage).
+//! (0 success, 1 run-time failure, 2 bad input or usage, 3 interrupted by a signal after saving
+//! the work: rerun the same command to resume).
 
 use crate::config::{ConfigError, Input, EXAMPLE_INPUT};
 use crate::io::summary;
@@ -105,6 +106,14 @@ pub enum Command {
 pub const EXIT_INPUT: i32 = 2;
 /// Exit code for run-time failures.
 pub const EXIT_RUNTIME: i32 = 1;
+pub use crate::run::interrupt::EXIT_INTERRUPTED;
+
+/// MPI and the stop-request handlers (SIGTERM, SIGINT, SIGUSR1) of a computing command.
+fn init() -> Comm {
+    let comm = Comm::init_mpi();
+    crate::run::interrupt::install();
+    comm
+}
 
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
@@ -136,7 +145,7 @@ pub fn run(cli: Cli) -> i32 {
             }
         },
         Command::Sample { config, set } => {
-            let comm = Comm::init_mpi();
+            let comm = init();
             let code = sample(&comm, &config, &set);
             drop(comm);
             code
@@ -149,7 +158,7 @@ pub fn run(cli: Cli) -> i32 {
             })
         }),
         Command::Run { config, set } => {
-            let comm = Comm::init_mpi();
+            let comm = init();
             let code = pipeline(&comm, &config, &set);
             drop(comm);
             code
@@ -185,7 +194,7 @@ pub fn run(cli: Cli) -> i32 {
 
 /// Loads the input under MPI and runs `f`, mapping errors to exit codes (messages from rank 0).
 fn with_input(config: &std::path::Path, set: &[String], f: impl FnOnce(&Input, &Comm) -> anyhow::Result<()>) -> i32 {
-    let comm = Comm::init_mpi();
+    let comm = init();
     let code = match Input::load(config, set) {
         Err(e) => {
             if comm.is_root() {
@@ -212,10 +221,17 @@ fn input_error(config: &std::path::Path, e: &ConfigError) -> i32 {
     EXIT_INPUT
 }
 
-/// Maps an error of a run to its exit code, printed on rank 0: [`EXIT_INPUT`] when the input is
+/// Maps an error of a run to its exit code, printed on rank 0: [`EXIT_INTERRUPTED`] after a stop
+/// on a signal, [`EXIT_INPUT`] when the input is
 /// what is wrong (a [`ConfigError`] anywhere in the chain, e.g. a model file that does not match
 /// the input, found only once the file is read), else [`EXIT_RUNTIME`].
 fn failure(comm: &Comm, config: &std::path::Path, e: &anyhow::Error) -> i32 {
+    if let Some(i) = e.chain().find_map(|c| c.downcast_ref::<crate::run::interrupt::Interrupted>()) {
+        if comm.is_root() {
+            eprintln!("nti: {i} (exit code {EXIT_INTERRUPTED})");
+        }
+        return EXIT_INTERRUPTED;
+    }
     let input = e.chain().any(|c| c.is::<ConfigError>());
     if comm.is_root() {
         if input {

@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod generate;
+pub mod interrupt;
 pub mod model_input;
 pub mod pipeline;
 pub mod progress;
@@ -9,6 +10,7 @@ pub mod replica;
 pub mod sample;
 pub mod ti;
 pub mod train;
+pub mod train_resume;
 
 pub use replica::{run_replica, ReplicaOutput};
 pub use sample::{run_sample, SampleSummary};
