@@ -56,15 +56,16 @@ fn children(pid: u32) -> Vec<i32> {
         .collect()
 }
 
-/// Waits for `path` to exist (the run's first periodic checkpoint), then sends `sig` to `target`.
-fn signal_when(child: &mut Child, path: &Path, target: impl Fn(&Child) -> i32, sig: i32) {
+/// Waits for `path` to exist (e.g. the run's first periodic checkpoint) and for `target` to name
+/// a process, then sends `sig` to it.
+fn signal_when(child: &mut Child, path: &Path, target: impl Fn(&Child) -> Option<i32>, sig: i32) {
     let t0 = Instant::now();
-    while !path.exists() {
+    while !path.exists() || target(child).is_none() {
         assert!(child.try_wait().unwrap().is_none(), "the run ended before its first checkpoint");
         assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint within 120 s");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let pid = target(child);
+    let pid = target(child).expect("checked");
     // SAFETY: sending a signal to a process this test started.
     assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "kill {pid}");
 }
@@ -93,7 +94,7 @@ fn interrupt_training(d: &Path, np: usize, out: &str, sig: i32) -> u64 {
         .unwrap();
     let stem = out.trim_start_matches("output.file=\"").trim_end_matches(".h5\"");
     let ckpt = d.join(format!("{stem}.ckpt.h5"));
-    let rank = |c: &Child| if np == 1 { c.id() as i32 } else { *children(c.id()).last().expect("ranks of mpirun") };
+    let rank = |c: &Child| if np == 1 { Some(c.id() as i32) } else { children(c.id()).get(1).copied() };
     signal_when(&mut child, &ckpt, rank, sig);
     let code = exit_code(child);
     let e = fs::read_to_string(&log).unwrap();
@@ -190,4 +191,85 @@ fn checkpoints_are_resumed_only_when_they_belong_to_this_training() {
     let e = ok(o);
     assert!(e.contains("training afresh"), "{e}");
     assert!(!e.contains("resuming"), "{e}");
+}
+
+/// A small whole pipeline (a few seconds).
+const PIPELINE: &str = "version = 1\n[system]\nn_particles = 20\ndensity = 0.1\ntemperature = 1.5\ncutoff = 2.5\n\
+tail_correction = true\n[sample]\nreplicas = 6\nequilibration = 200\nproduction = 2000\nstride = 10\nrdf_bins = 0\n\
+[model]\nhidden = [16, 16]\nn_radial = 4\nr_cut = 2.5\nn_freq = 2\n[train]\nsteps = 600\nbatch = 8\nmicro_batch = 4\n\
+eval_every = 100\ncheckpoint_every = 50\nvalidation_samples = 16\n[generate]\ntrajectories = 16\nsteps = 50\n\
+[ti]\nwindows = 6\nwindow_chains = 2\nais_chains = 8\n[baseline]\nwindows = 6\nequilibration = 300\nproduction = 3000\n\
+[pipeline]\ntrain_n = [20]\nti_n = [20]\nbaseline_n = [20]\n[run]\nseed = 3\n[output]\nfile = \"tiny.h5\"\n";
+
+fn summary_json(p: &Path) -> String {
+    let o = nti().args(["summary", "--json"]).arg(p).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The log `next` of a rerun resumed what the log `previous` says was interrupted: training from
+/// the step it stopped at, a work-item stage with its finished items kept.
+fn check_resumed(previous: &str, next: &str) {
+    let Some(msg) = previous.lines().find(|l| l.contains("interrupted by")) else { return };
+    if let Some(at) = msg.split("during training at step ").nth(1) {
+        let k = at.split_whitespace().next().unwrap();
+        assert!(next.contains(&format!("at step {k}")) && next.contains("resuming training"), "not resumed: {next}");
+    } else {
+        let kind = msg.split(" during ").nth(1).unwrap().split(':').next().unwrap();
+        assert!(next.contains(&format!("{kind}: ")) && next.contains("items kept from an earlier run"), "{next}");
+    }
+}
+
+/// `nti run` on 2 ranks, stopped by SIGTERM (to one rank) once during sampling, training, the TI
+/// windows and the baseline windows (each time as soon as that stage's first work item or
+/// checkpoint is on disk), rerun each time with the same command: every rerun resumes, and the
+/// final results are bitwise those of one uninterrupted run on 1 rank; no work-item directories or
+/// temporary files are left behind.
+#[test]
+fn pipeline_interrupted_in_every_stage_resumes_bitwise() {
+    assert!(have_mpirun(), "mpirun not found");
+    let (a, b) = (scratch(), scratch());
+    for d in [&a, &b] {
+        fs::write(d.path().join("p.toml"), PIPELINE).unwrap();
+    }
+    ok(run_in(a.path(), &["run", "p.toml"]));
+    let p = b.path();
+    let st = p.join("tiny_stages");
+    let marks = [
+        st.join("sample_N20.items/replica_0.h5"),
+        st.join("train.ckpt.h5"),
+        st.join("ti.items/window_N20_0.h5"),
+        st.join("baseline_N20.items/lambda_window_0.h5"),
+    ];
+    let mut previous = String::new();
+    for (i, mark) in marks.iter().enumerate() {
+        let log = p.join(format!("run{i}.log"));
+        let mut child = mpirun(2)
+            .args(["run", "p.toml"])
+            .current_dir(p)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        // Both ranks have installed their handlers once they log the pipeline's plan.
+        let started = || fs::read_to_string(&log).unwrap_or_default().matches("nti run: box").count() == 2;
+        signal_when(&mut child, mark, |c| children(c.id()).get(1).copied().filter(|_| started()), libc::SIGTERM);
+        let code = exit_code(child);
+        let e = fs::read_to_string(&log).unwrap();
+        assert_eq!(code, 3, "run {i} (signal once {} exists): {e}", mark.display());
+        assert!(e.contains("rerun the same command to resume"), "{e}");
+        eprintln!("run {i}: {}", e.lines().find(|l| l.contains("interrupted by")).unwrap_or(""));
+        check_resumed(&previous, &e);
+        previous = e;
+    }
+    let e = ok(mpirun(2).args(["run", "p.toml"]).current_dir(p).env("RUST_LOG", "info").output().unwrap());
+    check_resumed(&previous, &e);
+    assert_eq!(summary_json(&p.join("tiny.h5")), summary_json(&a.path().join("tiny.h5")));
+    let left: Vec<String> = fs::read_dir(&st)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".items") || n.contains(".partial-"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }

@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod generate;
 pub mod interrupt;
+pub mod items;
 pub mod model_input;
 pub mod pipeline;
 pub mod progress;

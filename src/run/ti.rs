@@ -21,7 +21,7 @@ mod node;
 mod starts;
 
 use super::generate::{distributed_reverse, reverse_seed};
-use super::progress::Progress;
+use super::items::{fingerprint, ItemStore};
 use crate::config::{Input, WindowRule, WindowStart};
 use crate::diffusion::ais::ais;
 use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
@@ -40,6 +40,9 @@ pub(crate) use node::{WindowRow, WINDOW_COLUMNS};
 use starts::DataStarts;
 use std::path::Path;
 use std::time::Instant;
+
+/// The input sections a TI window depends on (besides the model, fingerprinted by its checksum).
+const ITEM_KEYS: &[&str] = &["generate", "ti", "run"];
 
 /// Offset of the trajectory ids that warm-start window chains (disjoint from the main run's).
 const WINDOW_TRAJ_BASE: u64 = 1 << 40;
@@ -91,6 +94,9 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     let start = Instant::now();
     let (model, side) = super::model_input::load_checked_model(cfg, comm)?;
     let out = super::prepare_output(input, comm)?;
+    let model_sum = format!("model {:016x}", crate::io::checkpoint::checksum(&[model.params.as_slice()]));
+    let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, &format!("{model_sum} {}", model.spec()));
+    let store = ItemStore::open(comm, &cfg.output.file, fp, cfg.output.overwrite)?;
     // Window quadrature: Gauss-Legendre, or Clenshaw-Curtis with its nested half rule.
     let nested = match ti.window_rule {
         WindowRule::ClenshawCurtis if ti.windows > 0 => Some(NestedRule::new(ti.windows, 0.0, 1.0)?),
@@ -141,14 +147,16 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         };
         let (mut wbufs, mut sbufs, mut xbufs) = (Vec::new(), Vec::new(), Vec::new());
         if let Some(q) = &q {
-            let owned = owned_items(q.nodes.len(), comm.rank(), comm.size());
-            let mut progress = Progress::new(format!("windows N = {n}, rank {}", comm.rank()), owned.len() as u64);
-            for (done, &j) in owned.iter().enumerate() {
+            let done = store.run(comm, &format!("window_N{n}"), q.nodes.len(), |j| {
                 let b = run_node(&cx, j, q.nodes[j]);
-                wbufs.push(b.row);
-                sbufs.push(b.split);
-                xbufs.push(b.series);
-                progress.tick(done as u64 + 1, "windows");
+                pack(&[b.row, b.split, b.series])
+            })?;
+            for (_, buf) in done {
+                let mut parts = unpack(&buf).into_iter();
+                let mut next = || parts.next().ok_or_else(|| anyhow::anyhow!("a kept TI window lacks a buffer"));
+                wbufs.push(next()?);
+                sbufs.push(next()?);
+                xbufs.push(next()?);
             }
         }
         // AIS: chains in chunks of 8 over ranks.
@@ -341,6 +349,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         return Err(e);
     }
     out.commit()?;
+    store.remove();
     Ok(Some(all))
 }
 
