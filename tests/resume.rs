@@ -102,7 +102,7 @@ fn interrupt_training(d: &Path, np: usize, out: &str, sig: i32) -> u64 {
     let at = e.split("during training at step ").nth(1).expect("the interruption message names the step");
     let k: u64 = at.split_whitespace().next().unwrap().parse().unwrap();
     assert_eq!(ckpt_step(&ckpt), k, "the checkpoint holds the step where the run stopped");
-    assert!(k >= 50 && k < 1_000_000);
+    assert!((50..1_000_000).contains(&k));
     assert!(!d.join(format!("{stem}.h5")).exists(), "an interrupted run wrote a results file");
     k
 }
