@@ -94,9 +94,6 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     let start = Instant::now();
     let (model, side) = super::model_input::load_checked_model(cfg, comm)?;
     let out = super::prepare_output(input, comm)?;
-    let model_sum = format!("model {:016x}", crate::io::checkpoint::checksum(&[model.params.as_slice()]));
-    let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, &format!("{model_sum} {}", model.spec()));
-    let store = ItemStore::open(comm, &cfg.output.file, fp, cfg.output.overwrite)?;
     // Window quadrature: Gauss-Legendre, or Clenshaw-Curtis with its nested half rule.
     let nested = match ti.window_rule {
         WindowRule::ClenshawCurtis if ti.windows > 0 => Some(NestedRule::new(ti.windows, 0.0, 1.0)?),
@@ -118,6 +115,10 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         log::info!("window chains start from data ({:?}) at N = {:?}", ti.window_start, d.sizes());
         d
     };
+    // After every input check, so that bad input leaves no work-item directory behind.
+    let model_sum = format!("model {:016x}", crate::io::checkpoint::checksum(&[model.params.as_slice()]));
+    let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, &format!("{model_sum} {}", model.spec()));
+    let store = ItemStore::open(comm, &cfg.output.file, fp, cfg.output.overwrite)?;
     let mut all = Vec::new();
     for &n in &g.n_particles {
         let rho = n as f64 / side.powi(3);
