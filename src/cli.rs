@@ -1,6 +1,7 @@
 //! Command-line interface: parse arguments, dispatch, map errors to exit codes
-//! (0 success, 1 run-time failure, 2 bad input or usage, 75 interrupted and resumable; see
-//! [`crate::exit`]) and end every rank when one fails.
+//! (0 success, 1 run-time failure, 2 bad input or usage, 3 interrupted by a signal after saving
+//! the work: rerun the same command to resume; see [`crate::exit`]) and end every rank when one
+//! fails.
 
 use crate::config::{ConfigError, Input, EXAMPLE_INPUT};
 use crate::io::summary;
@@ -192,6 +193,7 @@ pub fn run(cli: Cli) -> i32 {
 fn start_mpi() -> Comm {
     let comm = Comm::init_mpi();
     crate::logging::set_rank(comm.rank(), comm.size());
+    crate::run::interrupt::install();
     comm
 }
 
@@ -220,7 +222,15 @@ fn with_input(
 /// exit code ([`crate::exit::code_of`]). An error that is not [`crate::exit::Agreed`] may have
 /// left other ranks waiting in a collective, so in a multi-rank run it ends the whole job with
 /// MPI_Abort and that code. Input errors name the input file, unless the message already does.
+/// A stop on a signal ([`crate::run::interrupt::Interrupted`]) gives [`EXIT_INTERRUPTED`].
 fn report(comm: &Comm, config: &std::path::Path, e: &anyhow::Error) -> i32 {
+    // A stop on a signal: every rank agreed on it and saved its work (no abort needed).
+    if let Some(i) = e.chain().find_map(|c| c.downcast_ref::<crate::run::interrupt::Interrupted>()) {
+        if comm.is_root() {
+            eprintln!("nti: {i} (exit code {})", crate::exit::EXIT_INTERRUPTED);
+        }
+        return crate::exit::EXIT_INTERRUPTED;
+    }
     let code = crate::exit::code_of(e);
     let agreed = e.downcast_ref::<crate::exit::Agreed>();
     let own = match agreed {

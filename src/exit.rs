@@ -4,8 +4,9 @@
 //!   numerical failure, non-finite results).
 //! - [`EXIT_INPUT`] (2): bad input: the TOML file, the command line, and the files the input names
 //!   (training data, model files, checkpoints, the output path). Nothing is run or overwritten.
-//! - [`EXIT_INTERRUPTED`] (75, `EX_TEMPFAIL` of sysexits.h): interrupted but resumable (e.g. stopped
-//!   by a signal after writing a checkpoint); rerunning the same command continues.
+//! - [`EXIT_INTERRUPTED`] (3): interrupted but resumable (stopped by SIGTERM, SIGINT or SIGUSR1
+//!   after writing a checkpoint and the finished work items, [`crate::run::interrupt`]); rerunning
+//!   the same command continues. The jobscripts requeue on it.
 //!
 //! An error is bad input when its chain holds a [`ConfigError`] or a [`BadInput`]; an error that
 //! every rank has already learned about through a collective is an [`Agreed`], which carries its code.
@@ -17,8 +18,8 @@ use thiserror::Error;
 pub const EXIT_RUNTIME: i32 = 1;
 /// Exit code for bad input or usage.
 pub const EXIT_INPUT: i32 = 2;
-/// Exit code for a run that was interrupted and can be resumed by running it again (EX_TEMPFAIL).
-pub const EXIT_INTERRUPTED: i32 = 75;
+/// Exit code for a run that was interrupted and can be resumed by running it again.
+pub const EXIT_INTERRUPTED: i32 = 3;
 
 /// A problem with a file or path the input names (training data, model, checkpoint, output path):
 /// the user's input, so exit code [`EXIT_INPUT`]. Display is the message alone.

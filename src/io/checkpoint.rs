@@ -93,6 +93,19 @@ pub fn write_checkpoint<M: EnergyModel + ?Sized>(
     })
 }
 
+/// The step and the training settings (JSON) recorded in a checkpoint, read without loading the
+/// model: to decide whether a checkpoint can be resumed, and never to replace a later one.
+pub fn checkpoint_step_and_settings(path: &Path) -> Result<(u64, String)> {
+    let what = || format!("checkpoint '{}'", path.display());
+    let f = hdf5::File::open(path)
+        .map_err(|e| anyhow!("{} is not a readable HDF5 file (truncated or corrupted?): {e}", what()))?;
+    let g =
+        f.group("checkpoint").map_err(|_| anyhow!("{} has no /checkpoint group (not an nti checkpoint)", what()))?;
+    let step = get_i64(&g, "step").with_context(what)?;
+    let settings = get_str(&g, "settings").with_context(what)?;
+    Ok((step.max(0) as u64, settings))
+}
+
 fn set_f64_pair(g: &hdf5::Group, acc: (f64, u64)) -> Result<()> {
     super::h5util::set_f64(g, "loss_acc_sum", acc.0)?;
     set_i64(g, "loss_acc_count", acc.1 as i64)

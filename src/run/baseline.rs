@@ -1,7 +1,10 @@
 //! `nti baseline`: conventional TI along the soft-core lambda path with MC at K windows (windows
 //! dealt round-robin over ranks, gathered and ordered on rank 0), MBAR over the same windows, and
-//! optionally Widom insertion (docs/design.md sec. 3). beta A_ex(N) = -int_0^1 <beta dU/dlambda> dlambda.
+//! optionally Widom insertion (docs/design.md sec. 3). Finished windows and replicas are kept
+//! (`items`) until the results file is written, so an interrupted run resumes.
+//! beta A_ex(N) = -int_0^1 <beta dU/dlambda> dlambda.
 
+use super::items::{fingerprint, ItemStore};
 use super::replica::{cutoff_mode, run_replica};
 use crate::baseline::{run_lambda_window, LambdaPath, LambdaWindowOutput};
 use crate::config::{Input, Spacing};
@@ -9,7 +12,7 @@ use crate::estimators::mbar::mbar;
 use crate::estimators::quadrature::{rule, Rule};
 use crate::estimators::{block_average, combine_replicas, BlockEstimate};
 use crate::io::{h5util, Provenance, ScalarResult};
-use crate::parallel::{owned_items, pack, unpack, Comm};
+use crate::parallel::{pack, unpack, Comm};
 use crate::system::SimBox;
 use anyhow::Result;
 use ndarray::Array2;
@@ -19,6 +22,9 @@ use std::time::Instant;
 /// Neighbour overlap (Shirts & Chodera 2008, overlap matrix O = W^T W N) below which MBAR's error
 /// bar is flagged as unreliable (a common rule of thumb in alchemical free-energy practice).
 const MIN_OVERLAP: f64 = 0.03;
+
+/// The input sections a window or Widom replica depends on.
+const ITEM_KEYS: &[&str] = &["system", "baseline", "sample", "run"];
 
 /// MBAR inputs and outputs kept for the results file.
 #[derive(Clone, Debug)]
@@ -65,8 +71,6 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
     let (n, t) = (sys.n_particles, sys.temperature);
     let simbox = SimBox::from_density(n, sys.density);
     let mode = cutoff_mode(cfg);
-    let mine = owned_items(b.windows, comm.rank(), comm.size());
-    let mut progress = crate::progress::Progress::new("baseline windows", mine.len() as u64);
     let path = LambdaPath {
         n,
         simbox,
@@ -78,14 +82,15 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
         stride: b.stride,
         seed: cfg.run.seed,
     };
-    let bufs: Vec<Vec<f64>> = mine
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| {
+    let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, "baseline");
+    let store = ItemStore::open(comm, &cfg.output.file, fp, cfg.output.overwrite)?;
+    let bufs: Vec<Vec<f64>> = store
+        .run(comm, "lambda_window", b.windows, |k| {
             let w = run_lambda_window(&path, k);
-            progress.tick(i as u64 + 1, "windows");
             pack(&[vec![k as f64, w.acceptance], w.du_dlambda, w.u_all])
-        })
+        })?
+        .into_iter()
+        .map(|(_, b)| b)
         .collect();
     // Widom insertion in ordinary full-LJ replicas (same machinery as nti sample).
     let widom_bufs: Vec<Vec<f64>> = if b.widom_insertions > 0 {
@@ -93,7 +98,11 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
         c.sample.widom_insertions = b.widom_insertions;
         c.sample.trajectory = false;
         c.sample.rdf_bins = 0;
-        owned_items(c.sample.replicas, comm.rank(), comm.size()).iter().map(|&r| run_replica(&c, r).widom).collect()
+        store
+            .run(comm, "widom_replica", c.sample.replicas, |r| run_replica(&c, r).widom)?
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect()
     } else {
         vec![]
     };
@@ -186,6 +195,7 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
         return Err(e);
     }
     out.commit()?;
+    store.remove();
     Ok(Some(summary))
 }
 

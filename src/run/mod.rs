@@ -2,6 +2,8 @@
 
 pub mod baseline;
 pub mod generate;
+pub mod interrupt;
+pub mod items;
 pub mod memory;
 pub mod model_input;
 pub mod pipeline;
@@ -13,6 +15,7 @@ pub mod sample;
 pub mod startup;
 pub mod ti;
 pub mod train;
+pub mod train_resume;
 
 pub use replica::{run_replica, ReplicaOutput};
 pub use sample::{run_sample, SampleSummary};

@@ -12,7 +12,9 @@
 //! sections it depends on (e.g. `[system]`, `[sample]`, `[run]` for sampling) are unchanged in that
 //! file's recorded effective input; otherwise the run stops with an error, unless
 //! `[output] overwrite = true`, which reruns it. So an interrupted or extended pipeline (more TI N,
-//! other estimator settings) redoes only what changed.
+//! other estimator settings) redoes only what changed. Within a stage, an interrupted training
+//! resumes from its checkpoint (`train.ckpt.h5`) and the other stages keep their finished work
+//! items (`<stage file>.partial/`), so a resubmitted job continues where the last one stopped.
 
 use super::{baseline::run_baseline, run_sample, ti::run_ti, train::run_train};
 use crate::config::{Config, Cutoff, Input};
@@ -120,11 +122,9 @@ fn stage(comm: &Comm, path: &Path, input: &Input, keys: &[&str], run: impl FnOnc
     let reuse = comm.agree(verdict)?;
     match comm.broadcast_i64(reuse as i64) {
         1 => Ok(()),
-        _ => {
-            let mut i = input.clone();
-            i.config.output.overwrite = true; // protection handled above
-            run(&i)
-        }
+        // The stage file is absent or `[output] overwrite = true`: the stage's own checks (e.g.
+        // resuming training from its checkpoint, finished work items) see the user's setting.
+        _ => run(input),
     }
 }
 

@@ -1,6 +1,8 @@
 //! `nti sample`: the reference simulation. Replicas are dealt over ranks, run independently,
-//! gathered to rank 0, combined, written to one HDF5 results file and printed.
+//! gathered to rank 0, combined, written to one HDF5 results file and printed. Finished replicas
+//! are kept (`items`) until the results file is written, so an interrupted run resumes.
 
+use super::items::{fingerprint, ItemStore};
 use super::replica::{pair_energy, run_replica, ReplicaOutput};
 use crate::config::{Input, SampleMethod};
 use crate::estimators::{block_average, combine_replicas, BlockEstimate};
@@ -10,6 +12,9 @@ use crate::parallel::{owned_items, pack, unpack, Comm};
 use anyhow::Result;
 use std::path::Path;
 use std::time::Instant;
+
+/// The input sections a replica depends on.
+const ITEM_KEYS: &[&str] = &["system", "sample", "run"];
 
 /// What rank 0 knows at the end of `nti sample`.
 #[derive(Clone, Debug)]
@@ -30,7 +35,10 @@ pub fn run_sample(input: &Input, comm: &Comm) -> Result<Option<SampleSummary>> {
     let out = super::prepare_output(input, comm)?;
     let mine = owned_items(cfg.sample.replicas, comm.rank(), comm.size());
     log::info!("rank {}/{}: replicas {:?}", comm.rank(), comm.size(), mine);
-    let bufs: Vec<Vec<f64>> = mine.iter().map(|&r| run_replica(cfg, r).to_buffer()).collect();
+    let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, "sample");
+    let store = ItemStore::open(comm, &cfg.output.file, fp, cfg.output.overwrite)?;
+    let done = store.run(comm, "replica", cfg.sample.replicas, |r| run_replica(cfg, r).to_buffer())?;
+    let bufs: Vec<Vec<f64>> = done.into_iter().map(|(_, b)| b).collect();
     let gathered = comm.gather_to_root(pack(&bufs));
     let Some(gathered) = gathered else { return Ok(None) };
     let mut replicas: Vec<ReplicaOutput> =
@@ -44,6 +52,7 @@ pub fn run_sample(input: &Input, comm: &Comm) -> Result<Option<SampleSummary>> {
         return Err(e.context(format!("writing results file '{}'", out.target().display())));
     }
     out.commit()?;
+    store.remove();
     log::info!("wrote {}", out.target().display());
     Ok(Some(summary))
 }

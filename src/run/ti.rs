@@ -22,6 +22,7 @@ mod node;
 mod starts;
 
 use super::generate::{distributed_reverse, reverse_seed};
+use super::items::{fingerprint, ItemStore};
 use crate::config::{Config, GenerateConfig, Input, TiConfig, WindowRule, WindowStart};
 use crate::diffusion::ais::{ais, AisSettings};
 use crate::diffusion::reverse::ReverseRun;
@@ -30,7 +31,6 @@ use crate::estimators::quadrature::{gauss_legendre, Quadrature};
 use crate::io::{h5util, Provenance, ScalarResult};
 use crate::model::lj_model::LjModel;
 use crate::parallel::{owned_items, pack, unpack, Comm};
-use crate::progress::Progress;
 use anyhow::Result;
 use attribution::{shell_edges, TiAttribution};
 use node::{run_node, NodeContext};
@@ -38,6 +38,9 @@ pub(crate) use node::{WindowRow, WINDOW_COLUMNS};
 use starts::DataStarts;
 use std::path::Path;
 use std::time::Instant;
+
+/// The input sections a TI window depends on (besides the model, fingerprinted by its checksum).
+const ITEM_KEYS: &[&str] = &["generate", "ti", "run"];
 
 /// Offset of the trajectory ids that warm-start window chains (disjoint from the main run's).
 const WINDOW_TRAJ_BASE: u64 = 1 << 40;
@@ -91,9 +94,17 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     let (model, side) = super::model_input::load_checked_model(&input.config, comm)?;
     let out = super::prepare_output(input, comm)?;
     let plan = Plan::new(&input.config, model, side)?;
+    // After every input check, so that bad input leaves no work-item directory behind.
+    let model_sum = format!("model {:016x}", crate::io::checkpoint::checksum(&[plan.model.params.as_slice()]));
+    let fp = fingerprint(
+        &input.effective_toml(),
+        ITEM_KEYS,
+        &format!("{model_sum} {}", crate::model::EnergyModel::spec(&plan.model)),
+    );
+    let store = ItemStore::open(comm, &input.config.output.file, fp, input.config.output.overwrite)?;
     let mut all = Vec::new();
     for &n in &input.config.generate.n_particles {
-        if let Some(items) = run_items(&plan, n, comm) {
+        if let Some(items) = run_items(&plan, n, comm, &store)? {
             all.push(estimate(&plan, n, items)?);
         }
     }
@@ -111,6 +122,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
         return Err(e);
     }
     out.commit()?;
+    store.remove();
     let values = all.iter().flat_map(|a| &a.results).filter(|r| r.name.starts_with("beta_"));
     super::refuse_non_finite(
         out.target(),
@@ -184,16 +196,16 @@ struct Items {
 
 /// Runs the work items of N = `n` on every rank (reverse-SDE chunks, window j on rank j mod size,
 /// AIS chains in chunks of 8) and gathers them; `Some` on rank 0 only.
-fn run_items(plan: &Plan, n: usize, comm: &Comm) -> Option<Items> {
+fn run_items(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<Option<Items>> {
     let rev = distributed_reverse(&plan.model, n, plan.side, plan.generate, plan.seed, &plan.nodes, comm);
-    let w = run_windows(plan, n, comm);
+    let w = run_windows(plan, n, comm, store)?;
     let abufs = run_ais(plan, n, comm);
     let wg = comm.gather_to_root(pack(&w.rows));
     let ag = comm.gather_to_root(pack(&abufs));
     let sg = comm.gather_to_root(pack(&w.splits));
     let xg = comm.gather_to_root(pack(&w.series));
-    let (Some(rev), Some(rows), Some(ais), Some(splits), Some(series)) = (rev, wg, ag, sg, xg) else { return None };
-    Some(Items { rev, windows: WindowBuffers { rows, splits, series }, ais })
+    let (Some(rev), Some(rows), Some(ais), Some(splits), Some(series)) = (rev, wg, ag, sg, xg) else { return Ok(None) };
+    Ok(Some(Items { rev, windows: WindowBuffers { rows, splits, series }, ais }))
 }
 
 /// Flat buffers of windows (module `node`), each starting with the window index: rows, per-sample
@@ -205,10 +217,11 @@ struct WindowBuffers {
     series: Vec<Vec<f64>>,
 }
 
-/// This rank's corrected windows.
-fn run_windows(plan: &Plan, n: usize, comm: &Comm) -> WindowBuffers {
+/// This rank's corrected windows, each kept in `store` when finished (a resumed run reads the kept
+/// ones instead of recomputing them).
+fn run_windows(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<WindowBuffers> {
     let mut bufs = WindowBuffers::default();
-    let Some(q) = &plan.q else { return bufs };
+    let Some(q) = &plan.q else { return Ok(bufs) };
     let cx = NodeContext {
         model: &plan.model,
         n,
@@ -220,16 +233,18 @@ fn run_windows(plan: &Plan, n: usize, comm: &Comm) -> WindowBuffers {
         edges: &plan.edges,
         nodes: plan.nodes.len(),
     };
-    let owned = owned_items(q.nodes.len(), comm.rank(), comm.size());
-    let mut progress = Progress::new(format!("windows N = {n}, rank {}", comm.rank()), owned.len() as u64);
-    for (done, &j) in owned.iter().enumerate() {
+    let done = store.run(comm, &format!("window_N{n}"), q.nodes.len(), |j| {
         let b = run_node(&cx, j, q.nodes[j]);
-        bufs.rows.push(b.row);
-        bufs.splits.push(b.split);
-        bufs.series.push(b.series);
-        progress.tick(done as u64 + 1, "windows");
+        pack(&[b.row, b.split, b.series])
+    })?;
+    for (_, buf) in done {
+        let mut parts = unpack(&buf).into_iter();
+        let mut next = || parts.next().ok_or_else(|| anyhow::anyhow!("a kept TI window lacks a buffer"));
+        bufs.rows.push(next()?);
+        bufs.splits.push(next()?);
+        bufs.series.push(next()?);
     }
-    bufs
+    Ok(bufs)
 }
 
 /// This rank's AIS chunks of 8 chains: [chunk index, work values...] each.

@@ -1,6 +1,10 @@
 //! `nti train`: score-matching training of the LJ energy model on `nti sample` trajectories,
-//! data-parallel over MPI ranks, with atomic checkpoints and `--restart`.
+//! data-parallel over MPI ranks, with atomic checkpoints, `--restart`, automatic resumption from
+//! this output's checkpoint (`train_resume`) and a checkpoint on SIGTERM, SIGINT or SIGUSR1
+//! (`interrupt`).
 
+use super::interrupt::Interrupted;
+use super::train_resume::{decide_start, Start};
 use crate::config::{Config, Input, Network};
 use crate::io::checkpoint::{read_checkpoint, write_checkpoint, CheckpointMeta};
 use crate::io::trajectories::{load_training_data, TrainingData};
@@ -13,7 +17,7 @@ use crate::model::{EnergyModel, TimeEmbedding};
 use crate::parallel::Comm;
 use crate::rng::{stream, Purpose};
 use crate::schedule::VeSchedule;
-use crate::train::trainer::T_BINS;
+use crate::train::trainer::{Finish, T_BINS};
 use crate::train::{Dataset, Trainer};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
@@ -67,7 +71,7 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     // and every rank reads them: the ranks agree before the first collective of training.
     let loaded = (|| -> Result<_> {
         let mut data = load_training_data(&cfg.train.data)?;
-        let mut model = build_model(cfg, &data)?;
+        let model = build_model(cfg, &data)?;
         for f in &data.files {
             log::info!("data: {} (N = {}, L = {:.4}, {} frames)", f.path, f.n_particles, f.box_side, f.frames);
         }
@@ -75,9 +79,16 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
         if dataset.train.is_empty() {
             bail!("[train] data hold too few configurations for a training set");
         }
-        let mut tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
-        if let Some(r) = restart {
-            let meta = read_checkpoint(r, &mut model, &mut tr)?;
+        let tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
+        Ok((data, model, dataset, tr))
+    })();
+    let (data, mut model, dataset, mut tr) = comm.agree(loaded.map_err(crate::exit::bad_input))?;
+    // Where to start: `--restart`, this output's own checkpoint of the same training, or afresh
+    // (rank 0 decides, every rank learns it); then every rank reads that checkpoint.
+    let ckpt = checkpoint_path(cfg);
+    if let Start::Checkpoint(r) = decide_start(cfg, comm, &ckpt, restart, &model, &tr)? {
+        let resumed = (|| -> Result<()> {
+            let meta = read_checkpoint(&r, &mut model, &mut tr)?;
             if meta.data_files != cfg.train.data {
                 bail!(
                     "checkpoint '{}' was trained on {:?}, but [train] data = {:?}; restart with the same data",
@@ -86,12 +97,11 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
                     cfg.train.data
                 );
             }
-            log::info!("restarting from '{}' at step {}", r.display(), tr.step);
-        }
-        Ok((data, model, dataset, tr))
-    })();
-    let (data, mut model, dataset, mut tr) = comm.agree(loaded.map_err(crate::exit::bad_input))?;
-    let ckpt = checkpoint_path(cfg);
+            Ok(())
+        })();
+        comm.agree(resumed.map_err(crate::exit::bad_input))?;
+        log::info!("restarting from '{}' at step {}", r.display(), tr.step);
+    }
     log::info!(
         "model: {} parameters, {} training and {} validation configurations, {} ranks",
         model.params.len(),
@@ -105,13 +115,32 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
         cursor: tr.data_cursor(&dataset),
     };
     let root = comm.is_root();
-    tr.run(&mut model, &dataset, comm, cfg.train.steps, |m, t| {
+    let save = |m: &LjModel, t: &Trainer| -> Result<()> {
+        let written = if root { write_checkpoint(&ckpt, m, t, &meta(t)) } else { Ok(()) };
+        // Every rank learns whether rank 0 wrote it, so that all stop together on failure.
+        let ok = comm.broadcast_i64(written.is_ok() as i64);
+        written?;
+        if ok == 0 {
+            bail!("rank 0 could not write checkpoint '{}'", ckpt.display());
+        }
         if root {
-            write_checkpoint(&ckpt, m, t, &meta(t))?;
             log::info!("checkpoint at step {} -> {}", t.step, ckpt.display());
         }
         Ok(())
-    })?;
+    };
+    if tr.run(&mut model, &dataset, comm, cfg.train.steps, save)? == Finish::Stopped {
+        let ck = cfg.train.checkpoint_every;
+        if ck == 0 || tr.step % ck != 0 {
+            save(&model, &tr)?; // else the periodic checkpoint of this step is already written
+        }
+        return Err(Interrupted::new(format!(
+            "during training at step {} of {}; checkpoint '{}' written",
+            tr.step,
+            cfg.train.steps,
+            ckpt.display()
+        ))
+        .into());
+    }
     if tr.history.step.last().copied() != Some(tr.step as f64) {
         tr.record(&model, &dataset, comm);
     }

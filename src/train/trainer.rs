@@ -32,6 +32,15 @@ pub struct History {
     pub val_loss_by_t: Vec<f64>,
 }
 
+/// How [`Trainer::run`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finish {
+    /// The requested number of steps was reached.
+    Done,
+    /// A stop was requested; every rank stopped after the same step.
+    Stopped,
+}
+
 /// Number of t-bins of [`History::val_loss_by_t`].
 pub const T_BINS: usize = 10;
 
@@ -240,7 +249,9 @@ impl Trainer {
     }
 
     /// Trains until `until` steps, recording loss points every `eval_every` steps and calling
-    /// `checkpoint` every `checkpoint_every` steps.
+    /// `checkpoint` every `checkpoint_every` steps. After every step all ranks agree whether a stop
+    /// was requested (SIGTERM, SIGINT, SIGUSR1; see `run::interrupt`); if so they return
+    /// [`Finish::Stopped`] together at the same step, without a checkpoint (the caller writes it).
     pub fn run<M: EnergyModel + ?Sized>(
         &mut self,
         model: &mut M,
@@ -248,7 +259,7 @@ impl Trainer {
         comm: &Comm,
         until: u64,
         mut checkpoint: impl FnMut(&M, &Trainer) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Finish> {
         if self.step == 0 && self.history.step.is_empty() {
             self.record(model, data, comm);
         }
@@ -272,7 +283,10 @@ impl Trainer {
                 checkpoint(model, self)?;
             }
             progress.tick(self.step - start, "steps");
+            if self.step < until && crate::run::interrupt::agree(comm) {
+                return Ok(Finish::Stopped);
+            }
         }
-        Ok(())
+        Ok(Finish::Done)
     }
 }
