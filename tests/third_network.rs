@@ -10,7 +10,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
-use nti::model::network::{NetOut, Network, Residual};
+use nti::model::network::{At, NetOut, Network, Residual};
 use nti::model::pair_term::PairTermSpec;
 use nti::model::{Conf, EnergyModel};
 use nti::rng::{stream, Purpose};
@@ -86,7 +86,8 @@ impl Network for PairOnly {
     fn cutoff(&self) -> f64 {
         RC
     }
-    fn evaluate(&self, p: &[f64], x: &Positions, b: &SimBox, t: f64, with_grad: bool) -> NetOut {
+    fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut {
+        let (p, x, b, t) = (at.params, at.x, at.simbox, at.t);
         let (mut e_i, mut de_i) = (vec![0.0; x.len()], vec![0.0; x.len()]);
         for (i, j, _, r) in pairs(x, b) {
             let f = radial(r).0;
@@ -102,7 +103,8 @@ impl Network for PairOnly {
         (0.0, 0.0)
     }
     /// d/d(a, b) [grad_x E_NN . r] = (1, t) sum_pairs f'(r) rhat . (r_j - r_i).
-    fn score_param_grad(&self, p: &[f64], x: &Positions, b: &SimBox, t: f64, res: &mut Residual<'_>, grad: &mut [f64]) {
+    fn score_param_grad(&self, at: &At<'_>, res: &mut Residual<'_>, grad: &mut [f64]) {
+        let (p, x, b, t) = (at.params, at.x, at.simbox, at.t);
         let out = NetOut { grad: self.grad(p, x, b, t), ..Default::default() };
         if let Some((r, scale)) = res(&out) {
             let mut s = 0.0;

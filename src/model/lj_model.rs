@@ -11,7 +11,7 @@
 
 use super::descriptors::DescriptorSpec;
 use super::mp::MpSpec;
-use super::network::{self, NetOut, Network};
+use super::network::{self, At, NetOut, Network};
 use super::pair_term::{pairs_within, PairRow, PairTermSpec};
 use super::{Conf, EnergyModel, Terms, TimeEmbedding};
 use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, PairPotential, SoftCore, Truncated};
@@ -202,7 +202,7 @@ impl LjModel {
     fn eval(&self, c: &Conf, t: f64, with_grad: bool) -> Eval {
         let x = Self::positions(c);
         let simbox = SimBox::new(c.side);
-        let out = self.net.evaluate(self.net_params(), &x, &simbox, t, with_grad);
+        let out = self.net.evaluate(&At { params: self.net_params(), x: &x, simbox: &simbox, t }, with_grad);
         let pairs = if self.spec.pair.enabled() { self.wall_pairs(&out, &x, &simbox) } else { vec![] };
         let NetOut { mut e_i, mut de_i, grad: mut g_nn, .. } = out;
         if self.spec.pair.enabled() {
@@ -245,10 +245,7 @@ impl LjModel {
         let mut loss = 0.0;
         let mut walls: Option<(Vec<PairRow>, Vec<[f64; 3]>, f64)> = None;
         self.net.score_param_grad(
-            self.net_params(),
-            &x,
-            &simbox,
-            t,
+            &At { params: self.net_params(), x: &x, simbox: &simbox, t },
             &mut |out: &NetOut| {
                 let mut g_nn = out.grad.clone();
                 let pairs = if self.spec.pair.enabled() { self.wall_pairs(out, &x, &simbox) } else { vec![] };

@@ -60,14 +60,19 @@ fn model_eval(cfg: &Config, n: f64, rho: f64) -> f64 {
     particle_state(n, rho, rc + 0.5) + n * neighbours(n, rho, rc) * width * 4.0 * F64
 }
 
-/// `nti sample`: every replica's state plus the trajectories and observables kept in memory.
-pub fn sample(cfg: &Config) -> StageMemory {
+/// N, rho and the spherical cutoff (0 for min-image) of `[system]`.
+fn system_size(cfg: &Config) -> (f64, f64, f64) {
     let s = cfg.sys();
-    let (n, rho) = (s.n_particles as f64, s.density);
     let rc = match s.cutoff {
         Cutoff::Radius(r) => r,
         Cutoff::MinImage => 0.0,
     };
+    (s.n_particles as f64, s.density, rc)
+}
+
+/// `nti sample`: every replica's state plus the trajectories and observables kept in memory.
+pub fn sample(cfg: &Config) -> StageMemory {
+    let (n, rho, rc) = system_size(cfg);
     let p = &cfg.sample;
     let replicas = p.replicas as f64;
     let frames = (p.production / p.stride.max(1) + 1) as f64;
@@ -84,12 +89,7 @@ pub fn sample(cfg: &Config) -> StageMemory {
 
 /// `nti baseline`: one MC state per lambda window and the MBAR matrices.
 pub fn baseline(cfg: &Config) -> StageMemory {
-    let s = cfg.sys();
-    let (n, rho) = (s.n_particles as f64, s.density);
-    let rc = match s.cutoff {
-        Cutoff::Radius(r) => r,
-        Cutoff::MinImage => 0.0,
-    };
+    let (n, rho, rc) = system_size(cfg);
     let b = &cfg.baseline;
     let k = b.windows as f64;
     let samples = (b.production / b.stride.max(1) + 1) as f64;

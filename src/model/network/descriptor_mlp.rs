@@ -11,7 +11,7 @@
 //!
 //! Shapes: MLP input rows [G_i (3K), tau (2M)] for N particles; parameters those of the MLP.
 
-use super::{NetOut, Network, Residual};
+use super::{At, NetOut, Network, Residual};
 use crate::model::descriptors::{DescriptorSpec, Descriptors};
 use crate::model::mlp::{matrix, Forward, Mlp};
 use crate::model::TimeEmbedding;
@@ -82,9 +82,9 @@ impl Network for DescriptorMlp {
         self.descriptors.r_cut
     }
 
-    fn evaluate(&self, params: &[f64], x: &Positions, simbox: &SimBox, t: f64, with_grad: bool) -> NetOut {
-        let (d, fw) = self.forward(params, x, simbox, t);
-        self.outputs(params, &d, &fw, t, with_grad)
+    fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut {
+        let (d, fw) = self.forward(at.params, at.x, at.simbox, at.t);
+        self.outputs(at.params, &d, &fw, at.t, with_grad)
     }
 
     /// The MLP on the input row of a particle without neighbours (G = 0).
@@ -99,19 +99,12 @@ impl Network for DescriptorMlp {
         (fw.out[0], gin.row(0).iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum::<f64>())
     }
 
-    fn score_param_grad(
-        &self,
-        params: &[f64],
-        x: &Positions,
-        simbox: &SimBox,
-        t: f64,
-        residual: &mut Residual<'_>,
-        grad: &mut [f64],
-    ) {
-        let (d, fw) = self.forward(params, x, simbox, t);
-        let out = self.outputs(params, &d, &fw, t, true);
+    fn score_param_grad(&self, at: &At<'_>, residual: &mut Residual<'_>, grad: &mut [f64]) {
+        let params = at.params;
+        let (d, fw) = self.forward(params, at.x, at.simbox, at.t);
+        let out = self.outputs(params, &d, &fw, at.t, true);
         if let Some((r, scale)) = residual(&out) {
-            let n = x.len();
+            let n = at.x.len();
             let (nf, nt) = (self.descriptors.n_features(), self.time.n_features());
             let gdot = d.jvp(&r);
             let mut xdot = vec![0.0; n * (nf + nt)];

@@ -3,7 +3,7 @@
 //! Unke & M. Gastegger, ICML 2021). Its derivatives come from one pass each of a hand-written
 //! dual-number tape with reverse mode ([`crate::model::mp::eval`]).
 
-use super::{NetOut, Network, Residual};
+use super::{At, NetOut, Network, Residual};
 use crate::model::mp::graph::Graph;
 use crate::model::mp::{MpNet, MpSpec};
 use crate::model::TimeEmbedding;
@@ -40,9 +40,9 @@ impl Network for MessagePassing {
         self.net.spec.r_cut
     }
 
-    fn evaluate(&self, params: &[f64], x: &Positions, simbox: &SimBox, t: f64, with_grad: bool) -> NetOut {
-        let (tau, dtau) = (self.time.features(t), self.time.derivative(t));
-        let ne = self.net.evaluate(params, x, simbox, &tau, &dtau, with_grad);
+    fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut {
+        let (tau, dtau) = (self.time.features(at.t), self.time.derivative(at.t));
+        let ne = self.net.evaluate(at.params, at.x, at.simbox, &tau, &dtau, with_grad);
         NetOut { e_i: ne.e_i, de_i: ne.de_i, grad: ne.grad, pairs: None }
     }
 
@@ -54,19 +54,11 @@ impl Network for MessagePassing {
     }
 
     /// The gradient pass, then a separate tangent pass along r (E_i and dE_i/dt are not computed).
-    fn score_param_grad(
-        &self,
-        params: &[f64],
-        x: &Positions,
-        simbox: &SimBox,
-        t: f64,
-        residual: &mut Residual<'_>,
-        grad: &mut [f64],
-    ) {
-        let tau = self.time.features(t);
-        let out = NetOut { grad: self.net.gradient(params, x, simbox, &tau), ..Default::default() };
+    fn score_param_grad(&self, at: &At<'_>, residual: &mut Residual<'_>, grad: &mut [f64]) {
+        let tau = self.time.features(at.t);
+        let out = NetOut { grad: self.net.gradient(at.params, at.x, at.simbox, &tau), ..Default::default() };
         if let Some((r, scale)) = residual(&out) {
-            self.net.direction_param_grad(params, x, simbox, &tau, &r, scale, grad);
+            self.net.direction_param_grad(at.params, at.x, at.simbox, &tau, &r, scale, grad);
         }
     }
 

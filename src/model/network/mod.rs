@@ -21,6 +21,19 @@ use super::pair_term::PairRow;
 use crate::system::{Positions, SimBox};
 use std::sync::Arc;
 
+/// Where a network is evaluated: its parameters, the positions x (N x 3, sigma) in `simbox`, and t.
+#[derive(Clone, Copy, Debug)]
+pub struct At<'a> {
+    /// The network's parameters (a slice of the model's).
+    pub params: &'a [f64],
+    /// Positions (sigma).
+    pub x: &'a Positions,
+    /// The periodic box.
+    pub simbox: &'a SimBox,
+    /// Diffusion time in [0, 1].
+    pub t: f64,
+}
+
 /// What one evaluation of E_NN at (x, t) gives.
 #[derive(Clone, Debug, Default)]
 pub struct NetOut {
@@ -52,21 +65,13 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     /// Cutoff of the interactions it sees (sigma); must be at most L/2.
     fn cutoff(&self) -> f64;
     /// E_i, dE_i/dt and, with `with_grad`, grad_x E_NN at (x, t).
-    fn evaluate(&self, params: &[f64], x: &Positions, simbox: &SimBox, t: f64, with_grad: bool) -> NetOut;
+    fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut;
     /// E and dE/dt of one particle without neighbours (the energy zero that the model subtracts).
     fn isolated(&self, params: &[f64], side: f64, t: f64) -> (f64, f64);
     /// grad_x E_NN (in `NetOut::grad`, with `pairs` as in [`Network::evaluate`]) passed to
     /// `residual`, then `scale` x d/dtheta [grad_x E_NN . r] added into `grad` for the (r, scale)
     /// it returns; one forward pass serves both where the network can.
-    fn score_param_grad(
-        &self,
-        params: &[f64],
-        x: &Positions,
-        simbox: &SimBox,
-        t: f64,
-        residual: &mut Residual<'_>,
-        grad: &mut [f64],
-    );
+    fn score_param_grad(&self, at: &At<'_>, residual: &mut Residual<'_>, grad: &mut [f64]);
     /// Floating-point operations of the dense layers of one forward pass at `x` (2 per
     /// multiply-add; elementwise, gather and scatter work not counted), for benchmarks.
     fn forward_flops(&self, x: &Positions, simbox: &SimBox) -> f64;
