@@ -1,21 +1,41 @@
 //! Input files: versioned TOML, unknown keys rejected, every error names section, key, value and
 //! what was expected. Command-line overrides `--set section.key=value` are applied to the parsed
 //! table before validation.
+//!
+//! One file per input section holds the section's struct, its defaults and its checks
+//! (`[train]`'s struct lives in crate::train, its checks in `train.rs` here); `top_level.rs` holds the
+//! whole input and the checks across sections; `translate.rs` turns serde's messages into
+//! [`ConfigError`]s.
 
+mod baseline;
 mod error;
+mod generate;
+mod model;
+mod output;
 mod overrides;
+mod particles;
 mod pipeline;
-mod schema;
-mod stages;
+mod run;
+mod sample;
+mod system;
+mod ti;
+mod top_level;
+mod train;
+mod translate;
 
+pub use baseline::{BaselineConfig, Spacing};
 pub use error::ConfigError;
+pub use generate::GenerateConfig;
+pub use model::{ModelConfig, Network};
+pub use output::OutputConfig;
 pub use overrides::apply_override;
+pub use particles::{check_particle_numbers, max_particles, MAX_DENSITY};
 pub use pipeline::PipelineConfig;
-pub use schema::{
-    BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, Network, OutputConfig, RunConfig, SampleConfig,
-    SampleMethod, Spacing, SystemConfig, SystemKind, TiConfig, WindowDiscard, WindowRule, WindowStart,
-};
-pub use stages::{check_particle_numbers, max_particles, MAX_DENSITY};
+pub use run::RunConfig;
+pub use sample::{SampleConfig, SampleMethod};
+pub use system::{Cutoff, SystemConfig, SystemKind};
+pub use ti::{TiConfig, WindowDiscard, WindowRule, WindowStart};
+pub use top_level::Config;
 
 /// The input-file format version this program reads.
 pub const INPUT_VERSION: i64 = 1;

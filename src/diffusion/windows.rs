@@ -7,9 +7,9 @@
 //! and the configurational temperature of the production samples (a check of the sampler).
 
 use super::consistency::{ConfTemperature, ConfTemperatureSamples};
-use crate::config::WindowDiscard;
 use crate::estimators::attribution::{chain_blocks, NodeSamples};
 use crate::estimators::equilibration::detect_equilibration;
+use crate::estimators::equilibration::WindowDiscard;
 use crate::estimators::{block_average, BlockEstimate};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose};
