@@ -42,3 +42,12 @@ impl ConfigError {
         }
     }
 }
+
+/// Error unless `v` is a finite positive number: "a positive number (`what`)".
+pub(super) fn positive(section: &str, key: &str, v: f64, what: &str) -> Result<(), ConfigError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(section, key, v, format!("a positive number ({what})")))
+    }
+}

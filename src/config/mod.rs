@@ -1,23 +1,41 @@
 //! Input files: versioned TOML, unknown keys rejected, every error names section, key, value and
 //! what was expected. Command-line overrides `--set section.key=value` are applied to the parsed
 //! table before validation.
+//!
+//! One file per input section holds the section's struct, its defaults and its checks
+//! (`[train]`'s struct lives in crate::train, its checks in `train.rs` here); `top_level.rs` holds the
+//! whole input and the checks across sections; `translate.rs` turns serde's messages into
+//! [`ConfigError`]s.
 
+mod baseline;
 mod error;
+mod generate;
+mod model;
+mod output;
 mod overrides;
+mod particles;
 mod pipeline;
-mod schema;
-mod stages;
+mod run;
+mod sample;
+mod system;
+mod ti;
+mod top_level;
+mod train;
+mod translate;
 
-/// Defined by the windows that use it (crate::diffusion::windows); re-exported for the input schema.
-pub use crate::diffusion::windows::WindowDiscard;
+pub use baseline::{BaselineConfig, Spacing};
 pub use error::ConfigError;
+pub use generate::GenerateConfig;
+pub use model::{ModelConfig, Network};
+pub use output::OutputConfig;
 pub use overrides::apply_override;
+pub use particles::{check_particle_numbers, max_particles, MAX_DENSITY};
 pub use pipeline::PipelineConfig;
-pub use schema::{
-    BaselineConfig, Config, Cutoff, GenerateConfig, ModelConfig, Network, OutputConfig, RunConfig, SampleConfig,
-    SampleMethod, Spacing, SystemConfig, SystemKind, TiConfig, WindowRule, WindowStart,
-};
-pub use stages::{check_particle_numbers, max_particles, MAX_DENSITY};
+pub use run::RunConfig;
+pub use sample::{SampleConfig, SampleMethod};
+pub use system::{Cutoff, SystemConfig, SystemKind};
+pub use ti::{TiConfig, WindowDiscard, WindowRule, WindowStart};
+pub use top_level::Config;
 
 /// The input-file format version this program reads.
 pub const INPUT_VERSION: i64 = 1;
@@ -97,5 +115,48 @@ mod tests {
         assert_eq!(i.config.sample.method, SampleMethod::Langevin);
         let e = Input::from_text(EXAMPLE_INPUT, &["system.density=-1".into()], "x").unwrap_err();
         assert!(e.to_string().contains("[system] density = -1"), "{e}");
+    }
+
+    /// The modules allowed to import the input layer: it and the drivers above it.
+    // exit.rs maps input errors (ConfigError) to exit codes for the command line.
+    const ABOVE_CONFIG: [&str; 7] = ["config", "run", "cli.rs", "exit.rs", "reference.rs", "main.rs", "lib.rs"];
+
+    /// Whether Rust source `text` names the module `config` of the crate (comments aside).
+    fn imports_config(text: &str) -> bool {
+        let code: String = text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+        let grouped = code.split("crate::{").skip(1).any(|rest| {
+            let group = rest.split("};").next().unwrap_or(rest);
+            group.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == "config")
+        });
+        grouped || code.contains("crate::config") || code.contains("super::config")
+    }
+
+    /// Imports point down: no module below the input layer (physics, numerics, model, training,
+    /// i/o) names it; they take plain settings such as `crate::train::TrainSettings`, which this
+    /// layer reads and checks. New modules count as below unless listed in [`ABOVE_CONFIG`].
+    #[test]
+    fn lower_modules_do_not_import_config() {
+        fn walk(p: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            if p.is_dir() {
+                for e in std::fs::read_dir(p).unwrap() {
+                    walk(&e.unwrap().path(), out);
+                }
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                out.push(p.to_path_buf());
+            }
+        }
+        assert!(imports_config("use crate::{\n    config::Cutoff,\n    rng::stream,\n};"));
+        assert!(!imports_config("// see crate::config\nfn config() {}\nuse crate::{model::Conf, rng};"));
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        for e in std::fs::read_dir(&src).unwrap() {
+            let p = e.unwrap().path();
+            if !ABOVE_CONFIG.contains(&p.file_name().unwrap().to_str().unwrap()) {
+                walk(&p, &mut files);
+            }
+        }
+        assert!(files.len() > 20, "{} files below config", files.len());
+        let offenders: Vec<_> = files.iter().filter(|f| imports_config(&std::fs::read_to_string(f).unwrap())).collect();
+        assert!(offenders.is_empty(), "modules below the input layer import crate::config: {offenders:?}");
     }
 }

@@ -1,26 +1,22 @@
 //! `[pipeline]`: what `nti run` does end to end (sample -> train -> ti -> baselines -> summary).
 
-use super::stages::check_particle_numbers;
-use super::{Config, ConfigError};
+use super::particles::check_particle_numbers;
+use super::ConfigError;
 use serde::{Deserialize, Serialize};
 
 /// `[pipeline]`: the particle numbers of each stage of `nti run`. Every stage uses one box, of
 /// side L = (`[system]` n_particles / `[system]` density)^(1/3); a stage at N runs at density N / L^3.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct PipelineConfig {
     /// N of the reference simulations the one model is trained on. Default: `[system]` n_particles.
-    #[serde(default)]
     pub train_n: Vec<usize>,
     /// N at which Neural TI estimates beta A_ex (any N, not only trained ones). Default: train_n.
-    #[serde(default)]
     pub ti_n: Vec<usize>,
     /// N at which the conventional baseline (TI + MBAR along the soft-core path) runs. Default: none.
-    #[serde(default)]
     pub baseline_n: Vec<usize>,
     /// Directory of the stage files (`sample_N<n>.h5`, `train.h5`, `ti.h5`, `baseline_N<n>.h5`). Finished
     /// stages found there with the same effective input are reused. Default: `"<output file stem>_stages"`.
-    #[serde(default)]
     pub directory: String,
 }
 
@@ -52,32 +48,6 @@ impl PipelineConfig {
                 list,
                 Some((side, "the nti run box: [system] n_particles / density")),
             )?;
-        }
-        Ok(())
-    }
-}
-
-impl Config {
-    /// What `nti run` needs beyond [`Config::validate`]: a `[system]` section, and a `[model]`
-    /// network cutoff (`r_cut` or `mp_cutoff`) that fits the one box every stage runs in (checked here, before the
-    /// reference simulations, rather than by the training stage after them).
-    pub fn validate_run(&self) -> Result<(), ConfigError> {
-        let s = self.require_system()?;
-        let l = self.box_side();
-        let (key, rc) = self.model.network_cutoff();
-        if rc > 0.5 * l {
-            return Err(ConfigError::invalid(
-                "model",
-                key,
-                rc,
-                format!(
-                    "at most L/2 = {:.6}: nti run trains in the box of side L = {l:.6} of [system] n_particles = {} \
-                     and density = {}",
-                    0.5 * l,
-                    s.n_particles,
-                    s.density
-                ),
-            ));
         }
         Ok(())
     }

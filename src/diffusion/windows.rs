@@ -9,6 +9,7 @@
 use super::consistency::{ConfTemperature, ConfTemperatureSamples};
 use crate::estimators::attribution::{chain_blocks, NodeSamples};
 use crate::estimators::equilibration::detect_equilibration;
+pub use crate::estimators::equilibration::WindowDiscard;
 use crate::estimators::{block_average, BlockEstimate};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose};
@@ -38,17 +39,6 @@ pub struct WindowSettings {
     /// detection over t0 = k T / 100, k <= 50; crate::estimators::equilibration). The chains, the
     /// stored series and T_conf (over the whole production) do not depend on it.
     pub discard: WindowDiscard,
-}
-
-/// Discarded start of the window chains' production (`[ti] window_discard`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WindowDiscard {
-    /// Average the whole production (warm-up only is discarded).
-    #[default]
-    None,
-    /// Per chain, discard the t0 that maximises the effective sample size (Chodera 2016).
-    Auto,
 }
 
 /// Candidate grid of the automatic discard: t0 = k T / 100.

@@ -16,6 +16,18 @@
 
 use super::block::{block_average, BlockEstimate};
 
+/// Which start of a chain's production is discarded before averaging (the `[ti] window_discard`
+/// key of the corrected TI windows, crate::diffusion::windows).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowDiscard {
+    /// Average the whole production (warm-up only is discarded).
+    #[default]
+    None,
+    /// Per chain, discard the t0 that maximises the effective sample size (Chodera 2016).
+    Auto,
+}
+
 /// Result of [`detect_equilibration`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Equilibration {

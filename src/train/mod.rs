@@ -3,9 +3,11 @@
 
 pub mod adamw;
 pub mod dataset;
+pub mod settings;
 pub mod target;
 pub mod trainer;
 
-pub use adamw::{AdamW, TrainSettings};
+pub use adamw::AdamW;
 pub use dataset::Dataset;
+pub use settings::TrainSettings;
 pub use trainer::{History, Trainer};
