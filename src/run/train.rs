@@ -117,12 +117,9 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     let root = comm.is_root();
     let save = |m: &LjModel, t: &Trainer| -> Result<()> {
         let written = if root { write_checkpoint(&ckpt, m, t, &meta(t)) } else { Ok(()) };
-        // Every rank learns whether rank 0 wrote it, so that all stop together on failure.
-        let ok = comm.broadcast_i64(written.is_ok() as i64);
-        written?;
-        if ok == 0 {
-            bail!("rank 0 could not write checkpoint '{}'", ckpt.display());
-        }
+        // Every rank learns whether rank 0 wrote it (an agreement point), so that all stop together
+        // on failure with rank 0's error printed once.
+        comm.agree(written)?;
         if root {
             log::info!("checkpoint at step {} -> {}", t.step, ckpt.display());
         }
