@@ -15,7 +15,7 @@ use nti::model::{Conf, EnergyModel, TimeEmbedding};
 use nti::parallel::{owned_items, Comm};
 use nti::rng::{stream, Purpose};
 use nti::schedule::VeSchedule;
-use nti::system::{lattice, SimBox};
+use nti::system::{lattice, PairList, SimBox};
 use nti::train::{Dataset, TrainSettings, Trainer};
 use std::time::Instant;
 
@@ -73,7 +73,7 @@ fn main() {
     // MLP flops per configuration for energy + gradient: forward (2 m k n per layer) plus the input
     // gradient (same GEMMs again); the tangent pass and its back-propagation of training add ~3x more.
     let x: Vec<[f64; 3]> = confs[0].y.chunks(3).map(|p| [p[0] * l, p[1] * l, p[2] * l]).collect();
-    let fwd = model.network().forward_flops(&x, &SimBox::new(l));
+    let fwd = model.network().forward_flops(&PairList::new(&x, &SimBox::new(l), model.network().cutoff()));
     // Energy + gradient throughput: configurations dealt over ranks.
     let reps = 4;
     let mine = owned_items(confs.len() * reps, comm.rank(), comm.size());

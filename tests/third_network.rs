@@ -14,7 +14,7 @@ use nti::model::network::{At, NetOut, Network, Residual};
 use nti::model::pair_term::PairTermSpec;
 use nti::model::{Conf, EnergyModel};
 use nti::rng::{stream, Purpose};
-use nti::system::{Positions, SimBox};
+use nti::system::{PairList, SimBox};
 use rand::RngExt;
 use std::sync::Arc;
 
@@ -43,26 +43,16 @@ fn radial(r: f64) -> (f64, f64) {
     (s * s * s * s, -8.0 * r / (RC * RC) * s * s * s)
 }
 
-/// Pairs i < j within RC: (i, j, x_j - x_i, r).
-fn pairs(x: &Positions, b: &SimBox) -> Vec<(usize, usize, [f64; 3], f64)> {
-    let mut out = vec![];
-    for i in 0..x.len() {
-        for j in i + 1..x.len() {
-            let d = b.delta(&x[j], &x[i]);
-            let r = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
-            if r < RC {
-                out.push((i, j, d, r));
-            }
-        }
-    }
-    out
+/// Pairs i < j within RC from the model's shared neighbour list: (i, j, x_j - x_i, r).
+fn pairs(list: &PairList) -> Vec<(usize, usize, [f64; 3], f64)> {
+    list.within(RC).map(|p| (p.i as usize, p.j as usize, p.d, p.r)).collect()
 }
 
 impl PairOnly {
-    fn grad(&self, p: &[f64], x: &Positions, b: &SimBox, t: f64) -> Vec<[f64; 3]> {
+    fn grad(&self, p: &[f64], list: &PairList, t: f64) -> Vec<[f64; 3]> {
         let c = p[0] + p[1] * t * if self.bug == Bug::Gradient { 1.001 } else { 1.0 };
-        let mut g = vec![[0.0; 3]; x.len()];
-        for (i, j, d, r) in pairs(x, b) {
+        let mut g = vec![[0.0; 3]; list.n_particles()];
+        for (i, j, d, r) in pairs(list) {
             let s = c * radial(r).1 / r;
             for a in 0..3 {
                 g[j][a] += s * d[a];
@@ -87,28 +77,29 @@ impl Network for PairOnly {
         RC
     }
     fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut {
-        let (p, x, b, t) = (at.params, at.x, at.simbox, at.t);
-        let (mut e_i, mut de_i) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-        for (i, j, _, r) in pairs(x, b) {
+        let (p, list, t) = (at.params, at.pairs, at.t);
+        let n = list.n_particles();
+        let (mut e_i, mut de_i) = (vec![0.0; n], vec![0.0; n]);
+        for (i, j, _, r) in pairs(list) {
             let f = radial(r).0;
             for k in [i, j] {
                 e_i[k] += 0.5 * (p[0] + p[1] * t) * f;
                 de_i[k] += 0.5 * p[1] * f;
             }
         }
-        let grad = if with_grad { self.grad(p, x, b, t) } else { vec![[0.0; 3]; x.len()] };
-        NetOut { e_i, de_i, grad, pairs: None }
+        let grad = if with_grad { self.grad(p, list, t) } else { vec![[0.0; 3]; n] };
+        NetOut { e_i, de_i, grad }
     }
     fn isolated(&self, _p: &[f64], _side: f64, _t: f64) -> (f64, f64) {
         (0.0, 0.0)
     }
     /// d/d(a, b) [grad_x E_NN . r] = (1, t) sum_pairs f'(r) rhat . (r_j - r_i).
     fn score_param_grad(&self, at: &At<'_>, res: &mut Residual<'_>, grad: &mut [f64]) {
-        let (p, x, b, t) = (at.params, at.x, at.simbox, at.t);
-        let out = NetOut { grad: self.grad(p, x, b, t), ..Default::default() };
+        let (p, list, t) = (at.params, at.pairs, at.t);
+        let out = NetOut { grad: self.grad(p, list, t), ..Default::default() };
         if let Some((r, scale)) = res(&out) {
             let mut s = 0.0;
-            for (i, j, d, rr) in pairs(x, b) {
+            for (i, j, d, rr) in pairs(list) {
                 s += radial(rr).1 / rr * (0..3).map(|a| d[a] * (r[j][a] - r[i][a])).sum::<f64>();
             }
             let off = if self.bug == Bug::ParamGradient { 1.001 } else { 1.0 };
@@ -116,7 +107,7 @@ impl Network for PairOnly {
             grad[1] += scale * s * t;
         }
     }
-    fn forward_flops(&self, _x: &Positions, _b: &SimBox) -> f64 {
+    fn forward_flops(&self, _pairs: &PairList) -> f64 {
         0.0
     }
 }

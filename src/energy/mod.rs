@@ -2,6 +2,10 @@
 //! energies over cell lists, Verlet lists or all pairs (min-image mode). Pure kernels; the
 //! samplers own the loops that call them.
 
+pub mod split;
+
+pub use split::ParticleSplit;
+
 use crate::potential::{CutoffMode, PairPotential, TailCorrection, Truncated};
 use crate::system::{CellList, Positions, SimBox, VerletList};
 

@@ -50,10 +50,11 @@
 //! * rhat is singular at r = 0, so the first derivatives of B and C grow like w_k(r)/r for
 //!   very close pairs. Coincident particles (r_ij = 0 exactly) contribute w_k(0) to A only
 //!   (their direction is undefined) and nothing to the VJP/JVP (not differentiable there).
-//! * Pairs are found with a [`CellList`] of range r_c, each unordered pair once; its
-//!   contributions go to both particles (V changes sign, A and Q do not).
+//! * Pairs come from the configuration's shared neighbour list ([`PairList`], built once per
+//!   evaluation by the model), each unordered pair once; its contributions go to both particles
+//!   (V changes sign, A and Q do not).
 
-use crate::system::{CellList, Positions, SimBox};
+use crate::system::{Pair, PairList, Positions, SimBox};
 
 /// Hyper-parameters of the descriptors: K radial channels on [r_min, r_cut] (sigma).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -107,59 +108,32 @@ impl DescriptorSpec {
     /// If the spec is invalid for this box ([`DescriptorSpec::validate`]), in particular if
     /// r_cut > L/2 (the minimum image would then not be the only image within r_cut).
     pub fn compute(&self, x: &Positions, simbox: &SimBox) -> Descriptors {
-        let mut out = Descriptors::default();
-        self.compute_into(x, simbox, &mut out);
-        out
-    }
-
-    /// As [`DescriptorSpec::compute`], but overwrites `out` and reuses its buffers: in loops over
-    /// many configurations this avoids fresh large allocations (and their page faults, which
-    /// cost about a third of `compute` at N = 200).
-    ///
-    /// # Panics
-    /// As [`DescriptorSpec::compute`].
-    pub fn compute_into(&self, x: &Positions, simbox: &SimBox, out: &mut Descriptors) {
         if let Err(e) = self.validate(simbox) {
             panic!("{e}");
         }
-        let n = x.len();
+        let mut out = Descriptors::default();
+        self.compute_into(&PairList::new(x, simbox, self.r_cut), &mut out);
+        out
+    }
+
+    /// As [`DescriptorSpec::compute`], but from the neighbour pairs of the configuration (a list
+    /// built to at least r_cut), and overwriting `out`, whose buffers it reuses: in loops over
+    /// many configurations this avoids fresh large allocations (and their page faults, which
+    /// cost about a third of `compute` at N = 200). The pairs within r_cut are kept in list order.
+    ///
+    /// # Panics
+    /// If `list` was built to a range shorter than r_cut.
+    pub fn compute_into(&self, list: &PairList, out: &mut Descriptors) {
+        let n = list.n_particles();
         let k_n = self.n_radial;
-        let rc2 = self.r_cut * self.r_cut;
         let zeroed = |v: &mut Vec<f64>, len: usize| {
             v.clear();
             v.resize(len, 0.0);
             std::mem::take(v)
         };
-
-        // Unordered neighbour pairs (i < j) within r_cut, found on wrapped positions.
-        let xw: Positions = x.iter().map(|p| simbox.wrap(p)).collect();
-        let cells = CellList::new(*simbox, self.r_cut, &xw);
         let mut pairs = std::mem::take(&mut out.pairs);
         pairs.clear();
-        {
-            let mut visit = |i: usize, j: usize| {
-                let d = simbox.delta_near(&xw[j], &xw[i]);
-                let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
-                if r2 < rc2 {
-                    let r = r2.sqrt();
-                    let inv_r = if r > 0.0 { 1.0 / r } else { 0.0 };
-                    pairs.push(Pair { i: i as u32, j: j as u32, d, r, inv_r });
-                }
-            };
-            for (i, xi) in xw.iter().enumerate() {
-                if cells.is_brute_force() {
-                    for j in i + 1..n {
-                        visit(i, j);
-                    }
-                } else {
-                    cells.for_each_candidate(xi, |j| {
-                        if j > i {
-                            visit(i, j)
-                        }
-                    });
-                }
-            }
-        }
+        pairs.extend(list.within(self.r_cut).copied());
 
         // Per-pair radial weights w_k and their derivatives w_k'.
         let basis = Basis::new(self);
@@ -229,17 +203,6 @@ impl DescriptorSpec {
     }
 }
 
-/// One unordered neighbour pair i < j with r_ij = x_j - x_i (minimum image), r = |r_ij|.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Pair {
-    pub(super) i: u32,
-    pub(super) j: u32,
-    pub(super) d: [f64; 3],
-    pub(super) r: f64,
-    /// 1/r, or 0 for coincident particles.
-    pub(super) inv_r: f64,
-}
-
 /// Descriptors G of one configuration, with the neighbour pairs, radial weights and moments
 /// V_ik, Q_ik that the derivatives need. `Default` is the empty set (N = 0), a buffer for
 /// [`DescriptorSpec::compute_into`].
@@ -281,10 +244,9 @@ impl Descriptors {
         self.pairs.len()
     }
 
-    /// The neighbour pairs i < j within r_cut as (i, j, r_ij = x_j - x_i, r, 1/r) (1/r = 0 for
-    /// coincident particles), in the order the derivatives use.
-    pub fn pair_list(&self) -> impl Iterator<Item = (usize, usize, [f64; 3], f64, f64)> + '_ {
-        self.pairs.iter().map(|p| (p.i as usize, p.j as usize, p.d, p.r, p.inv_r))
+    /// The neighbour pairs i < j within r_cut, in the order the derivatives use.
+    pub fn pairs(&self) -> &[Pair] {
+        &self.pairs
     }
 
     /// Vector-Jacobian product: given gbar = dE/dG, shape (N, 3K) row-major, returns

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::rng::{stream, Purpose};
+use crate::system::CellList;
 use rand::RngExt;
 
 const L: f64 = 6.0;
@@ -416,7 +417,7 @@ fn compute_into_reuses_buffers_exactly() {
     for (seed, n, rc) in [(21u64, 60, 3.0), (22, 30, 2.0), (23, 45, 2.5)] {
         let sp = spec(rc);
         let x = config(seed, n, rc);
-        sp.compute_into(&x, &b, &mut buf);
+        sp.compute_into(&PairList::new(&x, &b, sp.r_cut), &mut buf);
         let fresh = sp.compute(&x, &b);
         assert_eq!(buf.values(), fresh.values());
         assert_eq!((buf.n_particles(), buf.n_pairs()), (fresh.n_particles(), fresh.n_pairs()));
@@ -479,7 +480,7 @@ fn timing_n200() {
     let (mut t_i, mut m_i) = (0.0, f64::INFINITY);
     for _ in 0..reps {
         let t0 = std::time::Instant::now();
-        sp.compute_into(&x, &b, &mut buf);
+        sp.compute_into(&PairList::new(&x, &b, sp.r_cut), &mut buf);
         let dt = t0.elapsed().as_secs_f64();
         sink += buf.values()[1];
         t_i += dt;

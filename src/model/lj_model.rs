@@ -3,8 +3,14 @@
 //!   u = beta U_t(x) = E_theta / sigma(t),  sigma(t) = sigma_min^(1-t) sigma_max^t,
 //! with U_soft the soft-core LJ sum (same cutoff mode as the system, tail correction of the
 //! soft-core potential at a = t included when the system uses one) and
-//! E_NN = sum_i MLP([G_i(x), tau(t)]) + E_pair(x, t): a per-particle network on invariant
-//! descriptors and learned time-dependent pair walls ([`super::pair_term`]).
+//! E_NN = sum_i E_i(x, t) + E_pair(x, t): a network behind the [`Network`] trait (per-particle
+//! MLP on invariant descriptors, or message passing) and learned time-dependent pair walls
+//! ([`super::pair_term`]), minus the energy of an isolated particle when `isolated_zero` is set.
+//!
+//! The model is the sum of these terms, each owning its parameter slice (network, then walls; the
+//! prior has none) and giving its value, t-derivative and gradient per particle, so that the
+//! attribution by term and by particle is exact. One neighbour structure per configuration
+//! ([`PairList`], at the largest range any term needs) feeds them all.
 //! At t = 0, u = beta U_LJ exactly (sigma(0) = sigma_min); at t = 1, u = 0 (ideal gas).
 //! Noise coordinates are fractional, y = x / L, so grad_y = L grad_x.
 //! Reference: Máté, Fleuret & Bereau, J. Phys. Chem. Lett. 15, 11395 (2024).
@@ -12,34 +18,16 @@
 use super::descriptors::DescriptorSpec;
 use super::mp::MpSpec;
 use super::network::{self, At, NetOut, Network};
-use super::pair_term::{pairs_within, PairRow, PairTermSpec};
+use super::pair_term::PairTermSpec;
+use super::prior::Prior;
+pub use super::prior::PriorCutoff;
+use super::shells::{check_edges, shell_index, ShellSplit};
 use super::{Conf, EnergyModel, Terms, TimeEmbedding};
-use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, PairPotential, SoftCore, Truncated};
+use crate::potential::{Alchemical, PairPotential};
 use crate::schedule::{NoiseSchedule, VeSchedule};
-use crate::system::{Positions, SimBox};
+use crate::system::{PairList, Positions, SimBox};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// Interaction mode of the prior term (serialisable form of [`CutoffMode`]).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PriorCutoff {
-    /// Spherical cutoff radius; `None` for min-image (all pairs).
-    pub rc: Option<f64>,
-    /// Shifted at rc.
-    pub shift: bool,
-    /// Tail correction included.
-    pub tail: bool,
-}
-
-impl PriorCutoff {
-    /// From the engine's mode.
-    pub fn from_mode(m: CutoffMode) -> Self {
-        match m {
-            CutoffMode::Spherical { rc, shift, tail } => Self { rc: Some(rc), shift, tail },
-            CutoffMode::MinImage => Self { rc: None, shift: false, tail: false },
-        }
-    }
-}
 
 /// Shape and physics of an LJ diffusion model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -105,6 +93,11 @@ const REMOVED_VARIANTS: [(&str, &str); 5] = [
 ];
 
 impl LjModelSpec {
+    /// The analytic prior term: beta U_soft at this spec's temperature and interaction mode.
+    pub fn prior(&self) -> Prior {
+        Prior { temperature: self.temperature, cutoff: self.cutoff }
+    }
+
     /// Parses a spec as written by [`EnergyModel::spec`], by this or an older version; a model
     /// that used a removed experimental variant (see `REMOVED_VARIANTS`) is an error naming it.
     pub fn from_json(text: &str) -> Result<Self, String> {
@@ -188,44 +181,52 @@ impl LjModel {
         &self.params[self.params.len() - self.spec.pair.n_params()..]
     }
 
-    /// The pairs the walls need: the network's own list when it made one (every wall ends inside
-    /// its cutoff), otherwise those within the walls' reach.
-    fn wall_pairs(&self, out: &NetOut, x: &Positions, simbox: &SimBox) -> Vec<PairRow> {
-        match &out.pairs {
-            Some(p) => p.clone(),
-            None => pairs_within(x, simbox, self.spec.pair.reach()),
-        }
+    /// Range of the shared neighbour list: the largest of the network's cutoff, the walls'
+    /// reach and the prior's range (infinite for min-image: all pairs).
+    fn list_range(&self) -> f64 {
+        self.net.cutoff().max(self.spec.pair.reach()).max(self.spec.prior().range())
+    }
+
+    /// Positions (sigma), box and neighbour pairs of a configuration.
+    fn neighbourhood(&self, c: &Conf) -> (Positions, SimBox, PairList) {
+        let x = Self::positions(c);
+        let simbox = SimBox::new(c.side);
+        let pairs = PairList::new(&x, &simbox, self.list_range());
+        (x, simbox, pairs)
     }
 
     /// E_NN (network plus pair walls, minus the isolated-particle energy when `isolated_zero` is
-    /// set) and the prior at (c, t); without `with_grad` the network gradient is left at zero.
-    fn eval(&self, c: &Conf, t: f64, with_grad: bool) -> Eval {
-        let x = Self::positions(c);
-        let simbox = SimBox::new(c.side);
-        let out = self.net.evaluate(&At { params: self.net_params(), x: &x, simbox: &simbox, t }, with_grad);
-        let pairs = if self.spec.pair.enabled() { self.wall_pairs(&out, &x, &simbox) } else { vec![] };
-        let NetOut { mut e_i, mut de_i, grad: mut g_nn, .. } = out;
+    /// set) and the prior at (x, t); without `with_grad` the network gradient is left at zero.
+    fn eval(&self, x: &Positions, simbox: &SimBox, pairs: &PairList, t: f64, with_grad: bool) -> Eval {
+        let at = At { params: self.net_params(), x, simbox, pairs, t };
+        let NetOut { mut e_i, mut de_i, grad: mut g_nn } = self.net.evaluate(&at, with_grad);
         if self.spec.pair.enabled() {
-            let pe = self.spec.pair.evaluate_pairs(x.len(), pairs, self.pair_params(), t);
+            let walls = self.spec.pair.evaluate(x.len(), pairs.within(self.spec.pair.reach()), self.pair_params(), t);
             for i in 0..x.len() {
-                e_i[i] += pe.e_i[i];
-                de_i[i] += pe.de_i[i];
+                e_i[i] += walls.e_i[i];
+                de_i[i] += walls.de_i[i];
                 if with_grad {
-                    for (g, p) in g_nn[i].iter_mut().zip(&pe.grad[i]) {
+                    for (g, p) in g_nn[i].iter_mut().zip(&walls.grad[i]) {
                         *g += p;
                     }
                 }
             }
         }
         if self.spec.isolated_zero {
-            let (e0, de0) = self.net.isolated(self.net_params(), c.side, t);
+            let (e0, de0) = self.net.isolated(self.net_params(), simbox.side(), t);
             for (e, d) in e_i.iter_mut().zip(de_i.iter_mut()) {
                 *e -= e0;
                 *d -= de0;
             }
         }
-        let (p_i, dp_i, g_p) = self.prior(&x, &simbox, t);
-        Eval { e_i, de_i, g_nn, p_i, dp_i, g_p }
+        let prior = self.spec.prior().split(pairs, simbox, t);
+        Eval { e_i, de_i, g_nn, p_i: prior.e_i, dp_i: prior.de_i, g_p: prior.grad }
+    }
+
+    /// eval at a configuration.
+    fn eval_conf(&self, c: &Conf, t: f64, with_grad: bool) -> Eval {
+        let (x, simbox, pairs) = self.neighbourhood(c);
+        self.eval(&x, &simbox, &pairs, t, with_grad)
     }
 
     /// The denoising score-matching loss l = (1/D) |L grad_x E - z|^2 of one noised sample and
@@ -234,8 +235,7 @@ impl LjModel {
     /// dl/dtheta = (2 L t(1-t) / D) d/dtheta [grad_x E_NN . r], from the network
     /// ([`Network::score_param_grad`]) and the pair walls.
     fn dsm_loss_grad_impl(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
-        let x = Self::positions(c);
-        let simbox = SimBox::new(c.side);
+        let (x, simbox, pairs) = self.neighbourhood(c);
         let n = x.len();
         let (_, smin) = self.sig(t);
         let cnn = t * (1.0 - t);
@@ -243,21 +243,21 @@ impl LjModel {
         let n_net = self.params.len() - self.spec.pair.n_params();
         let (g_net, g_pair) = grad.split_at_mut(n_net);
         let mut loss = 0.0;
-        let mut walls: Option<(Vec<PairRow>, Vec<[f64; 3]>, f64)> = None;
+        let mut walls: Option<(Vec<[f64; 3]>, f64)> = None;
+        let reach = self.spec.pair.reach();
         self.net.score_param_grad(
-            &At { params: self.net_params(), x: &x, simbox: &simbox, t },
+            &At { params: self.net_params(), x: &x, simbox: &simbox, pairs: &pairs, t },
             &mut |out: &NetOut| {
                 let mut g_nn = out.grad.clone();
-                let pairs = if self.spec.pair.enabled() { self.wall_pairs(out, &x, &simbox) } else { vec![] };
                 if self.spec.pair.enabled() {
-                    let pe = self.spec.pair.evaluate_pairs(n, pairs.iter().copied(), self.pair_params(), t);
+                    let pe = self.spec.pair.evaluate(n, pairs.within(reach), self.pair_params(), t);
                     for (g, p) in g_nn.iter_mut().zip(&pe.grad) {
                         for a in 0..3 {
                             g[a] += p[a];
                         }
                     }
                 }
-                let (_, _, g_p) = self.prior(&x, &simbox, t);
+                let g_p = self.spec.prior().split(&pairs, &simbox, t).grad;
                 let mut r = vec![[0.0; 3]; n];
                 for i in 0..n {
                     for k in 0..3 {
@@ -269,7 +269,7 @@ impl LjModel {
                 }
                 if cnn > 0.0 {
                     let scale = weight * 2.0 * c.side * cnn / dim as f64;
-                    walls = Some((pairs, r.clone(), scale));
+                    walls = Some((r.clone(), scale));
                     Some((r, scale))
                 } else {
                     None
@@ -277,49 +277,10 @@ impl LjModel {
             },
             g_net,
         );
-        if let Some((pairs, r, scale)) = walls {
-            self.spec.pair.tangent_param_grad_pairs(pairs, t, &r, scale, g_pair);
+        if let Some((r, scale)) = walls {
+            self.spec.pair.tangent_param_grad(pairs.within(reach), t, &r, scale, g_pair);
         }
         weight * loss / dim as f64
-    }
-
-    /// beta U_soft(x; a) per particle, its a-derivative per particle, and its gradient.
-    fn prior(&self, x: &Positions, simbox: &SimBox, a: f64) -> (Vec<f64>, Vec<f64>, Vec<[f64; 3]>) {
-        let n = x.len();
-        let beta = 1.0 / self.spec.temperature;
-        let sc = SoftCore { a };
-        let pot = match self.spec.cutoff.rc {
-            Some(rc) => Truncated::new(sc, rc, self.spec.cutoff.shift),
-            None => Truncated::untruncated(sc),
-        };
-        let (mut e, mut de, mut g) = (vec![0.0; n], vec![0.0; n], vec![[0.0; 3]; n]);
-        for i in 0..n {
-            for j in i + 1..n {
-                let d = simbox.delta(&x[i], &x[j]);
-                let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
-                let (u, f) = pot.energy_force(r2);
-                let du = pot.denergy_dlambda(r2);
-                e[i] += 0.5 * beta * u;
-                e[j] += 0.5 * beta * u;
-                de[i] += 0.5 * beta * du;
-                de[j] += 0.5 * beta * du;
-                for k in 0..3 {
-                    g[i][k] -= beta * f * d[k];
-                    g[j][k] += beta * f * d[k];
-                }
-            }
-        }
-        if let (Some(rc), true) = (self.spec.cutoff.rc, self.spec.cutoff.tail) {
-            // Per particle (rho / 2) int_rc^inf 4 pi r^2 u dr, and the same for du/da.
-            let rho = n as f64 / simbox.volume();
-            let tu = 0.5 * rho * numeric_tail_integral(|r2| sc.energy(r2), rc);
-            let td = 0.5 * rho * numeric_tail_integral(|r2| sc.denergy_dlambda(r2), rc);
-            for i in 0..n {
-                e[i] += beta * tu;
-                de[i] += beta * td;
-            }
-        }
-        (e, de, g)
     }
 
     /// beta U_t split into terms, from an evaluation at (., t).
@@ -348,6 +309,49 @@ impl LjModel {
             })
             .collect();
         Terms::from_per_particle(per_particle)
+    }
+
+    /// du/dt binned by pair distance into the shells of `edges` ([`super::shells`]): per pair
+    /// (sigma_min / sigma) [-(1 + (1-t) ln(s_max/s_min)) b u_soft + (1-t) b du_soft/da] for the
+    /// prior and [(1-2t) e_ij + t(1-t) de_ij/dt - t(1-t) ln(s_max/s_min) e_ij] / sigma for the
+    /// walls; the unbinned column holds the prior's tail and the network's per-particle part
+    /// (`terms.network` minus the walls). Panics on invalid `edges` ([`check_edges`]).
+    fn dt_shells(&self, pairs: &PairList, simbox: &SimBox, t: f64, edges: &[f64], terms: &Terms) -> ShellSplit {
+        if let Err(e) = check_edges(edges) {
+            panic!("{e}");
+        }
+        let cols = edges.len() + 1;
+        let (mut prior, mut network) = (vec![0.0; cols], vec![0.0; cols]);
+        let n = pairs.n_particles();
+        let spec = &self.spec;
+        let beta = spec.prior().beta();
+        let (sigma, smin) = self.sig(t);
+        let lr = spec.schedule.log_ratio();
+        let cnn = t * (1.0 - t);
+        // Same algebra as dt_terms_from, per pair: (prior_dt - prior_e lr) / sigma.
+        let prior_of = |p: f64, dp: f64| (-smin * p + (1.0 - t) * smin * dp - (1.0 - t) * smin * p * lr) / sigma;
+        let net_of = |e: f64, de: f64| ((1.0 - 2.0 * t) * e + cnn * de - cnn * e * lr) / sigma;
+        let pe = spec.prior().pair_energy(*simbox, n, t);
+        // Pair walls: c_m(t) = sum_q W_mq rho_q(t) and dc_m/dt.
+        let pair = &spec.pair;
+        let (cw, dcw) = if pair.enabled() { pair.coefficients(self.pair_params(), t) } else { (vec![], vec![]) };
+        let (mut b, mut db) = (vec![0.0; cw.len()], vec![0.0; cw.len()]);
+        let wall_max = pair.reach();
+        for p in pairs.pairs() {
+            let s = shell_index(edges, p.r);
+            prior[s] += prior_of(beta * pe.potential.energy(p.r2), beta * pe.potential.denergy_dlambda(p.r2));
+            if pair.enabled() && p.r < wall_max {
+                pair.radial(p.r, &mut b, &mut db);
+                let e: f64 = cw.iter().zip(&b).map(|(a, v)| a * v).sum();
+                let de: f64 = dcw.iter().zip(&b).map(|(a, v)| a * v).sum();
+                network[s] += net_of(e, de);
+            }
+        }
+        if let Some((tu, td)) = pe.tail_by_particle() {
+            prior[cols - 1] = n as f64 * prior_of(beta * tu, beta * td);
+        }
+        network[cols - 1] = terms.network - network[..cols - 1].iter().sum::<f64>();
+        ShellSplit { edges: edges.to_vec(), values: [prior, network] }
     }
 
     /// sigma(t) and sigma_min.
@@ -379,11 +383,11 @@ impl EnergyModel for LjModel {
     }
 
     fn energy_terms(&self, c: &Conf, t: f64) -> Terms {
-        self.energy_terms_from(&self.eval(c, t, true), t)
+        self.energy_terms_from(&self.eval_conf(c, t, true), t)
     }
 
     fn energy_grad(&self, c: &Conf, t: f64) -> (f64, Vec<f64>) {
-        let e = self.eval(c, t, true);
+        let e = self.eval_conf(c, t, true);
         let (s, smin) = self.sig(t);
         let cnn = t * (1.0 - t);
         let u = ((1.0 - t) * smin * e.p_i.iter().sum::<f64>() + cnn * e.e_i.iter().sum::<f64>()) / s;
@@ -399,13 +403,14 @@ impl EnergyModel for LjModel {
 
     /// du/dt (see `LjModel::dt_terms_from`).
     fn dt_terms(&self, c: &Conf, t: f64) -> Terms {
-        self.dt_terms_from(&self.eval(c, t, true), t)
+        self.dt_terms_from(&self.eval_conf(c, t, true), t)
     }
 
     /// Prior and pair walls binned by pair distance ([`super::shells`]).
-    fn dt_terms_shells(&self, c: &Conf, t: f64, edges: &[f64]) -> (Terms, Option<super::ShellSplit>) {
-        let terms = self.dt_terms(c, t);
-        let shells = super::shells::lj_dt_shells(self, c, t, edges, &terms);
+    fn dt_terms_shells(&self, c: &Conf, t: f64, edges: &[f64]) -> (Terms, Option<ShellSplit>) {
+        let (x, simbox, pairs) = self.neighbourhood(c);
+        let terms = self.dt_terms_from(&self.eval(&x, &simbox, &pairs, t, true), t);
+        let shells = self.dt_shells(&pairs, &simbox, t, edges, &terms);
         (terms, Some(shells))
     }
 

@@ -16,6 +16,7 @@ pub mod mlp;
 pub mod mp;
 pub mod network;
 pub mod pair_term;
+pub mod prior;
 pub mod shells;
 pub mod time_embedding;
 pub mod toy;

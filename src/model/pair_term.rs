@@ -16,38 +16,14 @@
 //! linearly when noisy samples overlap (r^-12 or soft-core shapes, with huge values at small r, made
 //! training diverge, and pure cubics still caused loss spikes), and the Gaussian bumps rho_q in t (uniform in t, hence in ln sigma)
 //! let their weights follow the schedule. The term is linear in W, cheap, and its attribution (half
-//! of each pair to each particle) is exact. Walls must end inside the descriptors' cutoff
-//! (r_l < r_cut), whose neighbour pairs they reuse.
+//! of each pair to each particle) is exact. Its pairs come from the model's shared neighbour list
+//! ([`crate::system::PairList`]), which reaches at least the largest contact distance.
 //!
 //! Units: r, r_l, kappa in sigma; t dimensionless; W and E in the units of E_NN.
 //! Parameter layout: W row-major, shape (M, Q), M = number of walls.
 
-use super::descriptors::Descriptors;
-use crate::system::{Positions, SimBox};
+use crate::system::Pair;
 use serde::{Deserialize, Serialize};
-
-/// One unordered pair i < j: (i, j, r_ij = x_j - x_i (minimum image, sigma), r, 1/r (0 for
-/// coincident particles)), the layout of [`Descriptors::pair_list`].
-pub type PairRow = (usize, usize, [f64; 3], f64, f64);
-
-/// The pairs i < j with minimum-image distance below `r_max` (sigma), by a loop over all
-/// N (N - 1) / 2 pairs; for the message-passing network, which has no descriptor pair list. The
-/// walls vanish beyond their largest contact distance, so that is the `r_max` they need.
-pub fn pairs_within(x: &Positions, simbox: &SimBox, r_max: f64) -> Vec<PairRow> {
-    let r2max = r_max * r_max;
-    let mut out = Vec::new();
-    for i in 0..x.len() {
-        for j in i + 1..x.len() {
-            let d = simbox.delta(&x[j], &x[i]);
-            let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
-            if r2 < r2max {
-                let r = r2.sqrt();
-                out.push((i, j, d, r, if r > 0.0 { 1.0 / r } else { 0.0 }));
-            }
-        }
-    }
-    out
-}
 
 /// Shape of the pair term. The empty wall list (the serde default, also for checkpoints written
 /// before the term existed) disables it.
@@ -144,15 +120,10 @@ impl PairTermSpec {
         self.walls.iter().fold(0.0, |a: f64, &r| a.max(r))
     }
 
-    /// Energy per particle, its t-derivative and the gradient, on the neighbour pairs of `d`
-    /// (the descriptors'; every wall ends inside their cutoff). `w` has length M Q.
-    pub fn evaluate(&self, d: &Descriptors, w: &[f64], t: f64) -> PairEval {
-        self.evaluate_pairs(d.n_particles(), d.pair_list(), w, t)
-    }
-
-    /// [`Self::evaluate`] on an explicit list of the `n` particles' pairs, which must hold every
-    /// pair closer than [`Self::reach`].
-    pub fn evaluate_pairs(&self, n: usize, pairs: impl IntoIterator<Item = PairRow>, w: &[f64], t: f64) -> PairEval {
+    /// Energy per particle, its t-derivative and the gradient of the `n` particles, from their
+    /// neighbour pairs (every pair closer than [`Self::reach`]; others contribute zero). `w` has
+    /// length M Q.
+    pub fn evaluate<'p>(&self, n: usize, pairs: impl IntoIterator<Item = &'p Pair>, w: &[f64], t: f64) -> PairEval {
         let mut out = PairEval { e_i: vec![0.0; n], de_i: vec![0.0; n], grad: vec![[0.0; 3]; n] };
         if !self.enabled() {
             return out;
@@ -161,11 +132,12 @@ impl PairTermSpec {
         let (c, dc) = self.coefficients(w, t);
         let m_n = self.n_radial();
         let (mut b, mut db) = (vec![0.0; m_n], vec![0.0; m_n]);
-        for (i, j, dv, r, inv_r) in pairs {
-            self.radial(r, &mut b, &mut db);
+        for p in pairs {
+            let (i, j, dv) = (p.i as usize, p.j as usize, p.d);
+            self.radial(p.r, &mut b, &mut db);
             let e: f64 = c.iter().zip(&b).map(|(x, y)| x * y).sum();
             let de: f64 = dc.iter().zip(&b).map(|(x, y)| x * y).sum();
-            let g = c.iter().zip(&db).map(|(x, y)| x * y).sum::<f64>() * inv_r;
+            let g = c.iter().zip(&db).map(|(x, y)| x * y).sum::<f64>() * p.inv_r;
             out.e_i[i] += 0.5 * e;
             out.e_i[j] += 0.5 * e;
             out.de_i[i] += 0.5 * de;
@@ -180,16 +152,10 @@ impl PairTermSpec {
 
     /// Adds `scale` x d/dW of the directional derivative sum_k dx_k . grad_{x_k} E_pair to
     /// `grad` (length M Q): the reverse-over-forward parameter gradient of the score-matching
-    /// loss (docs/design.md sec. 6). `dx` has shape (N, 3).
-    pub fn tangent_param_grad(&self, d: &Descriptors, t: f64, dx: &[[f64; 3]], scale: f64, grad: &mut [f64]) {
-        self.tangent_param_grad_pairs(d.pair_list(), t, dx, scale, grad)
-    }
-
-    /// [`Self::tangent_param_grad`] on an explicit pair list (every pair closer than
-    /// [`Self::reach`]).
-    pub fn tangent_param_grad_pairs(
+    /// loss (docs/design.md sec. 6). `dx` has shape (N, 3); `pairs` as in [`Self::evaluate`].
+    pub fn tangent_param_grad<'p>(
         &self,
-        pairs: impl IntoIterator<Item = PairRow>,
+        pairs: impl IntoIterator<Item = &'p Pair>,
         t: f64,
         dx: &[[f64; 3]],
         scale: f64,
@@ -202,9 +168,10 @@ impl PairTermSpec {
         let m_n = self.n_radial();
         let (mut b, mut db) = (vec![0.0; m_n], vec![0.0; m_n]);
         let mut acc = vec![0.0; m_n];
-        for (i, j, dv, r, inv_r) in pairs {
-            self.radial(r, &mut b, &mut db);
-            let proj = inv_r * (0..3).map(|a| dv[a] * (dx[j][a] - dx[i][a])).sum::<f64>();
+        for p in pairs {
+            let (i, j, dv) = (p.i as usize, p.j as usize, p.d);
+            self.radial(p.r, &mut b, &mut db);
+            let proj = p.inv_r * (0..3).map(|a| dv[a] * (dx[j][a] - dx[i][a])).sum::<f64>();
             for (s, g) in acc.iter_mut().zip(&db) {
                 *s += g * proj;
             }
@@ -227,14 +194,13 @@ impl PairTermSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::descriptors::DescriptorSpec;
     use crate::rng::{stream, Purpose};
-    use crate::system::SimBox;
+    use crate::system::{PairList, SimBox};
     use rand::RngExt;
 
-    fn setup() -> (PairTermSpec, DescriptorSpec, SimBox, Vec<[f64; 3]>, Vec<f64>) {
+    fn setup() -> (PairTermSpec, f64, SimBox, Vec<[f64; 3]>, Vec<f64>) {
         let spec = PairTermSpec { walls: vec![0.9, 1.2, 2.4], width: 0.1, n_time: 4 };
-        let ds = DescriptorSpec { n_radial: 3, r_min: 0.5, r_cut: 2.5 };
+        let ds = 2.5; // range of the pair list (beyond the largest wall)
         let b = SimBox::new(5.5);
         let mut r = stream(3, Purpose::Init, 0);
         let mut x: Vec<[f64; 3]> = vec![[1.0, 1.0, 1.0], [1.0 + 2.5 - 1e-3, 1.0, 1.0]];
@@ -248,8 +214,8 @@ mod tests {
         (spec, ds, b, x, w)
     }
 
-    fn total(spec: &PairTermSpec, ds: &DescriptorSpec, b: &SimBox, x: &[[f64; 3]], w: &[f64], t: f64) -> f64 {
-        spec.evaluate(&ds.compute(&x.to_vec(), b), w, t).e_i.iter().sum()
+    fn total(spec: &PairTermSpec, ds: &f64, b: &SimBox, x: &[[f64; 3]], w: &[f64], t: f64) -> f64 {
+        spec.evaluate(x.len(), PairList::new(&x.to_vec(), b, *ds).pairs(), w, t).e_i.iter().sum()
     }
 
     #[test]
@@ -257,8 +223,8 @@ mod tests {
         let (spec, ds, b, x, w) = setup();
         let h = 1e-6;
         for t in [0.02, 0.5, 0.97] {
-            let d = ds.compute(&x, &b);
-            let ev = spec.evaluate(&d, &w, t);
+            let d = PairList::new(&x, &b, ds);
+            let ev = spec.evaluate(x.len(), d.pairs(), &w, t);
             for k in 0..x.len() {
                 for a in 0..3 {
                     let (mut p, mut m) = (x.clone(), x.clone());
@@ -279,11 +245,11 @@ mod tests {
             let mut r = stream(4, Purpose::Init, 0);
             let dx: Vec<[f64; 3]> = (0..x.len()).map(|_| [0; 3].map(|_| r.random::<f64>() - 0.5)).collect();
             let dirder = |w: &[f64]| -> f64 {
-                let g = spec.evaluate(&d, w, t).grad;
+                let g = spec.evaluate(x.len(), d.pairs(), w, t).grad;
                 g.iter().zip(&dx).map(|(g, v)| g[0] * v[0] + g[1] * v[1] + g[2] * v[2]).sum()
             };
             let mut grad = vec![0.0; spec.n_params()];
-            spec.tangent_param_grad(&d, t, &dx, 1.0, &mut grad);
+            spec.tangent_param_grad(d.pairs(), t, &dx, 1.0, &mut grad);
             for k in 0..w.len() {
                 let (mut p, mut m) = (w.clone(), w.clone());
                 p[k] += h;
@@ -323,7 +289,7 @@ mod tests {
         let (_, ds, b, x, _) = setup();
         let spec = PairTermSpec::default();
         assert_eq!(spec.n_params(), 0);
-        let ev = spec.evaluate(&ds.compute(&x, &b), &[], 0.3);
+        let ev = spec.evaluate(x.len(), PairList::new(&x, &b, ds).pairs(), &[], 0.3);
         assert!(ev.e_i.iter().chain(&ev.de_i).all(|v| *v == 0.0));
     }
 }

@@ -2,10 +2,12 @@
 
 pub mod cells;
 pub mod lattice;
+pub mod pairs;
 pub mod simbox;
 pub mod verlet;
 
 pub use cells::CellList;
+pub use pairs::{Pair, PairList};
 pub use simbox::SimBox;
 pub use verlet::VerletList;
 

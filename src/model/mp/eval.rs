@@ -11,7 +11,7 @@
 use super::graph::Graph;
 use super::net::MpNet;
 use super::tape::{Id, Tape};
-use crate::system::{Positions, SimBox};
+use crate::system::PairList;
 use ndarray::Array2;
 
 /// E_NN per particle, its t-derivative, and grad_x E_NN (zero unless requested).
@@ -54,16 +54,8 @@ impl MpNet {
     }
 
     /// E_i and dE_i/dt at time features `tau` (derivative `dtau`), and grad_x E_NN if `with_grad`.
-    pub fn evaluate(
-        &self,
-        params: &[f64],
-        x: &Positions,
-        simbox: &SimBox,
-        tau: &[f64],
-        dtau: &[f64],
-        with_grad: bool,
-    ) -> NetEval {
-        let g = Graph::new(x, simbox, &self.basis());
+    pub fn evaluate(&self, params: &[f64], list: &PairList, tau: &[f64], dtau: &[f64], with_grad: bool) -> NetEval {
+        let g = Graph::new(list, &self.basis());
         let (tape, out, b, u) = self.record(params, &g, tau, Dir::Time(dtau));
         let e_i = tape.value(out).column(0).to_vec();
         let de_i = tape.tangent(out).map_or_else(|| vec![0.0; g.n], |t| t.column(0).to_vec());
@@ -77,26 +69,24 @@ impl MpNet {
     }
 
     /// grad_x E_NN alone (primal pass and reverse pass).
-    pub fn gradient(&self, params: &[f64], x: &Positions, simbox: &SimBox, tau: &[f64]) -> Vec<[f64; 3]> {
-        let g = Graph::new(x, simbox, &self.basis());
+    pub fn gradient(&self, params: &[f64], list: &PairList, tau: &[f64]) -> Vec<[f64; 3]> {
+        let g = Graph::new(list, &self.basis());
         let (tape, out, b, u) = self.record(params, &g, tau, Dir::None);
         let adj = tape.backward_inputs(out, Some(Array2::ones((g.n, 1))), None);
         g.vjp(adj.get(b), adj.get(u))
     }
 
     /// Adds `scale` x d/dtheta [grad_x E_NN . r] into `grad` (r: N x 3).
-    #[allow(clippy::too_many_arguments)]
     pub fn direction_param_grad(
         &self,
         params: &[f64],
-        x: &Positions,
-        simbox: &SimBox,
+        list: &PairList,
         tau: &[f64],
         r: &[[f64; 3]],
         scale: f64,
         grad: &mut [f64],
     ) {
-        let g = Graph::new(x, simbox, &self.basis());
+        let g = Graph::new(list, &self.basis());
         let (tape, out, _, _) = self.record(params, &g, tau, Dir::Space(r));
         tape.backward(out, None, Some(Array2::from_elem((g.n, 1), scale)), grad);
     }

@@ -20,7 +20,7 @@
 
 #![allow(clippy::needless_range_loop)] // edge and component index loops mirror the formulas
 
-use crate::system::{Positions, SimBox};
+use crate::system::PairList;
 use ndarray::Array2;
 use std::rc::Rc;
 
@@ -93,24 +93,18 @@ pub struct Graph {
 }
 
 impl Graph {
-    /// The graph of `x` (positions in sigma) in `simbox` with the basis `rb` (cutoff rb.r_cut).
-    pub fn new(x: &Positions, simbox: &SimBox, rb: &RadialBasis) -> Self {
-        let n = x.len();
-        let rc2 = rb.r_cut * rb.r_cut;
+    /// The graph of a configuration from its neighbour pairs `list` (built to at least the basis
+    /// cutoff rb.r_cut), with the basis `rb`: two directed edges per pair within the cutoff.
+    pub fn new(list: &PairList, rb: &RadialBasis) -> Self {
+        let n = list.n_particles();
         let (mut src, mut dst, mut d, mut r) = (vec![], vec![], vec![], vec![]);
-        for i in 0..n {
-            for j in i + 1..n {
-                let dij = simbox.delta(&x[j], &x[i]);
-                let r2 = dij[0] * dij[0] + dij[1] * dij[1] + dij[2] * dij[2];
-                if r2 < rc2 {
-                    // delta(a, b) = a - b (minimum image): dij = x_j - x_i.
-                    let rr = r2.sqrt();
-                    src.extend([j, i]);
-                    dst.extend([i, j]);
-                    d.extend([dij, [-dij[0], -dij[1], -dij[2]]]);
-                    r.extend([rr, rr]);
-                }
-            }
+        for p in list.within(rb.r_cut) {
+            // The pair's separation is x_j - x_i (minimum image).
+            let (i, j, dij) = (p.i as usize, p.j as usize, p.d);
+            src.extend([j, i]);
+            dst.extend([i, j]);
+            d.extend([dij, [-dij[0], -dij[1], -dij[2]]]);
+            r.extend([p.r, p.r]);
         }
         let e_n = src.len();
         let (mut b, mut db) = (Array2::zeros((e_n, rb.n)), Array2::zeros((e_n, rb.n)));

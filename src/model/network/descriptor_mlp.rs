@@ -15,7 +15,7 @@ use super::{At, NetOut, Network, Residual};
 use crate::model::descriptors::{DescriptorSpec, Descriptors};
 use crate::model::mlp::{matrix, Forward, Mlp};
 use crate::model::TimeEmbedding;
-use crate::system::{Positions, SimBox};
+use crate::system::PairList;
 use ndarray::Array1;
 
 /// Descriptors, time features and the per-particle MLP.
@@ -34,16 +34,25 @@ impl DescriptorMlp {
     }
 
     /// Descriptors of x and the MLP's forward pass on the rows [G_i, tau(t)].
-    fn forward(&self, params: &[f64], x: &Positions, simbox: &SimBox, t: f64) -> (Descriptors, Forward) {
-        let d = self.descriptors.compute(x, simbox);
+    ///
+    /// # Panics
+    /// If the descriptors do not fit the box ([`DescriptorSpec::validate`]).
+    fn forward(&self, params: &[f64], at: &At<'_>) -> (Descriptors, Forward) {
+        if let Err(e) = self.descriptors.validate(at.simbox) {
+            panic!("{e}");
+        }
+        let mut d = Descriptors::default();
+        self.descriptors.compute_into(at.pairs, &mut d);
+        let n = at.pairs.n_particles();
+        let t = at.t;
         let (nf, nt) = (self.descriptors.n_features(), self.time.n_features());
         let tau = self.time.features(t);
-        let mut data = Vec::with_capacity(x.len() * (nf + nt));
+        let mut data = Vec::with_capacity(n * (nf + nt));
         for row in d.values().chunks_exact(nf) {
             data.extend_from_slice(row);
             data.extend_from_slice(&tau);
         }
-        let fw = self.mlp.forward(params, matrix(x.len(), nf + nt, data));
+        let fw = self.mlp.forward(params, matrix(n, nf + nt, data));
         (d, fw)
     }
 
@@ -61,7 +70,7 @@ impl DescriptorMlp {
             de_i.push(row.iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum());
         }
         let grad = if with_grad { d.vjp(&gbar) } else { vec![[0.0; 3]; n] };
-        NetOut { e_i: fw.out.to_vec(), de_i, grad, pairs: Some(d.pair_list().collect()) }
+        NetOut { e_i: fw.out.to_vec(), de_i, grad }
     }
 }
 
@@ -83,7 +92,7 @@ impl Network for DescriptorMlp {
     }
 
     fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut {
-        let (d, fw) = self.forward(at.params, at.x, at.simbox, at.t);
+        let (d, fw) = self.forward(at.params, at);
         self.outputs(at.params, &d, &fw, at.t, with_grad)
     }
 
@@ -101,10 +110,10 @@ impl Network for DescriptorMlp {
 
     fn score_param_grad(&self, at: &At<'_>, residual: &mut Residual<'_>, grad: &mut [f64]) {
         let params = at.params;
-        let (d, fw) = self.forward(params, at.x, at.simbox, at.t);
+        let (d, fw) = self.forward(params, at);
         let out = self.outputs(params, &d, &fw, at.t, true);
         if let Some((r, scale)) = residual(&out) {
-            let n = at.x.len();
+            let n = at.pairs.n_particles();
             let (nf, nt) = (self.descriptors.n_features(), self.time.n_features());
             let gdot = d.jvp(&r);
             let mut xdot = vec![0.0; n * (nf + nt)];
@@ -117,7 +126,7 @@ impl Network for DescriptorMlp {
     }
 
     /// The MLP's GEMMs over N rows (the descriptors are not counted).
-    fn forward_flops(&self, x: &Positions, _simbox: &SimBox) -> f64 {
-        self.mlp.forward_flops(x.len())
+    fn forward_flops(&self, pairs: &PairList) -> f64 {
+        self.mlp.forward_flops(pairs.n_particles())
     }
 }

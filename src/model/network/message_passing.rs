@@ -7,7 +7,7 @@ use super::{At, NetOut, Network, Residual};
 use crate::model::mp::graph::Graph;
 use crate::model::mp::{MpNet, MpSpec};
 use crate::model::TimeEmbedding;
-use crate::system::{Positions, SimBox};
+use crate::system::{PairList, SimBox};
 
 /// The network and its time features.
 #[derive(Clone, Debug)]
@@ -42,27 +42,28 @@ impl Network for MessagePassing {
 
     fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut {
         let (tau, dtau) = (self.time.features(at.t), self.time.derivative(at.t));
-        let ne = self.net.evaluate(at.params, at.x, at.simbox, &tau, &dtau, with_grad);
-        NetOut { e_i: ne.e_i, de_i: ne.de_i, grad: ne.grad, pairs: None }
+        let ne = self.net.evaluate(at.params, at.pairs, &tau, &dtau, with_grad);
+        NetOut { e_i: ne.e_i, de_i: ne.de_i, grad: ne.grad }
     }
 
     /// One particle at the origin of a box of side `side`.
     fn isolated(&self, params: &[f64], side: f64, t: f64) -> (f64, f64) {
         let (tau, dtau) = (self.time.features(t), self.time.derivative(t));
-        let ne = self.net.evaluate(params, &vec![[0.0; 3]], &SimBox::new(side), &tau, &dtau, false);
+        let alone = PairList::new(&vec![[0.0; 3]], &SimBox::new(side), self.cutoff());
+        let ne = self.net.evaluate(params, &alone, &tau, &dtau, false);
         (ne.e_i[0], ne.de_i[0])
     }
 
     /// The gradient pass, then a separate tangent pass along r (E_i and dE_i/dt are not computed).
     fn score_param_grad(&self, at: &At<'_>, residual: &mut Residual<'_>, grad: &mut [f64]) {
         let tau = self.time.features(at.t);
-        let out = NetOut { grad: self.net.gradient(at.params, at.x, at.simbox, &tau), ..Default::default() };
+        let out = NetOut { grad: self.net.gradient(at.params, at.pairs, &tau), ..Default::default() };
         if let Some((r, scale)) = residual(&out) {
-            self.net.direction_param_grad(at.params, at.x, at.simbox, &tau, &r, scale, grad);
+            self.net.direction_param_grad(at.params, at.pairs, &tau, &r, scale, grad);
         }
     }
 
-    fn forward_flops(&self, x: &Positions, simbox: &SimBox) -> f64 {
-        self.net.forward_flops(x.len(), Graph::new(x, simbox, &self.net.basis()).n_edges())
+    fn forward_flops(&self, pairs: &PairList) -> f64 {
+        self.net.forward_flops(pairs.n_particles(), Graph::new(pairs, &self.net.basis()).n_edges())
     }
 }

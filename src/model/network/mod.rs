@@ -17,11 +17,11 @@ pub mod descriptor_mlp;
 pub mod message_passing;
 
 use super::lj_model::LjModelSpec;
-use super::pair_term::PairRow;
-use crate::system::{Positions, SimBox};
+use crate::system::{PairList, Positions, SimBox};
 use std::sync::Arc;
 
-/// Where a network is evaluated: its parameters, the positions x (N x 3, sigma) in `simbox`, and t.
+/// Where a network is evaluated: its parameters, the positions x (N x 3, sigma) in `simbox`, their
+/// neighbour pairs, and t.
 #[derive(Clone, Copy, Debug)]
 pub struct At<'a> {
     /// The network's parameters (a slice of the model's).
@@ -30,6 +30,9 @@ pub struct At<'a> {
     pub x: &'a Positions,
     /// The periodic box.
     pub simbox: &'a SimBox,
+    /// The configuration's neighbour pairs, built by the model to at least [`Network::cutoff`] and
+    /// shared with its other terms.
+    pub pairs: &'a PairList,
     /// Diffusion time in [0, 1].
     pub t: f64,
 }
@@ -43,10 +46,6 @@ pub struct NetOut {
     pub de_i: Vec<f64>,
     /// grad_x E_NN (N x 3, 1/sigma); zeros when not asked for.
     pub grad: Vec<[f64; 3]>,
-    /// The neighbour pairs i < j within the network's cutoff that the evaluation found, in the order
-    /// its derivatives use, when it builds such a list (the descriptor network); other terms that
-    /// need pairs within this cutoff (the pair walls) reuse it.
-    pub pairs: Option<Vec<PairRow>>,
 }
 
 /// The residual of a score-matching step, computed by the model from the network's gradient:
@@ -68,13 +67,13 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut;
     /// E and dE/dt of one particle without neighbours (the energy zero that the model subtracts).
     fn isolated(&self, params: &[f64], side: f64, t: f64) -> (f64, f64);
-    /// grad_x E_NN (in `NetOut::grad`, with `pairs` as in [`Network::evaluate`]) passed to
+    /// grad_x E_NN (in `NetOut::grad`) passed to
     /// `residual`, then `scale` x d/dtheta [grad_x E_NN . r] added into `grad` for the (r, scale)
     /// it returns; one forward pass serves both where the network can.
     fn score_param_grad(&self, at: &At<'_>, residual: &mut Residual<'_>, grad: &mut [f64]);
     /// Floating-point operations of the dense layers of one forward pass at `x` (2 per
     /// multiply-add; elementwise, gather and scatter work not counted), for benchmarks.
-    fn forward_flops(&self, x: &Positions, simbox: &SimBox) -> f64;
+    fn forward_flops(&self, pairs: &PairList) -> f64;
 }
 
 /// The network that `spec` describes: message passing when `spec.message_passing` is set,
