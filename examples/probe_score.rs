@@ -18,7 +18,7 @@ use rand_distr::{Distribution, StandardNormal};
 fn main() -> anyhow::Result<()> {
     let a: Vec<String> = std::env::args().collect();
     anyhow::ensure!(a.len() >= 3, "usage: probe_score MODEL.h5 DATA.h5 [FRAMES]");
-    let model = nti::run::train::load_model(std::path::Path::new(&a[1]))?;
+    let model = nti::run::train::load_lj_model(std::path::Path::new(&a[1]))?;
     let data = nti::io::trajectories::load_training_data(&[a[2].clone()])?;
     let frames: usize = a.get(3).map_or(Ok(64), |s| s.parse())?;
     let step = (data.confs.len() / frames).max(1);

@@ -32,7 +32,7 @@
 //! Terms: the whole energy (and du/dt) is analytic and is reported in the `prior` term; the
 //! `network` term is identically zero and there are no trainable parameters.
 
-use super::{dsm_loss, Conf, EnergyModel, Terms};
+use super::{Conf, EnergyModel, NoiseCotangent, Terms};
 use crate::model::exact::Gaussians;
 use crate::schedule::{NoiseSchedule, VpSchedule};
 
@@ -180,9 +180,11 @@ impl EnergyModel for ExactPathModel {
             })
             .collect()
     }
-    /// The loss l = (1/D) || s(t) grad_y u - z ||^2; there are no parameters, so `grad` is untouched.
-    fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, _grad: &mut [f64]) -> f64 {
-        weight * dsm_loss(self, c, t, z)
+    /// There are no parameters: the cotangent sees the predicted noise, `grad` is untouched.
+    fn noise_vjp(&self, c: &Conf, t: f64, cotangent: &mut NoiseCotangent<'_>, _grad: &mut [f64]) {
+        let s = self.schedule().sigma(t);
+        let eps: Vec<f64> = self.eval(&c.y, t).grad.iter().map(|g| s * g).collect();
+        cotangent(&eps);
     }
 }
 
@@ -297,7 +299,7 @@ mod tests {
         assert!(m.params().is_empty());
         let c = Conf { y: vec![0.4], side: 1.0 };
         let mut g: Vec<f64> = vec![];
-        let l = m.dsm_loss_grad(&c, 0.5, &[0.3], 2.0, &mut g);
-        assert!((l - 2.0 * dsm_loss(&m, &c, 0.5, &[0.3])).abs() < 1e-15);
+        let l = crate::train::loss::dsm_loss_grad(&m, &c, 0.5, &[0.3], 2.0, &mut g);
+        assert!((l - 2.0 * crate::train::loss::dsm_loss(&m, &c, 0.5, &[0.3])).abs() < 1e-15);
     }
 }

@@ -22,7 +22,7 @@ use super::pair_term::PairTermSpec;
 use super::prior::Prior;
 pub use super::prior::PriorCutoff;
 use super::shells::{check_edges, shell_index, ShellSplit};
-use super::{Conf, EnergyModel, Terms, TimeEmbedding};
+use super::{Conf, EnergyModel, NoiseCotangent, ParticleModel, Terms, TimeEmbedding};
 use crate::potential::{Alchemical, PairPotential};
 use crate::schedule::{NoiseSchedule, VeSchedule};
 use crate::system::{PairList, Positions, SimBox};
@@ -229,12 +229,12 @@ impl LjModel {
         self.eval(&x, &simbox, &pairs, t, with_grad)
     }
 
-    /// The denoising score-matching loss l = (1/D) |L grad_x E - z|^2 of one noised sample and
-    /// `weight` x its parameter gradient, added into `grad` (reverse over forward, docs/design.md
-    /// sec. 6): with the residual r = L grad_x E - z held fixed,
-    /// dl/dtheta = (2 L t(1-t) / D) d/dtheta [grad_x E_NN . r], from the network
-    /// ([`Network::score_param_grad`]) and the pair walls.
-    fn dsm_loss_grad_impl(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
+    /// The parameter VJP of the predicted noise eps = sigma grad_y u = L grad_x E_theta
+    /// (reverse over forward, docs/design.md sec. 6). Only E_NN depends on theta, so for the
+    /// direction v and weight w that `cotangent` returns,
+    /// (w / D) v . d eps / d theta = (w L t(1-t) / D) d/dtheta [grad_x E_NN . v], from the network
+    /// ([`Network::score_param_grad`], whose forward pass also gives eps) and the pair walls.
+    fn noise_vjp_impl(&self, c: &Conf, t: f64, cotangent: &mut NoiseCotangent<'_>, grad: &mut [f64]) {
         let (x, simbox, pairs) = self.neighbourhood(c);
         let n = x.len();
         let (_, smin) = self.sig(t);
@@ -242,7 +242,6 @@ impl LjModel {
         let dim = 3 * n;
         let n_net = self.params.len() - self.spec.pair.n_params();
         let (g_net, g_pair) = grad.split_at_mut(n_net);
-        let mut loss = 0.0;
         let mut walls: Option<(Vec<[f64; 3]>, f64)> = None;
         let reach = self.spec.pair.reach();
         self.net.score_param_grad(
@@ -258,17 +257,18 @@ impl LjModel {
                     }
                 }
                 let g_p = self.spec.prior().split(&pairs, &simbox, t).grad;
-                let mut r = vec![[0.0; 3]; n];
+                let mut eps = Vec::with_capacity(dim);
                 for i in 0..n {
                     for k in 0..3 {
                         let ge = cnn * g_nn[i][k] + (1.0 - t) * smin * g_p[i][k];
-                        let v = c.side * ge - z[3 * i + k];
-                        r[i][k] = v;
-                        loss += v * v;
+                        eps.push(c.side * ge);
                     }
                 }
+                let (v, w) = cotangent(&eps);
+                assert_eq!(v.len(), dim, "cotangent direction length");
                 if cnn > 0.0 {
-                    let scale = weight * 2.0 * c.side * cnn / dim as f64;
+                    let r: Vec<[f64; 3]> = v.chunks_exact(3).map(|a| [a[0], a[1], a[2]]).collect();
+                    let scale = w * c.side * cnn / dim as f64;
                     walls = Some((r.clone(), scale));
                     Some((r, scale))
                 } else {
@@ -280,7 +280,6 @@ impl LjModel {
         if let Some((r, scale)) = walls {
             self.spec.pair.tangent_param_grad(pairs.within(reach), t, &r, scale, g_pair);
         }
-        weight * loss / dim as f64
     }
 
     /// beta U_t split into terms, from an evaluation at (., t).
@@ -360,6 +359,21 @@ impl LjModel {
     }
 }
 
+impl ParticleModel for LjModel {
+    fn temperature(&self) -> f64 {
+        self.spec.temperature
+    }
+    fn interactions(&self) -> PriorCutoff {
+        self.spec.cutoff
+    }
+    fn network_cutoff(&self) -> f64 {
+        self.net.cutoff()
+    }
+    fn boxed_clone(&self) -> Box<dyn ParticleModel> {
+        Box::new(self.clone())
+    }
+}
+
 impl EnergyModel for LjModel {
     fn kind(&self) -> &'static str {
         self.net.kind()
@@ -414,7 +428,7 @@ impl EnergyModel for LjModel {
         (terms, Some(shells))
     }
 
-    fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
-        self.dsm_loss_grad_impl(c, t, z, weight, grad)
+    fn noise_vjp(&self, c: &Conf, t: f64, cotangent: &mut NoiseCotangent<'_>, grad: &mut [f64]) {
+        self.noise_vjp_impl(c, t, cotangent, grad)
     }
 }

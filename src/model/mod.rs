@@ -24,6 +24,8 @@ pub mod toy;
 pub use shells::ShellSplit;
 pub use time_embedding::TimeEmbedding;
 
+pub use prior::PriorCutoff;
+
 use crate::schedule::NoiseSchedule;
 
 /// One configuration in noise coordinates, with the box side it lives in (1 for toy systems).
@@ -103,19 +105,40 @@ pub trait EnergyModel: Send + Sync {
     fn grad_dt_batch(&self, cs: &[Conf], t: f64) -> Vec<(Vec<f64>, Terms)> {
         cs.iter().map(|c| (self.energy_grad(c, t).1, self.dt_terms(c, t))).collect()
     }
-    /// Sum over a micro-batch of weight_b * l_b (see [`EnergyModel::dsm_loss_grad`]), gradient added
-    /// into `grad`; models that batch internally override this.
-    fn dsm_loss_grad_batch(&self, cs: &[Conf], ts: &[f64], zs: &[Vec<f64>], w: &[f64], grad: &mut [f64]) -> f64 {
-        cs.iter().zip(ts).zip(zs).zip(w).map(|(((c, &t), z), &wb)| self.dsm_loss_grad(c, t, z, wb, grad)).sum()
+    /// The vector-Jacobian product of the predicted noise with respect to the parameters, for
+    /// training: the predicted noise eps = sigma(t) grad_y u(y, t) (length D) is passed to
+    /// `cotangent`, which returns a direction v (length D) and a weight w; then
+    /// (w / D) sum_k v_k d eps_k / d theta (the weighted mean over the D components) is added
+    /// into `grad`. One forward pass serves both where the model can. The training loss that
+    /// builds on it lives in [`crate::train::loss`].
+    fn noise_vjp(&self, c: &Conf, t: f64, cotangent: &mut NoiseCotangent<'_>, grad: &mut [f64]);
+    /// [`EnergyModel::noise_vjp`] for a batch of configurations, each at its own time;
+    /// `cotangent` gets the index b of the configuration. Models that batch internally override
+    /// this (the default goes one by one, in order).
+    fn noise_vjp_batch(&self, cs: &[Conf], ts: &[f64], cotangent: &mut BatchCotangent<'_>, grad: &mut [f64]) {
+        for (b, (c, &t)) in cs.iter().zip(ts).enumerate() {
+            self.noise_vjp(c, t, &mut |eps: &[f64]| cotangent(b, eps), grad);
+        }
     }
-    /// Denoising score-matching loss of one noised sample `c` at time `t` with noise `z`,
-    /// l = (1/D) || sigma(t) grad_y u - z ||^2; adds `weight` * dl/dtheta into `grad`.
-    fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64;
 }
 
-/// The score-matching loss alone (no gradient), from `energy_grad`.
-pub fn dsm_loss<M: EnergyModel + ?Sized>(m: &M, c: &Conf, t: f64, z: &[f64]) -> f64 {
-    let (_, g) = m.energy_grad(c, t);
-    let s = m.schedule().sigma(t);
-    g.iter().zip(z).map(|(gi, zi)| (s * gi - zi).powi(2)).sum::<f64>() / g.len() as f64
+/// An energy model of particles in a periodic box: what the drivers (training, generation, TI)
+/// need of a model beside its energy, the physics of its t = 0 end and the range of its network.
+/// Drivers hold models as this trait; the concrete model is chosen where it is built or loaded.
+pub trait ParticleModel: EnergyModel {
+    /// Temperature T of the t = 0 system (epsilon / k_B); u = beta U at t = 0.
+    fn temperature(&self) -> f64;
+    /// Interaction mode of the t = 0 system.
+    fn interactions(&self) -> PriorCutoff;
+    /// Cutoff of the learned part (sigma); the box must be at least twice the largest range.
+    fn network_cutoff(&self) -> f64;
+    /// A copy of the model (shape and parameters).
+    fn boxed_clone(&self) -> Box<dyn ParticleModel>;
 }
+
+/// The cotangent of [`EnergyModel::noise_vjp`]: from the predicted noise eps (length D), the
+/// direction v (length D) and the weight w.
+pub type NoiseCotangent<'a> = dyn FnMut(&[f64]) -> (Vec<f64>, f64) + 'a;
+
+/// The cotangent of [`EnergyModel::noise_vjp_batch`]: as [`NoiseCotangent`], for configuration b.
+pub type BatchCotangent<'a> = dyn FnMut(usize, &[f64]) -> (Vec<f64>, f64) + 'a;

@@ -4,7 +4,7 @@
 //! [y, tau(t)]; samples are batched as the rows of one matrix.
 
 use super::mlp::{matrix, Mlp};
-use super::{Conf, EnergyModel, Terms, TimeEmbedding};
+use super::{BatchCotangent, Conf, EnergyModel, NoiseCotangent, Terms, TimeEmbedding};
 use crate::model::exact::ExactSystem;
 use crate::schedule::{NoiseSchedule, VpSchedule};
 use ndarray::Array1;
@@ -84,32 +84,27 @@ impl ToyModel {
         out
     }
 
-    /// Loss sum_b w_b l_b over a batch and its parameter gradient added into `grad`.
-    pub fn loss_grad_batch(&self, ys: &[&[f64]], ts: &[f64], zs: &[&[f64]], w: &[f64], grad: &mut [f64]) -> f64 {
+    /// The parameter VJP of the predicted noise eps_b = s(t_b) grad_y u over a batch (see
+    /// [`EnergyModel::noise_vjp_batch`]): one forward pass, the cotangents, one tangent pass.
+    /// grad_y u = c grad E_NN + analytic terms with c = t(1-t), so
+    /// (w / D) v . d eps / d theta = (w s c / D) d/dtheta [grad E_NN . v].
+    pub fn noise_vjp_ys(&self, ys: &[&[f64]], ts: &[f64], cotangent: &mut BatchCotangent<'_>, grad: &mut [f64]) {
         let d = self.system.dim();
         let nf = self.time.n_features();
         let fw = self.mlp.forward(&self.params, self.input(ys, ts));
         let gin = self.mlp.input_grad(&self.params, &fw, &Array1::ones(ys.len()));
-        let mut loss = 0.0;
         let mut xdot = vec![0.0; ys.len() * (d + nf)];
         let mut rw = Array1::zeros(ys.len());
-        for (b, ((y, &t), z)) in ys.iter().zip(ts).zip(zs).enumerate() {
+        for (b, (y, &t)) in ys.iter().zip(ts).enumerate() {
             let c = t * (1.0 - t);
             let s = self.schedule.sigma(t);
             let g0 = self.system.grad(y);
-            let mut l = 0.0;
-            for k in 0..d {
-                let gu = c * gin[[b, k]] + (1.0 - t) * g0[k] + t * y[k];
-                let r = s * gu - z[k];
-                l += r * r;
-                xdot[b * (d + nf) + k] = r;
-            }
-            loss += w[b] * l / d as f64;
-            // dl/dtheta = (2 s / D) d/dtheta (grad u . r) and grad u = c grad E_NN + analytic terms.
-            rw[b] = w[b] * 2.0 * s * c / d as f64;
+            let eps: Vec<f64> = (0..d).map(|k| s * (c * gin[[b, k]] + (1.0 - t) * g0[k] + t * y[k])).collect();
+            let (v, w) = cotangent(b, &eps);
+            xdot[b * (d + nf)..b * (d + nf) + d].copy_from_slice(&v);
+            rw[b] = w * s * c / d as f64;
         }
         self.mlp.tangent_param_grad(&self.params, &fw, &matrix(ys.len(), d + nf, xdot), &rw, grad);
-        loss
     }
 }
 
@@ -141,8 +136,8 @@ impl EnergyModel for ToyModel {
         let e = self.eval(&[&c.y], &[t]);
         Terms { prior: e.dudt[0][0], network: e.dudt[0][1], per_particle: vec![] }
     }
-    fn dsm_loss_grad(&self, c: &Conf, t: f64, z: &[f64], weight: f64, grad: &mut [f64]) -> f64 {
-        self.loss_grad_batch(&[&c.y], &[t], &[z], &[weight], grad)
+    fn noise_vjp(&self, c: &Conf, t: f64, cotangent: &mut NoiseCotangent<'_>, grad: &mut [f64]) {
+        self.noise_vjp_ys(&[&c.y], &[t], &mut |_, eps: &[f64]| cotangent(eps), grad)
     }
     fn grad_dt_batch(&self, cs: &[Conf], t: f64) -> Vec<(Vec<f64>, Terms)> {
         let ys: Vec<&[f64]> = cs.iter().map(|c| c.y.as_slice()).collect();
@@ -153,10 +148,9 @@ impl EnergyModel for ToyModel {
             .map(|(g, d)| (g, Terms { prior: d[0], network: d[1], per_particle: vec![] }))
             .collect()
     }
-    fn dsm_loss_grad_batch(&self, cs: &[Conf], ts: &[f64], zs: &[Vec<f64>], w: &[f64], grad: &mut [f64]) -> f64 {
+    fn noise_vjp_batch(&self, cs: &[Conf], ts: &[f64], cotangent: &mut BatchCotangent<'_>, grad: &mut [f64]) {
         let ys: Vec<&[f64]> = cs.iter().map(|c| c.y.as_slice()).collect();
-        let zr: Vec<&[f64]> = zs.iter().map(|z| z.as_slice()).collect();
-        self.loss_grad_batch(&ys, ts, &zr, w, grad)
+        self.noise_vjp_ys(&ys, ts, cotangent, grad)
     }
 }
 
@@ -164,8 +158,9 @@ impl EnergyModel for ToyModel {
 mod tests {
     use super::*;
     use crate::model::exact::{DoubleWell2d, Mixture1d};
-    use crate::model::{dsm_loss, EnergyModel};
+    use crate::model::EnergyModel;
     use crate::rng::{stream, Purpose};
+    use crate::train::loss::{dsm_loss, dsm_loss_grad};
 
     fn model() -> ToyModel {
         let mut r = stream(4, Purpose::Init, 0);
@@ -203,7 +198,7 @@ mod tests {
             assert!((d.total() - fd).abs() < 1e-6 * fd.abs().max(1.0), "d/dt t={t}: {} vs {fd}", d.total());
             let z = [0.4, -1.1];
             let mut grad = vec![0.0; m.params.len()];
-            let l = m.dsm_loss_grad(&c, t, &z, 1.0, &mut grad);
+            let l = dsm_loss_grad(&m, &c, t, &z, 1.0, &mut grad);
             assert!((l - dsm_loss(&m, &c, t, &z)).abs() < 1e-12);
             let mut worst: f64 = 0.0;
             for k in (0..m.params.len()).step_by(7) {

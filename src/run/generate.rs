@@ -126,7 +126,7 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
     let out = super::prepare_output(input, comm)?;
     let mut results = Vec::new();
     for &n in &g.n_particles {
-        let Some(run) = distributed_reverse(&model, n, side, g, cfg.run.seed, &[], comm) else { continue };
+        let Some(run) = distributed_reverse(model.as_ref(), n, side, g, cfg.run.seed, &[], comm) else { continue };
         let simbox = SimBox::new(side);
         let mut rdf = RdfHistogram::new(g.rdf_bins, 0.5 * side);
         for c in &run.samples {
@@ -148,7 +148,7 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
     }
     let Some(out) = out else { return Ok(None) };
     let prov = super::provenance(input, comm, start, "generate");
-    if let Err(e) = write_generated(out.temp_path(), &results, &model.spec.temperature, &prov) {
+    if let Err(e) = write_generated(out.temp_path(), &results, &model.temperature(), &prov) {
         out.abandon();
         return Err(e);
     }

@@ -7,14 +7,14 @@
 
 use super::train::load_model;
 use crate::config::{Config, ConfigError, Cutoff};
-use crate::model::lj_model::{LjModel, PriorCutoff};
+use crate::model::{ParticleModel, PriorCutoff};
 use crate::parallel::Comm;
 use anyhow::Result;
 use std::path::Path;
 
 /// Loads and checks the model of `[generate]` on every rank; returns it with the box side. Fails on
 /// every rank if it fails on any (collective; the ranks that cannot load it print why).
-pub fn load_checked_model(cfg: &Config, comm: &Comm) -> Result<(LjModel, f64)> {
+pub fn load_checked_model(cfg: &Config, comm: &Comm) -> Result<(Box<dyn ParticleModel>, f64)> {
     let side = cfg.require_generate()?;
     let path = &cfg.generate.model;
     let what = "an nti train results file or checkpoint (a trained model)";
@@ -23,7 +23,7 @@ pub fn load_checked_model(cfg: &Config, comm: &Comm) -> Result<(LjModel, f64)> {
         None => load_model(Path::new(path))
             .map_err(|e| ConfigError::invalid("generate", "model", format!("\"{path}\""), format!("{what}; {e:#}"))),
     }
-    .and_then(|m| check_model(cfg, &m, side).map(|()| m));
+    .and_then(|m| check_model(cfg, m.as_ref(), side).map(|()| m));
     comm.agree(local.map_err(anyhow::Error::from)).map(|m| (m, side))
 }
 
@@ -61,14 +61,13 @@ fn describe(c: &PriorCutoff) -> String {
 }
 
 /// The box of side `side` and the input's `[system]` against the model's spec.
-pub fn check_model(cfg: &Config, model: &LjModel, side: f64) -> Result<(), ConfigError> {
+pub fn check_model(cfg: &Config, model: &dyn ParticleModel, side: f64) -> Result<(), ConfigError> {
     let path = &cfg.generate.model;
-    let spec = &model.spec;
+    let (temperature, cutoff) = (model.temperature(), model.interactions());
     // The network's own cutoff: the descriptors', or the messages' with message passing.
-    let (rd, rc) =
-        (spec.message_passing.as_ref().map_or(spec.descriptors.r_cut, |m| m.r_cut), spec.cutoff.rc.unwrap_or(0.0));
+    let (rd, rc) = (model.network_cutoff(), cutoff.rc.unwrap_or(0.0));
     if side < 2.0 * rd.max(rc) {
-        let lj = spec.cutoff.rc.map(|r| format!(", LJ cutoff {r}")).unwrap_or_default();
+        let lj = cutoff.rc.map(|r| format!(", LJ cutoff {r}")).unwrap_or_default();
         return Err(ConfigError::invalid(
             "generate",
             "box_side",
@@ -82,7 +81,7 @@ pub fn check_model(cfg: &Config, model: &LjModel, side: f64) -> Result<(), Confi
     }
     let Some(s) = &cfg.system else { return Ok(()) };
     let same = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
-    if !same(s.temperature, spec.temperature) {
+    if !same(s.temperature, temperature) {
         return Err(ConfigError::invalid(
             "system",
             "temperature",
@@ -90,7 +89,7 @@ pub fn check_model(cfg: &Config, model: &LjModel, side: f64) -> Result<(), Confi
             format!(
                 "T = {}, the temperature of model '{path}' (a model is the energy of the temperature it was \
                  trained at; train one at T = {} or drop [system] from this input)",
-                spec.temperature, s.temperature
+                temperature, s.temperature
             ),
         ));
     }
@@ -98,7 +97,7 @@ pub fn check_model(cfg: &Config, model: &LjModel, side: f64) -> Result<(), Confi
         Cutoff::Radius(r) => PriorCutoff { rc: Some(r), shift: s.shift, tail: s.tail_correction },
         Cutoff::MinImage => PriorCutoff { rc: None, shift: false, tail: false },
     };
-    let theirs = spec.cutoff;
+    let theirs = cutoff;
     let (key, value) = match (mine.rc, theirs.rc) {
         (Some(a), Some(b)) if same(a, b) => {
             if mine.shift != theirs.shift {

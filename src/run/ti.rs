@@ -29,7 +29,7 @@ use crate::diffusion::reverse::ReverseRun;
 use crate::estimators::clenshaw_curtis::NestedRule;
 use crate::estimators::quadrature::{gauss_legendre, Quadrature};
 use crate::io::{h5util, Provenance, ScalarResult};
-use crate::model::lj_model::LjModel;
+use crate::model::ParticleModel;
 use crate::parallel::{owned_items, pack, unpack, Comm};
 use anyhow::Result;
 use attribution::{shell_edges, TiAttribution};
@@ -95,12 +95,8 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     let out = super::prepare_output(input, comm)?;
     let plan = Plan::new(&input.config, model, side)?;
     // After every input check, so that bad input leaves no work-item directory behind.
-    let model_sum = format!("model {:016x}", crate::io::checkpoint::checksum(&[plan.model.params.as_slice()]));
-    let fp = fingerprint(
-        &input.effective_toml(),
-        ITEM_KEYS,
-        &format!("{model_sum} {}", crate::model::EnergyModel::spec(&plan.model)),
-    );
+    let model_sum = format!("model {:016x}", crate::io::checkpoint::checksum(&[plan.model.params()]));
+    let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, &format!("{model_sum} {}", plan.model.spec()));
     let store = ItemStore::open(comm, &input.config.output.file, fp, input.config.output.overwrite)?;
     let mut all = Vec::new();
     for &n in &input.config.generate.n_particles {
@@ -112,7 +108,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     add_chemical_potentials(&mut all);
     // Over a grid of N: every N in between from the fit through the window estimates; its
     // grand-canonical curve stands in where the requested N are not contiguous.
-    let temperature = plan.model.spec.temperature;
+    let temperature = plan.model.temperature();
     let fitted = fit::fit_windows(&all, side.powi(3), temperature);
     let gc = grand_canonical(&all, side, temperature)
         .or_else(|| fitted.as_ref().map(|f| (f.gc.clone(), format!("fit: {}", f.method))));
@@ -138,7 +134,7 @@ struct Plan<'a> {
     generate: &'a GenerateConfig,
     ti: &'a TiConfig,
     seed: u64,
-    model: LjModel,
+    model: Box<dyn ParticleModel>,
     side: f64,
     nested: Option<NestedRule>,
     q: Option<Quadrature>,
@@ -148,7 +144,7 @@ struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    fn new(cfg: &'a Config, model: LjModel, side: f64) -> Result<Self> {
+    fn new(cfg: &'a Config, model: Box<dyn ParticleModel>, side: f64) -> Result<Self> {
         let (g, ti) = (&cfg.generate, &cfg.ti);
         let nested = match ti.window_rule {
             WindowRule::ClenshawCurtis if ti.windows > 0 => Some(NestedRule::new(ti.windows, 0.0, 1.0)?),
@@ -160,11 +156,11 @@ impl<'a> Plan<'a> {
             (None, k) => Some(gauss_legendre(k, 0.0, 1.0)?),
         };
         let nodes: Vec<f64> = q.as_ref().map(|q| q.nodes.clone()).unwrap_or_default();
-        let edges = shell_edges(&model, side);
+        let edges = shell_edges(model.as_ref(), side);
         let data = if ti.window_start == WindowStart::ReverseSde || ti.windows == 0 {
             DataStarts::default()
         } else {
-            let d = DataStarts::load(&ti.window_data, &model, side, &g.n_particles)?;
+            let d = DataStarts::load(&ti.window_data, model.as_ref(), side, &g.n_particles)?;
             log::info!("window chains start from data ({:?}) at N = {:?}", ti.window_start, d.sizes());
             d
         };
@@ -177,7 +173,7 @@ impl<'a> Plan<'a> {
             name: "beta_a_ex".into(),
             method: method.into(),
             n_particles: n,
-            temperature: self.model.spec.temperature,
+            temperature: self.model.temperature(),
             density: n as f64 / self.side.powi(3),
             value,
             stderr,
@@ -197,7 +193,7 @@ struct Items {
 /// Runs the work items of N = `n` on every rank (reverse-SDE chunks, window j on rank j mod size,
 /// AIS chains in chunks of 8) and gathers them; `Some` on rank 0 only.
 fn run_items(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<Option<Items>> {
-    let rev = distributed_reverse(&plan.model, n, plan.side, plan.generate, plan.seed, &plan.nodes, comm);
+    let rev = distributed_reverse(plan.model.as_ref(), n, plan.side, plan.generate, plan.seed, &plan.nodes, comm);
     let w = run_windows(plan, n, comm, store)?;
     let abufs = run_ais(plan, n, comm);
     let wg = comm.gather_to_root(pack(&w.rows));
@@ -223,7 +219,7 @@ fn run_windows(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<
     let mut bufs = WindowBuffers::default();
     let Some(q) = &plan.q else { return Ok(bufs) };
     let cx = NodeContext {
-        model: &plan.model,
+        model: plan.model.as_ref(),
         n,
         side: plan.side,
         generate: plan.generate,
@@ -264,7 +260,7 @@ fn run_ais(plan: &Plan, n: usize, comm: &Comm) -> Vec<Vec<f64>> {
         .iter()
         .map(|&c| {
             let count = chunk.min(ti.ais_chains - c * chunk);
-            let r = ais(&plan.model, &s, (c * chunk) as u64, count);
+            let r = ais(plan.model.as_ref(), &s, (c * chunk) as u64, count);
             let mut b = vec![c as f64];
             b.extend(r.work);
             b

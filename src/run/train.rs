@@ -13,7 +13,8 @@ use crate::model::descriptors::DescriptorSpec;
 use crate::model::lj_model::{LjModel, LjModelSpec};
 use crate::model::mp::MpSpec;
 use crate::model::pair_term::PairTermSpec;
-use crate::model::{EnergyModel, TimeEmbedding};
+use crate::model::ParticleModel;
+use crate::model::TimeEmbedding;
 use crate::parallel::Comm;
 use crate::rng::{stream, Purpose};
 use crate::schedule::VeSchedule;
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The model described by `[model]` for the physics of the data.
-pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
+pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<Box<dyn ParticleModel>> {
     let m = &cfg.model;
     let min_side = data.files.iter().map(|f| f.box_side).fold(f64::INFINITY, f64::min);
     let mp = m.network == Network::MessagePassing;
@@ -54,7 +55,7 @@ pub fn build_model(cfg: &Config, data: &TrainingData) -> Result<LjModel> {
             r_cut: m.mp_cutoff,
         }),
     };
-    Ok(LjModel::new(spec, &mut stream(cfg.run.seed, Purpose::ModelInit, 0)))
+    Ok(Box::new(LjModel::new(spec, &mut stream(cfg.run.seed, Purpose::ModelInit, 0))))
 }
 
 /// Default checkpoint path next to the results file: `<file>.ckpt.h5`.
@@ -63,7 +64,7 @@ pub fn checkpoint_path(cfg: &Config) -> PathBuf {
 }
 
 /// Runs training; returns the trained model on every rank.
-pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<LjModel> {
+pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<Box<dyn ParticleModel>> {
     let cfg = &input.config;
     let start = Instant::now();
     let out = super::prepare_output(input, comm)?;
@@ -79,16 +80,16 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
         if dataset.train.is_empty() {
             bail!("[train] data hold too few configurations for a training set");
         }
-        let tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params.len());
+        let tr = Trainer::new(cfg.train.clone(), cfg.run.seed, model.params().len());
         Ok((data, model, dataset, tr))
     })();
     let (data, mut model, dataset, mut tr) = comm.agree(loaded.map_err(crate::exit::bad_input))?;
     // Where to start: `--restart`, this output's own checkpoint of the same training, or afresh
     // (rank 0 decides, every rank learns it); then every rank reads that checkpoint.
     let ckpt = checkpoint_path(cfg);
-    if let Start::Checkpoint(r) = decide_start(cfg, comm, &ckpt, restart, &model, &tr)? {
+    if let Start::Checkpoint(r) = decide_start(cfg, comm, &ckpt, restart, model.as_ref(), &tr)? {
         let resumed = (|| -> Result<()> {
-            let meta = read_checkpoint(&r, &mut model, &mut tr)?;
+            let meta = read_checkpoint(&r, model.as_mut(), &mut tr)?;
             if meta.data_files != cfg.train.data {
                 bail!(
                     "checkpoint '{}' was trained on {:?}, but [train] data = {:?}; restart with the same data",
@@ -104,7 +105,7 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
     }
     log::info!(
         "model: {} parameters, {} training and {} validation configurations, {} ranks",
-        model.params.len(),
+        model.params().len(),
         dataset.train.len(),
         dataset.validation.len(),
         comm.size()
@@ -115,7 +116,7 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
         cursor: tr.data_cursor(&dataset),
     };
     let root = comm.is_root();
-    let save = |m: &LjModel, t: &Trainer| -> Result<()> {
+    let save = |m: &(dyn ParticleModel + 'static), t: &Trainer| -> Result<()> {
         let written = if root { write_checkpoint(&ckpt, m, t, &meta(t)) } else { Ok(()) };
         // Every rank learns whether rank 0 wrote it (an agreement point), so that all stop together
         // on failure with rank 0's error printed once.
@@ -125,10 +126,10 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
         }
         Ok(())
     };
-    if tr.run(&mut model, &dataset, comm, cfg.train.steps, save)? == Finish::Stopped {
+    if tr.run(model.as_mut(), &dataset, comm, cfg.train.steps, save)? == Finish::Stopped {
         let ck = cfg.train.checkpoint_every;
         if ck == 0 || tr.step % ck != 0 {
-            save(&model, &tr)?; // else the periodic checkpoint of this step is already written
+            save(model.as_ref(), &tr)?; // else the periodic checkpoint of this step is already written
         }
         return Err(Interrupted::new(format!(
             "during training at step {} of {}; checkpoint '{}' written",
@@ -139,7 +140,7 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
         .into());
     }
     if tr.history.step.last().copied() != Some(tr.step as f64) {
-        tr.record(&model, &dataset, comm);
+        tr.record(model.as_ref(), &dataset, comm);
     }
     let h = &tr.history.val_loss_by_t;
     if h.len() >= T_BINS {
@@ -147,9 +148,9 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
         log::info!("validation loss by t in [0, 0.1), [0.1, 0.2), ..., [0.9, 1]: {}", last.join(" "));
     }
     if let Some(out) = out {
-        write_checkpoint(&ckpt, &model, &tr, &meta(&tr))?;
+        write_checkpoint(&ckpt, model.as_ref(), &tr, &meta(&tr))?;
         let prov = super::provenance(input, comm, start, "train");
-        if let Err(e) = write_train_results(out.temp_path(), &model, &tr, &data, &prov) {
+        if let Err(e) = write_train_results(out.temp_path(), model.as_ref(), &tr, &data, &prov) {
             out.abandon();
             return Err(e);
         }
@@ -161,7 +162,7 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<L
 
 fn write_train_results(
     path: &Path,
-    model: &LjModel,
+    model: &dyn ParticleModel,
     tr: &Trainer,
     data: &TrainingData,
     prov: &Provenance,
@@ -180,7 +181,7 @@ fn write_train_results(
     let m = f.create_group("model")?;
     h5util::set_str(&m, "kind", model.kind())?;
     h5util::set_str(&m, "spec", &model.spec())?;
-    h5util::write_f64(&m, "params", &[model.params.len()], &model.params)?;
+    h5util::write_f64(&m, "params", &[model.params().len()], model.params())?;
     let rg = f.create_group("results")?;
     let last = |v: &Vec<f64>| v.last().copied().unwrap_or(f64::NAN);
     for (name, value) in [("validation_loss", last(&tr.history.val_loss)), ("train_loss", last(&tr.history.train_loss))]
@@ -202,8 +203,13 @@ fn write_train_results(
     Ok(())
 }
 
-/// Loads a trained LJ model from a checkpoint or `nti train` results file.
-pub fn load_model(path: &Path) -> Result<LjModel> {
+/// Loads a trained model from a checkpoint or `nti train` results file.
+pub fn load_model(path: &Path) -> Result<Box<dyn ParticleModel>> {
+    Ok(Box::new(load_lj_model(path)?))
+}
+
+/// [`load_model`] as the concrete LJ model (for tools that look inside it).
+pub fn load_lj_model(path: &Path) -> Result<LjModel> {
     if !path.exists() {
         bail!("model file '{}' does not exist", path.display());
     }

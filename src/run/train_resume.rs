@@ -12,7 +12,7 @@
 
 use crate::config::Config;
 use crate::io::checkpoint::{checkpoint_step_and_settings, read_checkpoint};
-use crate::model::lj_model::LjModel;
+use crate::model::ParticleModel;
 use crate::parallel::Comm;
 use crate::train::Trainer;
 use anyhow::{anyhow, bail, Result};
@@ -39,7 +39,7 @@ pub fn decide_start(
     comm: &Comm,
     ckpt: &Path,
     restart: Option<&Path>,
-    model: &LjModel,
+    model: &dyn ParticleModel,
     tr: &Trainer,
 ) -> Result<Start> {
     let verdict = if comm.is_root() { decide(cfg, ckpt, restart, model, tr) } else { Ok(Start::Fresh) };
@@ -52,7 +52,7 @@ pub fn decide_start(
 }
 
 /// Rank 0's decision.
-fn decide(cfg: &Config, ckpt: &Path, restart: Option<&Path>, model: &LjModel, tr: &Trainer) -> Result<Start> {
+fn decide(cfg: &Config, ckpt: &Path, restart: Option<&Path>, model: &dyn ParticleModel, tr: &Trainer) -> Result<Start> {
     let overwrite = cfg.output.overwrite;
     if let Some(r) = restart {
         let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
@@ -101,9 +101,9 @@ fn decide(cfg: &Config, ckpt: &Path, restart: Option<&Path>, model: &LjModel, tr
 }
 
 /// The step of `ckpt` when this run can resume it, else why not.
-fn resumable(cfg: &Config, ckpt: &Path, model: &LjModel, tr: &Trainer) -> Result<u64> {
-    let (mut m, mut t) = (model.clone(), tr.clone());
-    read_checkpoint(ckpt, &mut m, &mut t)?;
+fn resumable(cfg: &Config, ckpt: &Path, model: &dyn ParticleModel, tr: &Trainer) -> Result<u64> {
+    let (mut m, mut t) = (model.boxed_clone(), tr.clone());
+    read_checkpoint(ckpt, m.as_mut(), &mut t)?;
     let (step, stored) = checkpoint_step_and_settings(ckpt)?;
     let strip = |v: serde_json::Value| -> serde_json::Value {
         match v {

@@ -3,6 +3,7 @@
 
 pub mod adamw;
 pub mod dataset;
+pub mod loss;
 pub mod settings;
 pub mod target;
 pub mod trainer;

@@ -6,6 +6,7 @@
 //! micro-batch order on every rank: parameters are bitwise identical on any number of ranks, and a
 //! restart from a checkpoint continues bitwise identically.
 
+use super::loss::{dsm_loss, dsm_loss_grad_batch};
 use super::target::blended_target;
 use super::{AdamW, Dataset, TrainSettings};
 use crate::model::{Conf, EnergyModel};
@@ -186,7 +187,7 @@ impl Trainer {
             let row = &mut rows[m * width..(m + 1) * width];
             let w = vec![1.0 / b as f64; cs.len()];
             let tau = if st.target_score { &targets } else { &zs };
-            row[p] = model.dsm_loss_grad_batch(&cs, &ts, tau, &w, &mut row[..p]);
+            row[p] = dsm_loss_grad_batch(model, &cs, &ts, tau, &w, &mut row[..p]);
         }
         let total = Self::reduce_rows(comm, rows, width);
         let lr = self.settings.learning_rate(self.step);
@@ -225,7 +226,7 @@ impl Trainer {
             let mut rng = stream(self.seed, Purpose::Validation, i as u64);
             let c = &data.confs[data.validation[i % data.validation.len()]];
             let (c, t, z) = noised(model, c, &mut rng);
-            let l = crate::model::dsm_loss(model, &c, t, &z);
+            let l = dsm_loss(model, &c, t, &z);
             let b = ((t * T_BINS as f64) as usize).min(T_BINS - 1);
             rows[i * width] = l;
             rows[i * width + 1 + b] = l;

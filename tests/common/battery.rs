@@ -8,7 +8,8 @@
 //! derivatives are computed less accurately (e.g. through a tape) may pass larger steps.
 #![allow(clippy::needless_range_loop)] // index loops read best in finite-difference checks
 
-use nti::model::{dsm_loss, Conf, EnergyModel};
+use nti::model::{Conf, EnergyModel};
+use nti::train::loss::{dsm_loss, dsm_loss_grad};
 
 /// Step sizes and tolerance of the finite-difference checks.
 #[derive(Clone, Copy, Debug)]
@@ -79,7 +80,7 @@ pub fn worst_param_fd_error<M: EnergyModel + Clone>(m: &M, grad: &[f64], h: f64,
 pub fn loss_parameter_gradient<M: EnergyModel + Clone>(m: &M, c: &Conf, z: &[f64], ts: &[f64], s: Steps, what: &str) {
     for &t in ts {
         let mut grad = vec![0.0; m.params().len()];
-        let l = m.dsm_loss_grad(c, t, z, 1.0, &mut grad);
+        let l = dsm_loss_grad(m, c, t, z, 1.0, &mut grad);
         assert!((l - dsm_loss(m, c, t, z)).abs() < 1e-10 * l, "{what} t={t}: loss value {l}");
         assert!(grad.iter().any(|g| *g != 0.0), "{what} t={t}: the loss gradient is identically zero");
         let worst = worst_param_fd_error(m, &grad, s.param, |q| dsm_loss(q, c, t, z));

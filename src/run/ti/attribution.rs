@@ -5,8 +5,8 @@
 
 use crate::estimators::attribution::{attribute, Attribution, NodeSamples, Resampling};
 use crate::io::ScalarResult;
-use crate::model::lj_model::LjModel;
 use crate::model::shells::default_edges;
+use crate::model::ParticleModel;
 
 /// Bootstrap replicates of the attribution.
 pub const N_BOOT: usize = 1000;
@@ -17,8 +17,8 @@ pub const TERM_NAMES: [&str; 2] = ["prior", "network"];
 
 /// Shell edges 0, 0.1, ..., r_max: r_max = the prior's cutoff, or L/2 in min-image mode (pairs
 /// farther apart, towards the box corners, land in the overflow shell).
-pub fn shell_edges(model: &LjModel, side: f64) -> Vec<f64> {
-    default_edges(model.spec.cutoff.rc.unwrap_or(0.5 * side), SHELL_WIDTH)
+pub fn shell_edges(model: &dyn ParticleModel, side: f64) -> Vec<f64> {
+    default_edges(model.interactions().rc.unwrap_or(0.5 * side), SHELL_WIDTH)
 }
 
 /// One attributed estimate of one N.

@@ -10,7 +10,6 @@ use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
 use crate::estimators::attribution::{NodeSamples, Resampling};
 use crate::estimators::quadrature::Quadrature;
 use crate::io::ScalarResult;
-use crate::model::EnergyModel;
 use crate::parallel::unpack;
 use crate::rng::{stream, Purpose};
 use crate::run::generate::reverse_seed;
@@ -75,7 +74,7 @@ fn node_table(plan: &Plan, n: usize, q: &Quadrature, items: &Items) -> Result<No
         tab.unc += w * um;
         let tc = if plan.ti.tconf_every > 0 {
             let mut probe = stream(reverse_seed(plan.seed, n), Purpose::ConfTemperature, (1 << 40) + j as u64);
-            conf_temperature(&plan.model, &rev.snapshots[j], t, &mut probe)
+            conf_temperature(plan.model.as_ref(), &rev.snapshots[j], t, &mut probe)
         } else {
             ConfTemperature { value: f64::NAN, stderr: f64::NAN, z: f64::NAN, samples: 0 }
         };

@@ -8,7 +8,7 @@ use super::WINDOW_TRAJ_BASE;
 use crate::config::{GenerateConfig, TiConfig};
 use crate::diffusion::reverse::{reverse_sde, ReverseSettings};
 use crate::diffusion::windows::{run_window, WindowSettings};
-use crate::model::lj_model::LjModel;
+use crate::model::ParticleModel;
 use crate::run::generate::reverse_seed;
 
 /// Per-window record: t, weight, corrected mean/stderr/stat. ineff./acceptance/eps, prior and network
@@ -59,7 +59,7 @@ pub(super) struct NodeBuffers {
 
 /// The run-wide inputs of the windows at one N.
 pub(super) struct NodeContext<'a> {
-    pub model: &'a LjModel,
+    pub model: &'a dyn ParticleModel,
     pub n: usize,
     pub side: f64,
     pub generate: &'a GenerateConfig,

@@ -18,7 +18,7 @@
 
 use crate::config::{ConfigError, WindowStart};
 use crate::io::trajectories::{load_training_data, read_system};
-use crate::model::lj_model::LjModel;
+use crate::model::ParticleModel;
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose};
 use crate::train::trainer::noised_at;
@@ -37,7 +37,7 @@ impl DataStarts {
     /// temperature and interaction mode and the box side of the run; two files with the same N are
     /// an error (which one would be meant?). Frames are read only for the particle numbers in
     /// `wanted` (every file is still checked).
-    pub fn load(paths: &[String], model: &LjModel, side: f64, wanted: &[usize]) -> Result<Self> {
+    pub fn load(paths: &[String], model: &dyn ParticleModel, side: f64, wanted: &[usize]) -> Result<Self> {
         let mut frames = BTreeMap::new();
         for p in paths {
             let bad = |why: String| ConfigError::invalid("ti", "window_data", format!("\"{p}\""), why);
@@ -45,11 +45,10 @@ impl DataStarts {
                 return Err(bad("an nti sample results file; the file does not exist".into()).into());
             }
             let (n, temp, l, cutoff) = read_system(Path::new(p)).map_err(|e| bad(format!("{e:#}")))?;
-            let spec = &model.spec;
-            if (temp - spec.temperature).abs() > 1e-9 * spec.temperature || cutoff != spec.cutoff {
+            let (mt, mc) = (model.temperature(), model.interactions());
+            if (temp - mt).abs() > 1e-9 * mt || cutoff != mc {
                 return Err(bad(format!(
-                    "data of the model's physics (T = {}, {:?}); the file was sampled at T = {temp} with {cutoff:?}",
-                    spec.temperature, spec.cutoff
+                    "data of the model's physics (T = {mt}, {mc:?}); the file was sampled at T = {temp} with {cutoff:?}"
                 ))
                 .into());
             }
