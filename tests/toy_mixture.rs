@@ -33,7 +33,7 @@ fn mixture_partition_function_within_two_percent() {
     let comm = Comm::serial();
     let mut tr = Trainer::new(settings.clone(), seed, model.params.len());
     let t0 = std::time::Instant::now();
-    tr.run(&mut model, &data, &comm, settings.steps, |_, _| Ok(())).unwrap();
+    tr.run(&mut model, &data, &comm, settings.steps, |_, _| Ok(()), |_| false).unwrap();
     let train_s = t0.elapsed().as_secs_f64();
     let t0 = std::time::Instant::now();
     let run = reverse_sde(&model, &ReverseSettings { steps: 1000, batch: 1000, seed, ..Default::default() }, 0, 16_000);

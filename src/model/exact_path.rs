@@ -294,12 +294,22 @@ mod tests {
     }
 
     #[test]
-    fn loss_has_no_parameter_gradient() {
+    fn noise_vjp_passes_the_predicted_noise_and_has_no_parameters() {
         let m = ExactPathModel::mixture1d();
         assert!(m.params().is_empty());
         let c = Conf { y: vec![0.4], side: 1.0 };
         let mut g: Vec<f64> = vec![];
-        let l = crate::train::loss::dsm_loss_grad(&m, &c, 0.5, &[0.3], 2.0, &mut g);
-        assert!((l - 2.0 * crate::train::loss::dsm_loss(&m, &c, 0.5, &[0.3])).abs() < 1e-15);
+        let mut seen = vec![];
+        m.noise_vjp(
+            &c,
+            0.5,
+            &mut |eps: &[f64]| {
+                seen = eps.to_vec();
+                (vec![1.0], 2.0)
+            },
+            &mut g,
+        );
+        let want = m.schedule().sigma(0.5) * m.energy_grad(&c, 0.5).1[0];
+        assert_eq!(seen, vec![want]);
     }
 }

@@ -110,7 +110,7 @@ pub trait EnergyModel: Send + Sync {
     /// `cotangent`, which returns a direction v (length D) and a weight w; then
     /// (w / D) sum_k v_k d eps_k / d theta (the weighted mean over the D components) is added
     /// into `grad`. One forward pass serves both where the model can. The training loss that
-    /// builds on it lives in [`crate::train::loss`].
+    /// builds on it lives in the training module (`train::loss`).
     fn noise_vjp(&self, c: &Conf, t: f64, cotangent: &mut NoiseCotangent<'_>, grad: &mut [f64]);
     /// [`EnergyModel::noise_vjp`] for a batch of configurations, each at its own time;
     /// `cotangent` gets the index b of the configuration. Models that batch internally override

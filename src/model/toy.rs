@@ -160,7 +160,6 @@ mod tests {
     use crate::model::exact::{DoubleWell2d, Mixture1d};
     use crate::model::EnergyModel;
     use crate::rng::{stream, Purpose};
-    use crate::train::loss::{dsm_loss, dsm_loss_grad};
 
     fn model() -> ToyModel {
         let mut r = stream(4, Purpose::Init, 0);
@@ -196,19 +195,37 @@ mod tests {
             let d = m.dt_terms(&c, t);
             let fd = (m.energy(&c, t + 1e-6) - m.energy(&c, t - 1e-6)) / 2e-6;
             assert!((d.total() - fd).abs() < 1e-6 * fd.abs().max(1.0), "d/dt t={t}: {} vs {fd}", d.total());
-            let z = [0.4, -1.1];
+            // The noise VJP: eps = s grad u goes to the cotangent, and (w / D) v . d eps / d theta
+            // matches central differences of that function of theta.
+            let (v, w) = (vec![0.4, -1.1], 1.7);
+            let s = m.schedule.sigma(t);
+            let f = |m: &ToyModel| -> f64 {
+                let g = m.energy_grad(&c, t).1;
+                w / 2.0 * g.iter().zip(&v).map(|(g, v)| s * g * v).sum::<f64>()
+            };
             let mut grad = vec![0.0; m.params.len()];
-            let l = dsm_loss_grad(&m, &c, t, &z, 1.0, &mut grad);
-            assert!((l - dsm_loss(&m, &c, t, &z)).abs() < 1e-12);
+            let mut seen = vec![];
+            m.noise_vjp(
+                &c,
+                t,
+                &mut |eps: &[f64]| {
+                    seen = eps.to_vec();
+                    (v.clone(), w)
+                },
+                &mut grad,
+            );
+            for (e, g) in seen.iter().zip(&m.energy_grad(&c, t).1) {
+                assert!((e - s * g).abs() < 1e-12 * (s * g).abs().max(1.0), "eps t={t}");
+            }
             let mut worst: f64 = 0.0;
             for k in (0..m.params.len()).step_by(7) {
                 let (mut a, mut b) = (m.clone(), m.clone());
                 a.params[k] += 1e-6;
                 b.params[k] -= 1e-6;
-                let fd = (dsm_loss(&a, &c, t, &z) - dsm_loss(&b, &c, t, &z)) / 2e-6;
+                let fd = (f(&a) - f(&b)) / 2e-6;
                 worst = worst.max((grad[k] - fd).abs() / fd.abs().max(1e-3));
             }
-            assert!(worst < 1e-6, "loss gradient t={t}: worst rel. error {worst}");
+            assert!(worst < 1e-6, "noise VJP t={t}: worst rel. error {worst}");
         }
         let _ = Mixture1d;
     }

@@ -126,7 +126,7 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<B
         }
         Ok(())
     };
-    if tr.run(model.as_mut(), &dataset, comm, cfg.train.steps, save)? == Finish::Stopped {
+    if tr.run(model.as_mut(), &dataset, comm, cfg.train.steps, save, super::interrupt::agree)? == Finish::Stopped {
         let ck = cfg.train.checkpoint_every;
         if ck == 0 || tr.step % ck != 0 {
             save(model.as_ref(), &tr)?; // else the periodic checkpoint of this step is already written

@@ -250,9 +250,10 @@ impl Trainer {
     }
 
     /// Trains until `until` steps, recording loss points every `eval_every` steps and calling
-    /// `checkpoint` every `checkpoint_every` steps. After every step all ranks agree whether a stop
-    /// was requested (SIGTERM, SIGINT, SIGUSR1; see `run::interrupt`); if so they return
-    /// [`Finish::Stopped`] together at the same step, without a checkpoint (the caller writes it).
+    /// `checkpoint` every `checkpoint_every` steps. After every step the ranks ask `stop` whether
+    /// to stop (a collective that answers the same on every rank, e.g. "a signal reached some
+    /// rank"); if so they return [`Finish::Stopped`] together at the same step, without a
+    /// checkpoint (the caller writes it).
     pub fn run<M: EnergyModel + ?Sized>(
         &mut self,
         model: &mut M,
@@ -260,6 +261,7 @@ impl Trainer {
         comm: &Comm,
         until: u64,
         mut checkpoint: impl FnMut(&M, &Trainer) -> anyhow::Result<()>,
+        mut stop: impl FnMut(&Comm) -> bool,
     ) -> anyhow::Result<Finish> {
         if self.step == 0 && self.history.step.is_empty() {
             self.record(model, data, comm);
@@ -284,7 +286,7 @@ impl Trainer {
                 checkpoint(model, self)?;
             }
             progress.tick(self.step - start, "steps");
-            if self.step < until && crate::run::interrupt::agree(comm) {
+            if self.step < until && stop(comm) {
                 return Ok(Finish::Stopped);
             }
         }
