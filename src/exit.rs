@@ -11,7 +11,7 @@
 //! An error is bad input when its chain holds a [`ConfigError`] or a [`BadInput`]; an error that
 //! every rank has already learned about through a collective is an [`Agreed`], which carries its code.
 
-use crate::config::ConfigError;
+use crate::input_error::ConfigError;
 use thiserror::Error;
 
 /// Exit code for run-time failures.

@@ -11,6 +11,7 @@ pub mod energy;
 pub mod eos;
 pub mod estimators;
 pub mod exit;
+pub mod input_error;
 pub mod io;
 pub mod logging;
 pub mod model;

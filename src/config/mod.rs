@@ -8,7 +8,6 @@
 //! [`ConfigError`]s.
 
 mod baseline;
-mod error;
 mod generate;
 mod model;
 mod output;
@@ -23,8 +22,8 @@ mod top_level;
 mod train;
 mod translate;
 
+pub use crate::input_error::ConfigError;
 pub use baseline::{BaselineConfig, Spacing};
-pub use error::ConfigError;
 pub use generate::GenerateConfig;
 pub use model::{ModelConfig, Network};
 pub use output::OutputConfig;
@@ -83,6 +82,15 @@ impl Input {
     }
 }
 
+/// Error unless `v` is a finite positive number: "a positive number (`what`)".
+fn positive(section: &str, key: &str, v: f64, what: &str) -> Result<(), ConfigError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(section, key, v, format!("a positive number ({what})")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,8 +126,7 @@ mod tests {
     }
 
     /// The modules allowed to import the input layer: it and the drivers above it.
-    // exit.rs maps input errors (ConfigError) to exit codes for the command line.
-    const ABOVE_CONFIG: [&str; 7] = ["config", "run", "cli.rs", "exit.rs", "reference.rs", "main.rs", "lib.rs"];
+    const ABOVE_CONFIG: [&str; 6] = ["config", "run", "cli.rs", "reference.rs", "main.rs", "lib.rs"];
 
     /// Whether Rust source `text` names the module `config` of the crate (comments aside).
     fn imports_config(text: &str) -> bool {

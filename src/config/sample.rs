@@ -1,6 +1,6 @@
 //! `[sample]`: the reference simulation (Monte Carlo or Langevin dynamics), its defaults and checks.
 
-use super::error::positive;
+use super::positive;
 use super::ConfigError;
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,7 @@
 //! `[system]`: what is simulated (particle model, N, density, temperature, interaction cutoff), its
 //! defaults and its checks.
 
-use super::error::positive;
+use super::positive;
 use super::ConfigError;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};

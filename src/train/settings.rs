@@ -1,6 +1,6 @@
 //! `[train]` settings: optimiser, learning-rate schedule, batches and bookkeeping of score-matching
-//! training, with their defaults (the paper's). Defined here rather than in crate::config so that
-//! training does not depend on the input layer; crate::config reads and checks the section.
+//! training, with their defaults (the paper's). Defined here rather than in the input layer so that
+//! training does not depend on it; the input layer (`[train]` in config/) reads and checks the section.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,5 @@
-//! Input errors that name the file, section, key, offending value and what was expected.
+//! Input errors that name the file, section, key, offending value and what was expected (the
+//! input layer, `config`, raises them; `exit` maps them to the bad-input exit code).
 
 use thiserror::Error;
 
@@ -40,14 +41,5 @@ impl ConfigError {
             value: value.to_string(),
             expected: expected.into(),
         }
-    }
-}
-
-/// Error unless `v` is a finite positive number: "a positive number (`what`)".
-pub(super) fn positive(section: &str, key: &str, v: f64, what: &str) -> Result<(), ConfigError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(ConfigError::invalid(section, key, v, format!("a positive number ({what})")))
     }
 }
