@@ -44,18 +44,15 @@ fn model(cutoff: PriorCutoff) -> LjModel {
 /// N random particles with minimum distance 0.85, plus one pair placed 1e-3 inside r_cut of the
 /// descriptors and one pair 1e-3 inside the LJ cutoff 2.5. (No pair sits at a half-box separation
 /// in any coordinate, where the minimum-image convention has a kink.)
+/// Pairs planted at distances of interest, then random particles.
 fn config(n: usize, seed: u64) -> Conf {
-    let b = SimBox::new(L);
-    let mut r = stream(seed, Purpose::Init, 0);
-    let mut x: Vec<[f64; 3]> =
-        vec![[1.0, 1.0, 1.0], [1.0 + 2.8 - 1e-3, 1.0, 1.0], [4.3, 4.5, 1.0], [4.3, 4.5, 3.5 - 1e-3]];
-    while x.len() < n {
-        let p = [r.random::<f64>() * L, r.random::<f64>() * L, r.random::<f64>() * L];
-        if x.iter().all(|q| b.dist2(&p, q) > 0.85 * 0.85) {
-            x.push(p);
-        }
-    }
-    Conf { y: x.iter().flat_map(|p| p.iter().map(|v| v / L)).collect(), side: L }
+    battery::spread_config(
+        n,
+        seed,
+        L,
+        &[[1.0, 1.0, 1.0], [1.0 + 2.8 - 1e-3, 1.0, 1.0], [4.3, 4.5, 1.0], [4.3, 4.5, 3.5 - 1e-3]],
+        0.85,
+    )
 }
 
 fn cutoffs() -> [PriorCutoff; 2] {

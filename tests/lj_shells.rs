@@ -11,8 +11,10 @@ use nti::model::Conf;
 use nti::model::{EnergyModel, TimeEmbedding};
 use nti::rng::{stream, Purpose};
 use nti::schedule::VeSchedule;
-use nti::system::SimBox;
 use rand::RngExt;
+
+mod common;
+use common::battery;
 
 const L: f64 = 6.0;
 
@@ -38,17 +40,9 @@ fn model(cutoff: PriorCutoff, zero_mlp: bool) -> LjModel {
     m
 }
 
+/// Pairs planted at distances of interest, then random particles.
 fn config(n: usize, seed: u64) -> Conf {
-    let b = SimBox::new(L);
-    let mut r = stream(seed, Purpose::Init, 0);
-    let mut x: Vec<[f64; 3]> = vec![[1.0, 1.0, 1.0], [1.95, 1.0, 1.0]];
-    while x.len() < n {
-        let p = [r.random::<f64>() * L, r.random::<f64>() * L, r.random::<f64>() * L];
-        if x.iter().all(|q| b.dist2(&p, q) > 0.8 * 0.8) {
-            x.push(p);
-        }
-    }
-    Conf { y: x.iter().flat_map(|p| p.iter().map(|v| v / L)).collect(), side: L }
+    battery::spread_config(n, seed, L, &[[1.0, 1.0, 1.0], [1.95, 1.0, 1.0]], 0.8)
 }
 
 fn cutoffs() -> [PriorCutoff; 3] {

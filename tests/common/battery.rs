@@ -142,3 +142,20 @@ pub fn gradient_theorem<M: EnergyModel + ?Sized>(m: &M, a: &Conf, dir: &[f64], t
     let du = m.energy(&at(1.0), t) - m.energy(&at(0.0), t);
     assert!((integral - du).abs() < 1e-9 * du.abs().max(1.0), "{what}: line integral {integral} vs difference {du}");
 }
+
+/// A configuration of `n` particles in a periodic box of side `side` (sigma): the `planted`
+/// positions first (pairs placed at chosen distances, e.g. just inside a cutoff), then uniform
+/// random ones from `seed`, each at least `min_dist` from all before it; in noise coordinates.
+pub fn spread_config(n: usize, seed: u64, side: f64, planted: &[[f64; 3]], min_dist: f64) -> Conf {
+    use rand::RngExt;
+    let b = nti::system::SimBox::new(side);
+    let mut r = nti::rng::stream(seed, nti::rng::Purpose::Init, 0);
+    let mut x: Vec<[f64; 3]> = planted.to_vec();
+    while x.len() < n {
+        let p = [r.random::<f64>() * side, r.random::<f64>() * side, r.random::<f64>() * side];
+        if x.iter().all(|q| b.dist2(&p, q) > min_dist * min_dist) {
+            x.push(p);
+        }
+    }
+    Conf { y: x.iter().flat_map(|p| p.iter().map(|v| v / side)).collect(), side }
+}
