@@ -4,15 +4,12 @@
 
 #![allow(clippy::needless_range_loop)] // index loops read best in finite-difference checks
 
-use nti::energy::PairEnergy;
 use nti::model::descriptors::DescriptorSpec;
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
 use nti::model::pair_term::PairTermSpec;
 use nti::model::{Conf, EnergyModel, TimeEmbedding};
-use nti::potential::{CutoffMode, LennardJones};
 use nti::rng::{stream, Purpose};
 use nti::schedule::VeSchedule;
-use nti::system::SimBox;
 use rand::RngExt;
 
 mod common;
@@ -44,7 +41,6 @@ fn model(cutoff: PriorCutoff) -> LjModel {
 /// N random particles with minimum distance 0.85, plus one pair placed 1e-3 inside r_cut of the
 /// descriptors and one pair 1e-3 inside the LJ cutoff 2.5. (No pair sits at a half-box separation
 /// in any coordinate, where the minimum-image convention has a kink.)
-/// Pairs planted at distances of interest, then random particles.
 fn config(n: usize, seed: u64) -> Conf {
     battery::spread_config(
         n,
@@ -89,40 +85,15 @@ fn loss_parameter_gradient_matches_central_differences() {
     }
 }
 
-/// Particles without neighbours within the descriptor cutoff carry no network energy at any t
-/// (isolated-particle energy zero), so a dilute configuration's network term and its t-derivative
-/// vanish exactly.
+/// Particles without neighbours within the descriptor cutoff carry no network energy at any t.
 #[test]
 fn isolated_particles_have_zero_network_energy() {
-    let m = model(cutoffs()[0]);
-    let c = Conf { y: vec![0.1, 0.1, 0.1, 0.6, 0.6, 0.6], side: L }; // distance 5.2 > r_cut = 2.8
-    for t in [0.05, 0.5, 0.95] {
-        let (e, d) = (m.energy_terms(&c, t), m.dt_terms(&c, t));
-        assert_eq!((e.network, d.network), (0.0, 0.0), "t = {t}");
-        assert!(e.prior != 0.0);
-    }
+    battery::isolated_particles_have_zero_network_energy(&model(cutoffs()[0]), L);
 }
 
 #[test]
 fn endpoints_are_exact_for_random_parameters() {
-    for (cut, mode) in [
-        (cutoffs()[0], CutoffMode::MinImage),
-        (cutoffs()[1], CutoffMode::Spherical { rc: 2.5, shift: false, tail: true }),
-        (
-            PriorCutoff { rc: Some(2.5), shift: true, tail: false },
-            CutoffMode::Spherical { rc: 2.5, shift: true, tail: false },
-        ),
-    ] {
-        let m = model(cut);
-        let c = config(30, 4);
-        let x: Vec<[f64; 3]> = c.y.chunks(3).map(|p| [p[0] * L, p[1] * L, p[2] * L]).collect();
-        let pe = PairEnergy::new(LennardJones, SimBox::new(L), mode, x.len());
-        let ev = pe.total(&x);
-        let beta_u = (ev.energy + x.len() as f64 * pe.tail.energy_per_particle) / 1.25;
-        let u0 = m.energy(&c, 0.0);
-        assert!((u0 - beta_u).abs() < 1e-12 * beta_u.abs(), "{cut:?}: u(0) = {u0} vs beta U_LJ = {beta_u}");
-        assert_eq!(m.energy(&c, 1.0), 0.0);
-    }
+    battery::endpoints_are_exact(model, &config(30, 4), 1.25);
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! derivatives are computed less accurately (e.g. through a tape) may pass larger steps.
 #![allow(clippy::needless_range_loop)] // index loops read best in finite-difference checks
 
-use nti::model::{Conf, EnergyModel};
+use nti::model::{Conf, EnergyModel, PriorCutoff};
 use nti::train::loss::{dsm_loss, dsm_loss_grad};
 
 /// Step sizes and tolerance of the finite-difference checks.
@@ -158,4 +158,37 @@ pub fn spread_config(n: usize, seed: u64, side: f64, planted: &[[f64; 3]], min_d
         }
     }
     Conf { y: x.iter().flat_map(|p| p.iter().map(|v| v / side)).collect(), side }
+}
+
+/// Isolated-particle energy zero: particles without neighbours within the network's cutoff carry
+/// no network energy at any t, so a dilute configuration (two particles 5.2 sigma apart in a box
+/// of side `side` >= 6) has a network term and t-derivative of exactly zero.
+pub fn isolated_particles_have_zero_network_energy<M: EnergyModel + ?Sized>(m: &M, side: f64) {
+    let c = Conf { y: vec![0.1, 0.1, 0.1, 0.6, 0.6, 0.6], side };
+    for t in [0.05, 0.5, 0.95] {
+        let (e, d) = (m.energy_terms(&c, t), m.dt_terms(&c, t));
+        assert_eq!((e.network, d.network), (0.0, 0.0), "t = {t}");
+        assert!(e.prior != 0.0);
+    }
+}
+
+/// Exact endpoints for random parameters: u(x, 0) = beta U_LJ(x) (by the engine's pair sum, with
+/// the tail correction where the mode has one) and u(x, 1) = 0, in every interaction mode, for the
+/// models that `make` builds at temperature `temperature`.
+pub fn endpoints_are_exact<M: EnergyModel>(make: impl Fn(PriorCutoff) -> M, c: &Conf, temperature: f64) {
+    use nti::energy::PairEnergy;
+    use nti::potential::{CutoffMode, LennardJones};
+    for mode in [
+        CutoffMode::MinImage,
+        CutoffMode::Spherical { rc: 2.5, shift: false, tail: true },
+        CutoffMode::Spherical { rc: 2.5, shift: true, tail: false },
+    ] {
+        let m = make(PriorCutoff::from_mode(mode));
+        let x: Vec<[f64; 3]> = c.y.chunks(3).map(|p| [p[0] * c.side, p[1] * c.side, p[2] * c.side]).collect();
+        let pe = PairEnergy::new(LennardJones, nti::system::SimBox::new(c.side), mode, x.len());
+        let beta_u = (pe.total(&x).energy + x.len() as f64 * pe.tail.energy_per_particle) / temperature;
+        let u0 = m.energy(c, 0.0);
+        assert!((u0 - beta_u).abs() < 1e-12 * beta_u.abs(), "{mode:?}: u(0) = {u0} vs beta U_LJ = {beta_u}");
+        assert_eq!(m.energy(c, 1.0), 0.0);
+    }
 }
