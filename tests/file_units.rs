@@ -53,7 +53,9 @@ fn attr_str(loc: &Location, name: &str) -> Option<String> {
 /// The four datasets MDAnalysis converts, which carry `reduced_unit` instead of `unit`.
 fn converted_by_mdanalysis(path: &str) -> bool {
     path.starts_with("particles/")
-        && ["/position/value", "/position/time", "/box/edges/value", "/box/edges/time"].iter().any(|s| path.ends_with(s))
+        && ["/position/value", "/position/time", "/box/edges/value", "/box/edges/time"]
+            .iter()
+            .any(|s| path.ends_with(s))
 }
 
 /// Missing or misplaced units in `file`, one line each.
@@ -110,7 +112,10 @@ fn h5md_problems(file: &Path) -> Vec<String> {
                     ["value", "step", "time"].iter().all(|d| e.dataset(d).is_ok_and(|x| x.shape()[0] >= frames))
                 });
                 if !ok {
-                    bad.push(format!("{}: observables/{s} is not a value/step/time series of >= {frames} entries", file.display()));
+                    bad.push(format!(
+                        "{}: observables/{s} is not a value/step/time series of >= {frames} entries",
+                        file.display()
+                    ));
                 }
             }
         }

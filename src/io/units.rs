@@ -67,8 +67,16 @@ pub fn unit_of(path: &str) -> Option<&'static str> {
             _ => return None,
         },
         "ti" => match name {
-            "t" | "weight" | "statistical_inefficiency" | "acceptance" | "mala_eps" | "corrector_t"
-            | "corrector_acceptance" | "corrector_eps" | "data_start_chains" | "discarded_fraction" => "1",
+            "t"
+            | "weight"
+            | "statistical_inefficiency"
+            | "acceptance"
+            | "mala_eps"
+            | "corrector_t"
+            | "corrector_acceptance"
+            | "corrector_eps"
+            | "data_start_chains"
+            | "discarded_fraction" => "1",
             // The configurational temperature in reduced form: 1 for exact samples.
             n if n.contains("conf_temperature") => "1",
             "mean" | "stderr" | "mean_prior" | "mean_network" | "uncorrected_mean" | "uncorrected_stderr"
