@@ -8,7 +8,7 @@ RESULTS ?= results
 # python3-h5py (a pyenv or venv `python3` earlier on PATH usually lacks them).
 PYNUM ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 
-.PHONY: setup build quickstart test validate bench clean
+.PHONY: setup build quickstart test h5md-check slurm-test validate bench clean
 
 setup:
 	bash .ci/setup.sh
@@ -34,6 +34,17 @@ test: build
 	$(PYNUM) validation/paper_lj/rdf_stats.py --self-test
 	$(PYNUM) validation/paper_lj/run.py --quick --nti target/release/nti --out $(RESULTS) \
 	  --generate 'corrector_t=[0.3]' --generate corrector_steps=4
+
+# MDAnalysis (from PyPI, in a cached virtual environment) opens an nti H5MD trajectory as written
+# and its InterRDF equals nti's stored g(r) (validation/h5md_mdanalysis.py). Needs PyPI access.
+h5md-check: build
+	bash validation/h5md_mdanalysis.sh
+
+# A real single-node Slurm (Debian's slurm-wlm and munge, installed and started by the script; as
+# root): jobscripts/train.slurm signalled during training requeues itself and ends bitwise equal to
+# an uninterrupted run; a bad input fails fast with exit code 2 (validation/slurm_test.sh).
+slurm-test: build
+	bash validation/slurm_test.sh
 
 # Full validation against NIST SRSW and the equations of state (tens of minutes).
 validate: build

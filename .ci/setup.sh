@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages nti needs (idempotent: only missing packages are installed).
 set -euo pipefail
-pkgs=(libopenmpi-dev openmpi-bin libhdf5-dev libopenblas-dev libclang-dev pkg-config gfortran python3 python3-numpy python3-h5py)
+pkgs=(libopenmpi-dev openmpi-bin libhdf5-dev libopenblas-dev libclang-dev pkg-config gfortran python3 python3-numpy python3-h5py python3-venv)
 [ "${NTI_WITH_LAMMPS:-0}" = "1" ] && pkgs+=(lammps)
 missing=()
 for p in "${pkgs[@]}"; do

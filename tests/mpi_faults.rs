@@ -188,3 +188,36 @@ fn each_log_line_appears_once_under_mpi() {
     assert_eq!(r.stderr.matches("] model: ").count(), 1, "{}", r.stderr);
     assert!(!r.stderr.contains("[rank 1]"), "rank 1 had nothing to report:\n{}", r.stderr);
 }
+
+#[test]
+fn error_outside_an_agreement_point_ends_every_rank_through_mpi_abort() {
+    // `nti ti` reads `[ti] window_data` on every rank after the agreed model and output checks,
+    // outside an agreement point: with the file missing on rank 1 only, rank 1 fails alone while
+    // rank 0 goes on to the next collective. The error path then ends the job with MPI_Abort and
+    // the error's exit code (2, bad input); rank 1 prints its error.
+    let d = train_dir();
+    let p = d.path();
+    let o = run_in(p, &["train", "t.toml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let side = (20.0f64 / 0.3).cbrt();
+    let ti = format!(
+        "version = 1\n[generate]\nmodel = \"train.h5\"\nn_particles = [20]\nbox_side = {side}\ntrajectories = 2\n\
+         steps = 5\nbatch = 2\n[ti]\nwindows = 2\nwindow_chains = 1\nwindow_warmup = 2\nwindow_steps = 4\n\
+         window_stride = 2\nwindow_start = \"data\"\nwindow_data = [\"data.h5\"]\n[run]\nseed = 3\n\
+         [output]\nfile = \"out.h5\"\n"
+    );
+    let (r0, r1) = (p.join("r0"), p.join("r1"));
+    for r in [&r0, &r1] {
+        fs::create_dir(r).unwrap();
+        fs::write(r.join("ti.toml"), &ti).unwrap();
+        fs::copy(p.join("train.h5"), r.join("train.h5")).unwrap();
+    }
+    fs::copy(p.join("data.h5"), r0.join("data.h5")).unwrap();
+    let r = launch("window data missing on rank 1", &[(&r0, vec!["ti", "ti.toml"]), (&r1, vec!["ti", "ti.toml"])]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("[rank 1] error: ti.toml: invalid value for [ti] window_data"), "{}", r.stderr);
+    assert!(r.stderr.contains("the file does not exist"), "{}", r.stderr);
+    assert!(r.stderr.contains("MPI_ABORT"), "the job ended through MPI_Abort:\n{}", r.stderr);
+    assert!(r.seconds < WATCHDOG.as_secs_f64());
+    assert!(!r0.join("out.h5").exists(), "no results file");
+}

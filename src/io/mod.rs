@@ -12,6 +12,7 @@ pub mod provenance;
 pub mod results;
 pub mod summary;
 pub mod trajectories;
+pub mod units;
 
 pub use output::OutputFile;
 pub use provenance::Provenance;

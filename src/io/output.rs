@@ -63,8 +63,17 @@ impl OutputFile {
         &self.target
     }
 
-    /// Renames the finished temporary file onto the target.
+    /// Gives every array of the finished temporary file its `unit` attribute ([`super::units`]),
+    /// then renames it onto the target. An array the unit table does not know is logged and
+    /// left without unit; a failure to annotate is logged too: neither costs the results.
     pub fn commit(&self) -> Result<()> {
+        match super::units::annotate(&self.temp) {
+            Ok(unknown) if !unknown.is_empty() => {
+                log::warn!("{}: no unit known for {}", self.target.display(), unknown.join(", "))
+            }
+            Ok(_) => {}
+            Err(e) => log::warn!("{}: could not write unit attributes: {e:#}", self.target.display()),
+        }
         std::fs::rename(&self.temp, &self.target)
             .with_context(|| format!("cannot move '{}' to '{}'", self.temp.display(), self.target.display()))
     }

@@ -166,8 +166,10 @@ fn write_generated(path: &Path, res: &[Generated], temperature: &f64, prov: &Pro
         let name = format!("generated_N{}", r.n);
         let frames: Vec<f64> = r.run.samples.iter().flat_map(|c| c.y.iter().map(|y| y * r.side)).collect();
         let idx: Vec<f64> = (0..r.run.samples.len()).map(|i| i as f64).collect();
-        h5md::write_trajectory(&f, &name, &frames, r.n, r.side, &idx, &vec![0.0; idx.len()])?;
-        let g = h5util::group_p(&f, &format!("observables/{name}/rdf"))?;
+        let zeros = vec![0.0; idx.len()];
+        let t = h5md::Trajectory { frames: &frames, n: r.n, side: r.side, step: &idx, time: &zeros, time_unit: "1" };
+        h5md::write_trajectory(&f, &name, &t)?;
+        let g = h5util::group_p(&f, &format!("rdf/{name}"))?;
         h5util::write_f64(&g, "r", &[r.rdf.0.len()], &r.rdf.0)?;
         h5util::write_f64(&g, "g", &[r.rdf.1.len()], &r.rdf.1)?;
         let ti = h5util::group_p(&f, &format!("ti/N{}", r.n))?;

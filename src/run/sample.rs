@@ -142,23 +142,27 @@ fn write_results(input: &Input, s: &SampleSummary, prov: &Provenance, path: &Pat
     h5md::write_header(&f)?;
     let n = cfg.sys().n_particles;
     let l = cfg.box_side();
-    let dt = match cfg.sample.method {
-        SampleMethod::Mc => 1.0,
-        SampleMethod::Langevin => cfg.sample.timestep,
+    let (dt, time_unit) = match cfg.sample.method {
+        SampleMethod::Mc => (1.0, "sweep"),
+        SampleMethod::Langevin => (cfg.sample.timestep, "tau"),
     };
     for r in &s.replicas {
         let name = format!("replica_{:03}", r.replica);
         let time: Vec<f64> = r.step.iter().map(|k| k * dt).collect();
         if !r.frames.is_empty() {
-            h5md::write_trajectory(&f, &name, &r.frames, n, l, &r.step, &time)?;
+            let t = h5md::Trajectory { frames: &r.frames, n, side: l, step: &r.step, time: &time, time_unit };
+            h5md::write_trajectory(&f, &name, &t)?;
         }
-        h5md::write_observable(&f, &format!("{name}/potential_energy_per_particle"), &r.energy, &r.step, &time)?;
-        h5md::write_observable(&f, &format!("{name}/pressure"), &r.pressure, &r.step, &time)?;
-        if !r.widom.is_empty() {
-            h5md::write_observable(&f, &format!("{name}/widom_boltzmann_factor"), &r.widom, &r.step, &time)?;
-        }
-        if !r.kinetic.is_empty() {
-            h5md::write_observable(&f, &format!("{name}/kinetic_energy_per_particle"), &r.kinetic, &r.step, &time)?;
+        let series = [
+            ("potential_energy_per_particle", &r.energy, "epsilon", true),
+            ("pressure", &r.pressure, "epsilon sigma-3", true),
+            ("widom_boltzmann_factor", &r.widom, "1", false),
+            ("kinetic_energy_per_particle", &r.kinetic, "epsilon", false),
+        ];
+        for (obs, value, unit, always) in series {
+            if always || !value.is_empty() {
+                h5md::write_observable(&f, &format!("{name}/{obs}"), value, unit, &r.step, &time, time_unit)?;
+            }
         }
         let g = h5util::group_p(&f, &format!("observables/{name}"))?;
         h5util::set_f64(&g, "mc_acceptance", r.acceptance)?;
@@ -166,7 +170,8 @@ fn write_results(input: &Input, s: &SampleSummary, prov: &Provenance, path: &Pat
         h5util::set_f64(&g, "wall_seconds", r.wall_seconds)?;
     }
     if !s.rdf.0.is_empty() {
-        let g = h5util::group_p(&f, "observables/rdf")?;
+        // Not a time series, so outside /observables (H5MD readers expect value/step/time there).
+        let g = h5util::group_p(&f, "rdf")?;
         let nb = s.rdf.0.len();
         h5util::write_f64(&g, "r", &[nb], &s.rdf.0)?;
         h5util::write_f64(&g, "g", &[nb], &s.rdf.1)?;

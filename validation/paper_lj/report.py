@@ -127,12 +127,12 @@ def analyse(outdir: Path, p: dict, timings: dict, quick: bool, box: float, tempe
     ok_finite = True
     for n in p["ref_n"]:
         with h5py.File(outdir / f"ref_N{n}.h5", "r") as f:
-            r = f["observables/rdf/r"][()]
-            g_ref = f["observables/rdf/g"][()]
-            g_ref_se = f["observables/rdf/g_stderr"][()]
+            # /rdf since the H5MD layout for MDAnalysis; /observables/rdf in older files
+            rg = f["rdf"] if "rdf" in f else f["observables/rdf"]
+            r, g_ref, g_ref_se = rg["r"][()], rg["g"][()], rg["g_stderr"][()]
         with h5py.File(outdir / f"generate_N{n}.h5", "r") as g5:
-            r_gen = g5[f"observables/generated_N{n}/rdf/r"][()]
-            g_gen = g5[f"observables/generated_N{n}/rdf/g"][()]
+            gg = g5[f"rdf/generated_N{n}"] if "rdf" in g5 else g5[f"observables/generated_N{n}/rdf"]
+            r_gen, g_gen = gg["r"][()], gg["g"][()]
             x = g5[f"particles/generated_N{n}/position/value"][()]
             a_ex = [g5[f"results/{k}"].attrs for k in g5.get("results", {}) if k.startswith("beta_a_ex")]
             a_ex = (float(a_ex[0]["value"]), float(a_ex[0]["stderr"])) if a_ex else (math.nan, math.nan)
