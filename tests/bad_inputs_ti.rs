@@ -7,21 +7,11 @@
 //! tests/fixtures/bad (tests/cli.rs); these need a trained model or stage files.
 
 mod common;
+use common::fixtures::*;
 use common::*;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// Reference data at N = 20, rho = 0.3 (L = 4.0548), min-image, T = 1.25.
-const SAMPLE: &str =
-    "version = 1\n[system]\nn_particles = 20\ndensity = 0.3\ntemperature = 1.25\ncutoff = \"min-image\"\n\
-tail_correction = false\n[sample]\nreplicas = 1\nequilibration = 20\nproduction = 40\nstride = 10\nrdf_bins = 0\n\
-[run]\nseed = 5\n[output]\nfile = \"data.h5\"\n";
-
-/// A two-step model with descriptor cutoff 2 (needs L >= 4).
-const TRAIN: &str = "version = 1\n[model]\nn_radial = 4\nr_cut = 2.0\nhidden = [8]\nn_freq = 2\npair_walls = []\n\
-[train]\ndata = [\"data.h5\"]\nsteps = 2\nbatch = 2\nmicro_batch = 2\neval_every = 1\ncheckpoint_every = 100\n\
-validation_samples = 2\n[run]\nseed = 11\n[output]\nfile = \"train.h5\"\n";
 
 /// nti ti / nti generate on that model: L = 4.05 holds at most floor(0.95 L^3) = 63 particles.
 const TI: &str = "version = 1\n[generate]\nmodel = \"train.h5\"\nn_particles = [12, 13]\nbox_side = 4.05\n\
@@ -48,8 +38,21 @@ fn ok(o: std::process::Output) {
 fn with_model() -> tempfile::TempDir {
     let d = scratch();
     let p = d.path();
-    fs::write(p.join("s.toml"), SAMPLE).unwrap();
-    fs::write(p.join("t.toml"), TRAIN).unwrap();
+    fs::write(p.join("s.toml"), sample_input(20, 40)).unwrap();
+    fs::write(
+        p.join("t.toml"),
+        train_input(&TrainKnobs {
+            hidden: "[8]",
+            model_extra: "pair_walls = []
+",
+            steps: 2,
+            batch: 2,
+            eval_every: 1,
+            checkpoint_every: 100,
+            validation_samples: 2,
+        }),
+    )
+    .unwrap();
     fs::write(p.join("ti.toml"), TI).unwrap();
     ok(run_in(p, &["sample", "s.toml"]));
     ok(run_in(p, &["train", "t.toml"]));
@@ -153,8 +156,11 @@ fn model_files_that_do_not_match_the_input_are_input_errors() {
         }
     }
     // A cutoff model against a min-image [system] is caught the same way; shift/tail separately.
-    fs::write(p.join("s2.toml"), SAMPLE.replace("cutoff = \"min-image\"\ntail_correction = false", "cutoff = 2.0"))
-        .unwrap();
+    fs::write(
+        p.join("s2.toml"),
+        sample_input(20, 40).replace("cutoff = \"min-image\"\ntail_correction = false", "cutoff = 2.0"),
+    )
+    .unwrap();
     ok(run_in(p, &["sample", "s2.toml", "--set", "output.file=\"data2.h5\""]));
     ok(run_in(p, &["train", "t.toml", "--set", "train.data=[\"data2.h5\"]", "--set", "output.file=\"rc.h5\""]));
     let rc = TI.replace("train.h5", "rc.h5");
@@ -260,7 +266,7 @@ fn nti_run_rejects_bad_particle_numbers_and_foreign_stage_files() {
     assert!(!p.join("stages").exists());
     // A stage file made with other settings: refused (exit 1, like an existing output file), kept as is.
     fs::create_dir(p.join("stages")).unwrap();
-    let other = SAMPLE.replace("production = 40", "production = 60").replace("seed = 5", "seed = 25");
+    let other = sample_input(20, 40).replace("production = 40", "production = 60").replace("seed = 5", "seed = 25");
     fs::write(p.join("other.toml"), other).unwrap();
     ok(run_in(p, &["sample", "other.toml", "--set", "output.file=\"stages/sample_N20.h5\""]));
     fails(
@@ -369,7 +375,7 @@ fn window_data_starts_are_checked_and_reported() {
     // The same box at another temperature.
     let rho = 12.0 / 4.05f64.powi(3);
     let sample = |t: f64, file: &str| {
-        SAMPLE
+        sample_input(20, 40)
             .replace("n_particles = 20", "n_particles = 12")
             .replace("density = 0.3", &format!("density = {rho:?}"))
             .replace("temperature = 1.25", &format!("temperature = {t:?}"))

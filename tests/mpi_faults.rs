@@ -6,6 +6,7 @@
 //! measured time to exit is printed (`cargo test --release --test mpi_faults -- --nocapture`).
 
 mod common;
+use common::fixtures::*;
 use common::*;
 use std::fs;
 use std::io::Read;
@@ -16,17 +17,6 @@ use std::time::{Duration, Instant};
 
 /// Longest a faulty job may run before it counts as hung.
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-/// Reference data at N = 20, rho = 0.3, min-image, T = 1.25 (as in tests/bad_inputs_ti.rs).
-const SAMPLE: &str =
-    "version = 1\n[system]\nn_particles = 20\ndensity = 0.3\ntemperature = 1.25\ncutoff = \"min-image\"\n\
-tail_correction = false\n[sample]\nreplicas = 1\nequilibration = 20\nproduction = 40\nstride = 10\nrdf_bins = 0\n\
-[run]\nseed = 5\n[output]\nfile = \"data.h5\"\n";
-
-/// Four training steps with a checkpoint after every step.
-const TRAIN: &str = "version = 1\n[model]\nn_radial = 4\nr_cut = 2.0\nhidden = [8]\nn_freq = 2\npair_walls = []\n\
-[train]\ndata = [\"data.h5\"]\nsteps = 4\nbatch = 2\nmicro_batch = 2\neval_every = 1\ncheckpoint_every = 1\n\
-validation_samples = 2\n[run]\nseed = 11\n[output]\nfile = \"train.h5\"\n";
 
 /// Outcome of one launch.
 struct Run {
@@ -85,8 +75,21 @@ fn sample_dir() -> tempfile::TempDir {
 /// Scratch directory with data.h5 (nti sample) and t.toml.
 fn train_dir() -> tempfile::TempDir {
     let d = scratch();
-    fs::write(d.path().join("s.toml"), SAMPLE).unwrap();
-    fs::write(d.path().join("t.toml"), TRAIN).unwrap();
+    fs::write(d.path().join("s.toml"), sample_input(20, 40)).unwrap();
+    fs::write(
+        d.path().join("t.toml"),
+        train_input(&TrainKnobs {
+            hidden: "[8]",
+            model_extra: "pair_walls = []
+",
+            steps: 4,
+            batch: 2,
+            eval_every: 1,
+            checkpoint_every: 1,
+            validation_samples: 2,
+        }),
+    )
+    .unwrap();
     let o = run_in(d.path(), &["sample", "s.toml"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     d

@@ -4,28 +4,27 @@
 //! checkpoints and data files give clear errors and overwrite nothing.
 
 mod common;
+use common::fixtures::*;
 use common::*;
 use std::fs;
 use std::path::Path;
 
-const SAMPLE: &str =
-    "version = 1\n[system]\nn_particles = 20\ndensity = 0.3\ntemperature = 1.25\ncutoff = \"min-image\"\n\
-tail_correction = false\n[sample]\nreplicas = 1\nequilibration = 100\nproduction = 400\nstride = 10\nrdf_bins = 0\n\
-[run]\nseed = 5\n[output]\nfile = \"data.h5\"\n";
-
-const TRAIN: &str = "version = 1\n[model]\nn_radial = 4\nr_cut = 2.0\nhidden = [16, 16]\nn_freq = 2\n[train]\n\
-data = [\"data.h5\"]\nsteps = 200\nbatch = 6\nmicro_batch = 2\neval_every = 50\ncheckpoint_every = 100\n\
-validation_samples = 16\n[run]\nseed = 11\n[output]\nfile = \"train.h5\"\n";
-
-fn params(p: &Path) -> Vec<u64> {
-    let f = hdf5::File::open(p).unwrap();
-    f.dataset("model/params").unwrap().read_raw::<f64>().unwrap().iter().map(|v| v.to_bits()).collect()
-}
-
 fn setup() -> tempfile::TempDir {
     let d = scratch();
-    fs::write(d.path().join("s.toml"), SAMPLE).unwrap();
-    fs::write(d.path().join("t.toml"), TRAIN).unwrap();
+    fs::write(d.path().join("s.toml"), sample_input(100, 400)).unwrap();
+    fs::write(
+        d.path().join("t.toml"),
+        train_input(&TrainKnobs {
+            hidden: "[16, 16]",
+            model_extra: "",
+            steps: 200,
+            batch: 6,
+            eval_every: 50,
+            checkpoint_every: 100,
+            validation_samples: 16,
+        }),
+    )
+    .unwrap();
     let o = run_in(d.path(), &["sample", "s.toml"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     d

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod battery;
+pub mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
