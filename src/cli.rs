@@ -175,6 +175,7 @@ pub fn run(cli: Cli) -> i32 {
                     input.config.output.file,
                     crate::run::pipeline::stage_dir(&input.config).display()
                 );
+                print!("{}", crate::report::after_run(std::path::Path::new(&input.config.output.file)));
             }
             Ok(())
         }),

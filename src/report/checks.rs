@@ -32,9 +32,11 @@ pub struct Check {
     pub advice: String,
 }
 
-/// The z-score of `a` against `b` (combined standard errors); None when either error is unknown.
+/// The z-score of estimate `a` against reference `b` (combined standard errors; a reference without
+/// an error, such as an equation of state, counts as exact); None when `a`'s error is unknown.
 pub fn z(a: &ScalarResult, b: &ScalarResult) -> Option<f64> {
-    let s = (a.stderr.powi(2) + b.stderr.powi(2)).sqrt();
+    let eb = if b.stderr.is_finite() { b.stderr } else { 0.0 };
+    let s = (a.stderr.powi(2) + eb * eb).sqrt();
     (s.is_finite() && s > 0.0 && a.value.is_finite() && b.value.is_finite()).then(|| (a.value - b.value) / s)
 }
 
@@ -205,6 +207,10 @@ mod tests {
         let agree = get("Agreement");
         assert_eq!(agree.value, "+4.47");
         assert_eq!(agree.status, Status::Warn);
+        // Against a reference without an error (an equation of state) only the estimate's error counts.
+        let eos = r("beta_a_ex", "eos-kolafa-nezbeda", -11.1, f64::NAN);
+        assert_eq!(z(&d.results[2], &eos).map(|z| format!("{z:.2}")), Some("3.00".into()));
+        assert_eq!(z(&d.results[3], &eos), None, "an estimate without an error has no z");
         d.results[0].value = 3.0;
         d.results[2].value = -11.3;
         let c = checks(&d);

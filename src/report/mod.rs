@@ -8,6 +8,7 @@ pub mod figures;
 pub mod load;
 pub mod page;
 pub mod plot;
+pub mod verdict;
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,15 @@ pub fn report_path(file: &Path, out: Option<&Path>) -> PathBuf {
     let dir = out.map(Path::to_path_buf).unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).to_path_buf());
     let stem = file.file_stem().unwrap_or_default().to_string_lossy();
     dir.join(format!("{stem}.html"))
+}
+
+/// Writes the report of a finished `nti run` and returns the lines to print after its table: the
+/// report's path and the one-line verdict (or why there is no report; the run's results stand).
+pub fn after_run(file: &Path) -> String {
+    match load::load(file).and_then(|d| Ok((write_report(file, None)?, verdict::verdict(&d)))) {
+        Ok((path, v)) => format!("report: {}\n{v}\n", path.display()),
+        Err(e) => format!("no report ({e:#}); the results file is complete\n"),
+    }
 }
 
 /// Writes the report of `file` (written atomically: a temporary file renamed into place) and

@@ -18,7 +18,7 @@ const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:1em aut
 h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}table{border-collapse:collapse;margin:.5em 0}\
 td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}td.num{text-align:right;font-family:monospace}\
 .pass{color:#0a7a3a;font-weight:bold}.warn{color:#b35900;font-weight:bold}.note{background:#f4f4f4;padding:.5em 1em}\
-.muted{color:#777}svg{max-width:100%;height:auto}figure{margin:1em 0}figcaption{font-size:.9em;color:#444}";
+.muted{color:#777}tr.grp td{border-top:2px solid #999}svg{max-width:100%;height:auto}figure{margin:1em 0}figcaption{font-size:.9em;color:#444}";
 
 /// A page under construction: its sections and the names of those left out.
 struct Page {
@@ -75,7 +75,14 @@ fn summary_table(d: &ReportData) -> Option<String> {
     let mut sorted = rows.clone();
     sorted.sort_by_key(|r| (r.name != "beta_a_ex", r.n_particles, !is_neural(&r.method)));
     let mut footnote = false;
+    let mut group = None;
     for r in sorted {
+        // A rule above the first row of every (quantity, N) group.
+        let tr = if group.replace((r.name.as_str(), r.n_particles)) == Some((r.name.as_str(), r.n_particles)) {
+            "<tr>"
+        } else {
+            "<tr class=grp>"
+        };
         let zcell = |o: Option<&ScalarResult>| match o.filter(|o| !std::ptr::eq(*o, r)).and_then(|o| checks::z(r, o)) {
             Some(z) if r.name == "beta_a_ex" => format!("{z:+.2}"),
             _ => "–".into(),
@@ -91,7 +98,7 @@ fn summary_table(d: &ReportData) -> Option<String> {
             }
         }
         s += &format!(
-            "<tr><td>{}</td><td class=num>{}</td><td class=num>{:.5}</td><td>{method}</td><td class=num>{}</td>\
+            "{tr}<td>{}</td><td class=num>{}</td><td class=num>{:.5}</td><td>{method}</td><td class=num>{}</td>\
              <td class=num>{}</td><td class=num>{zb}</td><td class=num>{zr}</td></tr>\n",
             if r.name == "beta_a_ex" { "beta A_ex" } else { "beta mu_ex" },
             r.n_particles,
