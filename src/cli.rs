@@ -83,6 +83,10 @@ pub enum Command {
     Report {
         /// HDF5 results file (of nti run, sample, train, generate, ti or baseline).
         file: PathBuf,
+        /// Further results files of the same system to include (repeatable), e.g. the nti baseline
+        /// files beside an nti ti file.
+        #[arg(long = "with", value_name = "FILE")]
+        with: Vec<PathBuf>,
         /// Directory for the report (default: the results file's); the page is <file stem>.html.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -129,7 +133,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Eos { temperature, density, json } => eos(temperature, &density, json),
         Command::Fit { points } => fit(&points),
-        Command::Report { file, out } => match crate::report::write_report(&file, out.as_deref()) {
+        Command::Report { file, with, out } => match crate::report::write_report(&file, &with, out.as_deref()) {
             Ok(path) => {
                 println!("report written to {}", path.display());
                 0

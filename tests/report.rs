@@ -41,7 +41,12 @@ fn report_of_a_run_and_of_its_stage_files() {
     let d = scratch();
     let p = d.path();
     fs::write(p.join("p.toml"), TINY).unwrap();
-    ok(run_in(p, &["run", "p.toml"]));
+    // nti run writes the report beside its results and ends with its path and the verdict.
+    let run = ok(run_in(p, &["run", "p.toml"]));
+    let tail: Vec<&str> = run.lines().rev().take(2).collect();
+    assert!(tail[1] == "report: tiny.html" && tail[0].starts_with("verdict: N = 19: beta A_ex = "), "{run}");
+    assert!(tail[0].contains("z = ") && tail[0].contains("checks warn (see the report)"), "{run}");
+    assert!(p.join("tiny.html").is_file());
 
     // The run file: all sections, in order, each figure an inline SVG.
     let out = ok(run_in(p, &["report", "tiny.h5", "--out", "rep"]));
@@ -64,6 +69,19 @@ fn report_of_a_run_and_of_its_stage_files() {
     assert!(html.contains("✔ pass") && html.contains("⚠ warn"), "check marks");
     assert!(html.contains("not informative (ESS"), "AIS with a tiny ESS is not marked");
     assert!(!html.contains("Not in this file"), "a run file has every section");
+
+    // A TI stage file with its baseline file: the baseline's z appears, the TI-only sections stay.
+    ok(run_in(p, &["report", "tiny_stages/ti.h5", "--with", "tiny_stages/baseline_N20.h5", "--out", "with"]));
+    let html = fs::read_to_string(p.join("with/ti.html")).unwrap();
+    assert_eq!(sections(&html), ["summary", "checks", "integrand", "attribution", "landscape", "baseline"]);
+    let row =
+        html.lines().find(|l| l.contains("<td>windows-gl4-mala</td>") && l.contains("<td class=num>20</td>")).unwrap();
+    let cells: Vec<&str> =
+        row.split("<td").skip(1).map(|c| c.split('>').nth(1).unwrap().split('<').next().unwrap()).collect();
+    assert_eq!(cells[3], "windows-gl4-mala", "{row}");
+    assert!(cells[6].parse::<f64>().is_ok(), "no z against the baseline: {row}");
+    let o = run_in(p, &["report", "tiny_stages/ti.h5", "--with", "p.toml"]);
+    assert_eq!(o.status.code(), Some(2), "a --with file that is not a results file");
 
     // A stage file: only its own sections, the rest named as absent.
     ok(run_in(p, &["report", "tiny_stages/train.h5"]));

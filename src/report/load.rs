@@ -137,6 +137,31 @@ fn open(path: &Path) -> Result<(hdf5::File, String)> {
     }
 }
 
+/// Reads the report's data from `path` (and, for a run, its stage files), then from every file of
+/// `with` (results files of other stages of the same system, e.g. the baselines of an `nti ti`
+/// file); each must be a results file like `path`.
+pub fn load_with(path: &Path, with: &[PathBuf]) -> Result<ReportData> {
+    let mut d = load(path)?;
+    for w in with {
+        let (f, _) = open(w)?;
+        read_arrays(&f, &mut d).with_context(|| format!("'{}'", w.display()))?;
+        merge(&mut d.results, summary::read_results(w)?);
+        d.sources.push(w.clone());
+    }
+    d.ti.sort_by_key(|t| t.n);
+    d.baselines.sort_by_key(|b| b.0);
+    Ok(d)
+}
+
+/// Appends the results of `more` that `results` does not hold yet (same name, method and N).
+fn merge(results: &mut Vec<ScalarResult>, more: Vec<ScalarResult>) {
+    for r in more {
+        if !results.iter().any(|x| x.key() == r.key()) {
+            results.push(r);
+        }
+    }
+}
+
 /// Reads the report's data from `path` (and, for a run, its stage files).
 pub fn load(path: &Path) -> Result<ReportData> {
     let (f, kind) = open(path)?;
@@ -160,11 +185,7 @@ pub fn load(path: &Path) -> Result<ReportData> {
                 summary::read_results(&s)
             }) {
                 Ok(rs) => {
-                    for r in rs {
-                        if !d.results.iter().any(|x| x.key() == r.key()) {
-                            d.results.push(r);
-                        }
-                    }
+                    merge(&mut d.results, rs);
                     d.sources.push(s);
                 }
                 Err(e) => d.notes.push(format!("stage file '{}' not read: {e:#}", s.display())),

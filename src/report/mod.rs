@@ -23,7 +23,7 @@ pub fn report_path(file: &Path, out: Option<&Path>) -> PathBuf {
 /// Writes the report of a finished `nti run` and returns the lines to print after its table: the
 /// report's path and the one-line verdict (or why there is no report; the run's results stand).
 pub fn after_run(file: &Path) -> String {
-    match load::load(file).and_then(|d| Ok((write_report(file, None)?, verdict::verdict(&d)))) {
+    match load::load(file).and_then(|d| Ok((write_report(file, &[], None)?, verdict::verdict(&d)))) {
         Ok((path, v)) => format!("report: {}\n{v}\n", path.display()),
         Err(e) => format!("no report ({e:#}); the results file is complete\n"),
     }
@@ -31,8 +31,9 @@ pub fn after_run(file: &Path) -> String {
 
 /// Writes the report of `file` (written atomically: a temporary file renamed into place) and
 /// returns its path. A file that is not an nti results file is bad input ([`crate::exit::BadInput`]).
-pub fn write_report(file: &Path, out: Option<&Path>) -> Result<PathBuf> {
-    let data = load::load(file)?;
+/// `with` adds the data of further results files (see [`load::load_with`]).
+pub fn write_report(file: &Path, with: &[PathBuf], out: Option<&Path>) -> Result<PathBuf> {
+    let data = load::load_with(file, with)?;
     let html = page::render(&data)?;
     let target = report_path(file, out);
     if let Some(dir) = out {

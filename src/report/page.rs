@@ -288,7 +288,7 @@ pub fn render(d: &ReportData) -> Result<String> {
         head += &format!("<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(v));
     }
     for s in &d.sources {
-        head += &format!("<tr><td>stage file</td><td>{}</td></tr>", esc(&s.display().to_string()));
+        head += &format!("<tr><td>also read</td><td>{}</td></tr>", esc(&s.display().to_string()));
     }
     head += "</table>\n";
     let mut notes: Vec<String> = d.notes.iter().map(|n| esc(n)).collect();
