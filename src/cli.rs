@@ -87,7 +87,7 @@ pub enum Command {
         /// files beside an nti ti file.
         #[arg(long = "with", value_name = "FILE")]
         with: Vec<PathBuf>,
-        /// Directory for the report (default: the results file's); the page is <file stem>.html.
+        /// Directory for the report (default: the results file's); the page is `<file stem>.html`.
         #[arg(long)]
         out: Option<PathBuf>,
     },

@@ -181,7 +181,7 @@ pub fn landscape(results: &[ScalarResult]) -> Option<(Chart, f64)> {
     Some((chart, beta_mu))
 }
 
-/// <rho>(beta mu) by grand-canonical reweighting (`/grand_canonical`).
+/// `<rho>(beta mu)` by grand-canonical reweighting (`/grand_canonical`).
 pub fn density_isotherm(gc: &(Columns, String)) -> Option<Chart> {
     let (c, method) = gc;
     let s = Series::new(format!("{method} (± se)"), Style::Line, col(c, "beta_mu"), col(c, "mean_density"))

@@ -17,6 +17,10 @@ pub const KINDS: [&str; 6] = ["sample", "train", "generate", "ti", "baseline", "
 /// Named columns of one group (dataset name -> values, row-major).
 pub type Columns = BTreeMap<String, Vec<f64>>;
 
+/// Pair-distance shells of an attribution: edges (S + 1, sigma), and per term the values and errors
+/// (kT) of S shells, the overflow and the unbinned part.
+pub type Shells = (Vec<f64>, Vec<Vec<f64>>, Vec<Vec<f64>>);
+
 /// One attribution (`/ti/N<n>/attribution/<label>`, see [`crate::io::attribution`]).
 #[derive(Clone, Debug, Default)]
 pub struct Attribution {
@@ -30,8 +34,8 @@ pub struct Attribution {
     pub terms: (Vec<f64>, Vec<f64>),
     /// Sum of the terms and its bootstrap standard error (kT).
     pub total: (f64, f64),
-    /// Shell edges (S + 1), and per term the values and errors of S shells, overflow, unbinned.
-    pub shells: Option<(Vec<f64>, Vec<Vec<f64>>, Vec<Vec<f64>>)>,
+    /// Pair-distance shells.
+    pub shells: Option<Shells>,
     /// Relative completeness residuals (marginal: value).
     pub completeness: Vec<(String, f64)>,
     /// Number of bootstrap resamples.

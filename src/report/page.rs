@@ -16,9 +16,9 @@ pub fn esc(s: &str) -> String {
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:1em auto;padding:0 1em;color:#222}\
 h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}table{border-collapse:collapse;margin:.5em 0}\
-td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}td.num{text-align:right;font-family:monospace}\
+td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}td.num{text-align:right;font-family:monospace;white-space:nowrap}td.nw{white-space:nowrap}\
 .pass{color:#0a7a3a;font-weight:bold}.warn{color:#b35900;font-weight:bold}.note{background:#f4f4f4;padding:.5em 1em}\
-.muted{color:#777}tr.grp td{border-top:2px solid #999}svg{max-width:100%;height:auto}figure{margin:1em 0}figcaption{font-size:.9em;color:#444}";
+.muted{color:#777}tr.grp td{border-top:2px solid #999}svg{max-width:100%;height:auto}figure{margin:1em 0}figcaption{font-size:.9em;color:#444}.verdict{font-weight:bold}table.checks{width:100%}table.checks td:nth-child(6){min-width:16em}";
 
 /// A page under construction: its sections and the names of those left out.
 struct Page {
@@ -139,20 +139,22 @@ fn all_results(d: &ReportData) -> String {
 }
 
 fn checks_table(d: &ReportData) -> Option<String> {
-    let cs = checks::checks(d);
+    let mut cs = checks::checks(d);
+    // Warnings first (stable: otherwise in the order of the results).
+    cs.sort_by_key(|c| c.status != Status::Warn);
     if cs.is_empty() {
         return None;
     }
     let warn = cs.iter().filter(|c| c.status == Status::Warn).count();
     let mut s = format!("<p>{} checks: {} pass, {warn} warn.</p>\n", cs.len(), cs.len() - warn);
-    s += "<table><tr><th></th><th>check</th><th>estimate</th><th>value</th><th>pass if</th><th>what to do</th></tr>\n";
+    s += "<table class=checks><tr><th></th><th>check</th><th>estimate</th><th>value</th><th>pass if</th><th>what to do</th></tr>\n";
     for c in &cs {
         let (class, mark, advice) = match c.status {
             Status::Pass => ("pass", "✔ pass", "–"),
             Status::Warn => ("warn", "⚠ warn", c.advice.as_str()),
         };
         s += &format!(
-            "<tr><td class={class}>{mark}</td><td>{}</td><td>{}</td><td class=num>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td class=\"{class} nw\">{mark}</td><td>{}</td><td>{}</td><td class=num>{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&c.what),
             esc(&c.scope),
             esc(&c.value),
@@ -291,6 +293,7 @@ pub fn render(d: &ReportData) -> Result<String> {
         head += &format!("<tr><td>also read</td><td>{}</td></tr>", esc(&s.display().to_string()));
     }
     head += "</table>\n";
+    head += &format!("<p class=verdict>{}</p>\n", esc(&super::verdict::verdict(d)));
     let mut notes: Vec<String> = d.notes.iter().map(|n| esc(n)).collect();
     if !p.absent.is_empty() {
         notes.push(format!("Not in this file, so not shown: {}.", esc(&p.absent.join(", "))));

@@ -220,7 +220,7 @@ fn draw(c: &Chart, (x0, x1): (f64, f64), (y0, y1): (f64, f64), out: &mut String)
     if c.series.len() > 1 || c.series.iter().any(|s| !s.label.is_empty()) {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(legend_corner(c, (x0, x1), (y0, y1)))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
             .label_font(("sans-serif", 13))
@@ -228,6 +228,36 @@ fn draw(c: &Chart, (x0, x1): (f64, f64), (y0, y1): (f64, f64), out: &mut String)
     }
     root.present()?;
     Ok(())
+}
+
+/// The corner of the plot area with the fewest data points (and error-bar ends), for the legend.
+fn legend_corner(c: &Chart, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+    let mut count = [0usize; 4]; // upper right, upper left, lower right, lower left
+    for s in &c.series {
+        for (x, y, e) in s.points() {
+            let e = if e.is_finite() { e } else { 0.0 };
+            let fx = (x - x0) / (x1 - x0);
+            for y in [y - e, y, y + e] {
+                let fy = (y - y0) / (y1 - y0);
+                let k = match (fx > 0.55, fx < 0.45, fy > 0.7, fy < 0.3) {
+                    (true, _, true, _) => 0,
+                    (_, true, true, _) => 1,
+                    (true, _, _, true) => 2,
+                    (_, true, _, true) => 3,
+                    _ => continue,
+                };
+                count[k] += 1;
+            }
+        }
+    }
+    let best = (0..4).min_by_key(|&k| count[k]).unwrap_or(0);
+    [
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ][best]
+        .clone()
 }
 
 /// A tick label: up to 4 significant digits, exponent notation for very large or small values.

@@ -67,17 +67,19 @@ mod tests {
     /// check turns "all pass" into a count.
     #[test]
     fn headline_and_outcome() {
-        let mut d = ReportData::default();
-        d.results = vec![
-            r("beta_a_ex", "windows-gl24-uncorrected", -10.9, 0.5),
-            r("beta_a_ex", "windows-gl24-mala", -11.3, 0.2),
-            r("beta_a_ex", "mbar-K11", -11.5, 0.1),
-            r("window_drift_max_z", "windows-gl24-mala", 1.0, f64::NAN),
-        ];
+        let mut d = ReportData {
+            results: vec![
+                r("beta_a_ex", "windows-gl24-uncorrected", -10.9, 0.5),
+                r("beta_a_ex", "windows-gl24-mala", -11.3, 0.2),
+                r("beta_a_ex", "mbar-K11", -11.5, 0.1),
+                r("window_drift_max_z", "windows-gl24-mala", 1.0, f64::NAN),
+            ],
+            ..Default::default()
+        };
         let v = verdict(&d);
         assert!(v.contains("-11.300 ± 0.200 kT (windows-gl24-mala), mbar-K11 -11.500 ± 0.100: z = +0.89"), "{v}");
-        assert!(v.ends_with("all 2 checks pass"), "{v}");
+        assert!(v.ends_with("all 3 checks pass"), "{v}");
         d.results[3].value = 5.0;
-        assert!(verdict(&d).ends_with("1 of 2 checks warn (see the report)"), "{}", verdict(&d));
+        assert!(verdict(&d).ends_with("1 of 3 checks warn (see the report)"), "{}", verdict(&d));
     }
 }
