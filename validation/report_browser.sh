@@ -6,7 +6,7 @@
 #
 # Usage: validation/report_browser.sh [--nti PATH] [--out DIR] [RESULTS.h5 ...]
 #   Without results files: runs a tiny `nti run` (a few seconds) and renders its report.
-#   Screenshots go to DIR (default: a new temporary directory) as <stem>.png.
+#   Screenshots go to DIR as <stem>.png (without --out: a temporary directory, removed at the end).
 #   --self-test: also checks that a page with a console error and one with an external image are
 #   caught (the check can fail).
 set -euo pipefail
@@ -38,7 +38,7 @@ fi
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-[ -n "$OUT" ] || OUT=$(mktemp -d)
+[ -n "$OUT" ] || OUT=$WORK/shots   # without --out the screenshots go with the work directory
 mkdir -p "$OUT"
 
 if [ ${#FILES[@]} -eq 0 ]; then
