@@ -79,6 +79,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a self-contained HTML report (tables, plots, checks) of a results file of any stage.
+    Report {
+        /// HDF5 results file (of nti run, sample, train, generate, ti or baseline).
+        file: PathBuf,
+        /// Further results files of the same system to include (repeatable), e.g. the nti baseline
+        /// files beside an nti ti file.
+        #[arg(long = "with", value_name = "FILE")]
+        with: Vec<PathBuf>,
+        /// Directory for the report (default: the results file's); the page is `<file stem>.html`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Fit beta*A_ex(N) = N sum_k c_k rho^k through points given as JSON (the fit of /ti/fit, for
     /// nti ti runs at different N); prints the coefficients and their covariance as JSON.
     Fit {
@@ -121,6 +133,16 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Eos { temperature, density, json } => eos(temperature, &density, json),
         Command::Fit { points } => fit(&points),
+        Command::Report { file, with, out } => match crate::report::write_report(&file, &with, out.as_deref()) {
+            Ok(path) => {
+                println!("report written to {}", path.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                crate::exit::code_of(&e)
+            }
+        },
         Command::Check { config, set } => check(&config, &set),
         Command::Summary { file, json } => match summary::read_results(&file) {
             Ok(r) => {
@@ -157,6 +179,7 @@ pub fn run(cli: Cli) -> i32 {
                     input.config.output.file,
                     crate::run::pipeline::stage_dir(&input.config).display()
                 );
+                print!("{}", crate::report::after_run(std::path::Path::new(&input.config.output.file)));
             }
             Ok(())
         }),

@@ -20,6 +20,7 @@ pub mod parallel;
 pub mod potential;
 pub mod progress;
 pub mod reference;
+pub mod report;
 pub mod rng;
 pub mod run;
 pub mod sampling;

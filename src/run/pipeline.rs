@@ -308,7 +308,20 @@ pub fn report(results: &[ScalarResult]) -> String {
             .find(|r| r.method.starts_with("mbar"))
             .or_else(|| rows.iter().find(|r| r.method.starts_with("ti-")))
             .copied();
+        // AIS whose effective sample size is too small for an error bar is marked, not compared.
+        let ais_ess = results
+            .iter()
+            .find(|r| r.name == "ais_effective_sample_size" && r.n_particles == n)
+            .map(|r| r.value)
+            .filter(|&e| e < crate::report::checks::ais_min_ess(0));
         for r in &rows {
+            if let (true, Some(ess)) = (r.method == "ais", ais_ess) {
+                s += &format!(
+                    "{:>6} {:>9.5}  {:<28} {:>12.4} {:>10.4} {:>12}  (not informative: effective sample size {ess:.1})\n",
+                    n, r.density, r.method, r.value, r.stderr, "-"
+                );
+                continue;
+            }
             let z = match base {
                 Some(b) if !std::ptr::eq(*r, b) && r.stderr.is_finite() && b.stderr.is_finite() => {
                     format!("{:>12.2}", (r.value - b.value) / (r.stderr.powi(2) + b.stderr.powi(2)).sqrt())
