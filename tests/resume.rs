@@ -196,7 +196,7 @@ fn checkpoints_are_resumed_only_when_they_belong_to_this_training() {
 const PIPELINE: &str = "version = 1\n[system]\nn_particles = 20\ndensity = 0.1\ntemperature = 1.5\ncutoff = 2.5\n\
 tail_correction = true\n[sample]\nreplicas = 6\nequilibration = 200\nproduction = 2000\nstride = 10\nrdf_bins = 0\n\
 [model]\nhidden = [16, 16]\nn_radial = 4\nr_cut = 2.5\nn_freq = 2\n[train]\nsteps = 600\nbatch = 8\nmicro_batch = 4\n\
-eval_every = 100\ncheckpoint_every = 50\nvalidation_samples = 16\n[generate]\ntrajectories = 16\nsteps = 50\n\
+eval_every = 100\ncheckpoint_every = 50\nvalidation_samples = 16\n[generate]\ntrajectories = 32\nbatch = 2\nsteps = 200\n\
 [ti]\nwindows = 6\nwindow_chains = 2\nais_chains = 8\n[baseline]\nwindows = 6\nequilibration = 300\nproduction = 3000\n\
 [pipeline]\ntrain_n = [20]\nti_n = [20]\nbaseline_n = [20]\n[run]\nseed = 3\n[output]\nfile = \"tiny.h5\"\n";
 
@@ -220,7 +220,7 @@ fn check_resumed(previous: &str, next: &str) {
 }
 
 /// `nti run` on 2 ranks, stopped by SIGTERM (to one rank) once during sampling, training, the TI
-/// windows and the baseline windows (each time as soon as that stage's first work item or
+/// reverse SDE (16 chunks), the TI windows and the baseline windows (each time as soon as that stage's first work item or
 /// checkpoint is on disk), rerun each time with the same command: every rerun resumes, and the
 /// final results are bitwise those of one uninterrupted run on 1 rank; no work-item directories or
 /// temporary files are left behind.
@@ -237,6 +237,7 @@ fn pipeline_interrupted_in_every_stage_resumes_bitwise() {
     let marks = [
         st.join("sample_N20.items/replica_0.h5"),
         st.join("train.ckpt.h5"),
+        st.join("ti.items/reverse_N20_0.h5"),
         st.join("ti.items/window_N20_0.h5"),
         st.join("baseline_N20.items/lambda_window_0.h5"),
     ];
@@ -260,7 +261,11 @@ fn pipeline_interrupted_in_every_stage_resumes_bitwise() {
         let e = fs::read_to_string(&log).unwrap();
         assert_eq!(code, 3, "run {i} (signal once {} exists): {e}", mark.display());
         assert!(e.contains("rerun the same command to resume"), "{e}");
-        eprintln!("run {i}: {}", e.lines().find(|l| l.contains("interrupted by")).unwrap_or(""));
+        let line = e.lines().find(|l| l.contains("interrupted by")).unwrap_or("");
+        eprintln!("run {i}: {line}");
+        let during =
+            ["during replica", "during training", "during reverse_N20", "during window_N20", "during lambda_window"];
+        assert!(line.contains(during[i]), "run {i} should stop {}: {line}", during[i]);
         check_resumed(&previous, &e);
         previous = e;
     }

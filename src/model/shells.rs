@@ -26,7 +26,7 @@
 pub struct ShellSplit {
     /// Shell edges r_0 = 0 < r_1 < ... < r_S (sigma), length S + 1.
     pub edges: Vec<f64>,
-    /// Per term ([prior, network], the order of [`Terms`]) S + 2 columns: shells 0..S-1, the
+    /// Per term ([prior, network], the order of [`Terms`](super::Terms)) S + 2 columns: shells 0..S-1, the
     /// overflow shell r >= r_S, and the unbinned part (prior: tail correction; network: MLP).
     pub values: [Vec<f64>; 2],
 }

@@ -4,6 +4,7 @@
 //! Trajectories are cut into chunks of `batch`, dealt round-robin over ranks and merged in chunk
 //! order on rank 0, so the output does not depend on the number of ranks.
 
+use super::items::{fingerprint, ItemStore};
 use crate::config::Input;
 use crate::diffusion::corrector::CorrectorStats;
 use crate::diffusion::reverse::{reverse_sde, ReverseRun, ReverseSettings};
@@ -15,6 +16,9 @@ use crate::system::SimBox;
 use anyhow::Result;
 use std::path::Path;
 use std::time::Instant;
+
+/// The input sections a reverse-SDE chunk depends on (besides the model, fingerprinted by its checksum).
+const ITEM_KEYS: &[&str] = &["generate", "run"];
 
 /// Result for one N.
 #[derive(Clone, Debug)]
@@ -69,52 +73,75 @@ pub fn reverse_seed(seed: u64, n: usize) -> u64 {
     crate::rng::splitmix64(seed ^ ((n as u64) << 32))
 }
 
-/// Runs `g.trajectories` reverse-SDE trajectories for N = `n` in chunks of `g.batch` dealt over the
-/// ranks, with the correctors of `g` (crate::diffusion::corrector), recording snapshots at `snap`; the merged run (chunks in order) on rank 0, `None` elsewhere.
+/// One reverse-SDE run: N, the box side, the `[generate]` settings, the run seed and the times at
+/// which to record snapshots.
+pub struct ReverseJob<'a> {
+    /// Particle number N.
+    pub n: usize,
+    /// Box side L (sigma).
+    pub side: f64,
+    /// Trajectories, batch, steps, correctors.
+    pub g: &'a crate::config::GenerateConfig,
+    /// `[run] seed`.
+    pub seed: u64,
+    /// Snapshot times.
+    pub snap: &'a [f64],
+}
+
+/// Runs `job.g.trajectories` reverse-SDE trajectories in chunks of `g.batch` dealt over the ranks,
+/// with the correctors of `g` (crate::diffusion::corrector), recording snapshots at `job.snap`;
+/// the merged run (chunks in order) on rank 0, `None` elsewhere. With a `store`, every finished
+/// chunk is kept as a work item (`reverse_N<n>_<chunk>`), so that an interrupted run resumes with
+/// the chunks it had (each chunk's streams are keyed by its trajectory ids, so a kept chunk is
+/// bitwise what recomputing it gives); a stop request ends it with [`super::interrupt::Interrupted`].
 pub fn distributed_reverse<M: crate::model::EnergyModel + ?Sized>(
     model: &M,
-    n: usize,
-    side: f64,
-    g: &crate::config::GenerateConfig,
-    seed: u64,
-    snap: &[f64],
+    job: &ReverseJob<'_>,
     comm: &Comm,
-) -> Option<ReverseRun> {
+    store: Option<&ItemStore>,
+) -> Result<Option<ReverseRun>> {
+    let (n, g) = (job.n, job.g);
     let n_chunks = g.trajectories.div_ceil(g.batch);
-    let mine = owned_items(n_chunks, comm.rank(), comm.size());
-    let mut progress = crate::progress::Progress::new(format!("reverse SDE N = {n}"), mine.len() as u64);
     let s = ReverseSettings {
         dim: 3 * n,
-        side,
+        side: job.side,
         steps: g.steps,
         batch: g.batch,
-        seed: reverse_seed(seed, n),
-        snapshots: snap,
+        seed: reverse_seed(job.seed, n),
+        snapshots: job.snap,
         corrector: g.corrector(),
     };
-    let bufs: Vec<Vec<f64>> = mine
-        .iter()
-        .enumerate()
-        .map(|(k, &c)| {
-            let first = c * g.batch;
-            let count = g.batch.min(g.trajectories - first);
-            // count <= batch: the chunk is integrated as one batch.
-            let r = reverse_sde(model, &s, first as u64, count);
-            progress.tick(k as u64 + 1, "chunks");
-            let mut b = vec![c as f64];
-            b.extend(to_buffer(&r));
-            b
-        })
-        .collect();
-    let all = comm.gather_to_root(pack(&bufs))?;
+    let chunk = |c: usize| -> Vec<f64> {
+        let first = c * g.batch;
+        let count = g.batch.min(g.trajectories - first);
+        // count <= batch: the chunk is integrated as one batch.
+        to_buffer(&reverse_sde(model, &s, first as u64, count))
+    };
+    let done: Vec<(usize, Vec<f64>)> = match store {
+        Some(st) => st.run(comm, &format!("reverse_N{n}"), n_chunks, chunk)?,
+        None => {
+            let mine = owned_items(n_chunks, comm.rank(), comm.size());
+            let mut progress = crate::progress::Progress::new(format!("reverse SDE N = {n}"), mine.len() as u64);
+            mine.iter()
+                .enumerate()
+                .map(|(k, &c)| {
+                    let b = chunk(c);
+                    progress.tick(k as u64 + 1, "chunks");
+                    (c, b)
+                })
+                .collect()
+        }
+    };
+    let bufs: Vec<Vec<f64>> = done.into_iter().map(|(c, b)| std::iter::once(c as f64).chain(b).collect()).collect();
+    let Some(all) = comm.gather_to_root(pack(&bufs)) else { return Ok(None) };
     let mut chunks: Vec<(usize, ReverseRun)> =
-        all.iter().flat_map(|b| unpack(b)).map(|b| (b[0] as usize, from_buffer(&b[1..], side, 3 * n))).collect();
+        all.iter().flat_map(|b| unpack(b)).map(|b| (b[0] as usize, from_buffer(&b[1..], job.side, 3 * n))).collect();
     chunks.sort_by_key(|c| c.0);
     let mut run = ReverseRun::default();
     for (_, c) in chunks {
         run.merge(c);
     }
-    Some(run)
+    Ok(Some(run))
 }
 
 /// Runs `nti generate`; returns the results on rank 0.
@@ -124,9 +151,14 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
     let start = Instant::now();
     let (model, side) = super::model_input::load_checked_model(cfg, comm)?;
     let out = super::prepare_output(input, comm)?;
+    // After every input check, so that bad input leaves no work-item directory behind.
+    let model_sum = format!("model {:016x}", crate::io::checkpoint::checksum(&[model.params()]));
+    let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, &format!("{model_sum} {}", model.spec()));
+    let store = ItemStore::open(comm, &cfg.output.file, fp, cfg.output.overwrite)?;
     let mut results = Vec::new();
     for &n in &g.n_particles {
-        let Some(run) = distributed_reverse(model.as_ref(), n, side, g, cfg.run.seed, &[], comm) else { continue };
+        let job = ReverseJob { n, side, g, seed: cfg.run.seed, snap: &[] };
+        let Some(run) = distributed_reverse(model.as_ref(), &job, comm, Some(&store))? else { continue };
         let simbox = SimBox::new(side);
         let mut rdf = RdfHistogram::new(g.rdf_bins, 0.5 * side);
         for c in &run.samples {
@@ -153,6 +185,7 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
         return Err(e);
     }
     out.commit()?;
+    store.remove();
     let values = results.iter().map(|r| (format!("beta_a_ex (reverse SDE, N = {})", r.n), -r.run.ln_z_ratio().0));
     super::refuse_non_finite(out.target(), values)?;
     Ok(Some(results))

@@ -21,7 +21,7 @@ mod fit;
 mod node;
 mod starts;
 
-use super::generate::{distributed_reverse, reverse_seed};
+use super::generate::{distributed_reverse, reverse_seed, ReverseJob};
 use super::items::{fingerprint, ItemStore};
 use crate::config::{Config, GenerateConfig, Input, TiConfig, WindowRule, WindowStart};
 use crate::diffusion::ais::{ais, AisSettings};
@@ -30,7 +30,7 @@ use crate::estimators::clenshaw_curtis::NestedRule;
 use crate::estimators::quadrature::{gauss_legendre, Quadrature};
 use crate::io::{h5util, Provenance, ScalarResult};
 use crate::model::ParticleModel;
-use crate::parallel::{owned_items, pack, unpack, Comm};
+use crate::parallel::{pack, unpack, Comm};
 use anyhow::Result;
 use attribution::{shell_edges, TiAttribution};
 use node::{run_node, NodeContext};
@@ -193,9 +193,10 @@ struct Items {
 /// Runs the work items of N = `n` on every rank (reverse-SDE chunks, window j on rank j mod size,
 /// AIS chains in chunks of 8) and gathers them; `Some` on rank 0 only.
 fn run_items(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<Option<Items>> {
-    let rev = distributed_reverse(plan.model.as_ref(), n, plan.side, plan.generate, plan.seed, &plan.nodes, comm);
+    let job = ReverseJob { n, side: plan.side, g: plan.generate, seed: plan.seed, snap: &plan.nodes };
+    let rev = distributed_reverse(plan.model.as_ref(), &job, comm, Some(store))?;
     let w = run_windows(plan, n, comm, store)?;
-    let abufs = run_ais(plan, n, comm);
+    let abufs = run_ais(plan, n, comm, store)?;
     let wg = comm.gather_to_root(pack(&w.rows));
     let ag = comm.gather_to_root(pack(&abufs));
     let sg = comm.gather_to_root(pack(&w.splits));
@@ -243,8 +244,9 @@ fn run_windows(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<
     Ok(bufs)
 }
 
-/// This rank's AIS chunks of 8 chains: [chunk index, work values...] each.
-fn run_ais(plan: &Plan, n: usize, comm: &Comm) -> Vec<Vec<f64>> {
+/// This rank's AIS chunks of 8 chains: [chunk index, work values...] each, each kept in `store`
+/// when finished (`ais_N<n>_<chunk>`).
+fn run_ais(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<Vec<Vec<f64>>> {
     let ti = plan.ti;
     let chunk = 8;
     let n_chunks = ti.ais_chains.div_ceil(chunk);
@@ -256,16 +258,11 @@ fn run_ais(plan: &Plan, n: usize, comm: &Comm) -> Vec<Vec<f64>> {
         eps: ti.mala_eps,
         seed: reverse_seed(plan.seed, n) ^ 0xA15,
     };
-    owned_items(n_chunks, comm.rank(), comm.size())
-        .iter()
-        .map(|&c| {
-            let count = chunk.min(ti.ais_chains - c * chunk);
-            let r = ais(plan.model.as_ref(), &s, (c * chunk) as u64, count);
-            let mut b = vec![c as f64];
-            b.extend(r.work);
-            b
-        })
-        .collect()
+    let done = store.run(comm, &format!("ais_N{n}"), n_chunks, |c| {
+        let count = chunk.min(ti.ais_chains - c * chunk);
+        ais(plan.model.as_ref(), &s, (c * chunk) as u64, count).work
+    })?;
+    Ok(done.into_iter().map(|(c, w)| std::iter::once(c as f64).chain(w).collect()).collect())
 }
 
 /// The estimates of N = `n` from its gathered work items (rank 0): the reverse SDE by both rules,
