@@ -282,17 +282,30 @@ fn read_arrays(f: &hdf5::File, d: &mut ReportData) -> Result<()> {
         c.remove("val_loss_by_t");
         d.training = Some(c);
     }
-    if let Ok(o) = f.group("observables") {
+    // g(r): `/rdf` (and `/rdf/generated_N<n>`) since the H5MD layout that MDAnalysis reads;
+    // `/observables/rdf` (and `/observables/generated_N<n>/rdf`) in older files.
+    let mut push = |label: String, r: &Group| -> Result<()> {
+        let c = columns(r)?;
+        let get = |k: &str| c.get(k).cloned().unwrap_or_default();
+        if !get("r").is_empty() {
+            d.rdfs.push(Rdf { label, r: get("r"), g: get("g"), err: get("g_stderr") });
+        }
+        Ok(())
+    };
+    if let Ok(top) = f.group("rdf") {
+        push(format!("{kind} (reference)"), &top)?;
+        for name in top.member_names()? {
+            if let Ok(g) = top.group(&name) {
+                push(format!("{kind} {name}"), &g)?;
+            }
+        }
+    } else if let Ok(o) = f.group("observables") {
         for name in o.member_names()? {
             let g = o.group(&name)?;
             let rdf = if name == "rdf" { Some(g) } else { g.group("rdf").ok() };
             if let Some(r) = rdf {
-                let c = columns(&r)?;
                 let label = if name == "rdf" { format!("{kind} (reference)") } else { format!("{kind} {name}") };
-                let get = |k: &str| c.get(k).cloned().unwrap_or_default();
-                if !get("r").is_empty() {
-                    d.rdfs.push(Rdf { label, r: get("r"), g: get("g"), err: get("g_stderr") });
-                }
+                push(label, &r)?;
             }
         }
     }
