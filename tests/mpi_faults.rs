@@ -220,7 +220,9 @@ fn error_outside_an_agreement_point_ends_every_rank_through_mpi_abort() {
     assert_eq!(r.code, Some(2), "{}", r.stderr);
     assert!(r.stderr.contains("[rank 1] error: ti.toml: invalid value for [ti] window_data"), "{}", r.stderr);
     assert!(r.stderr.contains("the file does not exist"), "{}", r.stderr);
-    assert!(r.stderr.contains("MPI_ABORT"), "the job ended through MPI_Abort:\n{}", r.stderr);
+    // Ending at all is the evidence of the abort: without it rank 0 waits for ever and the watchdog
+    // fails the test. (Open MPI's own "MPI_ABORT was invoked" notice is not required: under load its
+    // help-message aggregation can fail and print an ORTE error instead.)
     assert!(r.seconds < WATCHDOG.as_secs_f64());
     assert!(!r0.join("out.h5").exists(), "no results file");
 }
