@@ -5,7 +5,9 @@
 //! `mpirun -np 2 target/release/deps/model_throughput-<hash> --bench` (see validation/bench_model.sh).
 //! Prints one table row per measurement from rank 0. With the argument `mp` the message-passing
 //! network (nti::model::mp, default [model] sizes: 3 layers, 32 scalar and 8 vector features, 16
-//! radial channels, cutoff 2 sigma) replaces the descriptor MLP.
+//! radial channels, cutoff 2 sigma) replaces the descriptor MLP. With `--json` rank 0 prints one
+//! JSON object (the same figures, machine-readable) instead of the table, for
+//! validation/bench_model.sh's before/after comparison.
 
 use nti::model::descriptors::DescriptorSpec;
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
@@ -47,6 +49,7 @@ fn main() {
     let comm = Comm::init_mpi();
     let (n, l, batch) = (200usize, 6.0, 32usize);
     let mp = std::env::args().any(|a| a == "mp");
+    let json = std::env::args().any(|a| a == "--json");
     // NTI_BENCH_MP = "layers,scalars,vectors,radial,cutoff" overrides the message-passing sizes.
     let mp_spec = match std::env::var("NTI_BENCH_MP") {
         Ok(v) => {
@@ -104,18 +107,33 @@ fn main() {
         // its reverse pass (about 4 fwd): ~6 forward passes of GEMMs.
         let train_gflops = 6.0 * fwd * batch as f64 / per_step / 1e9;
         let eg_gflops = 2.0 * fwd * rate / 1e9;
-        println!(
-            "# model benchmark: N = {n}, L = {l}, {}, {} parameters, sink {sink:.3e}",
-            if mp {
-                format!(
-                    "message passing {} x ({} + {}), K = {}, r_c = {}",
-                    mp_spec.layers, mp_spec.scalars, mp_spec.vectors, mp_spec.n_radial, mp_spec.r_cut
-                )
-            } else {
-                "K = 8, hidden [64, 64]".into()
-            },
-            model.params.len()
-        );
+        let name = if mp {
+            format!(
+                "message passing {} x ({} + {}), K = {}, r_c = {}",
+                mp_spec.layers, mp_spec.scalars, mp_spec.vectors, mp_spec.n_radial, mp_spec.r_cut
+            )
+        } else {
+            "K = 8, hidden [64, 64]".into()
+        };
+        if json {
+            let row = serde_json::json!({
+                "model": name,
+                "n": n,
+                "side": l,
+                "params": model.params.len(),
+                "ranks": comm.size(),
+                "train_ms_per_step": per_step * 1e3,
+                "batch": batch,
+                "eg_conf_per_s": rate,
+                "eg_gflops": eg_gflops,
+                "train_gflops": train_gflops,
+                "peak_rss_mib": rss[0],
+                "sink": sink,
+            });
+            println!("{row}");
+            return;
+        }
+        println!("# model benchmark: N = {n}, L = {l}, {name}, {} parameters, sink {sink:.3e}", model.params.len());
         println!(
             "{:>5} {:>18} {:>14} {:>16} {:>16} {:>14}",
             "ranks", "train ms/step(32)", "E+grad conf/s", "MLP GFLOP/s(E+g)", "MLP GFLOP/s(trn)", "peak RSS MiB"

@@ -36,6 +36,7 @@ enum Dir<'a> {
 
 impl MpNet {
     fn record<'p>(&self, params: &'p [f64], g: &Graph, tau: &[f64], dir: Dir<'_>) -> (Tape<'p>, Id, Id, Id) {
+        super::heap::keep_freed_memory();
         let v = self.spec.vectors;
         let mut tape = Tape::new(params, !matches!(dir, Dir::None));
         let (bt, ut, taut) = match dir {

@@ -5,6 +5,7 @@
 
 pub mod eval;
 pub mod graph;
+mod heap;
 pub mod net;
 pub mod tape;
 
