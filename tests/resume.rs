@@ -27,23 +27,7 @@ fn ok(o: std::process::Output) -> String {
 }
 
 fn setup() -> tempfile::TempDir {
-    let d = scratch();
-    fs::write(d.path().join("s.toml"), sample_input(100, 400)).unwrap();
-    fs::write(
-        d.path().join("t.toml"),
-        train_input(&TrainKnobs {
-            hidden: "[16, 16]",
-            model_extra: "",
-            steps: 200,
-            batch: 6,
-            eval_every: 50,
-            checkpoint_every: 50,
-            validation_samples: 16,
-        }),
-    )
-    .unwrap();
-    ok(run_in(d.path(), &["sample", "s.toml"]));
-    d
+    sampled_dir(50)
 }
 
 /// The direct children of `pid` (the ranks of a local mpirun).

@@ -10,24 +10,7 @@ use std::fs;
 use std::path::Path;
 
 fn setup() -> tempfile::TempDir {
-    let d = scratch();
-    fs::write(d.path().join("s.toml"), sample_input(100, 400)).unwrap();
-    fs::write(
-        d.path().join("t.toml"),
-        train_input(&TrainKnobs {
-            hidden: "[16, 16]",
-            model_extra: "",
-            steps: 200,
-            batch: 6,
-            eval_every: 50,
-            checkpoint_every: 100,
-            validation_samples: 16,
-        }),
-    )
-    .unwrap();
-    let o = run_in(d.path(), &["sample", "s.toml"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    d
+    sampled_dir(100)
 }
 
 fn ok(o: std::process::Output) {

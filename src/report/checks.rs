@@ -189,18 +189,7 @@ pub fn is_neural(method: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn r(name: &str, method: &str, value: f64, stderr: f64) -> ScalarResult {
-        ScalarResult {
-            name: name.into(),
-            method: method.into(),
-            n_particles: 50,
-            temperature: 1.5,
-            density: 0.1,
-            value,
-            stderr,
-            units: "1".into(),
-        }
-    }
+    use crate::report::test_result as r;
 
     /// The drift check warns above 3 and passes at or below it; the baseline agreement uses MBAR.
     #[test]

@@ -45,3 +45,18 @@ pub fn write_report(file: &Path, with: &[PathBuf], out: Option<&Path>) -> Result
     std::fs::rename(&tmp, &target).with_context(|| format!("cannot write '{}'", target.display()))?;
     Ok(target)
 }
+
+/// A beta A_ex result at N = 50, T = 1.5, rho = 0.1 for the report's unit tests.
+#[cfg(test)]
+pub(crate) fn test_result(name: &str, method: &str, value: f64, stderr: f64) -> crate::io::ScalarResult {
+    crate::io::ScalarResult {
+        name: name.into(),
+        method: method.into(),
+        n_particles: 50,
+        temperature: 1.5,
+        density: 0.1,
+        value,
+        stderr,
+        units: "kT".into(),
+    }
+}

@@ -50,18 +50,7 @@ pub fn verdict(d: &ReportData) -> String {
 mod tests {
     use super::*;
 
-    fn r(name: &str, method: &str, value: f64, stderr: f64) -> ScalarResult {
-        ScalarResult {
-            name: name.into(),
-            method: method.into(),
-            n_particles: 50,
-            temperature: 1.5,
-            density: 0.1,
-            value,
-            stderr,
-            units: "kT".into(),
-        }
-    }
+    use crate::report::test_result as r;
 
     /// The corrected windows are the headline (not the uncorrected ones listed first); a warned
     /// check turns "all pass" into a count.

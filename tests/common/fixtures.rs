@@ -41,3 +41,28 @@ pub fn params(p: &Path) -> Vec<u64> {
     let f = hdf5::File::open(p).unwrap();
     f.dataset("model/params").unwrap().read_raw::<f64>().unwrap().iter().map(|v| v.to_bits()).collect()
 }
+
+/// The training knobs of the 200-step model (hidden 16-16, batch 6) with checkpoints every
+/// `checkpoint_every` steps.
+pub fn small_training(checkpoint_every: u64) -> TrainKnobs {
+    TrainKnobs {
+        hidden: "[16, 16]",
+        model_extra: "",
+        steps: 200,
+        batch: 6,
+        eval_every: 50,
+        checkpoint_every,
+        validation_samples: 16,
+    }
+}
+
+/// A scratch directory with s.toml (sample_input(100, 400)), its data.h5 already sampled, and
+/// t.toml (the 200-step training of [`small_training`] with checkpoints every `checkpoint_every`).
+pub fn sampled_dir(checkpoint_every: u64) -> tempfile::TempDir {
+    let d = super::scratch();
+    std::fs::write(d.path().join("s.toml"), sample_input(100, 400)).unwrap();
+    std::fs::write(d.path().join("t.toml"), train_input(&small_training(checkpoint_every))).unwrap();
+    let o = super::run_in(d.path(), &["sample", "s.toml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    d
+}
