@@ -37,18 +37,17 @@ enum Dir<'a> {
 impl MpNet {
     fn record<'p>(&self, params: &'p [f64], g: &Graph, tau: &[f64], dir: Dir<'_>) -> (Tape<'p>, Id, Id, Id) {
         super::heap::keep_freed_memory();
-        let v = self.spec.vectors;
         let mut tape = Tape::new(params, !matches!(dir, Dir::None));
         let (bt, ut, taut) = match dir {
             Dir::Space(xd) => {
-                let (bd, ud) = g.jvp(xd, v);
-                (Some(bd), Some(ud), None)
+                let (bd, dd) = g.jvp(xd);
+                (Some(bd), Some(dd), None)
             }
             Dir::Time(dtau) => (None, None, Some(Self::time_rows(g.n, dtau))),
             Dir::None => (None, None, None),
         };
         let b = tape.leaf(g.basis(), bt);
-        let u = tape.leaf(g.displacements(v), ut);
+        let u = tape.leaf(g.separations(), ut);
         let tau_id = tape.leaf(Self::time_rows(g.n, tau), taut);
         let out = self.build(&mut tape, g, b, u, tau_id);
         (tape, out, b, u)

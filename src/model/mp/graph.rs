@@ -1,25 +1,25 @@
 //! The neighbour graph of the message-passing network and its geometric inputs, with their
 //! tangents (JVP) and adjoints (VJP) with respect to the positions.
 //!
-//! Edges are directed, e = (j -> i) for every pair with minimum-image distance r_ij < r_c, both
-//! directions; d_e = x_j - x_i (minimum image, sigma), r_e = |d_e|, unit vector u_e = d_e / r_e.
-//! Inputs per edge: the radial basis B_ek = c exp(-(r - mu_k)^2 / (2 w^2)) f_c(r), K Gaussians
+//! Pairs p = (i, j), i < j, with minimum-image distance r_p < r_c; each stands for the two
+//! directed edges j -> i and i -> j of the messages ([`super::message`]); d_p = x_j - x_i (minimum
+//! image, sigma), r_p = |d_p|, unit vector u_p = d_p / r_p. Inputs per pair: the radial basis B_ek = c exp(-(r - mu_k)^2 / (2 w^2)) f_c(r), K Gaussians
 //! with centres mu_k evenly spaced on [r_min, r_c] and width w = their spacing, times the C^2
 //! cutoff f_c(r) = (1 - r^2/r_c^2)^3 (so messages switch on smoothly; Behler, J. Chem. Phys. 134,
 //! 074106 (2011)), and the normalisation c = 1 / (4 pi int_0^r_c r^2 f_c dr) = 1 / (0.6383 r_c^3),
 //! one over the cutoff-weighted neighbour count at unit density, so that message sums stay O(1)
 //! at every density (the "average number of neighbours" normalisation of NequIP and MACE); and
-//! the scaled displacement w_e = d_e / r_c (not u_e: noised configurations contain pairs at
-//! r -> 0, where u_e and its derivative are singular), stored as rows 3e + c (c = x, y, z)
-//! repeated over V columns so that it multiplies vector features elementwise.
+//! the scaled separation D_p = d_p / r_c (not u_p: noised configurations contain pairs at
+//! r -> 0, where u_p and its derivative are singular), P x 3.
 //!
 //! Derivatives (xdot a displacement of the positions, N x 3):
-//!   rdot_e = u_e . (xdot_j - xdot_i),  Bdot_ek = B'_k(r_e) rdot_e,  wdot_e = (xdot_j - xdot_i) / r_c,
-//!   and the transposes: dbar_e = (sum_k Bbar_ek B'_k) u_e + wbar_e / r_c,
-//!   xbar_j += dbar_e, xbar_i -= dbar_e.
+//!   rdot_p = u_p . (xdot_j - xdot_i),  Bdot_pk = B'_k(r_p) rdot_p,  Ddot_p = (xdot_j - xdot_i) / r_c,
+//!   and the transposes: dbar_p = (sum_k Bbar_pk B'_k) u_p + Dbar_p / r_c,
+//!   xbar_j += dbar_p, xbar_i -= dbar_p.
 
 #![allow(clippy::needless_range_loop)] // edge and component index loops mirror the formulas
 
+use super::message::PairIndex;
 use crate::system::PairList;
 use ndarray::Array2;
 use std::rc::Rc;
@@ -69,20 +69,13 @@ impl RadialBasis {
     }
 }
 
-/// Directed edges within the cutoff and the index maps the network gathers and scatters with.
+/// The neighbour pairs within the cutoff, their geometry, and the index map the network's
+/// per-particle vector sums use.
 pub struct Graph {
     /// Number of particles N.
     pub n: usize,
-    /// Sender j of every edge (E).
-    pub src: Rc<Vec<usize>>,
-    /// Receiver i of every edge (E).
-    pub dst: Rc<Vec<usize>>,
-    /// Vector rows: 3 src + c for row 3e + c (3E).
-    pub src3: Rc<Vec<usize>>,
-    /// Vector rows: 3 dst + c for row 3e + c (3E).
-    pub dst3: Rc<Vec<usize>>,
-    /// Row 3e + c -> e (3E).
-    pub edge3: Rc<Vec<usize>>,
+    /// The pairs (i, j) within the cutoff.
+    pub pairs: Rc<PairIndex>,
     /// Row 3i + c -> i (3N).
     pub node3: Rc<Vec<usize>>,
     d: Vec<[f64; 3]>,
@@ -94,34 +87,27 @@ pub struct Graph {
 
 impl Graph {
     /// The graph of a configuration from its neighbour pairs `list` (built to at least the basis
-    /// cutoff rb.r_cut), with the basis `rb`: two directed edges per pair within the cutoff.
+    /// cutoff rb.r_cut), with the basis `rb`.
     pub fn new(list: &PairList, rb: &RadialBasis) -> Self {
         let n = list.n_particles();
-        let (mut src, mut dst, mut d, mut r) = (vec![], vec![], vec![], vec![]);
+        let mut pairs = PairIndex { n, i: vec![], j: vec![] };
+        let (mut d, mut r) = (vec![], vec![]);
         for p in list.within(rb.r_cut) {
             // The pair's separation is x_j - x_i (minimum image).
-            let (i, j, dij) = (p.i as usize, p.j as usize, p.d);
-            src.extend([j, i]);
-            dst.extend([i, j]);
-            d.extend([dij, [-dij[0], -dij[1], -dij[2]]]);
-            r.extend([p.r, p.r]);
+            pairs.i.push(p.i as usize);
+            pairs.j.push(p.j as usize);
+            d.push(p.d);
+            r.push(p.r);
         }
-        let e_n = src.len();
-        let (mut b, mut db) = (Array2::zeros((e_n, rb.n)), Array2::zeros((e_n, rb.n)));
-        for e in 0..e_n {
-            rb.eval(r[e], b.row_mut(e).as_slice_mut().expect("row"), db.row_mut(e).as_slice_mut().expect("row"));
+        let np = r.len();
+        let (mut b, mut db) = (Array2::zeros((np, rb.n)), Array2::zeros((np, rb.n)));
+        for p in 0..np {
+            rb.eval(r[p], b.row_mut(p).as_slice_mut().expect("row"), db.row_mut(p).as_slice_mut().expect("row"));
         }
-        let three = |v: &[usize]| -> Rc<Vec<usize>> {
-            Rc::new(v.iter().flat_map(|&k| [3 * k, 3 * k + 1, 3 * k + 2]).collect())
-        };
         Self {
             n,
-            src3: three(&src),
-            dst3: three(&dst),
-            edge3: Rc::new((0..e_n).flat_map(|e| [e, e, e]).collect()),
+            pairs: Rc::new(pairs),
             node3: Rc::new((0..n).flat_map(|i| [i, i, i]).collect()),
-            src: Rc::new(src),
-            dst: Rc::new(dst),
             d,
             r,
             r_cut: rb.r_cut,
@@ -130,30 +116,24 @@ impl Graph {
         }
     }
 
-    /// Number of directed edges E.
-    pub fn n_edges(&self) -> usize {
+    /// Number of pairs P (each two directed edges).
+    pub fn n_pairs(&self) -> usize {
         self.r.len()
     }
 
-    /// Radial basis B (E x K).
+    /// Radial basis B (P x K).
     pub fn basis(&self) -> Array2<f64> {
         self.b.clone()
     }
 
-    /// Scaled displacements w_e = d_e / r_c as rows 3e + c, repeated over `v` columns (3E x v).
-    pub fn displacements(&self, v: usize) -> Array2<f64> {
-        let mut w = Array2::zeros((3 * self.n_edges(), v));
-        for (e, d) in self.d.iter().enumerate() {
-            for c in 0..3 {
-                w.row_mut(3 * e + c).fill(d[c] / self.r_cut);
-            }
-        }
-        w
+    /// Scaled separations D_p = d_p / r_c (P x 3).
+    pub fn separations(&self) -> Array2<f64> {
+        Array2::from_shape_fn((self.n_pairs(), 3), |(p, c)| self.d[p][c] / self.r_cut)
     }
 
-    /// u_e = d_e / r_e (0 for r_e = 0, where only the kink of r itself is left).
-    fn unit(&self, e: usize) -> [f64; 3] {
-        let (r, d) = (self.r[e], self.d[e]);
+    /// u_p = d_p / r_p (0 for r_p = 0, where only the kink of r itself is left).
+    fn unit(&self, p: usize) -> [f64; 3] {
+        let (r, d) = (self.r[p], self.d[p]);
         if r > 0.0 {
             [d[0] / r, d[1] / r, d[2] / r]
         } else {
@@ -161,43 +141,43 @@ impl Graph {
         }
     }
 
-    /// Tangents (Bdot, wdot repeated over `v` columns) along a displacement `xdot` (N x 3).
-    pub fn jvp(&self, xdot: &[[f64; 3]], v: usize) -> (Array2<f64>, Array2<f64>) {
-        let e_n = self.n_edges();
+    /// Tangents (Bdot P x K, Ddot P x 3) along a displacement `xdot` (N x 3).
+    pub fn jvp(&self, xdot: &[[f64; 3]]) -> (Array2<f64>, Array2<f64>) {
+        let np = self.n_pairs();
         let mut bd = Array2::zeros(self.b.raw_dim());
-        let mut wd = Array2::zeros((3 * e_n, v));
-        for e in 0..e_n {
-            let (i, j) = (self.dst[e], self.src[e]);
-            let dd = [xdot[j][0] - xdot[i][0], xdot[j][1] - xdot[i][1], xdot[j][2] - xdot[i][2]];
-            let u = self.unit(e);
-            let rdot = u[0] * dd[0] + u[1] * dd[1] + u[2] * dd[2];
-            for (o, g) in bd.row_mut(e).iter_mut().zip(self.db.row(e)) {
+        let mut dd = Array2::zeros((np, 3));
+        for p in 0..np {
+            let (i, j) = (self.pairs.i[p], self.pairs.j[p]);
+            let dx = [xdot[j][0] - xdot[i][0], xdot[j][1] - xdot[i][1], xdot[j][2] - xdot[i][2]];
+            let u = self.unit(p);
+            let rdot = u[0] * dx[0] + u[1] * dx[1] + u[2] * dx[2];
+            for (o, g) in bd.row_mut(p).iter_mut().zip(self.db.row(p)) {
                 *o = g * rdot;
             }
             for c in 0..3 {
-                wd.row_mut(3 * e + c).fill(dd[c] / self.r_cut);
+                dd[[p, c]] = dx[c] / self.r_cut;
             }
         }
-        (bd, wd)
+        (bd, dd)
     }
 
-    /// Position gradient (N x 3) from the adjoints of B (E x K) and of the repeated scaled
-    /// displacements (3E x v); either may be absent (zero).
-    pub fn vjp(&self, bbar: Option<&Array2<f64>>, wbar: Option<&Array2<f64>>) -> Vec<[f64; 3]> {
+    /// Position gradient (N x 3) from the adjoints of B (P x K) and of D (P x 3); either may be
+    /// absent (zero).
+    pub fn vjp(&self, bbar: Option<&Array2<f64>>, dbar: Option<&Array2<f64>>) -> Vec<[f64; 3]> {
         let mut g = vec![[0.0; 3]; self.n];
-        for e in 0..self.n_edges() {
-            let u = self.unit(e);
-            let rbar: f64 = bbar.map_or(0.0, |bb| bb.row(e).iter().zip(self.db.row(e)).map(|(a, b)| a * b).sum());
-            let mut dbar = [rbar * u[0], rbar * u[1], rbar * u[2]];
-            if let Some(wb) = wbar {
+        for p in 0..self.n_pairs() {
+            let u = self.unit(p);
+            let rbar: f64 = bbar.map_or(0.0, |bb| bb.row(p).iter().zip(self.db.row(p)).map(|(a, b)| a * b).sum());
+            let mut xb = [rbar * u[0], rbar * u[1], rbar * u[2]];
+            if let Some(db) = dbar {
                 for c in 0..3 {
-                    dbar[c] += wb.row(3 * e + c).sum() / self.r_cut;
+                    xb[c] += db[[p, c]] / self.r_cut;
                 }
             }
-            let (i, j) = (self.dst[e], self.src[e]);
+            let (i, j) = (self.pairs.i[p], self.pairs.j[p]);
             for c in 0..3 {
-                g[j][c] += dbar[c];
-                g[i][c] -= dbar[c];
+                g[j][c] += xb[c];
+                g[i][c] -= xb[c];
             }
         }
         g

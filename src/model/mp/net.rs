@@ -19,9 +19,10 @@
 //!
 //! Only norms and inner products of vector features enter the scalars, so E_NN is invariant under
 //! rotations, reflections, translations and permutations; the radial basis carries the smooth
-//! cutoff, so E_NN is C^2 in the positions. Shapes: s (N x F), v (3N x V, rows 3i + c), B (E x K).
+//! cutoff, so E_NN is C^2 in the positions. Shapes: s (N x F), v (3N x V, rows 3i + c), B (P x K) over the neighbour pairs.
 
 use super::graph::{Graph, RadialBasis};
+use super::message::MsgSpec;
 use super::tape::{Id, Tape};
 use ndarray::Array2;
 use rand_distr::{Distribution, StandardNormal};
@@ -138,8 +139,8 @@ impl MpNet {
         p
     }
 
-    /// Records E_i (node of shape N x 1) on `tape` from the leaves: radial basis `b` (E x K), scaled
-    /// displacements `u` (3E x V) and time features `tau` (N x n_time) of the graph `g`.
+    /// Records E_i (node of shape N x 1) on `tape` from the leaves: radial basis `b` (P x K), scaled
+    /// pair separations `u` (P x 3) and time features `tau` (N x n_time) of the graph `g`.
     pub fn build(&self, tape: &mut Tape<'_>, g: &Graph, b: Id, u: Id, tau: Id) -> Id {
         let (f, v) = (self.spec.scalars, self.spec.vectors);
         assert_eq!(tape.value(tau).ncols(), self.n_time, "time features");
@@ -153,23 +154,11 @@ impl MpNet {
             let h = tape.add(h1, ht);
             let h = tape.silu(h);
             let phi = lin(tape, h, lp.phi2);
-            let phi_j = tape.gather(phi, &g.src);
-            let w = lin(tape, b, lp.filt);
-            let m = tape.mul(phi_j, w);
-            let ms = tape.cols(m, 0, f);
-            let ds = tape.scatter(ms, &g.dst, g.n);
+            let c = f + 2 * v;
+            let msg = |c0, m, vec, d| MsgSpec { phi, v: vec, b, d, off: lp.filt.off, c0, m };
+            let ds = tape.message(msg(0, f, None, None), c, &g.pairs);
             s = tape.add(s, ds);
-            let mvs = tape.cols(m, f + v, f + 2 * v);
-            let mvs3 = tape.gather(mvs, &g.edge3);
-            let mut dv = tape.mul(u, mvs3);
-            if let Some(vv) = vec {
-                let mvv = tape.cols(m, f, f + v);
-                let mvv3 = tape.gather(mvv, &g.edge3);
-                let vj = tape.gather(vv, &g.src3);
-                let t = tape.mul(vj, mvv3);
-                dv = tape.add(dv, t);
-            }
-            let dv = tape.scatter(dv, &g.dst3, 3 * g.n);
+            let dv = tape.message(msg(f, 2 * v, vec, Some(u)), c, &g.pairs);
             let vv = match vec {
                 Some(vv) => tape.add(vv, dv),
                 None => dv,
@@ -204,12 +193,13 @@ impl MpNet {
     }
 
     /// Flops of the dense layers (2 rows n_in n_out each) of one forward pass over N particles and
-    /// E directed edges; the elementwise, gather and scatter work is not counted.
-    pub fn forward_flops(&self, n: usize, edges: usize) -> f64 {
+    /// P neighbour pairs (the filter runs once per pair); the elementwise, gather and scatter work
+    /// is not counted.
+    pub fn forward_flops(&self, n: usize, pairs: usize) -> f64 {
         let fl = |l: &Lin, rows: usize| 2.0 * (rows * l.n_in * l.n_out) as f64;
         let mut f = fl(&self.t0, n) + fl(&self.ro1, n) + fl(&self.ro2, n);
         for lp in &self.layers {
-            f += fl(&lp.filt, edges) + fl(&lp.u, 3 * n) + fl(&lp.v, 3 * n);
+            f += fl(&lp.filt, pairs) + fl(&lp.u, 3 * n) + fl(&lp.v, 3 * n);
             f += [lp.phi1, lp.phi_t, lp.phi2, lp.up1, lp.up_t, lp.up2, lp.proj].iter().map(|l| fl(l, n)).sum::<f64>();
         }
         f

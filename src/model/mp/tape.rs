@@ -24,6 +24,7 @@
 //! (W: n_in x n_out row-major, then b: n_out). Shapes are (rows, cols) = (items, features).
 
 use super::super::mlp::silu3;
+use super::message::{self, MsgOp, MsgSpec, PairIndex};
 use ndarray::{s, Array2, ArrayView2, Axis};
 use std::rc::Rc;
 
@@ -40,6 +41,7 @@ enum Op {
     Scatter { x: Id, idx: Rc<Vec<usize>> },
     Cols { x: Id, start: usize },
     Concat { a: Id, b: Id },
+    Msg(Box<MsgOp>),
 }
 
 /// The recorded computation.
@@ -78,8 +80,9 @@ impl<'p> Tape<'p> {
     }
 
     fn push(&mut self, v: Array2<f64>, t: Option<Array2<f64>>, op: Op) -> Id {
-        self.val.push(v);
-        self.tan.push(if self.dual { t } else { None });
+        // Values and tangents are kept in standard (row-major) layout for the fused ops.
+        self.val.push(standard(v));
+        self.tan.push(if self.dual { t.map(standard) } else { None });
         self.ops.push(op);
         self.val.len() - 1
     }
@@ -188,6 +191,13 @@ impl<'p> Tape<'p> {
             }
         };
         self.push(y, t, Op::Concat { a, b })
+    }
+
+    /// The fused message op of [`super::message`]: `spec` names the inputs, `c` is the column count
+    /// of the filter block, `pairs` the neighbour pairs. Y is N x m (scalar) or 3N x V (vector).
+    pub fn message(&mut self, spec: MsgSpec, c: usize, pairs: &Rc<PairIndex>) -> Id {
+        let (op, y, yd) = message::forward(self.params, &self.val, &self.tan, spec, c, pairs);
+        self.push(y, yd, Op::Msg(Box::new(op)))
     }
 
     /// Reverse pass from node `out` with seeds `ybar` (value adjoint) and `ydotbar` (tangent
@@ -332,6 +342,27 @@ impl<'p> Tape<'p> {
                         add_into(&mut tbar[x], place(v));
                     }
                 }
+                Op::Msg(op) => {
+                    let (yb, tb) = (yb.map(standard), tb.map(standard));
+                    let a =
+                        op.reverse(self.params, &self.val, &self.tan, yb.as_ref(), tb.as_ref(), grad.as_deref_mut());
+                    let sp = &op.spec;
+                    for (id, (vb, vtb)) in [(Some(sp.phi), a.phi), (sp.v, a.v)] {
+                        if let Some(id) = id {
+                            if let Some(v) = vb {
+                                add_into(&mut bar[id], v);
+                            }
+                            if let Some(v) = vtb {
+                                add_into(&mut tbar[id], v);
+                            }
+                        }
+                    }
+                    for (id, v) in [(Some(sp.b), a.b), (sp.d, a.d)] {
+                        if let (Some(id), Some(v)) = (id, v) {
+                            add_into(&mut bar[id], v);
+                        }
+                    }
+                }
                 &Op::Concat { a, b } => {
                     let na = self.val[a].ncols();
                     for (slot, v) in [(&mut bar, &yb), (&mut tbar, &tb)] {
@@ -344,6 +375,15 @@ impl<'p> Tape<'p> {
             }
         }
         Adjoints { bar }
+    }
+}
+
+/// `a` in standard (row-major) layout: itself if it already is, else a copy.
+fn standard(a: Array2<f64>) -> Array2<f64> {
+    if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned()
     }
 }
 
