@@ -10,7 +10,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
-use nti::model::network::{At, NetOut, Network, Residual};
+use nti::model::network::{At, NetOut, Network, Residual, Want};
 use nti::model::pair_term::PairTermSpec;
 use nti::model::{Conf, EnergyModel};
 use nti::rng::{stream, Purpose};
@@ -76,7 +76,7 @@ impl Network for PairOnly {
     fn cutoff(&self) -> f64 {
         RC
     }
-    fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut {
+    fn evaluate(&self, at: &At<'_>, want: Want) -> NetOut {
         let (p, list, t) = (at.params, at.pairs, at.t);
         let n = list.n_particles();
         let (mut e_i, mut de_i) = (vec![0.0; n], vec![0.0; n]);
@@ -87,7 +87,7 @@ impl Network for PairOnly {
                 de_i[k] += 0.5 * p[1] * f;
             }
         }
-        let grad = if with_grad { self.grad(p, list, t) } else { vec![[0.0; 3]; n] };
+        let grad = if want.grad { self.grad(p, list, t) } else { vec![[0.0; 3]; n] };
         NetOut { e_i, de_i, grad }
     }
     fn isolated(&self, _p: &[f64], _side: f64, _t: f64) -> (f64, f64) {

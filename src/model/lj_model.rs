@@ -17,7 +17,7 @@
 
 use super::descriptors::DescriptorSpec;
 use super::mp::MpSpec;
-use super::network::{self, At, NetOut, Network};
+use super::network::{self, At, NetOut, Network, Want};
 use super::pair_term::PairTermSpec;
 use super::prior::Prior;
 pub use super::prior::PriorCutoff;
@@ -196,10 +196,12 @@ impl LjModel {
     }
 
     /// E_NN (network plus pair walls, minus the isolated-particle energy when `isolated_zero` is
-    /// set) and the prior at (x, t); without `with_grad` the network gradient is left at zero.
-    fn eval(&self, x: &Positions, simbox: &SimBox, pairs: &PairList, t: f64, with_grad: bool) -> Eval {
+    /// set) and the prior at (x, t); the network's gradient and t-derivative as `want` asks (zero
+    /// where not asked for).
+    fn eval(&self, x: &Positions, simbox: &SimBox, pairs: &PairList, t: f64, want: Want) -> Eval {
+        let with_grad = want.grad;
         let at = At { params: self.net_params(), x, simbox, pairs, t };
-        let NetOut { mut e_i, mut de_i, grad: mut g_nn } = self.net.evaluate(&at, with_grad);
+        let NetOut { mut e_i, mut de_i, grad: mut g_nn } = self.net.evaluate(&at, want);
         if self.spec.pair.enabled() {
             let walls = self.spec.pair.evaluate(x.len(), pairs.within(self.spec.pair.reach()), self.pair_params(), t);
             for i in 0..x.len() {
@@ -224,9 +226,9 @@ impl LjModel {
     }
 
     /// eval at a configuration.
-    fn eval_conf(&self, c: &Conf, t: f64, with_grad: bool) -> Eval {
+    fn eval_conf(&self, c: &Conf, t: f64, want: Want) -> Eval {
         let (x, simbox, pairs) = self.neighbourhood(c);
-        self.eval(&x, &simbox, &pairs, t, with_grad)
+        self.eval(&x, &simbox, &pairs, t, want)
     }
 
     /// The parameter VJP of the predicted noise eps = sigma grad_y u = L grad_x E_theta
@@ -397,11 +399,44 @@ impl EnergyModel for LjModel {
     }
 
     fn energy_terms(&self, c: &Conf, t: f64) -> Terms {
-        self.energy_terms_from(&self.eval_conf(c, t, true), t)
+        self.energy_terms_from(&self.eval_conf(c, t, Want::default()), t)
     }
 
     fn energy_grad(&self, c: &Conf, t: f64) -> (f64, Vec<f64>) {
-        let e = self.eval_conf(c, t, true);
+        self.energy_grad_from(c, &self.eval_conf(c, t, Want { grad: true, dt: false }), t)
+    }
+
+    /// du/dt (see `LjModel::dt_terms_from`).
+    fn dt_terms(&self, c: &Conf, t: f64) -> Terms {
+        self.dt_terms_from(&self.eval_conf(c, t, Want { grad: false, dt: true }), t)
+    }
+
+    /// One evaluation per configuration for both.
+    fn grad_dt_batch(&self, cs: &[Conf], t: f64) -> Vec<(Vec<f64>, Terms)> {
+        cs.iter()
+            .map(|c| {
+                let e = self.eval_conf(c, t, Want { grad: true, dt: true });
+                (self.energy_grad_from(c, &e, t).1, self.dt_terms_from(&e, t))
+            })
+            .collect()
+    }
+
+    /// Prior and pair walls binned by pair distance ([`super::shells`]).
+    fn dt_terms_shells(&self, c: &Conf, t: f64, edges: &[f64]) -> (Terms, Option<ShellSplit>) {
+        let (x, simbox, pairs) = self.neighbourhood(c);
+        let terms = self.dt_terms_from(&self.eval(&x, &simbox, &pairs, t, Want { grad: false, dt: true }), t);
+        let shells = self.dt_shells(&pairs, &simbox, t, edges, &terms);
+        (terms, Some(shells))
+    }
+
+    fn noise_vjp(&self, c: &Conf, t: f64, cotangent: &mut NoiseCotangent<'_>, grad: &mut [f64]) {
+        self.noise_vjp_impl(c, t, cotangent, grad)
+    }
+}
+
+impl LjModel {
+    /// (u, grad_y u) from an evaluation with the gradient.
+    fn energy_grad_from(&self, c: &Conf, e: &Eval, t: f64) -> (f64, Vec<f64>) {
         let (s, smin) = self.sig(t);
         let cnn = t * (1.0 - t);
         let u = ((1.0 - t) * smin * e.p_i.iter().sum::<f64>() + cnn * e.e_i.iter().sum::<f64>()) / s;
@@ -413,22 +448,5 @@ impl EnergyModel for LjModel {
             .flat_map(|(a, b)| (0..3).map(move |d| k * (cnn * a[d] + (1.0 - t) * smin * b[d])))
             .collect();
         (u, g)
-    }
-
-    /// du/dt (see `LjModel::dt_terms_from`).
-    fn dt_terms(&self, c: &Conf, t: f64) -> Terms {
-        self.dt_terms_from(&self.eval_conf(c, t, true), t)
-    }
-
-    /// Prior and pair walls binned by pair distance ([`super::shells`]).
-    fn dt_terms_shells(&self, c: &Conf, t: f64, edges: &[f64]) -> (Terms, Option<ShellSplit>) {
-        let (x, simbox, pairs) = self.neighbourhood(c);
-        let terms = self.dt_terms_from(&self.eval(&x, &simbox, &pairs, t, true), t);
-        let shells = self.dt_shells(&pairs, &simbox, t, edges, &terms);
-        (terms, Some(shells))
-    }
-
-    fn noise_vjp(&self, c: &Conf, t: f64, cotangent: &mut NoiseCotangent<'_>, grad: &mut [f64]) {
-        self.noise_vjp_impl(c, t, cotangent, grad)
     }
 }

@@ -53,10 +53,19 @@ impl MpNet {
         (tape, out, b, u)
     }
 
-    /// E_i and dE_i/dt at time features `tau` (derivative `dtau`), and grad_x E_NN if `with_grad`.
-    pub fn evaluate(&self, params: &[f64], list: &PairList, tau: &[f64], dtau: &[f64], with_grad: bool) -> NetEval {
+    /// E_i at time features `tau`; dE_i/dt if given their derivative `dtau` (else zero), and
+    /// grad_x E_NN if `with_grad` (else zero).
+    pub fn evaluate(
+        &self,
+        params: &[f64],
+        list: &PairList,
+        tau: &[f64],
+        dtau: Option<&[f64]>,
+        with_grad: bool,
+    ) -> NetEval {
         let g = Graph::new(list, &self.basis());
-        let (tape, out, b, u) = self.record(params, &g, tau, Dir::Time(dtau));
+        let dir = dtau.map_or(Dir::None, Dir::Time);
+        let (tape, out, b, u) = self.record(params, &g, tau, dir);
         let e_i = tape.value(out).column(0).to_vec();
         let de_i = tape.tangent(out).map_or_else(|| vec![0.0; g.n], |t| t.column(0).to_vec());
         let grad = if with_grad {

@@ -20,8 +20,7 @@
 //! Forward values and tangents add in the same order as the unfused gather-multiply-scatter chain
 //! they replace.
 
-#![allow(clippy::needless_range_loop)] // channel loops mirror the formulas
-
+use super::kernels::{self, Inputs, Outputs};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 use std::rc::Rc;
@@ -99,15 +98,6 @@ fn sl_mut(a: &mut Array2<f64>) -> &mut [f64] {
     a.as_slice_mut().expect("standard-layout array")
 }
 
-/// Row `r` (length `len`) of a flat row-major array, or of zeros where the array is absent.
-#[inline(always)]
-fn row<'a>(a: Option<&'a [f64]>, r: usize, len: usize, zero: &'a [f64]) -> &'a [f64] {
-    match a {
-        Some(a) => &a[r * len..(r + 1) * len],
-        None => &zero[..len],
-    }
-}
-
 /// The columns c0..c0+m of the filter block W (K x C) at `off`.
 fn filter<'a>(params: &'a [f64], spec: &MsgSpec, k: usize, c: usize) -> ArrayView2<'a, f64> {
     let w = ArrayView2::from_shape((k, c), &params[spec.off..spec.off + k * c]).expect("filter block");
@@ -131,145 +121,42 @@ pub fn forward(
     let w = std(bv.dot(&wf));
     let wdot = tan[spec.b].as_ref().map(|bd| std(bd.dot(&wf)));
     let op = MsgOp { spec, c, pairs: pairs.clone(), w, wdot };
-    let (y, ydot) = match op.spec.d {
-        None => op.forward_scalar(val, tan),
-        Some(d) => op.forward_vector(val, tan, d),
+    let x = op.inputs(val, tan);
+    let shape = match op.spec.d {
+        None => (op.pairs.n, op.spec.m),
+        Some(_) => (3 * op.pairs.n, op.spec.m / 2),
     };
-    (op, y, ydot)
-}
-
-/// Slices of the inputs of one pass (absent tangents as None).
-struct Ins<'a> {
-    phi: &'a [f64],
-    phid: Option<&'a [f64]>,
-    w: &'a [f64],
-    wd: Option<&'a [f64]>,
-    cphi: usize,
-    c0: usize,
-    m: usize,
-}
-
-impl<'a> Ins<'a> {
-    fn new(op: &'a MsgOp, val: &'a [Array2<f64>], tan: &'a [Option<Array2<f64>>]) -> Self {
-        Ins {
-            phi: sl(&val[op.spec.phi]),
-            phid: tan[op.spec.phi].as_ref().map(sl),
-            w: sl(&op.w),
-            wd: op.wdot.as_ref().map(sl),
-            cphi: val[op.spec.phi].ncols(),
-            c0: op.spec.c0,
-            m: op.spec.m,
-        }
+    let mut y = Array2::zeros(shape);
+    let mut yd = x.has_tangent().then(|| Array2::zeros(shape));
+    match (op.spec.d, yd.as_mut()) {
+        (None, None) => kernels::scalar_forward::<false>(&x, sl_mut(&mut y), &mut []),
+        (None, Some(yd)) => kernels::scalar_forward::<true>(&x, sl_mut(&mut y), sl_mut(yd)),
+        (Some(_), None) => kernels::vector_forward::<false>(&x, sl_mut(&mut y), &mut []),
+        (Some(_), Some(yd)) => kernels::vector_forward::<true>(&x, sl_mut(&mut y), sl_mut(yd)),
     }
-
-    /// phi_src[c0..c0+m] and its tangent (zeros if absent).
-    #[inline(always)]
-    fn phi_row(&self, src: usize, zero: &'a [f64]) -> (&'a [f64], &'a [f64]) {
-        let at = src * self.cphi + self.c0;
-        let phid = self.phid.map_or(&zero[..self.m], |t| &t[at..at + self.m]);
-        (&self.phi[at..at + self.m], phid)
-    }
+    (op, y, yd)
 }
 
 impl MsgOp {
-    fn edges(&self, p: usize) -> [(usize, usize, f64); 2] {
-        let (i, j) = (self.pairs.i[p], self.pairs.j[p]);
-        [(i, j, 1.0), (j, i, -1.0)]
-    }
-
-    fn forward_scalar(&self, val: &[Array2<f64>], tan: &[Option<Array2<f64>>]) -> (Array2<f64>, Option<Array2<f64>>) {
-        let x = Ins::new(self, val, tan);
-        let (m, n) = (x.m, self.pairs.n);
-        let zero = vec![0.0; m];
-        let mut y = Array2::zeros((n, m));
-        let mut yd = (x.phid.is_some() || x.wd.is_some()).then(|| Array2::zeros((n, m)));
-        let ys = sl_mut(&mut y);
-        let mut yds = yd.as_mut().map(sl_mut);
-        for p in 0..self.pairs.len() {
-            let (wp, wdp) = (row(Some(x.w), p, m, &zero), row(x.wd, p, m, &zero));
-            for (dst, src, _) in self.edges(p) {
-                let (ph, phd) = x.phi_row(src, &zero);
-                let yr = &mut ys[dst * m..(dst + 1) * m];
-                for q in 0..m {
-                    yr[q] += ph[q] * wp[q];
-                }
-                if let Some(yds) = yds.as_deref_mut() {
-                    let ydr = &mut yds[dst * m..(dst + 1) * m];
-                    for q in 0..m {
-                        ydr[q] += phd[q] * wp[q] + ph[q] * wdp[q];
-                    }
-                }
-            }
+    /// The kernels' view of the inputs.
+    fn inputs<'a>(&'a self, val: &'a [Array2<f64>], tan: &'a [Option<Array2<f64>>]) -> Inputs<'a> {
+        let id_sl = |id: Option<usize>| id.map(|id| sl(&val[id]));
+        let id_tan = |id: Option<usize>| id.and_then(|id| tan[id].as_ref().map(sl));
+        Inputs {
+            pi: &self.pairs.i,
+            pj: &self.pairs.j,
+            phi: sl(&val[self.spec.phi]),
+            phid: id_tan(Some(self.spec.phi)),
+            cphi: val[self.spec.phi].ncols(),
+            c0: self.spec.c0,
+            m: self.spec.m,
+            w: sl(&self.w),
+            wd: self.wdot.as_ref().map(sl),
+            v: id_sl(self.spec.v),
+            vd: id_tan(self.spec.v),
+            d: id_sl(self.spec.d).unwrap_or(&[]),
+            dd: id_tan(self.spec.d),
         }
-        (y, yd)
-    }
-
-    fn forward_vector(
-        &self,
-        val: &[Array2<f64>],
-        tan: &[Option<Array2<f64>>],
-        did: usize,
-    ) -> (Array2<f64>, Option<Array2<f64>>) {
-        let x = Ins::new(self, val, tan);
-        let (m, n, nv) = (x.m, self.pairs.n, x.m / 2);
-        let zero = vec![0.0; m.max(3)];
-        let (dv, dd) = (sl(&val[did]), tan[did].as_ref().map(sl));
-        let v = self.spec.v.map(|id| sl(&val[id]));
-        let vd = self.spec.v.and_then(|id| tan[id].as_ref().map(sl));
-        let dual = x.phid.is_some() || x.wd.is_some() || dd.is_some() || vd.is_some();
-        let mut y = Array2::zeros((3 * n, nv));
-        let mut yd = dual.then(|| Array2::zeros((3 * n, nv)));
-        let ys = sl_mut(&mut y);
-        let mut yds = yd.as_mut().map(sl_mut);
-        let (mut al, mut be, mut ald, mut bed) = (vec![0.0; nv], vec![0.0; nv], vec![0.0; nv], vec![0.0; nv]);
-        for p in 0..self.pairs.len() {
-            let (wp, wdp) = (row(Some(x.w), p, m, &zero), row(x.wd, p, m, &zero));
-            let (dp, ddp) = (row(Some(dv), p, 3, &zero), row(dd, p, 3, &zero));
-            for (dst, src, sg) in self.edges(p) {
-                let (ph, phd) = x.phi_row(src, &zero);
-                for q in 0..nv {
-                    al[q] = ph[q] * wp[q];
-                    be[q] = ph[nv + q] * wp[nv + q];
-                    ald[q] = phd[q] * wp[q] + ph[q] * wdp[q];
-                    bed[q] = phd[nv + q] * wp[nv + q] + ph[nv + q] * wdp[nv + q];
-                }
-                for cc in 0..3 {
-                    let (u, ud) = (sg * dp[cc], sg * ddp[cc]);
-                    let (r, sr) = (3 * dst + cc, 3 * src + cc);
-                    let yr = &mut ys[r * nv..(r + 1) * nv];
-                    match v {
-                        Some(v) => {
-                            let vs = &v[sr * nv..(sr + 1) * nv];
-                            for q in 0..nv {
-                                yr[q] += u * be[q] + vs[q] * al[q];
-                            }
-                        }
-                        None => {
-                            for q in 0..nv {
-                                yr[q] += u * be[q];
-                            }
-                        }
-                    }
-                    if let Some(yds) = yds.as_deref_mut() {
-                        let ydr = &mut yds[r * nv..(r + 1) * nv];
-                        match v {
-                            Some(v) => {
-                                let (vs, vds) = (&v[sr * nv..(sr + 1) * nv], row(vd, sr, nv, &zero));
-                                for q in 0..nv {
-                                    ydr[q] += (ud * be[q] + u * bed[q]) + (vds[q] * al[q] + vs[q] * ald[q]);
-                                }
-                            }
-                            None => {
-                                for q in 0..nv {
-                                    ydr[q] += ud * be[q] + u * bed[q];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        (y, yd)
     }
 
     /// Reverse pass with the output adjoints `yb` (value) and `tb` (tangent), either None = zero.
@@ -283,39 +170,33 @@ impl MsgOp {
         tb: Option<&Array2<f64>>,
         grad: Option<&mut [f64]>,
     ) -> MsgAdjoints {
-        let x = Ins::new(self, val, tan);
-        let np = self.pairs.len();
+        let x = self.inputs(val, tan);
         let zeros = |a: &Array2<f64>| Array2::<f64>::zeros(a.raw_dim());
         let dual = tb.is_some();
         let mut phib = zeros(&val[self.spec.phi]);
         let mut phidb = dual.then(|| zeros(&val[self.spec.phi]));
-        let mut wb = Array2::<f64>::zeros((np, x.m));
-        let mut wdb = dual.then(|| Array2::<f64>::zeros((np, x.m)));
-        let mut acc = Acc {
+        let mut wb = zeros(&self.w);
+        let mut wdb = dual.then(|| zeros(&self.w));
+        let mut vb = self.spec.v.map(|id| zeros(&val[id]));
+        let mut vdb = if dual { self.spec.v.map(|id| zeros(&val[id])) } else { None };
+        let mut db = self.spec.d.map(|id| zeros(&val[id]));
+        let nothing: &mut [f64] = &mut [];
+        let mut out = Outputs {
+            yb: yb.map(sl),
+            tb: tb.map(sl).unwrap_or(&[]),
             phib: sl_mut(&mut phib),
-            phidb: phidb.as_mut().map(sl_mut),
+            phidb: phidb.as_mut().map_or(&mut [][..], sl_mut),
             wb: sl_mut(&mut wb),
-            wdb: wdb.as_mut().map(sl_mut),
+            wdb: wdb.as_mut().map_or(&mut [][..], sl_mut),
+            vb: vb.as_mut().map(sl_mut),
+            vdb: vdb.as_mut().map_or(&mut [][..], sl_mut),
+            db: db.as_mut().map_or(nothing, sl_mut),
         };
-        let (yb, tb) = (yb.map(sl), tb.map(sl));
-        let (mut vb, mut vdb, mut db) = (None, None, None);
-        match self.spec.d {
-            None => self.reverse_scalar(&x, yb, tb, &mut acc),
-            Some(did) => {
-                vb = self.spec.v.map(|id| zeros(&val[id]));
-                vdb = if dual { self.spec.v.map(|id| zeros(&val[id])) } else { None };
-                let mut dbar = zeros(&val[did]);
-                let vin = VecIns {
-                    v: self.spec.v.map(|id| sl(&val[id])),
-                    vd: self.spec.v.and_then(|id| tan[id].as_ref().map(sl)),
-                    d: sl(&val[did]),
-                    dd: tan[did].as_ref().map(sl),
-                };
-                let mut vacc =
-                    VecAcc { vb: vb.as_mut().map(sl_mut), vdb: vdb.as_mut().map(sl_mut), db: sl_mut(&mut dbar) };
-                self.reverse_vector(&x, yb, tb, &vin, &mut acc, &mut vacc);
-                db = Some(dbar);
-            }
+        match (self.spec.d, dual) {
+            (None, false) => kernels::scalar_reverse::<false>(&x, &mut out),
+            (None, true) => kernels::scalar_reverse::<true>(&x, &mut out),
+            (Some(_), false) => kernels::vector_reverse::<false>(&x, &mut out),
+            (Some(_), true) => kernels::vector_reverse::<true>(&x, &mut out),
         }
         // The filter w = B Wm (and wdot = Bdot Wm): Bbar = wbar Wm^T; dWm += B^T wbar + Bdot^T wdotbar.
         let bv = &val[self.spec.b];
@@ -333,148 +214,4 @@ impl MsgOp {
         }
         MsgAdjoints { phi: (Some(phib), phidb), v: (vb, vdb), b: Some(bb), d: db }
     }
-
-    fn reverse_scalar(&self, x: &Ins<'_>, yb: Option<&[f64]>, tb: Option<&[f64]>, acc: &mut Acc<'_>) {
-        let m = x.m;
-        let zero = vec![0.0; m];
-        for p in 0..self.pairs.len() {
-            let (wp, wdp) = (row(Some(x.w), p, m, &zero), row(x.wd, p, m, &zero));
-            for (dst, src, _) in self.edges(p) {
-                let (ph, phd) = x.phi_row(src, &zero);
-                let ybr = row(yb, dst, m, &zero);
-                let at = src * x.cphi + x.c0;
-                let pb = &mut acc.phib[at..at + m];
-                let wbp = &mut acc.wb[p * m..(p + 1) * m];
-                match tb {
-                    None => {
-                        for q in 0..m {
-                            pb[q] += ybr[q] * wp[q];
-                            wbp[q] += ybr[q] * ph[q];
-                        }
-                    }
-                    Some(tb) => {
-                        let tbr = &tb[dst * m..(dst + 1) * m];
-                        for q in 0..m {
-                            pb[q] += ybr[q] * wp[q] + tbr[q] * wdp[q];
-                            wbp[q] += ybr[q] * ph[q] + tbr[q] * phd[q];
-                        }
-                        let pdb = &mut acc.phidb.as_deref_mut().expect("dual")[at..at + m];
-                        let wdbp = &mut acc.wdb.as_deref_mut().expect("dual")[p * m..(p + 1) * m];
-                        for q in 0..m {
-                            pdb[q] += tbr[q] * wp[q];
-                            wdbp[q] += tbr[q] * ph[q];
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn reverse_vector(
-        &self,
-        x: &Ins<'_>,
-        yb: Option<&[f64]>,
-        tb: Option<&[f64]>,
-        vin: &VecIns<'_>,
-        acc: &mut Acc<'_>,
-        vacc: &mut VecAcc<'_>,
-    ) {
-        let (m, nv) = (x.m, x.m / 2);
-        let zero = vec![0.0; m.max(3)];
-        let nb = 4 * nv;
-        // Per edge: alpha, beta, their tangents, and the adjoints of the four.
-        let mut buf = vec![0.0; 2 * nb];
-        for p in 0..self.pairs.len() {
-            let (wp, wdp) = (row(Some(x.w), p, m, &zero), row(x.wd, p, m, &zero));
-            let (dp, ddp) = (row(Some(vin.d), p, 3, &zero), row(vin.dd, p, 3, &zero));
-            for (dst, src, sg) in self.edges(p) {
-                let (ph, phd) = x.phi_row(src, &zero);
-                let (ab, rest) = buf.split_at_mut(nb);
-                let (al, rest2) = ab.split_at_mut(nv);
-                let (be, rest3) = rest2.split_at_mut(nv);
-                let (ald, bed) = rest3.split_at_mut(nv);
-                for q in 0..nv {
-                    al[q] = ph[q] * wp[q];
-                    be[q] = ph[nv + q] * wp[nv + q];
-                    ald[q] = phd[q] * wp[q] + ph[q] * wdp[q];
-                    bed[q] = phd[nv + q] * wp[nv + q] + ph[nv + q] * wdp[nv + q];
-                }
-                rest.fill(0.0);
-                let (alb, rest4) = rest.split_at_mut(nv);
-                let (beb, rest5) = rest4.split_at_mut(nv);
-                let (aldb, bedb) = rest5.split_at_mut(nv);
-                for cc in 0..3 {
-                    let (u, ud) = (sg * dp[cc], sg * ddp[cc]);
-                    let (r, sr) = (3 * dst + cc, 3 * src + cc);
-                    let ybr = row(yb, r, nv, &zero);
-                    let tbr = row(tb, r, nv, &zero);
-                    let mut ub = 0.0;
-                    for q in 0..nv {
-                        // y += u beta: adjoints of u (D) and beta.
-                        ub += ybr[q] * be[q] + tbr[q] * bed[q];
-                        beb[q] += ybr[q] * u + tbr[q] * ud;
-                        bedb[q] += tbr[q] * u;
-                    }
-                    vacc.db[3 * p + cc] += sg * ub;
-                    if let Some(v) = vin.v {
-                        // y += v_src alpha: adjoints of v_src and alpha.
-                        let (vs, vds) = (&v[sr * nv..(sr + 1) * nv], row(vin.vd, sr, nv, &zero));
-                        for q in 0..nv {
-                            alb[q] += ybr[q] * vs[q] + tbr[q] * vds[q];
-                            aldb[q] += tbr[q] * vs[q];
-                        }
-                        let vb = &mut vacc.vb.as_deref_mut().expect("v adjoint")[sr * nv..(sr + 1) * nv];
-                        for q in 0..nv {
-                            vb[q] += ybr[q] * al[q] + tbr[q] * ald[q];
-                        }
-                        if let Some(vdb) = vacc.vdb.as_deref_mut() {
-                            let vdb = &mut vdb[sr * nv..(sr + 1) * nv];
-                            for q in 0..nv {
-                                vdb[q] += tbr[q] * al[q];
-                            }
-                        }
-                    }
-                }
-                // alpha = phi_src[q] w_p[q], beta = phi_src[V + q] w_p[V + q].
-                let at = src * x.cphi + x.c0;
-                for (o, gb, gdb) in [(0, &*alb, &*aldb), (nv, &*beb, &*bedb)] {
-                    let pb = &mut acc.phib[at + o..at + o + nv];
-                    let wbp = &mut acc.wb[p * m + o..p * m + o + nv];
-                    for q in 0..nv {
-                        pb[q] += gb[q] * wp[o + q] + gdb[q] * wdp[o + q];
-                        wbp[q] += gb[q] * ph[o + q] + gdb[q] * phd[o + q];
-                    }
-                    if let (Some(pdb), Some(wdb)) = (acc.phidb.as_deref_mut(), acc.wdb.as_deref_mut()) {
-                        for q in 0..nv {
-                            pdb[at + o + q] += gdb[q] * wp[o + q];
-                            wdb[p * m + o + q] += gdb[q] * ph[o + q];
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Accumulators of the adjoints of phi and of the filter values.
-struct Acc<'a> {
-    phib: &'a mut [f64],
-    phidb: Option<&'a mut [f64]>,
-    wb: &'a mut [f64],
-    wdb: Option<&'a mut [f64]>,
-}
-
-/// The vector message's extra inputs: v_src (3N x V), D (P x 3), and their tangents.
-struct VecIns<'a> {
-    v: Option<&'a [f64]>,
-    vd: Option<&'a [f64]>,
-    d: &'a [f64],
-    dd: Option<&'a [f64]>,
-}
-
-/// Accumulators of the adjoints of v (both streams) and D (value stream).
-struct VecAcc<'a> {
-    vb: Option<&'a mut [f64]>,
-    vdb: Option<&'a mut [f64]>,
-    db: &'a mut [f64],
 }

@@ -6,6 +6,7 @@
 pub mod eval;
 pub mod graph;
 mod heap;
+mod kernels;
 pub mod message;
 pub mod net;
 pub mod tape;

@@ -11,7 +11,7 @@
 //!
 //! Shapes: MLP input rows [G_i (3K), tau (2M)] for N particles; parameters those of the MLP.
 
-use super::{At, NetOut, Network, Residual};
+use super::{At, NetOut, Network, Residual, Want};
 use crate::model::descriptors::{DescriptorSpec, Descriptors};
 use crate::model::mlp::{matrix, Forward, Mlp};
 use crate::model::TimeEmbedding;
@@ -91,9 +91,9 @@ impl Network for DescriptorMlp {
         self.descriptors.r_cut
     }
 
-    fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut {
+    fn evaluate(&self, at: &At<'_>, want: Want) -> NetOut {
         let (d, fw) = self.forward(at.params, at);
-        self.outputs(at.params, &d, &fw, at.t, with_grad)
+        self.outputs(at.params, &d, &fw, at.t, want.grad)
     }
 
     /// The MLP on the input row of a particle without neighbours (G = 0).

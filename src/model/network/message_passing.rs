@@ -3,7 +3,7 @@
 //! Unke & M. Gastegger, ICML 2021). Its derivatives come from one pass each of a hand-written
 //! dual-number tape with reverse mode ([`crate::model::mp::eval`]).
 
-use super::{At, NetOut, Network, Residual};
+use super::{At, NetOut, Network, Residual, Want};
 use crate::model::mp::graph::Graph;
 use crate::model::mp::{MpNet, MpSpec};
 use crate::model::TimeEmbedding;
@@ -40,9 +40,9 @@ impl Network for MessagePassing {
         self.net.spec.r_cut
     }
 
-    fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut {
+    fn evaluate(&self, at: &At<'_>, want: Want) -> NetOut {
         let (tau, dtau) = (self.time.features(at.t), self.time.derivative(at.t));
-        let ne = self.net.evaluate(at.params, at.pairs, &tau, &dtau, with_grad);
+        let ne = self.net.evaluate(at.params, at.pairs, &tau, want.dt.then_some(&dtau[..]), want.grad);
         NetOut { e_i: ne.e_i, de_i: ne.de_i, grad: ne.grad }
     }
 
@@ -50,7 +50,7 @@ impl Network for MessagePassing {
     fn isolated(&self, params: &[f64], side: f64, t: f64) -> (f64, f64) {
         let (tau, dtau) = (self.time.features(t), self.time.derivative(t));
         let alone = PairList::new(&vec![[0.0; 3]], &SimBox::new(side), self.cutoff());
-        let ne = self.net.evaluate(params, &alone, &tau, &dtau, false);
+        let ne = self.net.evaluate(params, &alone, &tau, Some(&dtau), false);
         (ne.e_i[0], ne.de_i[0])
     }
 
@@ -64,6 +64,6 @@ impl Network for MessagePassing {
     }
 
     fn forward_flops(&self, pairs: &PairList) -> f64 {
-        self.net.forward_flops(pairs.n_particles(), Graph::new(pairs, &self.net.basis()).n_edges())
+        self.net.forward_flops(pairs.n_particles(), Graph::new(pairs, &self.net.basis()).n_pairs())
     }
 }

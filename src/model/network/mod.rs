@@ -53,6 +53,15 @@ pub struct NetOut {
 /// gradient, `None` (t(1-t) = 0: the network does not enter) asks for nothing.
 pub type Residual<'a> = dyn FnMut(&NetOut) -> Option<(Vec<[f64; 3]>, f64)> + 'a;
 
+/// The derivatives an evaluation should compute beside the energies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Want {
+    /// grad_x E_NN.
+    pub grad: bool,
+    /// dE_i/dt.
+    pub dt: bool,
+}
+
 /// A time-conditioned energy network E_NN(x, t) = sum_i E_i.
 pub trait Network: Send + Sync + std::fmt::Debug {
     /// Short name of the model kind it makes (`/model/kind` in results files).
@@ -63,8 +72,9 @@ pub trait Network: Send + Sync + std::fmt::Debug {
     fn init_params(&self, rng: &mut crate::rng::Stream) -> Vec<f64>;
     /// Cutoff of the interactions it sees (sigma); must be at most L/2.
     fn cutoff(&self) -> f64;
-    /// E_i, dE_i/dt and, with `with_grad`, grad_x E_NN at (x, t).
-    fn evaluate(&self, at: &At<'_>, with_grad: bool) -> NetOut;
+    /// E_i at (x, t), and what `want` asks for beside it: grad_x E_NN and dE_i/dt (left at zero
+    /// where not asked for; a network may compute them anyway where that costs nothing).
+    fn evaluate(&self, at: &At<'_>, want: Want) -> NetOut;
     /// E and dE/dt of one particle without neighbours (the energy zero that the model subtracts).
     fn isolated(&self, params: &[f64], side: f64, t: f64) -> (f64, f64);
     /// grad_x E_NN (in `NetOut::grad`) passed to
