@@ -215,3 +215,7 @@ impl MsgOp {
         MsgAdjoints { phi: (Some(phib), phidb), v: (vb, vdb), b: Some(bb), d: db }
     }
 }
+
+#[cfg(test)]
+#[path = "message_tests.rs"]
+mod tests;
