@@ -4,10 +4,17 @@
 //! `cargo bench --bench model_throughput`, or on several with
 //! `mpirun -np 2 target/release/deps/model_throughput-<hash> --bench` (see validation/bench_model.sh).
 //! Prints one table row per measurement from rank 0. With the argument `mp` the message-passing
-//! network (nti::model::mp, default [model] sizes: 3 layers, 32 scalar and 8 vector features, 16
-//! radial channels, cutoff 2 sigma) replaces the descriptor MLP. With `--json` rank 0 prints one
-//! JSON object (the same figures, machine-readable) instead of the table, for
-//! validation/bench_model.sh's before/after comparison.
+//! network (nti::model::mp at the paper's width, "paper-mp": 3 layers, 32 scalar and 8 vector
+//! features, 16 radial channels, cutoff 2 sigma) replaces the descriptor MLP ("default"). With
+//! `--json` rank 0 prints one JSON object (the same figures, machine-readable) instead of the
+//! table, for validation/bench_model.sh's before/after comparison. `NTI_PEAK_GFLOPS` (set by
+//! validation/bench_model.sh: the measured OpenBLAS dgemm rate on as many cores as ranks) is
+//! reported beside the achieved rate.
+//!
+//! Flops counted: the dense layers only (2 rows n_in n_out per linear map, the message filter
+//! once per neighbour pair; `Network::forward_flops`), times 2 for energy + gradient (forward and
+//! input adjoint) and times 8 for a training configuration (gradient pass 2, then the tangent pass
+//! 2 and its reverse over both streams with the parameter products 4).
 
 use nti::model::descriptors::DescriptorSpec;
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
@@ -31,6 +38,15 @@ fn peak_rss_mib() -> f64 {
         })
         .unwrap_or(0.0)
         / 1024.0
+}
+
+/// Kernel (system) CPU time over all CPU time of this process so far.
+fn sys_fraction() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    s(u.ru_stime) / (s(u.ru_utime) + s(u.ru_stime)).max(1e-9)
 }
 
 fn configs(n: usize, count: usize, l: f64) -> Vec<Conf> {
@@ -103,37 +119,45 @@ fn main() {
     let per_step = t0.elapsed().as_secs_f64() / steps as f64;
     let rss = comm.all_reduce_sum(&[peak_rss_mib()]);
     if comm.is_root() {
-        // Training flops per configuration: forward + input gradient (2 fwd) + tangent forward and
-        // its reverse pass (about 4 fwd): ~6 forward passes of GEMMs.
-        let train_gflops = 6.0 * fwd * batch as f64 / per_step / 1e9;
+        // Training flops per configuration: 8 forward passes of the dense layers (module doc).
+        let train_gflops = 8.0 * fwd * batch as f64 / per_step / 1e9;
+        let peak: Option<f64> = std::env::var("NTI_PEAK_GFLOPS").ok().and_then(|v| v.parse().ok());
+        let sys = comm.all_reduce_sum(&[sys_fraction()])[0] / comm.size() as f64;
         let eg_gflops = 2.0 * fwd * rate / 1e9;
-        let name = if mp {
+        let name = if mp { "paper-mp" } else { "default" };
+        let shape = if mp {
             format!(
                 "message passing {} x ({} + {}), K = {}, r_c = {}",
                 mp_spec.layers, mp_spec.scalars, mp_spec.vectors, mp_spec.n_radial, mp_spec.r_cut
             )
         } else {
-            "K = 8, hidden [64, 64]".into()
+            "descriptors K = 8, MLP hidden [64, 64]".into()
         };
         if json {
             let row = serde_json::json!({
                 "model": name,
+                "shape": shape,
                 "n": n,
                 "side": l,
                 "params": model.params.len(),
                 "ranks": comm.size(),
                 "train_ms_per_step": per_step * 1e3,
                 "batch": batch,
-                "eg_conf_per_s": rate,
-                "eg_gflops": eg_gflops,
-                "train_gflops": train_gflops,
+                "egrad_conf_per_s": rate,
+                "egrad_gflops": eg_gflops,
+                "gflops": train_gflops,
+                "peak_gflops": peak,
+                "sys_fraction": sys,
                 "peak_rss_mib": rss[0],
                 "sink": sink,
             });
             println!("{row}");
             return;
         }
-        println!("# model benchmark: N = {n}, L = {l}, {name}, {} parameters, sink {sink:.3e}", model.params.len());
+        println!(
+            "# model benchmark: N = {n}, L = {l}, {name}: {shape}, {} parameters, sink {sink:.3e}",
+            model.params.len()
+        );
         println!(
             "{:>5} {:>18} {:>14} {:>16} {:>16} {:>14}",
             "ranks", "train ms/step(32)", "E+grad conf/s", "MLP GFLOP/s(E+g)", "MLP GFLOP/s(trn)", "peak RSS MiB"

@@ -127,48 +127,37 @@ pub fn scalar_forward<const DUAL: bool>(x: &Inputs<'_>, y: &mut [f64], yd: &mut 
     }
 }
 
-/// Per-edge tiles of the vector message, each 3V long (index c V + q): alpha_q, beta_q, the edge's
-/// signed separation component u_c, and their tangents.
-struct Tiles {
+/// Per-edge factors of the vector message (each V long): alpha_q = phi[q] w[q],
+/// beta_q = phi[V + q] w[V + q], and their tangents.
+struct Gates {
     al: Vec<f64>,
     be: Vec<f64>,
-    u: Vec<f64>,
     ald: Vec<f64>,
     bed: Vec<f64>,
-    ud: Vec<f64>,
 }
 
-impl Tiles {
+impl Gates {
     fn new(nv: usize) -> Self {
-        let z = || vec![0.0; 3 * nv];
-        Self { al: z(), be: z(), u: z(), ald: z(), bed: z(), ud: z() }
+        let z = || vec![0.0; nv];
+        Self { al: z(), be: z(), ald: z(), bed: z() }
     }
 
-    /// alpha = phi[q] w[q], beta = phi[V + q] w[V + q], u = sg d; tangents when `DUAL`.
-    #[allow(clippy::too_many_arguments)] // the edge's rows, each a formula input
+    /// The factors of the edge from `src` (phi row `ph`, tangent `pd`) over the pair's filter row.
     #[inline(always)]
-    fn fill<const DUAL: bool>(
-        &mut self,
-        ph: &[f64],
-        pd: &[f64],
-        w: &[f64],
-        wd: &[f64],
-        d: &[f64],
-        dd: &[f64],
-        sg: f64,
-    ) {
-        let nv = ph.len() / 2;
-        for c in 0..3 {
-            let o = c * nv;
+    fn fill<const DUAL: bool>(&mut self, ph: &[f64], pd: &[f64], w: &[f64], wd: &[f64]) {
+        let nv = self.al.len();
+        let (al, be) = (&mut self.al[..nv], &mut self.be[..nv]);
+        let (p0, p1, w0, w1) = (&ph[..nv], &ph[nv..2 * nv], &w[..nv], &w[nv..2 * nv]);
+        for q in 0..nv {
+            al[q] = p0[q] * w0[q];
+            be[q] = p1[q] * w1[q];
+        }
+        if DUAL {
+            let (ald, bed) = (&mut self.ald[..nv], &mut self.bed[..nv]);
+            let (d0, d1, v0, v1) = (&pd[..nv], &pd[nv..2 * nv], &wd[..nv], &wd[nv..2 * nv]);
             for q in 0..nv {
-                self.al[o + q] = ph[q] * w[q];
-                self.be[o + q] = ph[nv + q] * w[nv + q];
-                self.u[o + q] = sg * d[c];
-                if DUAL {
-                    self.ald[o + q] = pd[q] * w[q] + ph[q] * wd[q];
-                    self.bed[o + q] = pd[nv + q] * w[nv + q] + ph[nv + q] * wd[nv + q];
-                    self.ud[o + q] = sg * dd[c];
-                }
+                ald[q] = d0[q] * w0[q] + p0[q] * v0[q];
+                bed[q] = d1[q] * w1[q] + p1[q] * v1[q];
             }
         }
     }
@@ -177,45 +166,46 @@ impl Tiles {
 /// Vector messages: Y_dst,c += sigma D_pc beta + v_src,c o alpha over both edges of every pair.
 pub fn vector_forward<const DUAL: bool>(x: &Inputs<'_>, y: &mut [f64], yd: &mut [f64]) {
     let (m, nv) = (x.m, x.m / 2);
-    let b3 = 3 * nv;
-    let zero = vec![0.0; m.max(b3)];
-    let mut t = Tiles::new(nv);
+    let zero = vec![0.0; m.max(3)];
+    let mut g = Gates::new(nv);
     for p in 0..x.pi.len() {
         let (i, j) = (x.pi[p], x.pj[p]);
         let w = &x.w[p * m..][..m];
         let wd = opt_row(x.wd, p, m, &zero);
         let (d, dd) = (&x.d[3 * p..][..3], opt_row(x.dd, p, 3, &zero));
         for (dst, src, sg) in [(i, j, 1.0), (j, i, -1.0)] {
-            let ph = x.phi_row(src);
-            t.fill::<DUAL>(ph, x.phid_row(src, &zero), w, wd, d, dd, sg);
-            let (al, be, u) = (&t.al[..b3], &t.be[..b3], &t.u[..b3]);
-            let yr = &mut y[dst * b3..][..b3];
-            match x.v {
-                Some(v) => {
-                    let vs = &v[src * b3..][..b3];
-                    for r in 0..b3 {
-                        yr[r] += u[r] * be[r] + vs[r] * al[r];
-                    }
-                }
-                None => {
-                    for r in 0..b3 {
-                        yr[r] += u[r] * be[r];
-                    }
-                }
-            }
-            if DUAL {
-                let (ald, bed, ud) = (&t.ald[..b3], &t.bed[..b3], &t.ud[..b3]);
-                let ydr = &mut yd[dst * b3..][..b3];
-                match x.v {
-                    Some(v) => {
-                        let (vs, vds) = (&v[src * b3..][..b3], opt_row(x.vd, src, b3, &zero));
-                        for r in 0..b3 {
-                            ydr[r] += (ud[r] * be[r] + u[r] * bed[r]) + (vds[r] * al[r] + vs[r] * ald[r]);
+            g.fill::<DUAL>(x.phi_row(src), x.phid_row(src, &zero), w, wd);
+            let (al, be, ald, bed) = (&g.al[..nv], &g.be[..nv], &g.ald[..nv], &g.bed[..nv]);
+            for c in 0..3 {
+                let (u, ud) = (sg * d[c], sg * dd[c]);
+                let (r, sr) = (3 * dst + c, 3 * src + c);
+                let yr = &mut y[r * nv..][..nv];
+                let vs = x.v.map(|v| &v[sr * nv..][..nv]);
+                match vs {
+                    Some(vs) => {
+                        for q in 0..nv {
+                            yr[q] += u * be[q] + vs[q] * al[q];
                         }
                     }
                     None => {
-                        for r in 0..b3 {
-                            ydr[r] += ud[r] * be[r] + u[r] * bed[r];
+                        for q in 0..nv {
+                            yr[q] += u * be[q];
+                        }
+                    }
+                }
+                if DUAL {
+                    let ydr = &mut yd[r * nv..][..nv];
+                    match vs {
+                        Some(vs) => {
+                            let vds = opt_row(x.vd, sr, nv, &zero);
+                            for q in 0..nv {
+                                ydr[q] += (ud * be[q] + u * bed[q]) + (vds[q] * al[q] + vs[q] * ald[q]);
+                            }
+                        }
+                        None => {
+                            for q in 0..nv {
+                                ydr[q] += ud * be[q] + u * bed[q];
+                            }
                         }
                     }
                 }
@@ -266,12 +256,11 @@ pub fn scalar_reverse<const DUAL: bool>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
 /// adotbar = ydotbar b.
 pub fn vector_reverse<const DUAL: bool>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
     let (m, nv) = (x.m, x.m / 2);
-    let b3 = 3 * nv;
-    let zero = vec![0.0; m.max(b3)];
-    let mut t = Tiles::new(nv);
-    // Per-edge products before their reduction over c (u adjoint) or over q (alpha, beta adjoints).
-    let mut s = Tiles::new(nv);
-    let (mut alb, mut beb, mut aldb, mut bedb) = (vec![0.0; nv], vec![0.0; nv], vec![0.0; nv], vec![0.0; nv]);
+    let zero = vec![0.0; m.max(3)];
+    let mut g = Gates::new(nv);
+    // Adjoints of alpha and beta (both streams), and the per-channel terms of the u adjoint.
+    let mut gb = Gates::new(nv);
+    let mut su = vec![0.0; nv];
     for p in 0..x.pi.len() {
         let (i, j) = (x.pi[p], x.pj[p]);
         let w = &x.w[p * m..][..m];
@@ -279,72 +268,71 @@ pub fn vector_reverse<const DUAL: bool>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
         let (d, dd) = (&x.d[3 * p..][..3], opt_row(x.dd, p, 3, &zero));
         for (dst, src, sg) in [(i, j, 1.0), (j, i, -1.0)] {
             let (ph, pd) = (x.phi_row(src), x.phid_row(src, &zero));
-            t.fill::<DUAL>(ph, pd, w, wd, d, dd, sg);
-            let (al, be, u) = (&t.al[..b3], &t.be[..b3], &t.u[..b3]);
-            let (ald, bed, ud) = (&t.ald[..b3], &t.bed[..b3], &t.ud[..b3]);
-            let ybr = opt_row(o.yb, dst, b3, &zero);
-            let tbr = if DUAL { &o.tb[dst * b3..][..b3] } else { &zero[..b3] };
-            // y += u beta: s.u -> adjoint of u (summed over q), s.be, s.bed -> of beta (over c).
-            let (su, sbe, sbed) = (&mut s.u[..b3], &mut s.be[..b3], &mut s.bed[..b3]);
-            for r in 0..b3 {
-                su[r] = ybr[r] * be[r];
-                sbe[r] = ybr[r] * u[r];
-                if DUAL {
-                    su[r] += tbr[r] * bed[r];
-                    sbe[r] += tbr[r] * ud[r];
-                    sbed[r] = tbr[r] * u[r];
-                }
-            }
-            // y += v_src alpha: s.al, s.ald -> adjoints of alpha (over c); vbar directly.
-            if let Some(v) = x.v {
-                let vs = &v[src * b3..][..b3];
-                let (sal, sald) = (&mut s.al[..b3], &mut s.ald[..b3]);
-                let vb = &mut o.vb.as_deref_mut().expect("v adjoint")[src * b3..][..b3];
-                for r in 0..b3 {
-                    sal[r] = ybr[r] * vs[r];
-                    vb[r] += ybr[r] * al[r];
-                }
-                if DUAL {
-                    let vds = opt_row(x.vd, src, b3, &zero);
-                    let vdb = &mut o.vdb[src * b3..][..b3];
-                    for r in 0..b3 {
-                        sal[r] += tbr[r] * vds[r];
-                        sald[r] = tbr[r] * vs[r];
-                        vb[r] += tbr[r] * ald[r];
-                        vdb[r] += tbr[r] * al[r];
+            g.fill::<DUAL>(ph, pd, w, wd);
+            let (al, be, ald, bed) = (&g.al[..nv], &g.be[..nv], &g.ald[..nv], &g.bed[..nv]);
+            let (alb, beb, aldb, bedb) = (&mut gb.al[..nv], &mut gb.be[..nv], &mut gb.ald[..nv], &mut gb.bed[..nv]);
+            alb.fill(0.0);
+            beb.fill(0.0);
+            aldb.fill(0.0);
+            bedb.fill(0.0);
+            let su = &mut su[..nv];
+            for c in 0..3 {
+                let (u, ud) = (sg * d[c], sg * dd[c]);
+                let (r, sr) = (3 * dst + c, 3 * src + c);
+                let ybr = opt_row(o.yb, r, nv, &zero);
+                let tbr = if DUAL { &o.tb[r * nv..][..nv] } else { &zero[..nv] };
+                // y += u beta: the adjoints of u (summed over q) and of beta.
+                for q in 0..nv {
+                    su[q] = ybr[q] * be[q];
+                    beb[q] += ybr[q] * u;
+                    if DUAL {
+                        su[q] += tbr[q] * bed[q];
+                        beb[q] += tbr[q] * ud;
+                        bedb[q] += tbr[q] * u;
                     }
                 }
-            }
-            for c in 0..3 {
-                o.db[3 * p + c] += sg * s.u[c * nv..(c + 1) * nv].iter().sum::<f64>();
-            }
-            for q in 0..nv {
-                let sum3 = |a: &[f64]| a[q] + a[nv + q] + a[2 * nv + q];
-                beb[q] = sum3(&s.be);
-                alb[q] = if x.v.is_some() { sum3(&s.al) } else { 0.0 };
-                if DUAL {
-                    bedb[q] = sum3(&s.bed);
-                    aldb[q] = if x.v.is_some() { sum3(&s.ald) } else { 0.0 };
+                o.db[3 * p + c] += sg * su.iter().sum::<f64>();
+                // y += v_src alpha: the adjoints of alpha and of v_src.
+                if let Some(v) = x.v {
+                    let vs = &v[sr * nv..][..nv];
+                    let vb = &mut o.vb.as_deref_mut().expect("v adjoint")[sr * nv..][..nv];
+                    for q in 0..nv {
+                        alb[q] += ybr[q] * vs[q];
+                        vb[q] += ybr[q] * al[q];
+                    }
+                    if DUAL {
+                        let vds = opt_row(x.vd, sr, nv, &zero);
+                        let vdb = &mut o.vdb[sr * nv..][..nv];
+                        for q in 0..nv {
+                            alb[q] += tbr[q] * vds[q];
+                            aldb[q] += tbr[q] * vs[q];
+                            vb[q] += tbr[q] * ald[q];
+                            vdb[q] += tbr[q] * al[q];
+                        }
+                    }
                 }
             }
             // alpha = phi[q] w[q], beta = phi[V + q] w[V + q].
             let pb = &mut o.phib[src * x.cphi + x.c0..][..m];
             let wb = &mut o.wb[p * m..][..m];
-            for (off, gb, gdb) in [(0, &alb, &aldb), (nv, &beb, &bedb)] {
+            for (off, a, ad) in [(0, &*alb, &*aldb), (nv, &*beb, &*bedb)] {
+                let (pbo, wbo, wo, pho) =
+                    (&mut pb[off..off + nv], &mut wb[off..off + nv], &w[off..off + nv], &ph[off..off + nv]);
                 for q in 0..nv {
-                    pb[off + q] += gb[q] * w[off + q];
-                    wb[off + q] += gb[q] * ph[off + q];
-                    if DUAL {
-                        pb[off + q] += gdb[q] * wd[off + q];
-                        wb[off + q] += gdb[q] * pd[off + q];
-                    }
+                    pbo[q] += a[q] * wo[q];
+                    wbo[q] += a[q] * pho[q];
                 }
                 if DUAL {
-                    let pdb = &mut o.phidb[src * x.cphi + x.c0..][..m];
-                    let wdb = &mut o.wdb[p * m..][..m];
+                    let (wdo, pdo) = (&wd[off..off + nv], &pd[off..off + nv]);
                     for q in 0..nv {
-                        pdb[off + q] += gdb[q] * w[off + q];
-                        wdb[off + q] += gdb[q] * ph[off + q];
+                        pbo[q] += ad[q] * wdo[q];
+                        wbo[q] += ad[q] * pdo[q];
+                    }
+                    let pdb = &mut o.phidb[src * x.cphi + x.c0 + off..][..nv];
+                    let wdb = &mut o.wdb[p * m + off..][..nv];
+                    for q in 0..nv {
+                        pdb[q] += ad[q] * wo[q];
+                        wdb[q] += ad[q] * pho[q];
                     }
                 }
             }
