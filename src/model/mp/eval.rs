@@ -97,6 +97,6 @@ impl MpNet {
     ) {
         let g = Graph::new(list, &self.basis());
         let (tape, out, _, _) = self.record(params, &g, tau, Dir::Space(r));
-        tape.backward(out, None, Some(Array2::from_elem((g.n, 1), scale)), grad);
+        tape.backward_params(out, None, Some(Array2::from_elem((g.n, 1), scale)), grad);
     }
 }

@@ -160,7 +160,9 @@ impl MsgOp {
     }
 
     /// Reverse pass with the output adjoints `yb` (value) and `tb` (tangent), either None = zero.
-    /// Adds the filter's parameter gradient into `grad` if given.
+    /// Adds the filter's parameter gradient into `grad` if given; the adjoint of the radial basis
+    /// only if `leaves`.
+    #[allow(clippy::too_many_arguments)] // the tape's state, the two seeds and what to return
     pub fn reverse(
         &self,
         params: &[f64],
@@ -169,6 +171,7 @@ impl MsgOp {
         yb: Option<&Array2<f64>>,
         tb: Option<&Array2<f64>>,
         grad: Option<&mut [f64]>,
+        leaves: bool,
     ) -> MsgAdjoints {
         let x = self.inputs(val, tan);
         let zeros = |a: &Array2<f64>| Array2::<f64>::zeros(a.raw_dim());
@@ -202,7 +205,7 @@ impl MsgOp {
         let bv = &val[self.spec.b];
         let k = bv.ncols();
         let wf = filter(params, &self.spec, k, self.c);
-        let bb = wb.dot(&wf.t());
+        let bb = leaves.then(|| wb.dot(&wf.t()));
         if let Some(grad) = grad {
             let gw = &mut grad[self.spec.off..self.spec.off + k * self.c];
             let gwv = ArrayViewMut2::from_shape((k, self.c), gw).expect("filter block");
@@ -212,7 +215,7 @@ impl MsgOp {
                 general_mat_mul(1.0, &bd.t(), wdb, 1.0, &mut gwm);
             }
         }
-        MsgAdjoints { phi: (Some(phib), phidb), v: (vb, vdb), b: Some(bb), d: db }
+        MsgAdjoints { phi: (Some(phib), phidb), v: (vb, vdb), b: bb, d: db }
     }
 }
 

@@ -210,13 +210,26 @@ impl<'p> Tape<'p> {
         ydotbar: Option<Array2<f64>>,
         grad: &mut [f64],
     ) -> Adjoints {
-        self.reverse(out, ybar, ydotbar, Some(grad))
+        self.reverse(out, ybar, ydotbar, Some(grad), true)
+    }
+
+    /// [`Tape::backward`] for the parameter gradient alone: the fused message ops skip the
+    /// adjoints of their leaves (the radial basis and the separations), which training does not
+    /// need. Other leaves' adjoints are returned as usual.
+    pub fn backward_params(
+        &self,
+        out: Id,
+        ybar: Option<Array2<f64>>,
+        ydotbar: Option<Array2<f64>>,
+        grad: &mut [f64],
+    ) -> Adjoints {
+        self.reverse(out, ybar, ydotbar, Some(grad), false)
     }
 
     /// [`Tape::backward`] without the parameter gradients (for gradients with respect to the
     /// leaves alone; saves the X^T Ybar products of every linear layer).
     pub fn backward_inputs(&self, out: Id, ybar: Option<Array2<f64>>, ydotbar: Option<Array2<f64>>) -> Adjoints {
-        self.reverse(out, ybar, ydotbar, None)
+        self.reverse(out, ybar, ydotbar, None, true)
     }
 
     fn reverse(
@@ -225,6 +238,7 @@ impl<'p> Tape<'p> {
         ybar: Option<Array2<f64>>,
         ydotbar: Option<Array2<f64>>,
         mut grad: Option<&mut [f64]>,
+        leaves: bool,
     ) -> Adjoints {
         let n = self.val.len();
         let mut bar: Vec<Option<Array2<f64>>> = (0..n).map(|_| None).collect();
@@ -344,8 +358,15 @@ impl<'p> Tape<'p> {
                 }
                 Op::Msg(op) => {
                     let (yb, tb) = (yb.map(standard), tb.map(standard));
-                    let a =
-                        op.reverse(self.params, &self.val, &self.tan, yb.as_ref(), tb.as_ref(), grad.as_deref_mut());
+                    let a = op.reverse(
+                        self.params,
+                        &self.val,
+                        &self.tan,
+                        yb.as_ref(),
+                        tb.as_ref(),
+                        grad.as_deref_mut(),
+                        leaves,
+                    );
                     let sp = &op.spec;
                     for (id, (vb, vtb)) in [(Some(sp.phi), a.phi), (sp.v, a.v)] {
                         if let Some(id) = id {
