@@ -1,5 +1,5 @@
-//! The per-pair loops of the descriptors ([`super::descriptors`]): moment accumulation, VJP and
-//! JVP, each compiled twice, for baseline x86-64 and for AVX2, and chosen at run time.
+//! The per-pair loops of the descriptors ([`super::descriptors`]): radial weights, moment
+//! accumulation, VJP and JVP, each compiled twice, for baseline x86-64 and for AVX2, and chosen at run time.
 //!
 //! Why two builds: the loops run over K channels with contiguous per-channel arrays, which the
 //! compiler vectorises; the default target (x86-64, SSE2) gives it two doubles per instruction,
@@ -11,6 +11,7 @@
 //! Layout: per particle (or per pair contribution) a row of 10 channel blocks of K values,
 //! [A, Vx, Vy, Vz, Qxx, Qyy, Qzz, Qxy, Qxz, Qyz] (see [`super::descriptors::Descriptors`]).
 
+use super::radial_basis::Basis;
 use crate::system::Pair;
 
 /// Number of per-channel moment components kept per particle: A (1), V (3) and Q (6).
@@ -70,6 +71,11 @@ macro_rules! fit {
 }
 
 multiversion! {
+    /// Fills the radial weights `w` and their derivatives `dw` (n_pairs x K) of every pair.
+    fn radial => radial_body(basis: &Basis, pairs: &[Pair], w: &mut [f64], dw: &mut [f64])
+}
+
+multiversion! {
     /// Adds every pair's contribution to the moments `m` (N x 10K, zeroed by the caller) of both
     /// its particles, from the radial weights `w` (n_pairs x K); `c` (10K) is scratch.
     fn moments => moments_body(pairs: &[Pair], w: &[f64], k_n: usize, m: &mut [f64], c: &mut [f64])
@@ -89,6 +95,14 @@ multiversion! {
     fn jvp => jvp_body(
         pairs: &[Pair], w: &[f64], dw: &[f64], k_n: usize, dx: &[[f64; 3]], rows: &mut [f64], c: &mut [f64],
     )
+}
+
+#[inline(always)]
+fn radial_body(basis: &Basis, pairs: &[Pair], w: &mut [f64], dw: &mut [f64]) {
+    let k_n = basis.n_radial();
+    for ((pair, w), dw) in pairs.iter().zip(w.chunks_exact_mut(k_n)).zip(dw.chunks_exact_mut(k_n)) {
+        basis.eval(pair.r, w, dw);
+    }
 }
 
 #[inline(always)]
@@ -128,10 +142,9 @@ fn moments_body(pairs: &[Pair], w: &[f64], k_n: usize, m: &mut [f64], c: &mut [f
 #[allow(clippy::too_many_arguments)]
 fn vjp_body(pairs: &[Pair], w: &[f64], dw: &[f64], k_n: usize, adj: &[f64], t: &mut [f64], grad: &mut [[f64; 3]]) {
     let mw = N_MOMENTS * k_n;
-    let [t_rad, t_x, t_y, t_z] = {
-        let mut it = t.chunks_exact_mut(k_n);
-        std::array::from_fn(|_| it.next().expect("four blocks"))
-    };
+    let (t_rad, rest) = t[..4 * k_n].split_at_mut(k_n);
+    let (t_x, rest) = rest.split_at_mut(k_n);
+    let (t_y, t_z) = rest.split_at_mut(k_n);
     let pairs = pairs.iter().zip(w.chunks_exact(k_n)).zip(dw.chunks_exact(k_n));
     for ((pair, w), dw) in pairs {
         let (i, j) = (pair.i as usize, pair.j as usize);
@@ -226,18 +239,28 @@ fn jvp_body(pairs: &[Pair], w: &[f64], dw: &[f64], k_n: usize, dx: &[[f64; 3]], 
 }
 
 /// The ten channel blocks [A, Vx, Vy, Vz, Qxx, Qyy, Qzz, Qxy, Qxz, Qyz] (K each) of one
-/// particle's moment row (or of a pair contribution), mutably.
+/// particle's moment row (or of a pair contribution), mutably. (Written out rather than with
+/// `array::from_fn`, which the compiler does not always inline into the kernels.)
 #[inline(always)]
-fn split_moments(row: &mut [f64], k_n: usize) -> [&mut [f64]; N_MOMENTS] {
-    let mut it = row[..N_MOMENTS * k_n].chunks_exact_mut(k_n);
-    std::array::from_fn(|_| it.next().expect("ten blocks"))
+fn split_moments(row: &mut [f64], k: usize) -> [&mut [f64]; N_MOMENTS] {
+    let (b0, r) = row[..N_MOMENTS * k].split_at_mut(k);
+    let (b1, r) = r.split_at_mut(k);
+    let (b2, r) = r.split_at_mut(k);
+    let (b3, r) = r.split_at_mut(k);
+    let (b4, r) = r.split_at_mut(k);
+    let (b5, r) = r.split_at_mut(k);
+    let (b6, r) = r.split_at_mut(k);
+    let (b7, r) = r.split_at_mut(k);
+    let (b8, b9) = r.split_at_mut(k);
+    [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9]
 }
 
 /// The ten channel blocks of a moment row, read-only (see [`split_moments`]).
 #[inline(always)]
-pub(super) fn moment_rows(row: &[f64], k_n: usize) -> [&[f64]; N_MOMENTS] {
-    let mut it = row[..N_MOMENTS * k_n].chunks_exact(k_n);
-    std::array::from_fn(|_| it.next().expect("ten blocks"))
+pub(super) fn moment_rows(row: &[f64], k: usize) -> [&[f64]; N_MOMENTS] {
+    let row = &row[..N_MOMENTS * k];
+    let b = |c: usize| &row[c * k..(c + 1) * k];
+    [b(0), b(1), b(2), b(3), b(4), b(5), b(6), b(7), b(8), b(9)]
 }
 
 /// The rows i and j (i != j) of a row-major matrix with `width` columns, mutably.
@@ -302,7 +325,7 @@ mod tests {
     use crate::system::{PairList, Positions, SimBox};
     use rand::RngExt;
 
-    /// The AVX2 and baseline builds of all three kernels give bitwise identical results on the
+    /// The AVX2 and baseline builds of all four kernels give bitwise identical results on the
     /// same inputs (random pairs, weights, adjoints and displacements; K = 7, not a multiple of
     /// the vector width, so that the remainder loops run too). Where the CPU has no AVX2 both
     /// calls take the baseline build and the test compares it with itself.
@@ -320,20 +343,25 @@ mod tests {
         let dw: Vec<f64> = (0..pairs.len() * k_n).map(|_| uni(-2.0, 2.0)).collect();
         let adj: Vec<f64> = (0..n * mw).map(|_| uni(-1.0, 1.0)).collect();
         let dx: Vec<[f64; 3]> = (0..n).map(|_| [uni(-1.0, 1.0), uni(-1.0, 1.0), uni(-1.0, 1.0)]).collect();
+        let spec = super::super::descriptors::DescriptorSpec { n_radial: k_n, r_min: 0.5, r_cut: rc };
+        let basis = Basis::new(&spec);
         let run = |isa: Isa| {
+            let (mut wr, mut dwr) = (vec![0.0; pairs.len() * k_n], vec![0.0; pairs.len() * k_n]);
+            radial(isa, &basis, &pairs, &mut wr, &mut dwr);
             let (mut m, mut c) = (vec![0.0; n * mw], vec![0.0; mw]);
             moments(isa, &pairs, &w, k_n, &mut m, &mut c);
             let (mut t, mut grad) = (vec![0.0; 4 * k_n], vec![[0.0; 3]; n]);
             vjp(isa, &pairs, &w, &dw, k_n, &adj, &mut t, &mut grad);
             let mut rows = vec![0.0; n * mw];
             jvp(isa, &pairs, &w, &dw, k_n, &dx, &mut rows, &mut c);
-            (m, grad, rows)
+            (m, grad, rows, [wr, dwr].concat())
         };
         let (base, fast) = (run(Isa::Baseline), run(Isa::best()));
         let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&base.0), bits(&fast.0), "moments");
         assert_eq!(bits(base.1.as_flattened()), bits(fast.1.as_flattened()), "vjp");
         assert_eq!(bits(&base.2), bits(&fast.2), "jvp");
+        assert_eq!(bits(&base.3), bits(&fast.3), "radial weights");
         assert!(base.0.iter().any(|&v| v != 0.0) && base.1.iter().flatten().any(|&v| v != 0.0));
     }
 }

@@ -143,9 +143,7 @@ impl DescriptorSpec {
         let basis = Basis::new(self);
         zero(&mut out.w, pairs.len() * k_n);
         zero(&mut out.dw, pairs.len() * k_n);
-        for ((pair, w), dw) in pairs.iter().zip(out.w.chunks_exact_mut(k_n)).zip(out.dw.chunks_exact_mut(k_n)) {
-            basis.eval(pair.r, w, dw);
-        }
+        kernels::radial(Isa::best(), &basis, pairs, &mut out.w, &mut out.dw);
 
         // Moments A, V, Q per particle: each pair's contribution c, computed once, is added to
         // both particles (V with the opposite sign for j).

@@ -15,6 +15,9 @@ pub(super) struct Basis {
     r_min: f64,
     inv_w: f64,
     inv_rc2: f64,
+    /// The channel numbers 0, 1, .., K-1 as floats (so that the last loop of
+    /// [`Basis::eval`] has no integer conversion or running count and vectorises).
+    ks: Vec<f64>,
 }
 
 impl Basis {
@@ -25,7 +28,13 @@ impl Basis {
             r_min: spec.r_min,
             inv_w: 1.0 / spec.width(),
             inv_rc2: 1.0 / (spec.r_cut * spec.r_cut),
+            ks: (0..spec.n_radial).map(|k| k as f64).collect(),
         }
+    }
+
+    /// Number K of channels.
+    pub(super) fn n_radial(&self) -> usize {
+        self.k_n
     }
 
     /// Fills w[k] = w_k(r) and dw[k] = w_k'(r) for 0 <= r < r_c (both slices of length K).
@@ -34,7 +43,7 @@ impl Basis {
     /// e_{k+1} = e_k exp(2(t - k) - 1) and e_{k-1} = e_k exp(-2(t - k) - 1), whose factors change
     /// by exp(-2) per step. Two exponentials per pair instead of K, and no spurious underflow
     /// (every e_k is reached from a value near 1 through decreasing terms).
-    #[inline]
+    #[inline(always)]
     pub(super) fn eval(&self, r: f64, w: &mut [f64], dw: &mut [f64]) {
         let (fc, dfc) = cutoff(r, self.inv_rc2);
         let k_n = self.k_n;
@@ -42,22 +51,25 @@ impl Basis {
         let t = (r - self.r_min) * self.inv_w;
         let k0 = nearest_channel(t, k_n - 1);
         let d0 = t - k0 as f64;
-        // w holds e_k for now.
-        w[k0] = (-d0 * d0).exp();
+        // w holds e_k for now; the running products stay in registers.
+        let e0 = (-d0 * d0).exp();
+        w[k0] = e0;
         let up = (2.0 * d0 - 1.0).exp();
-        let mut f = up;
-        for k in k0..k_n - 1 {
-            w[k + 1] = w[k] * f;
+        let (mut e, mut f) = (e0, up);
+        for wk in &mut w[k0 + 1..] {
+            e *= f;
+            *wk = e;
             f *= EXP_M2;
         }
-        let mut f = EXP_M2 / up; // exp(-2 d0 - 1)
-        for k in (1..=k0).rev() {
-            w[k - 1] = w[k] * f;
+        let (mut e, mut f) = (e0, EXP_M2 / up); // exp(-2 d0 - 1)
+        for wk in w[..k0].iter_mut().rev() {
+            e *= f;
+            *wk = e;
             f *= EXP_M2;
         }
-        for (k, (w, dw)) in w.iter_mut().zip(dw.iter_mut()).enumerate() {
+        for ((w, dw), &kf) in w.iter_mut().zip(dw.iter_mut()).zip(&self.ks[..k_n]) {
             let e = *w;
-            let de = -2.0 * (t - k as f64) * self.inv_w * e;
+            let de = -2.0 * (t - kf) * self.inv_w * e;
             *w = e * fc;
             *dw = de * fc + e * dfc;
         }
