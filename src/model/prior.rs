@@ -83,12 +83,13 @@ impl Prior {
     }
 }
 
-type TailKey = [u64; 3];
+/// The bits of (a, r_c, density) and the per-particle tail for them.
+type TailEntry = ([u64; 3], Option<(f64, f64)>);
 
 thread_local! {
     /// The last per-particle tail of [`Prior::split`] on this thread, keyed by the bits of
     /// (a, r_c, density).
-    static LAST_TAIL: std::cell::Cell<Option<(TailKey, Option<(f64, f64)>)>> = const { std::cell::Cell::new(None) };
+    static LAST_TAIL: std::cell::Cell<Option<TailEntry>> = const { std::cell::Cell::new(None) };
 }
 
 /// `compute()` for `key`, or the value kept from the previous call with the same key.

@@ -81,7 +81,7 @@ impl Basis {
 /// instruction). For t > 0, k = trunc(t) and its fraction t - k are exact.
 #[inline(always)]
 fn nearest_channel(t: f64, k_max: usize) -> usize {
-    if !(t > 0.0) {
+    if t.is_nan() || t <= 0.0 {
         return 0;
     }
     if t >= k_max as f64 {
@@ -110,11 +110,11 @@ mod tests {
     use super::*;
 
     /// The index rounding agrees with `f64::round` and the clamp on both sides of every half
-    /// integer, at the clamps and far outside.
+    /// integer, at the clamps, far outside and for NaN.
     #[test]
     fn nearest_channel_matches_round_and_clamp() {
         let k_max = 7;
-        let mut ts = vec![-3.0, -0.5, -0.0, 0.0, 1e-300, 6.5, 7.0, 7.49, 7.5, 1e9];
+        let mut ts = vec![f64::NAN, -3.0, -0.5, -0.0, 0.0, 1e-300, 6.5, 7.0, 7.49, 7.5, 1e9];
         for h in 0..=16 {
             let x = 0.5 * h as f64;
             // The neighbouring doubles of x (x > 0; for x = 0 the smallest positive one).
