@@ -43,18 +43,23 @@ pub struct PairEnergy<P> {
 impl<P: PairPotential> PairEnergy<P> {
     /// Sets up `inner` for `n` particles in `simbox` with the given interaction mode.
     pub fn new(inner: P, simbox: SimBox, mode: CutoffMode, n: usize) -> Self {
-        let (potential, tail) = match mode {
-            CutoffMode::Spherical { rc, shift, tail } => {
-                let t = if tail {
-                    TailCorrection::new(&inner, rc, n as f64 / simbox.volume())
-                } else {
-                    TailCorrection::none()
-                };
-                (Truncated::new(inner, rc, shift), t)
-            }
-            CutoffMode::MinImage => (Truncated::untruncated(inner), TailCorrection::none()),
+        let mut pe = Self::without_tail_constants(inner, simbox, mode, n);
+        if let CutoffMode::Spherical { rc, tail: true, .. } = mode {
+            pe.tail = TailCorrection::new(&pe.potential.inner, rc, pe.density());
+        }
+        pe
+    }
+
+    /// As [`PairEnergy::new`], but with `tail` left at zero even when the mode has a tail
+    /// correction: for pair sums that do not need the tail constants of the engine (energy per
+    /// particle, pressure, chemical potential; each a quadrature), such as
+    /// [`PairEnergy::split_by_particle`], which integrates its own.
+    pub fn without_tail_constants(inner: P, simbox: SimBox, mode: CutoffMode, n: usize) -> Self {
+        let potential = match mode {
+            CutoffMode::Spherical { rc, shift, .. } => Truncated::new(inner, rc, shift),
+            CutoffMode::MinImage => Truncated::untruncated(inner),
         };
-        Self { potential, simbox, mode, tail, n }
+        Self { potential, simbox, mode, tail: TailCorrection::none(), n }
     }
 
     /// Number density N / V.

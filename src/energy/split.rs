@@ -37,6 +37,16 @@ impl<P: Alchemical> PairEnergy<P> {
     /// # Panics
     /// If the list has another particle count or a shorter range than the interactions.
     pub fn split_by_particle(&self, pairs: &PairList, scale: f64) -> ParticleSplit {
+        self.split_with_tail(pairs, scale, self.tail_by_particle())
+    }
+
+    /// [`PairEnergy::split_by_particle`] with the per-particle tail and its lambda derivative
+    /// given (as [`PairEnergy::tail_by_particle`] returns them for this system), for callers
+    /// that keep them between evaluations.
+    ///
+    /// # Panics
+    /// As [`PairEnergy::split_by_particle`].
+    pub fn split_with_tail(&self, pairs: &PairList, scale: f64, tail: Option<(f64, f64)>) -> ParticleSplit {
         let n = self.n;
         assert_eq!(pairs.n_particles(), n, "pair list built for another particle count");
         let half = 0.5 * scale;
@@ -55,7 +65,7 @@ impl<P: Alchemical> PairEnergy<P> {
                 g[j][k] -= scale * f * dk;
             }
         }
-        if let Some((tu, td)) = self.tail_by_particle() {
+        if let Some((tu, td)) = tail {
             for i in 0..n {
                 e[i] += scale * tu;
                 de[i] += scale * td;

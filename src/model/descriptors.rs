@@ -54,6 +54,12 @@
 //!   evaluation by the model), each unordered pair once; its contributions go to both particles
 //!   (V changes sign, A and Q do not).
 
+#[cfg(test)]
+use super::descriptor_kernels::dot3;
+use super::descriptor_kernels::{self as kernels, moment_rows, Isa, N_MOMENTS};
+use super::radial_basis::Basis;
+#[cfg(test)]
+use super::radial_basis::{cutoff, EXP_M2};
 use crate::system::{Pair, PairList, Positions, SimBox};
 
 /// Hyper-parameters of the descriptors: K radial channels on [r_min, r_cut] (sigma).
@@ -126,81 +132,58 @@ impl DescriptorSpec {
     pub fn compute_into(&self, list: &PairList, out: &mut Descriptors) {
         let n = list.n_particles();
         let k_n = self.n_radial;
-        let zeroed = |v: &mut Vec<f64>, len: usize| {
-            v.clear();
-            v.resize(len, 0.0);
-            std::mem::take(v)
-        };
-        let mut pairs = std::mem::take(&mut out.pairs);
-        pairs.clear();
-        pairs.extend(list.within(self.r_cut).copied());
+        let mw = N_MOMENTS * k_n;
+        out.n = n;
+        out.n_radial = k_n;
+        out.pairs.clear();
+        out.pairs.extend(list.within(self.r_cut).copied());
+        let pairs = &out.pairs;
 
         // Per-pair radial weights w_k and their derivatives w_k'.
         let basis = Basis::new(self);
-        let mut w = zeroed(&mut out.w, pairs.len() * k_n);
-        let mut dw = zeroed(&mut out.dw, pairs.len() * k_n);
-        for (p, pair) in pairs.iter().enumerate() {
-            basis.eval(pair.r, &mut w[p * k_n..(p + 1) * k_n], &mut dw[p * k_n..(p + 1) * k_n]);
-        }
+        zero(&mut out.w, pairs.len() * k_n);
+        zero(&mut out.dw, pairs.len() * k_n);
+        kernels::radial(Isa::best(), &basis, pairs, &mut out.w, &mut out.dw);
 
-        // Moments: A (into values), V and Q (kept for the derivatives).
+        // Moments A, V, Q per particle: each pair's contribution c, computed once, is added to
+        // both particles (V with the opposite sign for j).
+        zero(&mut out.m, n * mw);
+        zero(&mut out.pair_buf, mw);
+        kernels::moments(Isa::best(), pairs, &out.w, k_n, &mut out.m, &mut out.pair_buf);
+
+        // G from the moments: A, |V|^2 and ||Q||_F^2 per channel.
         let nf = 3 * k_n;
-        let mut values = zeroed(&mut out.values, n * nf);
-        let mut v = std::mem::take(&mut out.v);
-        v.clear();
-        v.resize(n * k_n, [0.0; 3]);
-        let mut q = std::mem::take(&mut out.q);
-        q.clear();
-        q.resize(n * k_n, [0.0; 6]);
-        for (p, pair) in pairs.iter().enumerate() {
-            let (i, j) = (pair.i as usize, pair.j as usize);
-            let d = pair.d;
-            let dd = sym_outer(&d, &d);
-            // Coincident particles (inv_r = 0) have no direction and contribute to A only:
-            // phi = psi = 0 follow from inv_r = 0, and the isotropic part of Q is switched off.
-            let iso = if pair.inv_r > 0.0 { 1.0 / 3.0 } else { 0.0 };
+        zero(&mut out.values, n * nf);
+        for (m, g) in out.m.chunks_exact(mw).zip(out.values.chunks_exact_mut(nf)) {
+            let [ca, vx, vy, vz, q0, q1, q2, q3, q4, q5] = moment_rows(m, k_n);
+            let (ga, rest) = g.split_at_mut(k_n);
+            let (gb, gc) = rest.split_at_mut(k_n);
             for k in 0..k_n {
-                let wk = w[p * k_n + k];
-                values[i * nf + k] += wk;
-                values[j * nf + k] += wk;
-                let phi = wk * pair.inv_r;
-                let psi = phi * pair.inv_r;
-                let vi = &mut v[i * k_n + k];
-                for a in 0..3 {
-                    vi[a] += phi * d[a];
-                }
-                let vj = &mut v[j * k_n + k];
-                for a in 0..3 {
-                    vj[a] -= phi * d[a];
-                }
-                // psi r r^T - (w/3) I, the same for i and j (even in r_ij).
-                let third = wk * iso;
-                let dq = [
-                    psi * dd[0] - third,
-                    psi * dd[1] - third,
-                    psi * dd[2] - third,
-                    psi * dd[3],
-                    psi * dd[4],
-                    psi * dd[5],
-                ];
-                for (qi, dqa) in q[i * k_n + k].iter_mut().zip(&dq) {
-                    *qi += dqa;
-                }
-                for (qj, dqa) in q[j * k_n + k].iter_mut().zip(&dq) {
-                    *qj += dqa;
-                }
+                ga[k] = ca[k];
+                gb[k] = vx[k] * vx[k] + vy[k] * vy[k] + vz[k] * vz[k];
+                gc[k] = q0[k] * q0[k]
+                    + q1[k] * q1[k]
+                    + q2[k] * q2[k]
+                    + 2.0 * (q3[k] * q3[k] + q4[k] * q4[k] + q5[k] * q5[k]);
             }
         }
-        for i in 0..n {
-            for k in 0..k_n {
-                let vk = &v[i * k_n + k];
-                values[i * nf + k_n + k] = dot3(vk, vk);
-                let qk = &q[i * k_n + k];
-                values[i * nf + 2 * k_n + k] = sym_frob(qk, qk);
-            }
-        }
-        *out = Descriptors { n, n_radial: k_n, pairs, w, dw, v, q, values };
     }
+}
+
+/// Resizes `v` to `len` zeros, keeping its allocation.
+fn zero(v: &mut Vec<f64>, len: usize) {
+    v.clear();
+    v.resize(len, 0.0);
+}
+
+/// Reusable buffers for [`Descriptors::vjp_into`] and [`Descriptors::jvp_into`], so that
+/// repeated derivative passes allocate nothing.
+#[derive(Clone, Debug, Default)]
+pub struct DescriptorScratch {
+    /// Per-particle adjoints or tangents of the moments, (N, 10K).
+    rows: Vec<f64>,
+    /// One pair's per-channel terms (10K).
+    pair: Vec<f64>,
 }
 
 /// Descriptors G of one configuration, with the neighbour pairs, radial weights and moments
@@ -215,10 +198,11 @@ pub struct Descriptors {
     pub(super) w: Vec<f64>,
     /// dw_k/dr per pair, shape (n_pairs, K).
     pub(super) dw: Vec<f64>,
-    /// V_ik, shape (N, K) of 3-vectors.
-    v: Vec<[f64; 3]>,
-    /// Q_ik as symmetric [xx, yy, zz, xy, xz, yz], shape (N, K).
-    q: Vec<[f64; 6]>,
+    /// Moments per particle, shape (N, 10K): row i holds the channel blocks
+    /// [A, Vx, Vy, Vz, Qxx, Qyy, Qzz, Qxy, Qxz, Qyz] of A_ik, V_ik and the symmetric Q_ik.
+    m: Vec<f64>,
+    /// One pair's moment contribution (10K), reused across pairs.
+    pair_buf: Vec<f64>,
     /// G, shape (N, 3K), row-major: row i = [A_i., B_i., C_i.] (dimensionless).
     pub values: Vec<f64>,
 }
@@ -263,63 +247,34 @@ impl Descriptors {
     /// (the term -(w_k'/3) tr(U) rhat vanishes because Q, hence U, is traceless); it is added to
     /// x_j and subtracted from x_i.
     pub fn vjp(&self, gbar: &[f64]) -> Vec<[f64; 3]> {
-        assert_eq!(gbar.len(), self.n * self.n_features(), "gbar must have shape (N, n_features)");
-        self.vjp_base(gbar)
+        let mut grad = Vec::new();
+        self.vjp_into(gbar, &mut DescriptorScratch::default(), &mut grad);
+        grad
     }
 
-    /// [`Descriptors::vjp`] of the 3K base features alone (gbar of shape (N, 3K)).
-    pub(super) fn vjp_base(&self, gbar: &[f64]) -> Vec<[f64; 3]> {
+    /// [`Descriptors::vjp`] into `grad` (resized to N), with reusable buffers.
+    pub fn vjp_into(&self, gbar: &[f64], scratch: &mut DescriptorScratch, grad: &mut Vec<[f64; 3]>) {
         let k_n = self.n_radial;
-        let nf = 3 * k_n;
-        assert_eq!(gbar.len(), self.n * nf, "gbar must have shape (N, 3K)");
-        // Per-particle adjoints of the moments: u_ik = 2 gbar_B,ik V_ik, U_ik = 2 gbar_C,ik Q_ik.
-        let mut u = vec![[0.0; 3]; self.n * k_n];
-        let mut uq = vec![[0.0; 6]; self.n * k_n];
-        for i in 0..self.n {
-            for k in 0..k_n {
-                let gb = 2.0 * gbar[i * nf + k_n + k];
-                let gc = 2.0 * gbar[i * nf + 2 * k_n + k];
-                let (vk, qk) = (&self.v[i * k_n + k], &self.q[i * k_n + k]);
-                u[i * k_n + k] = [gb * vk[0], gb * vk[1], gb * vk[2]];
-                uq[i * k_n + k] = [gc * qk[0], gc * qk[1], gc * qk[2], gc * qk[3], gc * qk[4], gc * qk[5]];
-            }
-        }
-        let mut grad = vec![[0.0; 3]; self.n];
-        for (p, pair) in self.pairs.iter().enumerate() {
-            let (i, j) = (pair.i as usize, pair.j as usize);
-            let (d, ir) = (pair.d, pair.inv_r);
-            // For coincident particles inv_r = 0 makes rhat, phi, psi and their derivatives vanish.
-            let mut radial = 0.0; // coefficient of rhat, summed over channels
-            let mut g = [0.0; 3];
-            for k in 0..k_n {
-                let (wk, dwk) = (self.w[p * k_n + k], self.dw[p * k_n + k]);
-                let a = gbar[i * nf + k] + gbar[j * nf + k];
-                let phi = wk * ir;
-                let dphi = (dwk - phi) * ir;
-                let psi = phi * ir;
-                let dpsi = (dwk * ir - 2.0 * psi) * ir;
-                let (ui, uj) = (&u[i * k_n + k], &u[j * k_n + k]);
-                let uu = [ui[0] - uj[0], ui[1] - uj[1], ui[2] - uj[2]];
-                let (qi, qj) = (&uq[i * k_n + k], &uq[j * k_n + k]);
-                let mut qq = [0.0; 6];
-                for c in 0..6 {
-                    qq[c] = qi[c] + qj[c];
-                }
-                let qd = sym_mul(&qq, &d);
-                radial += a * dwk + dphi * dot3(&uu, &d) + dpsi * dot3(&d, &qd);
-                for c in 0..3 {
-                    g[c] += phi * uu[c] + 2.0 * psi * qd[c];
+        let (nf, mw) = (3 * k_n, N_MOMENTS * k_n);
+        assert_eq!(gbar.len(), self.n * nf, "gbar must have shape (N, n_features)");
+        // Per-particle adjoints of the moments, in the moment layout:
+        // [gbar_A, u = 2 gbar_B V (3 blocks), U = 2 gbar_C Q (6 blocks)].
+        zero(&mut scratch.rows, self.n * mw);
+        for ((adj, m), g) in scratch.rows.chunks_exact_mut(mw).zip(self.m.chunks_exact(mw)).zip(gbar.chunks_exact(nf)) {
+            let (ga, rest) = g.split_at(k_n);
+            let (gb, gc) = rest.split_at(k_n);
+            adj[..k_n].copy_from_slice(ga);
+            for (blk, (a, v)) in adj[k_n..].chunks_exact_mut(k_n).zip(m[k_n..].chunks_exact(k_n)).enumerate() {
+                let gm = if blk < 3 { gb } else { gc };
+                for k in 0..k_n {
+                    a[k] = 2.0 * gm[k] * v[k];
                 }
             }
-            for c in 0..3 {
-                g[c] += radial * ir * d[c];
-            }
-            for c in 0..3 {
-                grad[j][c] += g[c];
-                grad[i][c] -= g[c];
-            }
         }
-        grad
+        grad.clear();
+        grad.resize(self.n, [0.0; 3]);
+        zero(&mut scratch.pair, 4 * k_n);
+        kernels::vjp(Isa::best(), &self.pairs, &self.w, &self.dw, k_n, &scratch.rows, &mut scratch.pair, grad);
     }
 
     /// Jacobian-vector product: the directional derivative dG/dx . dx for a displacement field
@@ -336,167 +291,38 @@ impl Descriptors {
     ///
     /// (the isotropic term of Q' is dropped because <Q, I> = tr Q = 0).
     pub fn jvp(&self, dx: &[[f64; 3]]) -> Vec<f64> {
-        self.jvp_base(dx)
-    }
-
-    /// [`Descriptors::jvp`] of the 3K base features alone, shape (N, 3K).
-    pub(super) fn jvp_base(&self, dx: &[[f64; 3]]) -> Vec<f64> {
-        let k_n = self.n_radial;
-        let nf = 3 * k_n;
-        assert_eq!(dx.len(), self.n, "dx must have shape (N, 3)");
-        let mut out = vec![0.0; self.n * nf];
-        let mut dv = vec![[0.0; 3]; self.n * k_n];
-        let mut dq = vec![[0.0; 6]; self.n * k_n];
-        for (p, pair) in self.pairs.iter().enumerate() {
-            let (i, j) = (pair.i as usize, pair.j as usize);
-            let (d, ir) = (pair.d, pair.inv_r);
-            let dr = [dx[j][0] - dx[i][0], dx[j][1] - dx[i][1], dx[j][2] - dx[i][2]];
-            let s = dot3(&d, &dr) * ir;
-            // s r r^T and the symmetrised dr r^T + r dr^T, as [xx, yy, zz, xy, xz, yz].
-            let dd = sym_outer(&d, &d);
-            let sym = [
-                2.0 * dr[0] * d[0],
-                2.0 * dr[1] * d[1],
-                2.0 * dr[2] * d[2],
-                dr[0] * d[1] + d[0] * dr[1],
-                dr[0] * d[2] + d[0] * dr[2],
-                dr[1] * d[2] + d[1] * dr[2],
-            ];
-            for k in 0..k_n {
-                let (wk, dwk) = (self.w[p * k_n + k], self.dw[p * k_n + k]);
-                let da = dwk * s;
-                out[i * nf + k] += da;
-                out[j * nf + k] += da;
-                // For coincident particles inv_r = 0 makes s, phi, psi and their derivatives vanish.
-                let phi = wk * ir;
-                let dphi = (dwk - phi) * ir;
-                let psi = phi * ir;
-                let dpsi = (dwk * ir - 2.0 * psi) * ir;
-                let t = dphi * s;
-                let dva = [phi * dr[0] + t * d[0], phi * dr[1] + t * d[1], phi * dr[2] + t * d[2]];
-                let vi = &mut dv[i * k_n + k];
-                for c in 0..3 {
-                    vi[c] += dva[c];
-                }
-                let vj = &mut dv[j * k_n + k];
-                for c in 0..3 {
-                    vj[c] -= dva[c];
-                }
-                let ts = dpsi * s;
-                let mut dqa = [0.0; 6];
-                for c in 0..6 {
-                    dqa[c] = ts * dd[c] + psi * sym[c];
-                }
-                for (qi, x) in dq[i * k_n + k].iter_mut().zip(&dqa) {
-                    *qi += x;
-                }
-                for (qj, x) in dq[j * k_n + k].iter_mut().zip(&dqa) {
-                    *qj += x;
-                }
-            }
-        }
-        for i in 0..self.n {
-            for k in 0..k_n {
-                let ik = i * k_n + k;
-                out[i * nf + k_n + k] = 2.0 * dot3(&self.v[ik], &dv[ik]);
-                out[i * nf + 2 * k_n + k] = 2.0 * sym_frob(&self.q[ik], &dq[ik]);
-            }
-        }
+        let mut out = Vec::new();
+        self.jvp_into(dx, &mut DescriptorScratch::default(), &mut out);
         out
     }
-}
 
-/// The radial basis w_k(r) = e_k(r) f_c(r) and its derivative.
-struct Basis {
-    k_n: usize,
-    r_min: f64,
-    inv_w: f64,
-    inv_rc2: f64,
-}
-
-/// exp(-2), the ratio between successive Gaussian recurrence factors.
-const EXP_M2: f64 = 0.1353352832366127;
-
-impl Basis {
-    fn new(spec: &DescriptorSpec) -> Self {
-        Self {
-            k_n: spec.n_radial,
-            r_min: spec.r_min,
-            inv_w: 1.0 / spec.width(),
-            inv_rc2: 1.0 / (spec.r_cut * spec.r_cut),
+    /// [`Descriptors::jvp`] into `out` (resized to (N, 3K)), with reusable buffers.
+    pub fn jvp_into(&self, dx: &[[f64; 3]], scratch: &mut DescriptorScratch, out: &mut Vec<f64>) {
+        let k_n = self.n_radial;
+        let (nf, mw) = (3 * k_n, N_MOMENTS * k_n);
+        assert_eq!(dx.len(), self.n, "dx must have shape (N, 3)");
+        // Tangents of the moments, in the moment layout [A', V' (3 blocks), Q' (6 blocks)].
+        zero(&mut scratch.rows, self.n * mw);
+        zero(&mut scratch.pair, mw);
+        kernels::jvp(Isa::best(), &self.pairs, &self.w, &self.dw, k_n, dx, &mut scratch.rows, &mut scratch.pair);
+        zero(out, self.n * nf);
+        let rows = scratch.rows.chunks_exact(mw).zip(self.m.chunks_exact(mw));
+        for ((t, m), o) in rows.zip(out.chunks_exact_mut(nf)) {
+            let [ta, tx, ty, tz, t0, t1, t2, t3, t4, t5] = moment_rows(t, k_n);
+            let [_, vx, vy, vz, q0, q1, q2, q3, q4, q5] = moment_rows(m, k_n);
+            let (oa, rest) = o.split_at_mut(k_n);
+            let (ob, oc) = rest.split_at_mut(k_n);
+            for k in 0..k_n {
+                oa[k] = ta[k];
+                ob[k] = 2.0 * (vx[k] * tx[k] + vy[k] * ty[k] + vz[k] * tz[k]);
+                let frob = q0[k] * t0[k]
+                    + q1[k] * t1[k]
+                    + q2[k] * t2[k]
+                    + 2.0 * (q3[k] * t3[k] + q4[k] * t4[k] + q5[k] * t5[k]);
+                oc[k] = 2.0 * frob;
+            }
         }
     }
-
-    /// Fills w[k] = w_k(r) and dw[k] = w_k'(r) for 0 <= r < r_c.
-    ///
-    /// With t = (r - r_min)/w, e_k = exp(-(t - k)^2); starting from the channel k0 nearest t,
-    /// e_{k+1} = e_k exp(2(t - k) - 1) and e_{k-1} = e_k exp(-2(t - k) - 1), whose factors change
-    /// by exp(-2) per step. Two exponentials per pair instead of K, and no spurious underflow
-    /// (every e_k is reached from a value near 1 through decreasing terms).
-    #[inline]
-    fn eval(&self, r: f64, w: &mut [f64], dw: &mut [f64]) {
-        let (fc, dfc) = cutoff(r, self.inv_rc2);
-        let k_n = self.k_n;
-        let t = (r - self.r_min) * self.inv_w;
-        let k0 = t.round().clamp(0.0, (k_n - 1) as f64) as usize;
-        let d0 = t - k0 as f64;
-        // w holds e_k for now.
-        w[k0] = (-d0 * d0).exp();
-        let up = (2.0 * d0 - 1.0).exp();
-        let mut f = up;
-        for k in k0..k_n - 1 {
-            w[k + 1] = w[k] * f;
-            f *= EXP_M2;
-        }
-        let mut f = EXP_M2 / up; // exp(-2 d0 - 1)
-        for k in (1..=k0).rev() {
-            w[k - 1] = w[k] * f;
-            f *= EXP_M2;
-        }
-        for k in 0..k_n {
-            let e = w[k];
-            let de = -2.0 * (t - k as f64) * self.inv_w * e;
-            w[k] = e * fc;
-            dw[k] = de * fc + e * dfc;
-        }
-    }
-}
-
-/// Smooth cutoff f_c(r) = (1 - r^2/r_c^2)^3 for r < r_c (0 beyond) and its derivative.
-#[inline]
-fn cutoff(r: f64, inv_rc2: f64) -> (f64, f64) {
-    let om = 1.0 - r * r * inv_rc2;
-    if om <= 0.0 {
-        return (0.0, 0.0);
-    }
-    (om * om * om, -6.0 * r * om * om * inv_rc2)
-}
-
-#[inline(always)]
-fn dot3(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-/// a b^T for a = b, as [xx, yy, zz, xy, xz, yz] (only used with a == b, hence symmetric).
-#[inline(always)]
-fn sym_outer(a: &[f64; 3], b: &[f64; 3]) -> [f64; 6] {
-    [a[0] * b[0], a[1] * b[1], a[2] * b[2], a[0] * b[1], a[0] * b[2], a[1] * b[2]]
-}
-
-/// Frobenius inner product of two symmetric matrices stored as [xx, yy, zz, xy, xz, yz].
-#[inline(always)]
-fn sym_frob(a: &[f64; 6], b: &[f64; 6]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + 2.0 * (a[3] * b[3] + a[4] * b[4] + a[5] * b[5])
-}
-
-/// Symmetric matrix (as [xx, yy, zz, xy, xz, yz]) times a vector.
-#[inline(always)]
-fn sym_mul(m: &[f64; 6], x: &[f64; 3]) -> [f64; 3] {
-    [
-        m[0] * x[0] + m[3] * x[1] + m[4] * x[2],
-        m[3] * x[0] + m[1] * x[1] + m[5] * x[2],
-        m[4] * x[0] + m[5] * x[1] + m[2] * x[2],
-    ]
 }
 
 #[cfg(test)]

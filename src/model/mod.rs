@@ -8,6 +8,7 @@
 //! (D = dimension), which for the VE schedule equals (1/D) || grad_y E_theta - z ||^2 with
 //! E_theta = sigma(t) u (docs/design.md sec. 2).
 
+mod descriptor_kernels;
 pub mod descriptors;
 pub mod exact;
 pub mod exact_path;
@@ -17,6 +18,7 @@ pub mod mp;
 pub mod network;
 pub mod pair_term;
 pub mod prior;
+mod radial_basis;
 pub mod shells;
 pub mod time_embedding;
 pub mod toy;

@@ -12,11 +12,40 @@
 //! Shapes: MLP input rows [G_i (3K), tau (2M)] for N particles; parameters those of the MLP.
 
 use super::{At, NetOut, Network, Residual, Want};
-use crate::model::descriptors::{DescriptorSpec, Descriptors};
+use crate::model::descriptors::{DescriptorScratch, DescriptorSpec, Descriptors};
 use crate::model::mlp::{matrix, Forward, Mlp};
 use crate::model::TimeEmbedding;
 use crate::system::PairList;
 use ndarray::Array1;
+use std::cell::RefCell;
+
+/// Buffers of one evaluation (descriptors with their pairs, weights and moments, derivative
+/// scratch, gbar), kept per thread between evaluations so that the large per-configuration
+/// arrays are reused rather than allocated (and page-faulted) anew for every configuration.
+#[derive(Default)]
+struct Work {
+    desc: Descriptors,
+    scratch: DescriptorScratch,
+    gbar: Vec<f64>,
+    gdot: Vec<f64>,
+}
+
+thread_local! {
+    static WORK: RefCell<Work> = RefCell::new(Work::default());
+}
+
+/// Runs `f` with this thread's [`Work`] buffers (fresh ones if they are in use, e.g. by a
+/// nested evaluation; contents never carry over, only capacity).
+fn with_work<R>(f: impl FnOnce(&mut Work) -> R) -> R {
+    let mut work = WORK.with(|w| w.try_borrow_mut().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default());
+    let out = f(&mut work);
+    WORK.with(|w| {
+        if let Ok(mut w) = w.try_borrow_mut() {
+            *w = work;
+        }
+    });
+    out
+}
 
 /// Descriptors, time features and the per-particle MLP.
 #[derive(Clone, Debug)]
@@ -37,12 +66,11 @@ impl DescriptorMlp {
     ///
     /// # Panics
     /// If the descriptors do not fit the box ([`DescriptorSpec::validate`]).
-    fn forward(&self, params: &[f64], at: &At<'_>) -> (Descriptors, Forward) {
+    fn forward(&self, params: &[f64], at: &At<'_>, d: &mut Descriptors) -> Forward {
         if let Err(e) = self.descriptors.validate(at.simbox) {
             panic!("{e}");
         }
-        let mut d = Descriptors::default();
-        self.descriptors.compute_into(at.pairs, &mut d);
+        self.descriptors.compute_into(at.pairs, d);
         let n = at.pairs.n_particles();
         let t = at.t;
         let (nf, nt) = (self.descriptors.n_features(), self.time.n_features());
@@ -52,24 +80,29 @@ impl DescriptorMlp {
             data.extend_from_slice(row);
             data.extend_from_slice(&tau);
         }
-        let fw = self.mlp.forward(params, matrix(n, nf + nt, data));
-        (d, fw)
+        self.mlp.forward(params, matrix(n, nf + nt, data))
     }
 
     /// E_i, dE_i/dt and, with `with_grad`, grad_x E_NN from a forward pass.
-    fn outputs(&self, params: &[f64], d: &Descriptors, fw: &Forward, t: f64, with_grad: bool) -> NetOut {
+    fn outputs(&self, params: &[f64], work: &mut Work, fw: &Forward, t: f64, with_grad: bool) -> NetOut {
+        let Work { desc: d, scratch, gbar, .. } = work;
         let n = d.n_particles();
         let nf = self.descriptors.n_features();
         let gin = self.mlp.input_grad(params, fw, &Array1::ones(n));
         let dtau = self.time.derivative(t);
-        let mut gbar = Vec::with_capacity(n * nf);
+        gbar.clear();
         let mut de_i = Vec::with_capacity(n);
         for i in 0..n {
             let row = gin.row(i);
             gbar.extend(row.iter().take(nf).copied());
             de_i.push(row.iter().skip(nf).zip(&dtau).map(|(a, b)| a * b).sum());
         }
-        let grad = if with_grad { d.vjp(&gbar) } else { vec![[0.0; 3]; n] };
+        let mut grad = Vec::new();
+        if with_grad {
+            d.vjp_into(gbar, scratch, &mut grad);
+        } else {
+            grad.resize(n, [0.0; 3]);
+        }
         NetOut { e_i: fw.out.to_vec(), de_i, grad }
     }
 }
@@ -92,8 +125,10 @@ impl Network for DescriptorMlp {
     }
 
     fn evaluate(&self, at: &At<'_>, want: Want) -> NetOut {
-        let (d, fw) = self.forward(at.params, at);
-        self.outputs(at.params, &d, &fw, at.t, want.grad)
+        with_work(|work| {
+            let fw = self.forward(at.params, at, &mut work.desc);
+            self.outputs(at.params, work, &fw, at.t, want.grad)
+        })
     }
 
     /// The MLP on the input row of a particle without neighbours (G = 0).
@@ -110,19 +145,21 @@ impl Network for DescriptorMlp {
 
     fn score_param_grad(&self, at: &At<'_>, residual: &mut Residual<'_>, grad: &mut [f64]) {
         let params = at.params;
-        let (d, fw) = self.forward(params, at);
-        let out = self.outputs(params, &d, &fw, at.t, true);
-        if let Some((r, scale)) = residual(&out) {
+        with_work(|work| {
+            let fw = self.forward(params, at, &mut work.desc);
+            let out = self.outputs(params, work, &fw, at.t, true);
+            let Some((r, scale)) = residual(&out) else { return };
             let n = at.pairs.n_particles();
             let (nf, nt) = (self.descriptors.n_features(), self.time.n_features());
-            let gdot = d.jvp(&r);
+            let Work { desc, scratch, gdot, .. } = work;
+            desc.jvp_into(&r, scratch, gdot);
             let mut xdot = vec![0.0; n * (nf + nt)];
             for i in 0..n {
                 xdot[i * (nf + nt)..i * (nf + nt) + nf].copy_from_slice(&gdot[i * nf..(i + 1) * nf]);
             }
             let w = Array1::from_elem(n, scale);
             self.mlp.tangent_param_grad(params, &fw, &matrix(n, nf + nt, xdot), &w, grad);
-        }
+        })
     }
 
     /// The MLP's GEMMs over N rows (the descriptors are not counted).
