@@ -125,7 +125,11 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
     let cold = WindowSettings { warmup: 0, steps: 400, eps: 0.002, ..s }; // relaxation time ~250 steps
     let res = run_window(&m, t0, &far, &cold, 1, 0, None);
     eprintln!("window drift z, chains started 6-12 sd out without warm-up: {:.1}", res.drift_z);
-    assert!(res.drift_z.abs() > 5.0, "a relaxing window must show drift: z = {}", res.drift_z);
+    // Above the threshold at which `nti ti` warns (3). With this small step the chains' fluctuations
+    // are correlated over about the relaxation time, which the drift error now accounts for (z = 3.6;
+    // the block errors of the halves, which ignored it, gave z > 5 here and ~4x too large z for
+    // stationary short chains).
+    assert!(res.drift_z.abs() > 3.0, "a relaxing window must show drift: z = {}", res.drift_z);
 
     // window_discard = "auto" (Chodera 2016): chains started 20-40 sd out with a fixed step
     // (no warm-up) that relaxes the variance-2 coordinate over ~var/eps = 100 steps, so the transient

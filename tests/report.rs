@@ -1,7 +1,8 @@
 //! `nti report`: a tiny `nti run` (three N, so every section exists; a few seconds) gives one
 //! self-contained HTML page with every section and its SVG figures; the report of a stage file
-//! holds that stage's sections and names the absent ones; a file of the wrong kind is refused with
-//! exit code 2 and nothing written.
+//! holds that stage's sections and names the absent ones; the warnings a run prints are stored in its
+//! file and listed in the report; a file of the wrong kind is refused with exit code 2 and nothing
+//! written.
 
 mod common;
 use common::{run_in, scratch};
@@ -42,7 +43,9 @@ fn report_of_a_run_and_of_its_stage_files() {
     let p = d.path();
     fs::write(p.join("p.toml"), TINY).unwrap();
     // nti run writes the report beside its results and ends with its path and the verdict.
-    let run = ok(run_in(p, &["run", "p.toml"]));
+    let o = run_in(p, &["run", "p.toml"]);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let run = ok(o);
     let tail: Vec<&str> = run.lines().rev().take(2).collect();
     assert!(tail[1] == "report: tiny.html" && tail[0].starts_with("verdict: N = 19: beta A_ex = "), "{run}");
     assert!(tail[0].contains("z = ") && tail[0].contains("checks warn (see the report)"), "{run}");
@@ -65,6 +68,22 @@ fn report_of_a_run_and_of_its_stage_files() {
     for text in ["z vs baseline", "z vs EOS", "mbar-K4", "eos-kolafa-nezbeda", "W(N) - min W", "validation loss"] {
         assert!(html.contains(text), "'{text}' missing");
     }
+    // Every warning the run printed is stored in its file (those of the stages prefixed with the
+    // stage file) and listed in the report's checks section.
+    let printed: Vec<&str> =
+        stderr.lines().filter(|l| l.contains(" WARN ")).filter_map(|l| l.split_once("] ").map(|x| x.1)).collect();
+    assert!(printed.iter().any(|w| w.contains("AIS effective sample size")), "the tiny run's AIS warning:\n{stderr}");
+    let stored = nti::io::warnings::read(&p.join("tiny.h5")).unwrap();
+    for w in &printed {
+        assert!(stored.iter().any(|s| s.ends_with(w)), "printed, not stored: {w}\nstored: {stored:#?}");
+        assert!(html.contains(&nti::report::page::esc(w)), "stored, not in the report: {w}");
+    }
+    assert!(stored.iter().any(|s| s.starts_with("ti.h5: N = ")), "stage warnings name their stage file: {stored:#?}");
+    let ti_stage = nti::io::warnings::read(&p.join("tiny_stages/ti.h5")).unwrap();
+    assert!(ti_stage.iter().any(|s| s.contains("AIS effective sample size")), "the TI stage file: {ti_stage:#?}");
+    assert!(html.contains(&format!("The run logged {} warning", stored.len())), "the warnings' heading");
+    // W(N) and <rho>(beta mu) carry the equation of state's line (full LJ with tail corrections).
+    assert!(html.matches("Kolafa-Nezbeda EOS, ").count() >= 2, "the EOS lines of the landscape figures");
     // The checks carry marks, and the tiny run's 4 AIS chains are flagged as not informative.
     assert!(html.contains("✔ pass") && html.contains("⚠ warn"), "check marks");
     assert!(html.contains("not informative (ESS"), "AIS with a tiny ESS is not marked");
@@ -91,7 +110,12 @@ fn report_of_a_run_and_of_its_stage_files() {
     assert!(html.contains("Not in this file, so not shown: Summary, Consistency checks,"), "absent sections named");
     ok(run_in(p, &["report", "tiny_stages/sample_N20.h5"]));
     let html = fs::read_to_string(p.join("tiny_stages/sample_N20.html")).unwrap();
-    assert_eq!(sections(&html), ["rdf"]);
+    // The short reference simulation warns (its block averages reach no plateau): a stage file
+    // without checks shows the checks section for its stored warnings only.
+    let sample_warnings = nti::io::warnings::read(&p.join("tiny_stages/sample_N20.h5")).unwrap();
+    assert!(!sample_warnings.is_empty() && stored.iter().any(|s| s.starts_with("sample_N20.h5: ")), "{stored:#?}");
+    assert_eq!(sections(&html), ["checks", "rdf"]);
+    assert!(html.contains(&nti::report::page::esc(&sample_warnings[0])));
 }
 
 /// Files that are not nti results files: exit code 2, an error naming the file and what was

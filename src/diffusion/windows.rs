@@ -8,6 +8,7 @@
 
 use super::consistency::{ConfTemperature, ConfTemperatureSamples};
 use crate::estimators::attribution::{chain_blocks, NodeSamples};
+use crate::estimators::autocorr::PooledCorrelation;
 use crate::estimators::equilibration::detect_equilibration;
 pub use crate::estimators::equilibration::WindowDiscard;
 use crate::estimators::{block_average, BlockEstimate};
@@ -61,11 +62,10 @@ pub struct WindowResult {
     /// its error for chains that sample exp(-u(., t))); NaN without measurements.
     pub tconf: ConfTemperature,
     /// Drift check of the production run (Geweke 1992): z of the change of the chains' mean du/dt
-    /// from the first to the second half of production, sum_c (m2_c - m1_c) / sqrt(sum_c (se1_c^2 +
-    /// se2_c^2)) with block-averaged errors of each half. About N(0, 1) for chains that sample
-    /// exp(-u(., t)) from the start of production; large for chains still relaxing, even when every
-    /// chain relaxes the same way (which the spread of chain means and `start_z` cannot see). NaN
-    /// when a half is too short for a block error.
+    /// from the first to the second half of production ([`drift_z`]). About N(0, 1) for chains that
+    /// sample exp(-u(., t)) from the start of production; large for chains still relaxing, even when
+    /// every chain relaxes the same way (which the spread of chain means and `start_z` cannot see).
+    /// NaN when a chain has fewer than 4 kept samples.
     pub drift_z: f64,
     /// Block estimate of du/dt of every chain (its kept part), in chain order.
     pub chains: Vec<BlockEstimate>,
@@ -95,12 +95,11 @@ pub fn run_window<M: EnergyModel + ?Sized>(
 ) -> WindowResult {
     let mut split = NodeSamples::new(t, 1.0, 2);
     let mut chain_lens = Vec::with_capacity(starts.len());
-    let mut per_chain = Vec::new();
     let (mut sp, mut sn) = (0.0, 0.0);
     let (mut acc, mut eps_sum) = (0.0, 0.0);
     let mut series = Vec::new();
     let mut tconf = ConfTemperatureSamples::default();
-    let mut drift = (0.0, 0.0);
+    let mut kept = Vec::with_capacity(starts.len());
     let mut discarded = Vec::with_capacity(starts.len());
     for (c, start) in starts.iter().enumerate() {
         let mut rng = stream(seed, Purpose::Window, (id << 20) + c as u64);
@@ -142,14 +141,12 @@ pub fn run_window<M: EnergyModel + ?Sized>(
             sp += d.prior;
             sn += d.network;
         }
-        let x = &x[t0..];
-        chain_lens.push(x.len());
-        per_chain.push(block_average(x));
-        let (a, b) = x.split_at(x.len() / 2);
-        let (ea, eb) = (block_average(a), block_average(b));
-        drift.0 += eb.mean - ea.mean;
-        drift.1 += ea.stderr.powi(2) + eb.stderr.powi(2);
+        chain_lens.push(x.len() - t0);
+        kept.push(x[t0..].to_vec());
     }
+    let kept: Vec<&[f64]> = kept.iter().map(Vec::as_slice).collect();
+    let pooled = PooledCorrelation::of(&kept);
+    let per_chain: Vec<BlockEstimate> = kept.iter().map(|x| chain_estimate(x, &pooled)).collect();
     let mut total = crate::estimators::combine_replicas(&per_chain);
     // Chains that have not mixed (short runs, warm starts still relaxing) make the within-chain block
     // errors too small; the spread of the chain means, sd(means)/sqrt(C), catches that. When it
@@ -179,10 +176,121 @@ pub fn run_window<M: EnergyModel + ?Sized>(
         acceptance: acc / starts.len() as f64,
         eps: eps_sum / starts.len() as f64,
         tconf: tconf.estimate(),
-        drift_z: drift.0 / drift.1.sqrt(),
+        drift_z: drift_z(&kept, &PooledCorrelation::of_residuals(&kept)),
         chains: per_chain,
         series,
         discarded,
         split,
+    }
+}
+
+/// Block estimate of one chain's mean, with the statistical inefficiency raised to the window's
+/// pooled autocorrelation estimate where that is larger: block averaging resolves inefficiencies up
+/// to about n / 64 only (crate::estimators::autocorr), so a short chain's block error alone is too
+/// small, and the chains would seem to disagree beyond their errors.
+fn chain_estimate(x: &[f64], pooled: &PooledCorrelation) -> BlockEstimate {
+    let mut e = block_average(x);
+    let below = e.stat_ineff.is_nan() || e.stat_ineff < pooled.stat_ineff;
+    if pooled.stat_ineff.is_finite() && below && x.len() >= 2 {
+        e.stat_ineff = pooled.stat_ineff;
+        e.stderr = pooled.stderr_of_mean(x.len());
+    }
+    e
+}
+
+/// The drift z of a window's chains (each its kept production): d = sum_c (m2_c - m1_c) over the
+/// chains' second and first halves, divided by its standard error sqrt(sum_c s^2 g (1/h1_c +
+/// 1/h2_c)), where s^2 and g describe the chains' fluctuations about their common mean path
+/// ([`PooledCorrelation::of_residuals`], so a relaxation the chains share counts in d only).
+/// Block errors of the halves themselves, used before, do no blocking for halves under 64 samples
+/// and were too small by about sqrt(g): up to 7x at the quickstart's small-t windows
+/// (validation/README.md, "Window drift"). NaN when a chain has fewer than 4 samples or the chains
+/// do not fluctuate.
+pub fn drift_z(chains: &[&[f64]], pooled: &PooledCorrelation) -> f64 {
+    if chains.is_empty() || chains.iter().any(|c| c.len() < 4) {
+        return f64::NAN;
+    }
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+    let (mut d, mut inv_n) = (0.0, 0.0);
+    for c in chains {
+        let (a, b) = c.split_at(c.len() / 2);
+        d += mean(b) - mean(a);
+        inv_n += 1.0 / a.len() as f64 + 1.0 / b.len() as f64;
+    }
+    let se = (pooled.variance * pooled.stat_ineff * inv_n).sqrt();
+    if se > 0.0 {
+        d / se
+    } else {
+        f64::NAN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{stream, Purpose};
+
+    /// `c` AR(1) series of `n` samples, coefficient `phi`, unit stationary variance, each started
+    /// at `x0` (in units of the stationary sd), or in equilibrium (its own N(0, 1) draw) without.
+    fn chains(seed: u64, c: usize, n: usize, phi: f64, x0: Option<f64>) -> Vec<Vec<f64>> {
+        (0..c)
+            .map(|k| {
+                let mut r = stream(seed, Purpose::ToyData, k as u64);
+                let start = x0.unwrap_or_else(|| rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut r));
+                crate::estimators::block::ar1_from(&mut r, n, phi, start)
+            })
+            .collect()
+    }
+
+    fn z_of(x: &[Vec<f64>]) -> f64 {
+        let refs: Vec<&[f64]> = x.iter().map(Vec::as_slice).collect();
+        drift_z(&refs, &PooledCorrelation::of_residuals(&refs))
+    }
+
+    /// <z^2> and the count of |z| > 3 over `m` seeds of stationary chains.
+    fn z_spread(m: u64, c: usize, n: usize, phi: f64) -> (f64, usize) {
+        let z: Vec<f64> = (0..m).map(|seed| z_of(&chains(1000 + seed, c, n, phi, None))).collect();
+        (z.iter().map(|v| v * v).sum::<f64>() / m as f64, z.iter().filter(|v| v.abs() > 3.0).count())
+    }
+
+    #[test]
+    fn drift_z_of_short_correlated_stationary_chains_is_standard_normal() {
+        // The quickstart's windows: 2 chains x 100 recorded samples, and the default 4 chains, with
+        // statistical inefficiency g = (1 + phi) / (1 - phi) = 19 at phi = 0.9 (measured at small t:
+        // 10-30). Chains started in equilibrium: z must be about N(0, 1) across seeds. Block
+        // errors of the 50-sample halves (no blocking), the statistic before, gave <z^2> ~ g = 19
+        // and |z| > 3 in about half the seeds. With 2 chains the variance about the mean path has
+        // few degrees of freedom per step, so z has heavier tails (<z^2> ~ 1.4, P(|z| > 3) ~ 0.03
+        // in 1000 simulated seeds); over 400 seeds the sampling sd of <z^2> is about 0.1.
+        let (z2, beyond3) = z_spread(400, 2, 100, 0.9);
+        assert!((0.75..1.8).contains(&z2), "2 chains: <z^2> = {z2}");
+        assert!(beyond3 <= 24, "2 chains: {beyond3} of 400 |z| > 3");
+        let (z2, beyond3) = z_spread(400, 4, 100, 0.9);
+        assert!((0.75..1.35).contains(&z2), "4 chains: <z^2> = {z2}");
+        assert!(beyond3 <= 8, "4 chains: {beyond3} of 400 |z| > 3 (N(0, 1): about 1)");
+    }
+
+    #[test]
+    fn drift_z_flags_chains_that_relax_alike_from_their_start() {
+        // 4 chains started 20 sd away relax with tau ~ 10 samples, all the same way: the check
+        // exists for these. Errors from the chains' own autocorrelation would count the relaxation
+        // as slow correlation and flag none of them (simulated: 0 of 200).
+        let flagged = (0..40).filter(|&s| z_of(&chains(2000 + s, 4, 100, 0.9, Some(20.0))).abs() > 3.0).count();
+        assert!(flagged >= 36, "only {flagged} of 40 relaxing sets of chains flagged");
+    }
+
+    #[test]
+    fn short_chain_errors_are_raised_to_the_pooled_inefficiency() {
+        // 100 samples with g = 19: block averaging stops at one level (s ~ 2); the chain's error
+        // must follow the pooled estimate instead, within the estimate's own noise.
+        let x = chains(3000, 4, 100, 0.9, None);
+        let refs: Vec<&[f64]> = x.iter().map(Vec::as_slice).collect();
+        let pooled = PooledCorrelation::of(&refs);
+        for c in &refs {
+            let (b, e) = (block_average(c), chain_estimate(c, &pooled));
+            assert!(b.stat_ineff < 4.0, "block s = {}", b.stat_ineff);
+            assert!(e.stat_ineff > 8.0, "raised s = {}", e.stat_ineff);
+            assert!((e.stderr - pooled.stderr_of_mean(c.len())).abs() < 1e-12);
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! Statistical estimators: block averages and standard errors.
+//! Statistical estimators: block averages, autocorrelation and standard errors.
 
 pub mod attribution;
+pub mod autocorr;
 pub mod block;
 pub mod bootstrap;
 pub mod clenshaw_curtis;

@@ -13,6 +13,7 @@ pub mod results;
 pub mod summary;
 pub mod trajectories;
 pub mod units;
+pub mod warnings;
 
 pub use output::OutputFile;
 pub use provenance::Provenance;

@@ -1,5 +1,5 @@
 //! Provenance stored with every result: input text, program version, git commit, ranks, seed,
-//! wall time, host and command line.
+//! wall time, host and command line; and the run's warnings (`/diagnostics`).
 
 use super::h5util::{set_f64, set_i64, set_str};
 use anyhow::Result;
@@ -24,9 +24,17 @@ pub struct Provenance {
     pub wall_seconds: f64,
     /// The command (e.g. "sample").
     pub command: String,
+    /// The warnings the run logged, on every rank (`/diagnostics`, [`super::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 impl Provenance {
+    /// Writes `/provenance` ([`Self::write`]) and `/diagnostics` (the warnings) into `f`.
+    pub fn write_to(&self, f: &hdf5::File) -> Result<()> {
+        self.write(&f.create_group("provenance")?)?;
+        super::warnings::write(f, &self.warnings)
+    }
+
     /// Writes the provenance as attributes of group `g` (`/provenance`).
     pub fn write(&self, g: &Group) -> Result<()> {
         set_str(g, "input_text", &self.input_text)?;

@@ -3,6 +3,7 @@
 //! g(r) and the baseline's lambda integrand. Each function returns no chart when the file lacks its
 //! data.
 
+use super::eos_line::EosReference;
 use super::load::{Attribution, Columns, ReportData, TiData};
 use super::plot::{Chart, Series, Style};
 use crate::io::ScalarResult;
@@ -150,9 +151,10 @@ pub fn best_per_n(results: &[ScalarResult]) -> Vec<(usize, ScalarResult)> {
 }
 
 /// The grand-canonical landscape W(N) = beta A(N) - beta mu N at the beta mu that levels its
-/// ends (beta A = beta A_ex + ln N! - N ln V, thermal wavelength 1), with the A_ex errors; needs
-/// two or more N. Returns the chart and that beta mu.
-pub fn landscape(results: &[ScalarResult]) -> Option<(Chart, f64)> {
+/// ends (beta A = beta A_ex + ln N! - N ln V, thermal wavelength 1), with the A_ex errors, and
+/// the equation of state's W(N) at the same beta mu and offset (`eos`); needs two or more N.
+/// Returns the chart and that beta mu.
+pub fn landscape(results: &[ScalarResult], eos: Option<&EosReference>) -> Option<(Chart, f64)> {
     let rows = best_per_n(results);
     let (first, last) = (rows.first()?, rows.last()?);
     if first.0 == last.0 {
@@ -164,13 +166,16 @@ pub fn landscape(results: &[ScalarResult]) -> Option<(Chart, f64)> {
     let beta_mu = (a_tot(last) - a_tot(first)) / (last.0 - first.0) as f64;
     let w: Vec<f64> = rows.iter().map(|x| a_tot(x) - beta_mu * x.0 as f64).collect();
     let w0 = w.iter().copied().fold(f64::INFINITY, f64::min);
-    let series = vec![Series::new(
+    let mut series = vec![Series::new(
         format!("{} (± se)", first.1.method),
         Style::Points,
         rows.iter().map(|x| x.0 as f64).collect(),
         w.iter().map(|v| v - w0).collect(),
     )
     .with_err(rows.iter().map(|x| x.1.stderr).collect())];
+    if let Some(e) = eos {
+        series.push(e.landscape(first.0, last.0, volume, beta_mu, w0));
+    }
     let chart = Chart {
         title: format!("Grand-canonical landscape at beta mu = {beta_mu:.3}"),
         x_label: "particle number N".into(),
@@ -181,16 +186,24 @@ pub fn landscape(results: &[ScalarResult]) -> Option<(Chart, f64)> {
     Some((chart, beta_mu))
 }
 
-/// `<rho>(beta mu)` by grand-canonical reweighting (`/grand_canonical`).
-pub fn density_isotherm(gc: &(Columns, String)) -> Option<Chart> {
+/// `<rho>(beta mu)` by grand-canonical reweighting (`/grand_canonical`), with the equation of
+/// state's rho(beta mu) over the same beta mu range (`eos`).
+pub fn density_isotherm(gc: &(Columns, String), eos: Option<&EosReference>) -> Option<Chart> {
     let (c, method) = gc;
     let s = Series::new(format!("{method} (± se)"), Style::Line, col(c, "beta_mu"), col(c, "mean_density"))
         .with_err(col(c, "mean_density_stderr"));
-    (!s.x.is_empty()).then(|| Chart {
+    let range =
+        s.x.iter()
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let line = eos.and_then(|e| e.isotherm(range.0, range.1));
+    let mut series = vec![s];
+    series.extend(line);
+    (!series[0].x.is_empty()).then(|| Chart {
         title: "Density against chemical potential (grand-canonical reweighting)".into(),
         x_label: "beta mu (1, thermal wavelength 1)".into(),
         y_label: "<rho> (sigma^-3)".into(),
-        series: vec![s],
+        series,
         ..Default::default()
     })
 }

@@ -83,6 +83,11 @@ pub struct ReportData {
     pub sources: Vec<PathBuf>,
     /// Notes on what could not be read.
     pub notes: Vec<String>,
+    /// The warnings the run logged (`/diagnostics`; a run's file holds its stages' too); None for
+    /// files written before they were stored.
+    pub warnings: Option<Vec<String>>,
+    /// The equation-of-state reference of the grand-canonical figures (temperature and system).
+    pub eos: Option<super::eos_line::EosReference>,
     /// Scalar results of all files read (deduplicated by name, method and N).
     pub results: Vec<ScalarResult>,
     /// TI data per N.
@@ -181,6 +186,15 @@ pub fn load(path: &Path) -> Result<ReportData> {
         }
     }
     d.results = summary::read_results(path)?;
+    let input = f.group("provenance").ok().and_then(|p| get_str(&p, "effective_input").ok());
+    let temperature = d.results.iter().map(|r| r.temperature).find(|t| t.is_finite() && *t > 0.0);
+    d.eos = super::eos_line::EosReference::from_input(input.as_deref(), temperature);
+    if f.group("diagnostics").is_ok() {
+        match crate::io::warnings::read_open(&f) {
+            Ok(w) => d.warnings = Some(w),
+            Err(e) => d.notes.push(format!("the stored warnings could not be read: {e:#}")),
+        }
+    }
     read_arrays(&f, &mut d).with_context(|| format!("'{}'", path.display()))?;
     if kind == "run" {
         for s in stage_files(&f, path, &mut d.notes) {

@@ -4,6 +4,7 @@
 //! landscape, the training curve, g(r), the baseline, and every consistency check with what to do.
 
 pub mod checks;
+pub mod eos_line;
 pub mod figures;
 pub mod load;
 pub mod page;

@@ -138,12 +138,29 @@ fn all_results(d: &ReportData) -> String {
     s + "</table></details>\n"
 }
 
+/// The warnings the run logged (stored in the file), as a list after the checks.
+fn logged_warnings(d: &ReportData) -> Option<String> {
+    let w = d.warnings.as_ref()?;
+    if w.is_empty() {
+        return Some("<p>The run logged no warnings.</p>\n".into());
+    }
+    let items: String = w.iter().map(|l| format!("<li>{}</li>\n", esc(l))).collect();
+    Some(format!(
+        "<p class=warn>The run logged {} warning{} (as printed; stored in the file under /diagnostics):</p>\n\
+         <ul class=warnings>\n{items}</ul>\n",
+        w.len(),
+        if w.len() == 1 { "" } else { "s" }
+    ))
+}
+
 fn checks_table(d: &ReportData) -> Option<String> {
     let mut cs = checks::checks(d);
     // Warnings first (stable: otherwise in the order of the results).
     cs.sort_by_key(|c| c.status != Status::Warn);
+    let logged = logged_warnings(d);
     if cs.is_empty() {
-        return None;
+        // Without checks, the section is there only for warnings.
+        return logged.filter(|_| d.warnings.as_ref().is_some_and(|w| !w.is_empty()));
     }
     let warn = cs.iter().filter(|c| c.status == Status::Warn).count();
     let mut s = format!("<p>{} checks: {} pass, {warn} warn.</p>\n", cs.len(), cs.len() - warn);
@@ -162,7 +179,7 @@ fn checks_table(d: &ReportData) -> Option<String> {
             esc(advice)
         );
     }
-    Some(s + "</table>\n")
+    Some(s + "</table>\n" + &logged.unwrap_or_default())
 }
 
 fn attribution_section(d: &ReportData) -> Result<Option<String>> {
@@ -237,17 +254,23 @@ pub fn render(d: &ReportData) -> Result<String> {
     p.section("integrand", "TI integrand <du/dt>(t)", Some(integrand));
     p.section("attribution", "Attribution by term and distance shell", attribution_section(d)?);
     let mut land = String::new();
-    if let Some((c, bm)) = figures::landscape(&d.results) {
+    if let Some((c, bm)) = figures::landscape(&d.results, d.eos.as_ref()) {
         land += &figure(
             &c,
             &format!(
                 "W(N) = beta A(N) - beta mu N with beta A = beta A_ex + ln N! - N ln V (thermal wavelength 1), at \
-                 beta mu = {bm:.3}, the value that levels the ends; error bars: se of beta A_ex."
+                 beta mu = {bm:.3}, the value that levels the ends; error bars: se of beta A_ex. Line: the \
+                 Kolafa-Nezbeda equation of state, beta A_ex = N a_ex(N/V, T) (thermodynamic limit per \
+                 particle), at the same beta mu and offset."
             ),
         )?;
     }
-    if let Some(c) = d.grand_canonical.as_ref().and_then(figures::density_isotherm) {
-        land += &figure(&c, "Mean density of the grand-canonical ensemble over the N computed, ± 1 se band.")?;
+    if let Some(c) = d.grand_canonical.as_ref().and_then(|gc| figures::density_isotherm(gc, d.eos.as_ref())) {
+        land += &figure(
+            &c,
+            "Mean density of the grand-canonical ensemble over the N computed, ± 1 se band; line: the \
+             Kolafa-Nezbeda equation of state, beta mu = ln rho + beta mu_ex(rho, T).",
+        )?;
     }
     p.section("landscape", "Grand-canonical landscape", Some(land));
     if let Some(c) = d.training.as_ref().and_then(figures::training) {

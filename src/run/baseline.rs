@@ -106,6 +106,7 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
     } else {
         vec![]
     };
+    crate::io::warnings::gather(comm);
     let gathered = comm.gather_to_root(pack(&bufs));
     let widom_all = comm.gather_to_root(pack(&widom_bufs));
     let (Some(gathered), Some(widom_all)) = (gathered, widom_all) else { return Ok(None) };
@@ -230,7 +231,7 @@ fn write_baseline(path: &Path, s: &BaselineSummary, prov: &Provenance) -> Result
     for r in &s.results {
         r.write(&rg)?;
     }
-    prov.write(&f.create_group("provenance")?)?;
+    prov.write_to(&f)?;
     f.close()?;
     Ok(())
 }

@@ -178,6 +178,7 @@ pub fn run_generate(input: &Input, comm: &Comm) -> Result<Option<Vec<Generated>>
         }
         results.push(Generated { n, side, rdf: (rdf.centers(), rdf.g(n, &simbox)), run });
     }
+    crate::io::warnings::gather(comm);
     let Some(out) = out else { return Ok(None) };
     let prov = super::provenance(input, comm, start, "generate");
     if let Err(e) = write_generated(out.temp_path(), &results, &model.temperature(), &prov) {
@@ -236,7 +237,7 @@ fn write_generated(path: &Path, res: &[Generated], temperature: &f64, prov: &Pro
         }
         .write(&rg)?;
     }
-    prov.write(&f.create_group("provenance")?)?;
+    prov.write_to(&f)?;
     f.close()?;
     Ok(())
 }

@@ -61,7 +61,9 @@ pub fn refuse_non_finite(
     )
 }
 
-/// Provenance of a run of `command` that started at `start`.
+/// Provenance of a run of `command` that started at `start`, with the warnings logged since the
+/// last results file was written (rank 0's, and those of other ranks brought by
+/// [`crate::io::warnings::gather`]).
 pub fn provenance(input: &Input, comm: &Comm, start: std::time::Instant, command: &str) -> Provenance {
     Provenance {
         input_text: input.text.clone(),
@@ -72,5 +74,6 @@ pub fn provenance(input: &Input, comm: &Comm, start: std::time::Instant, command
         seed: input.config.run.seed,
         wall_seconds: start.elapsed().as_secs_f64(),
         command: command.into(),
+        warnings: crate::logging::take_warnings(),
     }
 }

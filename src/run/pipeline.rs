@@ -182,10 +182,12 @@ pub fn run_pipeline(input: &Input, comm: &Comm) -> Result<Option<Vec<ScalarResul
         stage(comm, Path::new(&data[data.len() - 1]), &si, SAMPLE_KEYS, |i| run_sample(i, comm).map(|_| ()))?;
     }
     // 2. One model on all of them.
+    let mut used: Vec<PathBuf> = data.iter().map(PathBuf::from).collect();
     let mut c = cfg.clone();
     c.train.data = data;
     c.output.file = file("train.h5".into());
     let model_file = c.output.file.clone();
+    used.push(PathBuf::from(&model_file));
     let ti_in = stage_input(input, c, "train");
     stage(comm, Path::new(&model_file), &ti_in, TRAIN_KEYS, |i| run_train(i, comm, None).map(|_| ()))?;
     // 3. Neural TI.
@@ -198,6 +200,7 @@ pub fn run_pipeline(input: &Input, comm: &Comm) -> Result<Option<Vec<ScalarResul
     let si = stage_input(input, c, "ti");
     stage(comm, Path::new(&ti_file), &si, TI_KEYS, |i| run_ti(i, comm).map(|_| ()))?;
     // 4. Baselines.
+    used.push(PathBuf::from(&ti_file));
     let mut files = vec![PathBuf::from(&ti_file)];
     for &n in &cfg.pipeline.baseline_n {
         let seed = cfg.run.seed.wrapping_add(BASELINE_SEED_OFFSET + n as u64);
@@ -216,7 +219,20 @@ pub fn run_pipeline(input: &Input, comm: &Comm) -> Result<Option<Vec<ScalarResul
     results.extend(eos_results(cfg, &ti_n, volume));
     let mu = chemical_potentials(&results);
     results.extend(mu);
-    let prov = super::provenance(input, comm, start, "run");
+    used.extend(files[1..].iter().cloned());
+    let mut prov = super::provenance(input, comm, start, "run");
+    // The stages' warnings (run now or reused), each with its stage file, before the run's own.
+    let mut warnings = Vec::new();
+    for f in &used {
+        let name = f.file_name().unwrap_or_default().to_string_lossy();
+        match crate::io::warnings::read(f) {
+            Ok(w) => warnings.extend(w.into_iter().map(|w| format!("{name}: {w}"))),
+            Err(e) => log::warn!("cannot read the warnings of stage file '{}': {e:#}", f.display()),
+        }
+    }
+    warnings.append(&mut crate::logging::take_warnings());
+    warnings.append(&mut prov.warnings);
+    prov.warnings = warnings;
     let written = (|| -> Result<()> {
         let f = hdf5::File::create(out.temp_path())?;
         let g = f.create_group("results")?;
@@ -228,7 +244,7 @@ pub fn run_pipeline(input: &Input, comm: &Comm) -> Result<Option<Vec<ScalarResul
         h5util::set_str(&s, "stage_directory", &dir.display().to_string())?;
         let stages: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
         h5util::set_str(&s, "result_files", &stages.join("\n"))?;
-        prov.write(&f.create_group("provenance")?)?;
+        prov.write_to(&f)?;
         Ok(())
     })();
     if let Err(e) = written {

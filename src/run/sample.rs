@@ -39,6 +39,7 @@ pub fn run_sample(input: &Input, comm: &Comm) -> Result<Option<SampleSummary>> {
     let store = ItemStore::open(comm, &cfg.output.file, fp, cfg.output.overwrite)?;
     let done = store.run(comm, "replica", cfg.sample.replicas, |r| run_replica(cfg, r).to_buffer())?;
     let bufs: Vec<Vec<f64>> = done.into_iter().map(|(_, b)| b).collect();
+    crate::io::warnings::gather(comm);
     let gathered = comm.gather_to_root(pack(&bufs));
     let Some(gathered) = gathered else { return Ok(None) };
     let mut replicas: Vec<ReplicaOutput> =
@@ -198,7 +199,7 @@ fn write_results(input: &Input, s: &SampleSummary, prov: &Provenance, path: &Pat
     h5util::set_f64(&sys, "cutoff_radius", rc)?;
     h5util::set_i64(&sys, "shift", cfg.sys().shift as i64)?;
     h5util::set_i64(&sys, "tail_correction", cfg.sys().tail_correction as i64)?;
-    prov.write(&f.create_group("provenance")?)?;
+    prov.write_to(&f)?;
     f.close()?;
     Ok(())
 }

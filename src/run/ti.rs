@@ -104,6 +104,7 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
             all.push(estimate(&plan, n, items)?);
         }
     }
+    crate::io::warnings::gather(comm);
     let Some(out) = out else { return Ok(None) };
     add_chemical_potentials(&mut all);
     // Over a grid of N: every N in between from the fit through the window estimates; its
@@ -413,7 +414,7 @@ fn write_ti(
             s.write(&rg)?;
         }
     }
-    prov.write(&f.create_group("provenance")?)?;
+    prov.write_to(&f)?;
     f.close()?;
     Ok(())
 }

@@ -147,6 +147,7 @@ pub fn run_train(input: &Input, comm: &Comm, restart: Option<&Path>) -> Result<B
         let last: Vec<String> = h[h.len() - T_BINS..].iter().map(|v| format!("{v:.3}")).collect();
         log::info!("validation loss by t in [0, 0.1), [0.1, 0.2), ..., [0.9, 1]: {}", last.join(" "));
     }
+    crate::io::warnings::gather(comm);
     if let Some(out) = out {
         write_checkpoint(&ckpt, model.as_ref(), &tr, &meta(&tr))?;
         let prov = super::provenance(input, comm, start, "train");
@@ -198,7 +199,7 @@ fn write_train_results(
         }
         .write(&rg)?;
     }
-    prov.write(&f.create_group("provenance")?)?;
+    prov.write_to(&f)?;
     f.close()?;
     Ok(())
 }
