@@ -118,11 +118,11 @@ fn main() {
     }
     let per_step = t0.elapsed().as_secs_f64() / steps as f64;
     let rss = comm.all_reduce_sum(&[peak_rss_mib()]);
+    let sys = comm.all_reduce_sum(&[sys_fraction()])[0] / comm.size() as f64;
     if comm.is_root() {
         // Training flops per configuration: 8 forward passes of the dense layers (module doc).
         let train_gflops = 8.0 * fwd * batch as f64 / per_step / 1e9;
         let peak: Option<f64> = std::env::var("NTI_PEAK_GFLOPS").ok().and_then(|v| v.parse().ok());
-        let sys = comm.all_reduce_sum(&[sys_fraction()])[0] / comm.size() as f64;
         let eg_gflops = 2.0 * fwd * rate / 1e9;
         let name = if mp { "paper-mp" } else { "default" };
         let shape = if mp {
