@@ -10,6 +10,7 @@ pub mod output;
 pub mod partial;
 pub mod provenance;
 pub mod results;
+pub mod state_buf;
 pub mod summary;
 pub mod trajectories;
 pub mod units;
