@@ -1,9 +1,10 @@
-//! Work items resumed from inside: a sampling replica or a baseline lambda window (or Widom
-//! replica) stopped in the middle saves its state (`<stem>.items/<kind>_<id>.state.h5`), and the
+//! Work items resumed from inside: a sampling replica, a baseline lambda window (or Widom
+//! replica) or a corrected TI window (MALA or HMC chains) stopped in the middle saves its state (`<stem>.items/<kind>_<id>.state.h5`), and the
 //! rerun continues it from there. Every results file is compared dataset by dataset and attribute
 //! by attribute, bitwise, with an uninterrupted 1-rank run (provenance and wall times aside), for
 //! stops on 1 and 2 ranks, resumed on the same or the other rank count, for Metropolis MC (cell
-//! lists), Langevin dynamics (Verlet list) and the MC lambda windows; and a run killed with
+//! lists), Langevin dynamics (Verlet list), the MC lambda windows and the TI windows' chains; and
+//! a run killed with
 //! SIGKILL resumes from its last periodic save (`[output] item_save_seconds`).
 //!
 //! Stops come from the documented test hook `NTI_TEST_STOP_AFTER_STEPS=K[@RANK]` (a stop request,
@@ -11,6 +12,7 @@
 //! exact step inside an item rather than wherever a signal happens to arrive.
 
 mod common;
+use common::fixtures::sampled_dir;
 use common::*;
 use hdf5::{Group, Location};
 use std::fs;
@@ -235,4 +237,42 @@ fn periodic_saves_survive_sigkill() {
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("[output] item_save_seconds = -1: expected a non-negative number of seconds"), "{e}");
     assert!(!p.join("n.h5").exists() && !p.join("n.items").exists());
+}
+
+/// `nti ti` on the 200-step model of the shared fixture: three corrected windows of two chains
+/// (20 warm-up + 60 production steps each, du/dt every 5, T_conf every 10).
+const TI: &str = "version = 1\n[generate]\nmodel = \"train.h5\"\nn_particles = [20]\nbox_side = 4.0548\n\
+trajectories = 4\nsteps = 20\nbatch = 2\n[ti]\nwindows = 3\nwindow_chains = 2\nwindow_warmup = 20\n\
+window_steps = 60\nwindow_stride = 5\ntconf_every = 10\n[run]\nseed = 3\n[output]\nfile = \"ref.h5\"\n";
+
+/// Corrected TI windows stopped inside a chain (the second chain of window 0 on 1 rank; window 1
+/// during production on rank 1 of 2; with HMC, both ranks' windows in warm-up) resume from their
+/// saved chains, starts and records: bitwise the uninterrupted run, on 1 and 2 ranks.
+#[test]
+fn ti_windows_stopped_inside_resume_bitwise() {
+    assert!(have_mpirun(), "mpirun not found");
+    let d = sampled_dir(50);
+    let p = d.path();
+    finishes(p, 1, &["train", "t.toml"]);
+    fs::write(p.join("ti.toml"), TI).unwrap();
+    finishes(p, 1, &["ti", "ti.toml"]);
+    let args = ["ti", "ti.toml", "--set", "output.file=\"a.h5\""];
+    // Window 0: chain 0 finishes at step 80, chain 1 stops at step 20 of 80.
+    stops(p, 1, "100", &args, 1);
+    assert_eq!(state_files(&p.join("a.items")), ["window_N20_0.state.h5"]);
+    let e = stops(p, 2, "130@1", &args, 1);
+    assert!(e.contains("window_N20 0: resuming from its saved state"), "{e}");
+    assert!(e.contains("1 of 3 items finished"), "{e}");
+    assert_eq!(state_files(&p.join("a.items")), ["window_N20_1.state.h5"]);
+    let e = finishes(p, 1, &args);
+    assert!(e.contains("window_N20 1: resuming from its saved state"), "{e}");
+    assert_same(&p.join("a.h5"), &p.join("ref.h5"), "MALA windows");
+
+    let hmc = ["--set", "ti.window_sampler=\"hmc\"", "--set", "ti.hmc_leapfrog=3"];
+    finishes(p, 1, &[&["ti", "ti.toml", "--set", "output.file=\"hmc_ref.h5\""][..], &hmc].concat());
+    let args = [&["ti", "ti.toml", "--set", "output.file=\"h.h5\""][..], &hmc].concat();
+    stops(p, 2, "15", &args, 2);
+    assert_eq!(state_files(&p.join("h.items")), ["window_N20_0.state.h5", "window_N20_1.state.h5"]);
+    finishes(p, 1, &args);
+    assert_same(&p.join("h.h5"), &p.join("hmc_ref.h5"), "HMC windows");
 }

@@ -136,6 +136,15 @@ impl ChainState for HmcChain {
     fn grad(&self) -> &[f64] {
         &self.at.grad
     }
+    fn save(&self, w: &mut crate::io::state_buf::StateWriter) {
+        let a = &self.at;
+        super::chain::save_point(w, &a.conf, a.u, &a.grad, self.eps, (self.attempted, self.accepted));
+    }
+    fn restore(&mut self, r: &mut crate::io::state_buf::StateReader) -> anyhow::Result<()> {
+        let (conf, u, grad, eps, (a, b)) = super::chain::read_point(r, self.at.conf.y.len())?;
+        (self.at, self.eps, self.attempted, self.accepted) = (Point { conf, u, grad }, eps, a, b);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

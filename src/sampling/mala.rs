@@ -130,6 +130,14 @@ impl super::chain::ChainState for MalaChain {
     fn grad(&self) -> &[f64] {
         &self.grad
     }
+    fn save(&self, w: &mut crate::io::state_buf::StateWriter) {
+        super::chain::save_point(w, &self.conf, self.u, &self.grad, self.eps, (self.attempted, self.accepted));
+    }
+    fn restore(&mut self, r: &mut crate::io::state_buf::StateReader) -> anyhow::Result<()> {
+        let (conf, u, grad, eps, (a, b)) = super::chain::read_point(r, self.conf.y.len())?;
+        (self.conf, self.u, self.grad, self.eps, self.attempted, self.accepted) = (conf, u, grad, eps, a, b);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
