@@ -85,11 +85,6 @@ fn launch(d: &Path, np: usize, hook: Option<&str>, args: &[&str]) -> Output {
         // mpirun passes the environment on to its local ranks.
         c.env("NTI_TEST_STOP_AFTER_STEPS", h);
     }
-    // The MBAR error of `nti baseline` inverts a matrix with OpenBLAS, whose summation order
-    // depends on its thread count: 2 threads for a serial run on this 2-core machine, 1 under
-    // mpirun's core binding. One thread everywhere keeps that (pre-existing, independent of
-    // resuming) difference out of these comparisons.
-    c.env("OPENBLAS_NUM_THREADS", "1");
     c.args(args).current_dir(d).env("RUST_LOG", "info").output().unwrap()
 }
 
