@@ -4,7 +4,7 @@
 //! Tail corrections of the soft-core path are the numeric integrals of the lambda potential.
 
 use crate::energy::PairEnergy;
-use crate::io::state_buf::{StateReader, StateWriter};
+use crate::io::state_buf::{SafePointFn, StateReader, StateWriter};
 use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, LambdaScaled, PairPotential};
 use crate::rng::{stream, Purpose, Stream};
 use crate::sampling::{MetropolisMc, Sampler};
@@ -132,7 +132,7 @@ pub fn run_lambda_window_at(
     path: &LambdaPath,
     k: usize,
     resume: Option<LambdaWindowState>,
-    safe_point: &mut dyn FnMut(&dyn Fn() -> Vec<f64>) -> anyhow::Result<bool>,
+    safe_point: &mut SafePointFn,
 ) -> anyhow::Result<Option<LambdaWindowOutput>> {
     let LambdaPath { simbox, mode, temperature, lambdas, equilibration, production, stride, .. } = *path;
     let beta = 1.0 / temperature;

@@ -13,7 +13,7 @@ use crate::estimators::attribution::{chain_blocks, NodeSamples};
 use crate::estimators::equilibration::detect_equilibration;
 pub use crate::estimators::equilibration::WindowDiscard;
 use crate::estimators::{block_average, BlockEstimate};
-use crate::io::state_buf::{StateReader, StateWriter};
+use crate::io::state_buf::{SafePointFn, StateReader, StateWriter};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose};
 use crate::sampling::chain::{new_chain, ChainKind};
@@ -122,11 +122,7 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
     /// every chain step it calls `safe_point(state)`, where `state()` builds the window's state
     /// ([`WindowProgress::write`]); when that returns true the window stops and returns `None`.
     /// Resumed, the window is bitwise the uninterrupted one.
-    pub fn run(
-        &self,
-        progress: WindowProgress,
-        safe_point: &mut dyn FnMut(&dyn Fn() -> Vec<f64>) -> anyhow::Result<bool>,
-    ) -> anyhow::Result<Option<WindowResult>> {
+    pub fn run(&self, progress: WindowProgress, safe_point: &mut SafePointFn) -> anyhow::Result<Option<WindowResult>> {
         let (model, t, s, seed, id) = (self.model, self.t, self.s, self.seed, self.id);
         let WindowProgress { starts, mut finished, mut current } = progress;
         for c in finished.len()..starts.len() {

@@ -7,6 +7,11 @@
 use crate::rng::{from_state_words, state_words, Stream};
 use anyhow::{bail, Result};
 
+/// The safe-point callback of a work item's loop: given a builder of the item's state buffer, it
+/// saves the state when due (a stop request, the periodic interval) and returns true when the
+/// item must stop now (`crate::run::safe_point`).
+pub type SafePointFn<'a> = dyn FnMut(&dyn Fn() -> Vec<f64>) -> Result<bool> + 'a;
+
 /// Builds a state buffer.
 #[derive(Debug)]
 pub struct StateWriter {

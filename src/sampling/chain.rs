@@ -67,9 +67,18 @@ pub(crate) fn save_point(w: &mut StateWriter, conf: &Conf, u: f64, grad: &[f64],
     w.f64s(&conf.y).f64(conf.side).f64(u).f64s(grad).f64(eps).u64(counts.0).u64(counts.1);
 }
 
-/// Reads what [`save_point`] wrote, checking the dimension against `dim`: (conf, u, grad, eps,
-/// (attempted, accepted)).
-pub(crate) fn read_point(r: &mut StateReader, dim: usize) -> anyhow::Result<(Conf, f64, Vec<f64>, f64, (u64, u64))> {
+/// A chain's point and numbers as [`save_point`] wrote them.
+pub(crate) struct SavedPoint {
+    pub conf: Conf,
+    pub u: f64,
+    pub grad: Vec<f64>,
+    pub eps: f64,
+    pub attempted: u64,
+    pub accepted: u64,
+}
+
+/// Reads what [`save_point`] wrote, checking the dimension against `dim`.
+pub(crate) fn read_point(r: &mut StateReader, dim: usize) -> anyhow::Result<SavedPoint> {
     let y = r.f64s()?;
     let side = r.f64()?;
     let u = r.f64()?;
@@ -78,8 +87,8 @@ pub(crate) fn read_point(r: &mut StateReader, dim: usize) -> anyhow::Result<(Con
         anyhow::bail!("saved chain has dimension {}, this one {dim}", y.len());
     }
     let eps = r.f64()?;
-    let counts = (r.u64()?, r.u64()?);
-    Ok((Conf { y, side }, u, grad, eps, counts))
+    let (attempted, accepted) = (r.u64()?, r.u64()?);
+    Ok(SavedPoint { conf: Conf { y, side }, u, grad, eps, attempted, accepted })
 }
 
 /// Which chain the corrected windows run (`[ti] window_sampler`).

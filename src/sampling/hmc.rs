@@ -141,8 +141,9 @@ impl ChainState for HmcChain {
         super::chain::save_point(w, &a.conf, a.u, &a.grad, self.eps, (self.attempted, self.accepted));
     }
     fn restore(&mut self, r: &mut crate::io::state_buf::StateReader) -> anyhow::Result<()> {
-        let (conf, u, grad, eps, (a, b)) = super::chain::read_point(r, self.at.conf.y.len())?;
-        (self.at, self.eps, self.attempted, self.accepted) = (Point { conf, u, grad }, eps, a, b);
+        let p = super::chain::read_point(r, self.at.conf.y.len())?;
+        (self.at, self.eps) = (Point { conf: p.conf, u: p.u, grad: p.grad }, p.eps);
+        (self.attempted, self.accepted) = (p.attempted, p.accepted);
         Ok(())
     }
 }

@@ -134,8 +134,9 @@ impl super::chain::ChainState for MalaChain {
         super::chain::save_point(w, &self.conf, self.u, &self.grad, self.eps, (self.attempted, self.accepted));
     }
     fn restore(&mut self, r: &mut crate::io::state_buf::StateReader) -> anyhow::Result<()> {
-        let (conf, u, grad, eps, (a, b)) = super::chain::read_point(r, self.conf.y.len())?;
-        (self.conf, self.u, self.grad, self.eps, self.attempted, self.accepted) = (conf, u, grad, eps, a, b);
+        let p = super::chain::read_point(r, self.conf.y.len())?;
+        (self.conf, self.u, self.grad, self.eps) = (p.conf, p.u, p.grad, p.eps);
+        (self.attempted, self.accepted) = (p.attempted, p.accepted);
         Ok(())
     }
 }

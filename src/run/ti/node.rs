@@ -8,6 +8,7 @@ use super::WINDOW_TRAJ_BASE;
 use crate::config::{GenerateConfig, TiConfig};
 use crate::diffusion::reverse::{reverse_sde, ReverseSettings};
 use crate::diffusion::windows::{WindowProgress, WindowRun, WindowSettings};
+use crate::io::state_buf::SafePointFn;
 use crate::model::ParticleModel;
 use crate::run::generate::reverse_seed;
 
@@ -80,7 +81,7 @@ pub(super) fn run_node(
     j: usize,
     t: f64,
     resume: Option<WindowProgress>,
-    safe_point: &mut dyn FnMut(&dyn Fn() -> Vec<f64>) -> anyhow::Result<bool>,
+    safe_point: &mut SafePointFn,
 ) -> anyhow::Result<Option<NodeBuffers>> {
     let (model, n, ti) = (cx.model, cx.n, cx.ti);
     let has_data = cx.data.has(n);
