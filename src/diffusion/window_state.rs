@@ -33,7 +33,7 @@ pub struct ChainRecord {
 /// The chain running when the window stopped.
 #[derive(Debug)]
 pub struct ChainProgress {
-    /// The chain's saved state (tag [`CHAIN_STATE`]).
+    /// The chain's saved state (tag "window chain").
     pub chain: Vec<f64>,
     /// Its proposal stream.
     pub rng: Stream,

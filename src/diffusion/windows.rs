@@ -120,7 +120,7 @@ pub struct WindowRun<'a, M: ?Sized> {
 impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
     /// Runs the window from `progress` (its start, or a state saved by an interrupted run). After
     /// every chain step it calls `safe_point(state)`, where `state()` builds the window's state
-    /// ([`WindowProgress::write`]); when that returns true the window stops and returns `None`.
+    /// ([`WindowProgress::write_parts`]); when that returns true the window stops and returns `None`.
     /// Resumed, the window is bitwise the uninterrupted one.
     pub fn run(&self, progress: WindowProgress, safe_point: &mut SafePointFn) -> anyhow::Result<Option<WindowResult>> {
         let (model, t, s, seed, id) = (self.model, self.t, self.s, self.seed, self.id);
