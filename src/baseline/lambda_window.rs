@@ -4,10 +4,10 @@
 //! Tail corrections of the soft-core path are the numeric integrals of the lambda potential.
 
 use crate::energy::PairEnergy;
-use crate::io::state_buf::{SafePointFn, StateReader, StateWriter};
 use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, LambdaScaled, PairPotential};
 use crate::rng::{stream, Purpose, Stream};
 use crate::sampling::{MetropolisMc, Sampler};
+use crate::state_buf::{SafePointFn, StateReader, StateWriter};
 use crate::system::{lattice, Positions, SimBox};
 
 /// Series of one window.

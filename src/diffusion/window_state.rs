@@ -1,12 +1,12 @@
 //! A corrected TI window in progress (`super::windows`): its chains' starting configurations, the
 //! raw records of the chains that finished and the state of the one running (chain, random
 //! streams, steps done, record so far), written to and read from one f64 buffer
-//! (`crate::io::state_buf`) so that an interrupted `nti ti` continues the window bitwise.
+//! (`crate::state_buf`) so that an interrupted `nti ti` continues the window bitwise.
 
 use super::consistency::ConfTemperatureSamples;
-use crate::io::state_buf::{StateReader, StateWriter};
 use crate::model::{Conf, ShellSplit, Terms};
 use crate::rng::Stream;
+use crate::state_buf::{StateReader, StateWriter};
 use anyhow::{bail, Result};
 
 /// Tag of a chain's own state inside a window state.

@@ -13,10 +13,10 @@ use crate::estimators::attribution::{chain_blocks, NodeSamples};
 use crate::estimators::equilibration::detect_equilibration;
 pub use crate::estimators::equilibration::WindowDiscard;
 use crate::estimators::{block_average, BlockEstimate};
-use crate::io::state_buf::{SafePointFn, StateReader, StateWriter};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose};
 use crate::sampling::chain::{new_chain, ChainKind};
+use crate::state_buf::{SafePointFn, StateReader, StateWriter};
 
 /// Settings of a window.
 #[derive(Clone, Copy, Debug)]

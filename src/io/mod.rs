@@ -10,7 +10,6 @@ pub mod output;
 pub mod partial;
 pub mod provenance;
 pub mod results;
-pub mod state_buf;
 pub mod summary;
 pub mod trajectories;
 pub mod units;

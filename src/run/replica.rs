@@ -4,13 +4,13 @@
 use super::safe_point::SafePoint;
 use crate::config::{Config, Cutoff, SampleMethod};
 use crate::energy::PairEnergy;
-use crate::io::state_buf::{StateReader, StateWriter};
 use crate::observables::{widom_boltzmann_mean, RdfHistogram};
 use crate::parallel::{pack, unpack};
 use crate::potential::{CutoffMode, LennardJones};
 use crate::progress::Progress;
 use crate::rng::{stream, Purpose, Stream};
 use crate::sampling::{Integrator, MetropolisMc, MolecularDynamics, Sampler};
+use crate::state_buf::{StateReader, StateWriter};
 use crate::system::{lattice, Positions, SimBox};
 use anyhow::{bail, Result};
 

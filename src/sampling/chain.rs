@@ -3,9 +3,9 @@
 //! (crate::sampling::mala) and HMC (crate::sampling::hmc); both leave exp(-u(., t)) invariant
 //! exactly, and both carry u and grad u of the current configuration.
 
-use crate::io::state_buf::{StateReader, StateWriter};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::Stream;
+use crate::state_buf::{StateReader, StateWriter};
 use serde::{Deserialize, Serialize};
 
 /// A Metropolis-corrected chain on exp(-u(., t)) of a model `M`.

@@ -8,9 +8,9 @@
 
 use super::Sampler;
 use crate::energy::{EnergyVirial, PairEnergy};
-use crate::io::state_buf::{StateReader, StateWriter};
 use crate::potential::{CutoffMode, PairPotential};
 use crate::rng::Stream;
+use crate::state_buf::{StateReader, StateWriter};
 use crate::system::{Positions, VerletList};
 use rand_distr::{Distribution, StandardNormal};
 

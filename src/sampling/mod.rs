@@ -13,8 +13,8 @@ pub use mc::MetropolisMc;
 pub use md::{Integrator, MolecularDynamics};
 
 use crate::energy::EnergyVirial;
-use crate::io::state_buf::{StateReader, StateWriter};
 use crate::rng::Stream;
+use crate::state_buf::{StateReader, StateWriter};
 use crate::system::Positions;
 
 /// A Markov chain (or dynamics) that leaves exp(-U/T) invariant, stepped by the driver.

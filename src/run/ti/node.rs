@@ -8,9 +8,9 @@ use super::WINDOW_TRAJ_BASE;
 use crate::config::{GenerateConfig, TiConfig};
 use crate::diffusion::reverse::{reverse_sde, ReverseSettings};
 use crate::diffusion::windows::{WindowProgress, WindowRun, WindowSettings};
-use crate::io::state_buf::SafePointFn;
 use crate::model::ParticleModel;
 use crate::run::generate::reverse_seed;
+use crate::state_buf::SafePointFn;
 
 /// Per-window record: t, weight, corrected mean/stderr/stat. ineff./acceptance/eps, prior and network
 /// parts, uncorrected mean/stderr, configurational temperature (and stderr) of the window chains and
