@@ -174,8 +174,7 @@ pub fn run_replica_at(cfg: &Config, id: usize, mut sp: Option<&mut SafePoint>) -
         }
         progress.tick(g, "steps");
         if let Some(p) = sp.as_deref_mut() {
-            st.out.wall_seconds = wall_before + progress.elapsed();
-            if p.check(|| st.write(sampler.as_ref()))? {
+            if p.check(|| st.write(sampler.as_ref(), wall_before + progress.elapsed()))? {
                 return Ok(None);
             }
         }
@@ -250,8 +249,8 @@ struct ReplicaState {
 }
 
 impl ReplicaState {
-    /// The saved state with the sampler's.
-    fn write(&self, sampler: &dyn Sampler) -> Vec<f64> {
+    /// The saved state with the sampler's; `wall`: the replica's wall time so far.
+    fn write(&self, sampler: &dyn Sampler, wall: f64) -> Vec<f64> {
         let mut w = StateWriter::new("replica", STATE_VERSION);
         w.u64(self.done).rng(&self.rng).rng(&self.widom_rng);
         sampler.save(&mut w);
@@ -260,7 +259,7 @@ impl ReplicaState {
         for v in [&o.step, &o.energy, &o.pressure, &o.widom, &o.kinetic, &o.frames] {
             w.f64s(v);
         }
-        w.f64(o.wall_seconds);
+        w.f64(wall);
         w.finish()
     }
 
