@@ -153,7 +153,7 @@ def trial(nti, stage, sig, rng, reference):
     # (< checkpoint_every), or of each running replica or window the time since its last periodic
     # state save (< item_save_seconds = 0.2 s; "states": the item states the rerun found).
     if code == 3:
-        lost = "0" if stage == "training" else f"0 (item states saved: {states})"
+        lost = "0" if stage == "training" else f"0 ({states} item states saved)"
     elif code == 0:
         lost = "- (finished first)"
     elif stage == "training":
