@@ -42,7 +42,9 @@ h5md-check: build
 
 # A real single-node Slurm (Debian's slurm-wlm and munge, installed and started by the script; as
 # root): jobscripts/train.slurm signalled during training requeues itself and ends bitwise equal to
-# an uninterrupted run; a bad input fails fast with exit code 2 (validation/slurm_test.sh).
+# an uninterrupted run; a bad input fails fast with exit code 2; jobscripts/run.slurm (the whole
+# pipeline) signalled inside a sampling replica requeues itself, resumes the replica and ends with
+# every file bitwise equal to an uninterrupted run (validation/slurm_test.sh).
 slurm-test: build
 	bash validation/slurm_test.sh
 

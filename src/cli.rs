@@ -217,6 +217,7 @@ fn start_mpi() -> Comm {
     let comm = Comm::init_mpi();
     crate::logging::set_rank(comm.rank(), comm.size());
     crate::run::interrupt::install();
+    crate::estimators::single_threaded_lapack();
     comm
 }
 

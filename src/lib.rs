@@ -25,6 +25,7 @@ pub mod rng;
 pub mod run;
 pub mod sampling;
 pub mod schedule;
+pub mod state_buf;
 pub mod system;
 pub mod train;
 

@@ -5,7 +5,9 @@ Usage: same_results.py DIR_A DIR_B
 
 Every .h5 file under DIR_A is paired with the file of the same relative path under DIR_B; every
 dataset and every attribute is compared bit for bit, except what records the run rather than the
-result: the /provenance group (version, commit, timings, host) and attributes named like timings.
+result: the /provenance group (version, commit, timings, host), attributes named like timings, and
+the warnings the writing process logged (/diagnostics@warnings, n_warnings: a resumed run does not
+repeat the warnings of the items its interrupted predecessor finished).
 Prints one line per file (same / differs, with the first differences) and exits 1 if any differ
 or a file is missing on either side.
 """
@@ -16,7 +18,7 @@ import h5py
 import numpy as np
 
 SKIP_GROUPS = ("provenance",)
-SKIP_ATTR_WORDS = ("seconds", "wall", "timing", "version", "commit", "date", "host", "elapsed", "input_text")
+SKIP_ATTR_WORDS = ("seconds", "wall", "timing", "version", "commit", "date", "host", "elapsed", "input_text", "warnings")
 
 
 def skipped(name: str) -> bool:

@@ -9,7 +9,12 @@
 #      limit), and waits while the job checkpoints, exits with code 3, requeues itself and resumes;
 #   2. compares the requeued job's model and training history bitwise with an uninterrupted
 #      `nti train` of the same input on 2 ranks;
-#   3. submits a job with a bad input, which must fail fast (state FAILED, exit code 2).
+#   3. submits a job with a bad input, which must fail fast (state FAILED, exit code 2);
+#   4. submits jobscripts/run.slurm (the whole pipeline) on a tiny input, sends it the warning
+#      signal inside a sampling replica (once the replica's periodic state save exists), waits
+#      while it saves, requeues itself and resumes the replica, and compares every file of the
+#      finished pipeline bitwise with an uninterrupted `mpirun -np 2 nti run` of the same input
+#      (validation/same_results.py).
 # Prints job ids, states and the comparison; exits non-zero on any failure. The daemons it started
 # are stopped at the end (by their pid files); packages stay installed.
 set -uo pipefail
@@ -214,5 +219,99 @@ say "bad-input job $BID: state $s, exit code $(field "$BID" ExitCode), $(( $(dat
 grep -m1 "error" "$JOB/bad-$BID.log" | sed 's/^/slurm_test:   log: /'
 [ "$s" = FAILED ] && [ "$(field "$BID" ExitCode)" = "2:0" ] || die "bad-input job $BID: expected FAILED with exit code 2:0"
 [ ! -e bad.h5 ] || die "bad-input job left bad.h5"
+
+# --- 3. the whole pipeline, signalled inside a sampling replica ---
+# Sampling takes ~6 s per replica here; [output] item_save_seconds = 1 saves a running replica's
+# state every second, and the signal is sent once the first save exists, so it lands inside it.
+cat > "$JOB/p.toml" <<EOF
+version = 1
+[system]
+n_particles = 20
+density = 0.1
+temperature = 1.5
+cutoff = 2.5
+tail_correction = true
+[sample]
+replicas = 2
+equilibration = 200
+production = 150000
+stride = 1000
+rdf_bins = 0
+[model]
+hidden = [16, 16]
+n_radial = 4
+r_cut = 2.5
+n_freq = 2
+[train]
+steps = 300
+batch = 8
+micro_batch = 4
+eval_every = 100
+checkpoint_every = 50
+validation_samples = 16
+[generate]
+trajectories = 16
+batch = 2
+steps = 100
+[ti]
+windows = 4
+window_chains = 2
+[baseline]
+windows = 4
+equilibration = 200
+production = 2000
+[pipeline]
+train_n = [20]
+ti_n = [20]
+baseline_n = [20]
+[run]
+seed = 3
+[output]
+item_save_seconds = 1
+EOF
+mkdir -p "$JOB/pipe"
+# The run name is a path, so the job's files land in $JOB/pipe while it runs from the repository root.
+PJ=$(cd "$ROOT" && sbatch --parsable --ntasks=2 --time=00:10:00 --output="$JOB/pipe-%j.log" \
+  --export=ALL,NTI="$NTI",RUST_LOG=info jobscripts/run.slurm "$JOB/p.toml" "$JOB/pipe/pipe") || die "sbatch failed"
+JOBS+=("$PJ")
+say "submitted pipeline job $PJ"
+mark="$JOB/pipe/pipe_stages/sample_N20.items/replica_0.state.h5"
+for _ in $(seq 240); do
+  [ -f "$mark" ] && break
+  case "$(state "$PJ")" in COMPLETED|FAILED|CANCELLED) break ;; esac
+  sleep 0.25
+done
+[ -f "$mark" ] || die "job $PJ saved no replica state (state $(state "$PJ")); log: $(cat "$JOB/pipe-$PJ.log")"
+say "job $PJ state $(state "$PJ") with a saved replica state: scancel --batch --signal=USR1 $PJ"
+scancel --batch --signal=USR1 "$PJ"
+seen_requeue=0
+for _ in $(seq 600); do
+  s=$(state "$PJ")
+  r=$(field "$PJ" Restarts)
+  if [ "${r:-0}" -ge 1 ] && [ "$seen_requeue" -eq 0 ]; then
+    seen_requeue=1
+    say "job $PJ requeued: state $s, reason $(field "$PJ" Reason), restarts $r; scontrol update StartTime=now"
+    scontrol update JobId="$PJ" StartTime=now
+  fi
+  case "$s" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) break ;; esac
+  sleep 1
+done
+say "job $PJ final state $s, exit code $(field "$PJ" ExitCode), restarts $(field "$PJ" Restarts)"
+grep -E "nti jobscript|interrupted|resum|exit code" "$JOB/pipe-$PJ.log" | sed 's/^/slurm_test:   log: /'
+[ "$s" = COMPLETED ] || die "job $PJ ended $s; log: $JOB/pipe-$PJ.log"
+[ "$seen_requeue" -eq 1 ] || die "job $PJ was not requeued"
+grep -q "interrupted by SIGUSR1 during replica" "$JOB/pipe-$PJ.log" || die "job $PJ was not stopped during sampling"
+grep -q "replica 0: resuming from its saved state" "$JOB/pipe-$PJ.log" || die "job $PJ did not resume its replica"
+# The uninterrupted reference (same file names under $JOB/ref; same_results.py compares recorded
+# paths relative to each tree). USER as Slurm sets it, since H5MD files name their author.
+mkdir -p "$JOB/ref"
+t0=$(date +%s)
+(cd "$JOB/ref" && USER=${USER:-$(id -un)} RUST_LOG=warn mpirun --oversubscribe -np 2 "$NTI" run "$JOB/p.toml" \
+  --set output.file="\"$JOB/ref/pipe-$PJ.h5\"" --set pipeline.directory="\"$JOB/ref/pipe_stages\"" \
+  >/dev/null 2>"$WORK/pipe_reference.err") || die "reference pipeline failed: $(cat "$WORK/pipe_reference.err")"
+say "reference: uninterrupted nti run on 2 ranks took $(( $(date +%s) - t0 )) s"
+"$PY" "$ROOT/validation/same_results.py" "$JOB/ref" "$JOB/pipe" | sed 's/^/slurm_test:   /'
+[ "${PIPESTATUS[0]}" -eq 0 ] || die "the requeued pipeline differs from the uninterrupted one"
+say "requeued pipeline job $PJ ends bitwise identical to the uninterrupted run"
 PASSED=1
-echo "slurm_test: 2 passed, 0 failed"
+echo "slurm_test: 3 passed, 0 failed"

@@ -5,8 +5,9 @@
 
 use crate::energy::PairEnergy;
 use crate::potential::{numeric_tail_integral, Alchemical, CutoffMode, LambdaScaled, PairPotential};
-use crate::rng::{stream, Purpose};
+use crate::rng::{stream, Purpose, Stream};
 use crate::sampling::{MetropolisMc, Sampler};
+use crate::state_buf::{SafePointFn, StateReader, StateWriter};
 use crate::system::{lattice, Positions, SimBox};
 
 /// Series of one window.
@@ -73,32 +74,100 @@ pub struct LambdaPath<'a> {
 
 /// Runs window `k` of `path` at `path.lambdas[k]`.
 pub fn run_lambda_window(path: &LambdaPath, k: usize) -> LambdaWindowOutput {
-    let LambdaPath { n, simbox, mode, temperature, lambdas, equilibration, production, stride, seed } = *path;
-    let beta = 1.0 / temperature;
-    let pe = PairEnergy::new(LambdaScaled { lambda: lambdas[k] }, simbox, mode, n);
-    let mut mc = MetropolisMc::new(pe, lattice::fcc(n, &simbox), temperature, 0.2, 0.4);
-    let mut rng = stream(seed, Purpose::MonteCarlo, 1_000_000 + k as u64);
-    for s in 0..equilibration {
-        mc.step(&mut rng);
-        if (s + 1) % 10 == 0 {
-            mc.adapt();
-        }
+    let mut never = |_: &dyn Fn() -> Vec<f64>| Ok(false);
+    run_lambda_window_at(path, k, None, &mut never).expect("never stops").expect("finished")
+}
+
+/// Layout version of a window's saved state.
+const STATE_VERSION: u64 = 1;
+
+/// A window in progress: its MC chain, random stream, sweeps done and the series so far.
+pub struct LambdaWindowState {
+    mc: MetropolisMc<LambdaScaled>,
+    rng: Stream,
+    done: u64,
+    out: LambdaWindowOutput,
+}
+
+impl LambdaWindowState {
+    /// Window `k` of `path` at its start.
+    fn new(path: &LambdaPath, k: usize) -> Self {
+        let pe = PairEnergy::new(LambdaScaled { lambda: path.lambdas[k] }, path.simbox, path.mode, path.n);
+        let mc = MetropolisMc::new(pe, lattice::fcc(path.n, &path.simbox), path.temperature, 0.2, 0.4);
+        let rng = stream(path.seed, Purpose::MonteCarlo, 1_000_000 + k as u64);
+        Self { mc, rng, done: 0, out: LambdaWindowOutput { window: k, ..Default::default() } }
     }
-    mc.reset_counters();
-    let mut out = LambdaWindowOutput { window: k, ..Default::default() };
-    for s in 1..=production {
-        mc.step(&mut rng);
-        if s % stride == 0 {
-            let x = mc.positions();
+
+    /// The state saved by a run of window `k` of `path` (the buffer of [`LambdaWindowState::write`]).
+    pub fn read(path: &LambdaPath, k: usize, buf: &[f64]) -> anyhow::Result<Self> {
+        let mut s = Self::new(path, k);
+        let mut r = StateReader::new(buf, "lambda window", STATE_VERSION)?;
+        s.done = r.u64()?;
+        s.rng = r.rng()?;
+        s.mc.restore_state(&mut r)?;
+        (s.out.du_dlambda, s.out.u_all) = (r.f64s()?, r.f64s()?);
+        r.finish()?;
+        let (samples, nk) = (s.out.du_dlambda.len(), path.lambdas.len());
+        if s.done > path.equilibration + path.production || s.out.u_all.len() != samples * nk {
+            anyhow::bail!("saved window state does not fit this path ({} sweeps, {samples} samples)", s.done);
+        }
+        Ok(s)
+    }
+
+    /// The state as one buffer.
+    pub fn write(&self) -> Vec<f64> {
+        let mut w = StateWriter::new("lambda window", STATE_VERSION);
+        w.u64(self.done).rng(&self.rng);
+        self.mc.save_state(&mut w);
+        w.f64s(&self.out.du_dlambda).f64s(&self.out.u_all);
+        w.finish()
+    }
+}
+
+/// Runs window `k` of `path`, continuing from `resume` (a state of this window) when given. After
+/// every sweep it calls `safe_point(state)`, where `state()` builds the window's state buffer; when
+/// that returns true the window stops and returns `None`. The resumed window is bitwise the
+/// uninterrupted one.
+pub fn run_lambda_window_at(
+    path: &LambdaPath,
+    k: usize,
+    resume: Option<LambdaWindowState>,
+    safe_point: &mut SafePointFn,
+) -> anyhow::Result<Option<LambdaWindowOutput>> {
+    let LambdaPath { simbox, mode, temperature, lambdas, equilibration, production, stride, .. } = *path;
+    let beta = 1.0 / temperature;
+    let mut st = resume.unwrap_or_else(|| {
+        let mut s = LambdaWindowState::new(path, k);
+        if equilibration == 0 {
+            s.mc.reset_counters();
+        }
+        s
+    });
+    while st.done < equilibration + production {
+        st.mc.step(&mut st.rng);
+        st.done += 1;
+        let done = st.done;
+        if done <= equilibration {
+            if done % 10 == 0 {
+                st.mc.adapt();
+            }
+            if done == equilibration {
+                st.mc.reset_counters();
+            }
+        } else if (done - equilibration) % stride == 0 {
+            let x = st.mc.positions();
             let (_, du) = lambda_energy(&x, &simbox, mode, lambdas[k], beta);
-            out.du_dlambda.push(du);
+            st.out.du_dlambda.push(du);
             for &l in lambdas {
-                out.u_all.push(lambda_energy(&x, &simbox, mode, l, beta).0);
+                st.out.u_all.push(lambda_energy(&x, &simbox, mode, l, beta).0);
             }
         }
+        if safe_point(&|| st.write())? {
+            return Ok(None);
+        }
     }
-    out.acceptance = mc.acceptance().unwrap_or(f64::NAN);
-    out
+    st.out.acceptance = st.mc.acceptance().unwrap_or(f64::NAN);
+    Ok(Some(st.out))
 }
 
 #[cfg(test)]

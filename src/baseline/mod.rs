@@ -4,4 +4,4 @@
 
 pub mod lambda_window;
 
-pub use lambda_window::{run_lambda_window, LambdaPath, LambdaWindowOutput};
+pub use lambda_window::{run_lambda_window, run_lambda_window_at, LambdaPath, LambdaWindowOutput, LambdaWindowState};

@@ -5,6 +5,7 @@ pub mod ais;
 pub mod consistency;
 pub mod corrector;
 pub mod reverse;
+pub mod window_state;
 pub mod windows;
 
 /// The noise schedules live in [`crate::schedule`] (below both the model and the diffusion process);

@@ -7,6 +7,8 @@
 //! and the configurational temperature of the production samples (a check of the sampler).
 
 use super::consistency::{ConfTemperature, ConfTemperatureSamples};
+use super::window_state::CHAIN_STATE;
+pub use super::window_state::{ChainProgress, ChainRecord, WindowProgress};
 use crate::estimators::attribution::{chain_blocks, NodeSamples};
 use crate::estimators::autocorr::PooledCorrelation;
 use crate::estimators::equilibration::detect_equilibration;
@@ -15,6 +17,7 @@ use crate::estimators::{block_average, BlockEstimate};
 use crate::model::{Conf, EnergyModel};
 use crate::rng::{stream, Purpose};
 use crate::sampling::chain::{new_chain, ChainKind};
+use crate::state_buf::{SafePointFn, StateReader, StateWriter};
 
 /// Settings of a window.
 #[derive(Clone, Copy, Debug)]
@@ -93,94 +96,166 @@ pub fn run_window<M: EnergyModel + ?Sized>(
     id: u64,
     edges: Option<&[f64]>,
 ) -> WindowResult {
-    let mut split = NodeSamples::new(t, 1.0, 2);
-    let mut chain_lens = Vec::with_capacity(starts.len());
-    let (mut sp, mut sn) = (0.0, 0.0);
-    let (mut acc, mut eps_sum) = (0.0, 0.0);
-    let mut series = Vec::new();
-    let mut tconf = ConfTemperatureSamples::default();
-    let mut kept = Vec::with_capacity(starts.len());
-    let mut discarded = Vec::with_capacity(starts.len());
-    for (c, start) in starts.iter().enumerate() {
-        let mut rng = stream(seed, Purpose::Window, (id << 20) + c as u64);
-        let mut probe = stream(seed, Purpose::ConfTemperature, (id << 20) + c as u64);
-        let mut chain = new_chain(s.sampler, model, start.clone(), t, s.eps, s.leapfrog);
-        for k in 0..s.warmup {
-            chain.step(model, &mut rng);
-            if (k + 1) % 20 == 0 {
-                chain.adapt(s.target_acceptance);
-            }
-        }
-        chain.reset_counters();
-        let (mut x, mut recorded) = (Vec::new(), Vec::new());
-        for k in 0..s.steps {
-            chain.step(model, &mut rng);
-            if s.tconf_every > 0 && (k + 1) % s.tconf_every == 0 {
-                // The chain carries grad u at its configuration: one gradient evaluation saved.
-                tconf.push_at(model, chain.conf(), chain.grad(), t, &mut probe);
-            }
-            if (k + 1) % s.stride.max(1) == 0 {
-                let (d, shells) = match edges {
-                    Some(e) => model.dt_terms_shells(chain.conf(), t, e),
-                    None => (model.dt_terms(chain.conf(), t), None),
+    let mut never = |_: &dyn Fn() -> Vec<f64>| Ok(false);
+    let w = WindowRun { model, t, s, seed, id, edges };
+    w.run(WindowProgress::start(starts), &mut never).expect("never stops").expect("finished")
+}
+
+/// One window's fixed inputs (see [`run_window`]).
+pub struct WindowRun<'a, M: ?Sized> {
+    /// The model.
+    pub model: &'a M,
+    /// Window time.
+    pub t: f64,
+    /// Settings.
+    pub s: &'a WindowSettings,
+    /// Seed of the chains' streams.
+    pub seed: u64,
+    /// Window id (part of the streams' keys).
+    pub id: u64,
+    /// Shell edges of the attribution, if any.
+    pub edges: Option<&'a [f64]>,
+}
+
+impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
+    /// Runs the window from `progress` (its start, or a state saved by an interrupted run). After
+    /// every chain step it calls `safe_point(state)`, where `state()` builds the window's state
+    /// ([`WindowProgress::write_parts`]); when that returns true the window stops and returns `None`.
+    /// Resumed, the window is bitwise the uninterrupted one.
+    pub fn run(&self, progress: WindowProgress, safe_point: &mut SafePointFn) -> anyhow::Result<Option<WindowResult>> {
+        let (model, t, s, seed, id) = (self.model, self.t, self.s, self.seed, self.id);
+        let WindowProgress { starts, mut finished, mut current } = progress;
+        for c in finished.len()..starts.len() {
+            let mut chain = new_chain(s.sampler, model, starts[c].clone(), t, s.eps, s.leapfrog);
+            let key = (id << 20) + c as u64;
+            let mut cur = match current.take() {
+                Some(cur) => {
+                    chain.restore(&mut StateReader::new(&cur.chain, CHAIN_STATE, 1)?)?;
+                    cur
+                }
+                None => {
+                    if s.warmup == 0 {
+                        chain.reset_counters();
+                    }
+                    ChainProgress {
+                        chain: Vec::new(),
+                        rng: stream(seed, Purpose::Window, key),
+                        probe: stream(seed, Purpose::ConfTemperature, key),
+                        steps: 0,
+                        record: ChainRecord::default(),
+                    }
+                }
+            };
+            while cur.steps < s.warmup + s.steps {
+                chain.step(model, &mut cur.rng);
+                cur.steps += 1;
+                let k = cur.steps;
+                if k <= s.warmup {
+                    if k % 20 == 0 {
+                        chain.adapt(s.target_acceptance);
+                    }
+                    if k == s.warmup {
+                        chain.reset_counters();
+                    }
+                } else {
+                    let k = k - s.warmup;
+                    if s.tconf_every > 0 && k % s.tconf_every == 0 {
+                        // The chain carries grad u at its configuration: one gradient evaluation saved.
+                        cur.record.tconf.push_at(model, chain.conf(), chain.grad(), t, &mut cur.probe);
+                    }
+                    if k % s.stride.max(1) == 0 {
+                        let (d, shells) = match self.edges {
+                            Some(e) => model.dt_terms_shells(chain.conf(), t, e),
+                            None => (model.dt_terms(chain.conf(), t), None),
+                        };
+                        cur.record.x.push(d.total());
+                        cur.record.recorded.push((d, shells));
+                    }
+                }
+                let state = || {
+                    let mut w = StateWriter::new(CHAIN_STATE, 1);
+                    chain.save(&mut w);
+                    WindowProgress::write_parts(&starts, &finished, Some((&cur, &w.finish())))
                 };
-                x.push(d.total());
-                recorded.push((d, shells));
+                if safe_point(&state)? {
+                    return Ok(None);
+                }
+            }
+            cur.record.acceptance = chain.acceptance();
+            cur.record.eps = chain.eps();
+            finished.push(cur.record);
+        }
+        Ok(Some(self.estimate(&finished)))
+    }
+
+    /// The window's estimates from its chains' records, chain by chain in order.
+    fn estimate(&self, records: &[ChainRecord]) -> WindowResult {
+        let (t, s) = (self.t, self.s);
+        let mut split = NodeSamples::new(t, 1.0, 2);
+        let mut chain_lens = Vec::with_capacity(records.len());
+        let (mut sp, mut sn) = (0.0, 0.0);
+        let (mut acc, mut eps_sum) = (0.0, 0.0);
+        let mut series = Vec::new();
+        let mut tconf = ConfTemperatureSamples::default();
+        let mut kept = Vec::with_capacity(records.len());
+        let mut discarded = Vec::with_capacity(records.len());
+        for rec in records {
+            tconf.extend(&rec.tconf);
+            acc += rec.acceptance;
+            eps_sum += rec.eps;
+            let x = &rec.x;
+            series.extend_from_slice(x);
+            let t0 = match s.discard {
+                WindowDiscard::None => 0,
+                WindowDiscard::Auto => detect_equilibration(x, DISCARD_GRID).t0,
+            };
+            discarded.push(t0);
+            for (d, shells) in &rec.recorded[t0..] {
+                split.push_terms(d, shells.as_ref());
+                sp += d.prior;
+                sn += d.network;
+            }
+            chain_lens.push(x.len() - t0);
+            kept.push(x[t0..].to_vec());
+        }
+        let kept: Vec<&[f64]> = kept.iter().map(Vec::as_slice).collect();
+        let pooled = PooledCorrelation::of(&kept);
+        let per_chain: Vec<BlockEstimate> = kept.iter().map(|x| chain_estimate(x, &pooled)).collect();
+        let mut total = crate::estimators::combine_replicas(&per_chain);
+        // Chains that have not mixed (short runs, warm starts still relaxing) make the within-chain block
+        // errors too small; the spread of the chain means, sd(means)/sqrt(C), catches that. When it
+        // exceeds twice the within-chain error (for mixed chains a chi^2_{C-1}/(C-1) > 4 event, p < 0.01
+        // at C = 4) the chains disagree beyond their own errors: report the between-chain error and warn.
+        let c = per_chain.len();
+        if c >= 2 {
+            let mbar = per_chain.iter().map(|e| e.mean).sum::<f64>() / c as f64;
+            let var = per_chain.iter().map(|e| (e.mean - mbar).powi(2)).sum::<f64>() / (c as f64 - 1.0);
+            let between = (var / c as f64).sqrt();
+            if between > 2.0 * total.stderr {
+                log::warn!(
+                    "window t = {t:.4}: the {c} chains disagree (between-chain error {between:.3e} > 2 x within-chain \
+                     {:.3e}); using the between-chain error. Longer window_warmup/window_steps would help.",
+                    total.stderr
+                );
+                total.stderr = between;
             }
         }
-        acc += chain.acceptance();
-        eps_sum += chain.eps();
-        series.extend_from_slice(&x);
-        let t0 = match s.discard {
-            WindowDiscard::None => 0,
-            WindowDiscard::Auto => detect_equilibration(&x, DISCARD_GRID).t0,
-        };
-        discarded.push(t0);
-        for (d, shells) in &recorded[t0..] {
-            split.push_terms(d, shells.as_ref());
-            sp += d.prior;
-            sn += d.network;
+        let m = chain_lens.iter().sum::<usize>().max(1) as f64;
+        let g = if total.stat_ineff.is_finite() { total.stat_ineff.ceil().max(1.0) as usize } else { 1 };
+        split.units = chain_blocks(&chain_lens, g);
+        WindowResult {
+            t,
+            mean_terms: [sp / m, sn / m],
+            total,
+            acceptance: acc / records.len() as f64,
+            eps: eps_sum / records.len() as f64,
+            tconf: tconf.estimate(),
+            drift_z: drift_z(&kept, &PooledCorrelation::of_residuals(&kept)),
+            chains: per_chain,
+            series,
+            discarded,
+            split,
         }
-        chain_lens.push(x.len() - t0);
-        kept.push(x[t0..].to_vec());
-    }
-    let kept: Vec<&[f64]> = kept.iter().map(Vec::as_slice).collect();
-    let pooled = PooledCorrelation::of(&kept);
-    let per_chain: Vec<BlockEstimate> = kept.iter().map(|x| chain_estimate(x, &pooled)).collect();
-    let mut total = crate::estimators::combine_replicas(&per_chain);
-    // Chains that have not mixed (short runs, warm starts still relaxing) make the within-chain block
-    // errors too small; the spread of the chain means, sd(means)/sqrt(C), catches that. When it
-    // exceeds twice the within-chain error (for mixed chains a chi^2_{C-1}/(C-1) > 4 event, p < 0.01
-    // at C = 4) the chains disagree beyond their own errors: report the between-chain error and warn.
-    let c = per_chain.len();
-    if c >= 2 {
-        let mbar = per_chain.iter().map(|e| e.mean).sum::<f64>() / c as f64;
-        let var = per_chain.iter().map(|e| (e.mean - mbar).powi(2)).sum::<f64>() / (c as f64 - 1.0);
-        let between = (var / c as f64).sqrt();
-        if between > 2.0 * total.stderr {
-            log::warn!(
-                "window t = {t:.4}: the {c} chains disagree (between-chain error {between:.3e} > 2 x within-chain \
-                 {:.3e}); using the between-chain error. Longer window_warmup/window_steps would help.",
-                total.stderr
-            );
-            total.stderr = between;
-        }
-    }
-    let m = chain_lens.iter().sum::<usize>().max(1) as f64;
-    let g = if total.stat_ineff.is_finite() { total.stat_ineff.ceil().max(1.0) as usize } else { 1 };
-    split.units = chain_blocks(&chain_lens, g);
-    WindowResult {
-        t,
-        mean_terms: [sp / m, sn / m],
-        total,
-        acceptance: acc / starts.len() as f64,
-        eps: eps_sum / starts.len() as f64,
-        tconf: tconf.estimate(),
-        drift_z: drift_z(&kept, &PooledCorrelation::of_residuals(&kept)),
-        chains: per_chain,
-        series,
-        discarded,
-        split,
     }
 }
 

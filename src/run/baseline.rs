@@ -1,12 +1,13 @@
 //! `nti baseline`: conventional TI along the soft-core lambda path with MC at K windows (windows
 //! dealt round-robin over ranks, gathered and ordered on rank 0), MBAR over the same windows, and
 //! optionally Widom insertion (docs/design.md sec. 3). Finished windows and replicas are kept
-//! (`items`) until the results file is written, so an interrupted run resumes.
+//! (`items`) until the results file is written, and a window or replica in progress saves its state
+//! at a stop request and periodically, so an interrupted run resumes where it stopped.
 //! beta A_ex(N) = -int_0^1 <beta dU/dlambda> dlambda.
 
 use super::items::{fingerprint, ItemStore};
-use super::replica::{cutoff_mode, run_replica};
-use crate::baseline::{run_lambda_window, LambdaPath, LambdaWindowOutput};
+use super::replica::{cutoff_mode, run_replica_at};
+use crate::baseline::{run_lambda_window_at, LambdaPath, LambdaWindowOutput, LambdaWindowState};
 use crate::config::{Input, Spacing};
 use crate::estimators::mbar::mbar;
 use crate::estimators::quadrature::{rule, Rule};
@@ -84,10 +85,12 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
     };
     let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, "baseline");
     let store = ItemStore::open(comm, &cfg.output.file, fp, cfg.output.overwrite)?;
+    let every = cfg.output.item_save_interval();
     let bufs: Vec<Vec<f64>> = store
-        .run(comm, "lambda_window", b.windows, |k| {
-            let w = run_lambda_window(&path, k);
-            pack(&[vec![k as f64, w.acceptance], w.du_dlambda, w.u_all])
+        .run_resumable(comm, "lambda_window", b.windows, every, |k, sp| {
+            let resume = sp.resume(|buf| LambdaWindowState::read(&path, k, buf));
+            let w = run_lambda_window_at(&path, k, resume, &mut |state| sp.check(state))?;
+            Ok(w.map(|w| pack(&[vec![k as f64, w.acceptance], w.du_dlambda, w.u_all])))
         })?
         .into_iter()
         .map(|(_, b)| b)
@@ -99,7 +102,9 @@ pub fn run_baseline(input: &Input, comm: &Comm) -> Result<Option<BaselineSummary
         c.sample.trajectory = false;
         c.sample.rdf_bins = 0;
         store
-            .run(comm, "widom_replica", c.sample.replicas, |r| run_replica(&c, r).widom)?
+            .run_resumable(comm, "widom_replica", c.sample.replicas, every, |r, sp| {
+                Ok(run_replica_at(&c, r, Some(sp))?.map(|o| o.widom))
+            })?
             .into_iter()
             .map(|(_, b)| b)
             .collect()

@@ -59,11 +59,24 @@ pub fn requested() -> Option<i32> {
 /// Collective: true on every rank when any rank has been asked to stop. Call at the same safe
 /// points on every rank.
 pub fn agree(comm: &Comm) -> bool {
-    let local = if requested().is_some() { 1.0 } else { 0.0 };
+    agree_any(comm, requested().is_some())
+}
+
+/// Collective: true on every rank when `local` is true on any rank.
+pub fn agree_any(comm: &Comm, local: bool) -> bool {
     if comm.size() == 1 {
-        return local > 0.0;
+        return local;
     }
-    comm.all_reduce_sum(&[local])[0] > 0.0
+    comm.all_reduce_sum(&[local as u8 as f64])[0] > 0.0
+}
+
+/// The pseudo signal number of a stop requested by the test hook `NTI_TEST_STOP_AFTER_STEPS`
+/// (`super::safe_point`).
+pub const TEST_HOOK: i32 = -1;
+
+/// Requests a stop as a signal would (`sig`: the signal number, or [`TEST_HOOK`]).
+pub fn request(sig: i32) {
+    REQUESTED.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst).ok();
 }
 
 /// Name of a signal number for messages.
@@ -72,6 +85,7 @@ pub fn signal_name(sig: Option<i32>) -> &'static str {
         Some(libc::SIGTERM) => "SIGTERM",
         Some(libc::SIGINT) => "SIGINT",
         Some(libc::SIGUSR1) => "SIGUSR1",
+        Some(TEST_HOOK) => "the test hook NTI_TEST_STOP_AFTER_STEPS",
         Some(_) => "a signal",
         None => "a signal on another rank",
     }

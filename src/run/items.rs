@@ -10,11 +10,20 @@
 //! used: the stage stops with an error naming the directory, unless `[output] overwrite = true`,
 //! which discards them.
 //!
+//! An item in progress can also be kept (`<kind>_<id>.state.h5`, same fingerprint, checksum and
+//! rename rules): an item computed through [`ItemStore::run_resumable`] is handed a
+//! [`SafePoint`] that it calls at its safe points (e.g. after every MC sweep); the safe point saves
+//! the item's state when this rank is asked to stop, and every `[output] item_save_seconds`, and a
+//! rerun continues the item from that state. The state file is removed when the item finishes.
+//!
 //! Ranks take the items round-robin; after each round they agree (one all-reduce) on a stop
-//! request (`interrupt`), so all ranks stop together at an item boundary with their finished items
-//! saved, and the stage returns [`super::interrupt::Interrupted`].
+//! request (`interrupt`), so all ranks stop together at the end of a round with their finished
+//! items saved, and the stage returns [`super::interrupt::Interrupted`]. A rank that stopped
+//! inside an item (its own request, seen at a safe point) has saved that item's state and waits
+//! for the same agreement.
 
-use super::interrupt::{agree, Interrupted};
+use super::interrupt::{agree_any, requested, Interrupted};
+pub use super::safe_point::SafePoint;
 use crate::io::checkpoint::checksum;
 use crate::io::h5util::{get_str, set_str, write_f64};
 use crate::parallel::Comm;
@@ -54,13 +63,38 @@ impl ItemStore {
         Ok(Self { dir, fingerprint })
     }
 
-    fn path(&self, kind: &str, id: usize) -> PathBuf {
-        self.dir.join(format!("{kind}_{id}.h5"))
-    }
-
     /// The saved buffer of item (`kind`, `id`), if it was finished by a run of the same input.
     pub fn load(&self, kind: &str, id: usize) -> Option<Vec<f64>> {
-        let p = self.path(kind, id);
+        self.load_file(&format!("{kind}_{id}"))
+    }
+
+    /// Saves item (`kind`, `id`) atomically.
+    pub fn save(&self, kind: &str, id: usize, data: &[f64]) -> Result<()> {
+        self.save_file(&format!("{kind}_{id}"), data)
+    }
+
+    /// The saved state of item (`kind`, `id`) in progress, if a run of the same input saved one.
+    pub fn load_state(&self, kind: &str, id: usize) -> Option<Vec<f64>> {
+        self.load_file(&format!("{kind}_{id}.state"))
+    }
+
+    /// Saves the state of item (`kind`, `id`) in progress atomically.
+    pub fn save_state(&self, kind: &str, id: usize, data: &[f64]) -> Result<()> {
+        self.save_file(&format!("{kind}_{id}.state"), data)
+    }
+
+    /// Removes the saved state of item (`kind`, `id`) (it has finished).
+    pub fn remove_state(&self, kind: &str, id: usize) {
+        let p = self.dir.join(format!("{kind}_{id}.state.h5"));
+        if let Err(e) = std::fs::remove_file(&p) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                log::warn!("could not remove the saved state '{}': {e}", p.display());
+            }
+        }
+    }
+
+    fn load_file(&self, name: &str) -> Option<Vec<f64>> {
+        let p = self.dir.join(format!("{name}.h5"));
         if !p.exists() {
             return None;
         }
@@ -84,10 +118,9 @@ impl ItemStore {
         }
     }
 
-    /// Saves item (`kind`, `id`) atomically.
-    pub fn save(&self, kind: &str, id: usize, data: &[f64]) -> Result<()> {
-        let p = self.path(kind, id);
-        let tmp = self.dir.join(format!(".{kind}_{id}.h5.partial-{}", std::process::id()));
+    fn save_file(&self, name: &str, data: &[f64]) -> Result<()> {
+        let p = self.dir.join(format!("{name}.h5"));
+        let tmp = self.dir.join(format!(".{name}.h5.partial-{}", std::process::id()));
         let res = (|| -> Result<()> {
             let f = hdf5::File::create(&tmp)?;
             write_f64(&f, "data", &[data.len()], data)?;
@@ -113,32 +146,63 @@ impl ItemStore {
         n: usize,
         mut f: impl FnMut(usize) -> Vec<f64>,
     ) -> Result<Vec<(usize, Vec<f64>)>> {
+        self.run_resumable(comm, kind, n, None, |id, _| Ok(Some(f(id))))
+    }
+
+    /// As [`ItemStore::run`], for items that can stop and resume inside: `f(id, safe_point)`
+    /// returns the finished buffer, or `None` after it stopped at a safe point (its state saved
+    /// there). `save_every`: the interval of periodic state saves (`None`: only on a stop).
+    pub fn run_resumable(
+        &self,
+        comm: &Comm,
+        kind: &str,
+        n: usize,
+        save_every: Option<std::time::Duration>,
+        mut f: impl FnMut(usize, &mut SafePoint) -> Result<Option<Vec<f64>>>,
+    ) -> Result<Vec<(usize, Vec<f64>)>> {
         let (rank, size) = (comm.rank(), comm.size());
+        let rounds = n.div_ceil(size);
         let mut out = Vec::new();
-        let (mut kept, mut done) = (0, 0);
-        let mut progress = super::progress::Progress::new(format!("{kind}, rank {rank}"), n.div_ceil(size) as u64);
-        for round in 0..n.div_ceil(size) {
+        let (mut kept, mut done, mut stopped) = (0, 0, false);
+        let mut progress = super::progress::Progress::new(format!("{kind}, rank {rank}"), rounds as u64);
+        for round in 0..rounds {
             let id = round * size + rank;
-            if id < n {
+            if id < n && !stopped {
                 let buf = match self.load(kind, id) {
                     Some(b) => {
                         kept += 1;
-                        b
+                        Some(b)
                     }
                     None => {
-                        let b = f(id);
-                        self.save(kind, id, &b)?;
-                        done += 1;
+                        let mut sp = SafePoint::new(self, kind, id, rank, save_every);
+                        let b = f(id, &mut sp)?;
+                        if let Some(b) = &b {
+                            self.save(kind, id, b)?;
+                            sp.finished();
+                            done += 1;
+                        }
                         b
                     }
                 };
-                out.push((id, buf));
+                match buf {
+                    Some(b) => out.push((id, b)),
+                    None => stopped = true,
+                }
                 progress.tick(round as u64 + 1, "items");
             }
-            if round + 1 < n.div_ceil(size) && agree(comm) {
-                let total = comm.all_reduce_sum(&[(kept + done) as f64])[0];
+            // Between rounds any stop request ends the stage; after the last round only an item
+            // left unfinished does (the stage's results can be written).
+            let local = stopped || (round + 1 < rounds && requested().is_some());
+            if agree_any(comm, local) {
+                let t = comm.all_reduce_sum(&[(kept + done) as f64, stopped as u8 as f64]);
+                let partial = match t[1] as usize {
+                    0 => String::new(),
+                    1 => ", 1 in progress saved,".into(),
+                    k => format!(", {k} in progress saved,"),
+                };
                 return Err(Interrupted::new(format!(
-                    "during {kind}: {total} of {n} items finished and kept in '{}'",
+                    "during {kind}: {} of {n} items finished{partial} and kept in '{}'",
+                    t[0],
                     self.dir.display()
                 ))
                 .into());

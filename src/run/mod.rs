@@ -11,13 +11,14 @@ pub mod pipeline;
 /// for existing paths.
 pub use crate::progress;
 pub mod replica;
+pub mod safe_point;
 pub mod sample;
 pub mod startup;
 pub mod ti;
 pub mod train;
 pub mod train_resume;
 
-pub use replica::{run_replica, ReplicaOutput};
+pub use replica::{run_replica, run_replica_at, ReplicaOutput};
 pub use sample::{run_sample, SampleSummary};
 
 use crate::config::Input;

@@ -1,9 +1,10 @@
 //! `nti sample`: the reference simulation. Replicas are dealt over ranks, run independently,
 //! gathered to rank 0, combined, written to one HDF5 results file and printed. Finished replicas
-//! are kept (`items`) until the results file is written, so an interrupted run resumes.
+//! are kept (`items`) until the results file is written, and a replica in progress saves its state
+//! at a stop request and periodically, so an interrupted run resumes where it stopped.
 
 use super::items::{fingerprint, ItemStore};
-use super::replica::{pair_energy, run_replica, ReplicaOutput};
+use super::replica::{pair_energy, run_replica_at, ReplicaOutput};
 use crate::config::{Input, SampleMethod};
 use crate::estimators::{block_average, combine_replicas, BlockEstimate};
 use crate::io::{h5md, h5util, Provenance, ScalarResult};
@@ -37,7 +38,10 @@ pub fn run_sample(input: &Input, comm: &Comm) -> Result<Option<SampleSummary>> {
     log::info!("rank {}/{}: replicas {:?}", comm.rank(), comm.size(), mine);
     let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, "sample");
     let store = ItemStore::open(comm, &cfg.output.file, fp, cfg.output.overwrite)?;
-    let done = store.run(comm, "replica", cfg.sample.replicas, |r| run_replica(cfg, r).to_buffer())?;
+    let every = cfg.output.item_save_interval();
+    let done = store.run_resumable(comm, "replica", cfg.sample.replicas, every, |r, sp| {
+        Ok(run_replica_at(cfg, r, Some(sp))?.map(|o| o.to_buffer()))
+    })?;
     let bufs: Vec<Vec<f64>> = done.into_iter().map(|(_, b)| b).collect();
     crate::io::warnings::gather(comm);
     let gathered = comm.gather_to_root(pack(&bufs));

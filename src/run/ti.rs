@@ -13,6 +13,9 @@
 //! pair-distance shells with bootstrap errors (`attribution`; `/ti/N<n>/attribution`).
 //! beta A_ex(N) = -ln(Z_0 / V^N) = -int_0^1 < du/dt >_t dt. Work items (trajectory chunks, windows,
 //! AIS chains) are dealt over ranks with their own streams and merged in item order on rank 0.
+//! Finished items are kept until the results file is written, and a window in progress saves its
+//! state (chains, streams, records so far) at a stop request and periodically, so an interrupted
+//! run resumes where it stopped.
 
 mod attribution;
 mod checks;
@@ -26,6 +29,7 @@ use super::items::{fingerprint, ItemStore};
 use crate::config::{Config, GenerateConfig, Input, TiConfig, WindowRule, WindowStart};
 use crate::diffusion::ais::{ais, AisSettings};
 use crate::diffusion::reverse::ReverseRun;
+use crate::diffusion::windows::WindowProgress;
 use crate::estimators::clenshaw_curtis::NestedRule;
 use crate::estimators::quadrature::{gauss_legendre, Quadrature};
 use crate::io::{h5util, Provenance, ScalarResult};
@@ -142,6 +146,8 @@ struct Plan<'a> {
     nodes: Vec<f64>,
     edges: Vec<f64>,
     data: DataStarts,
+    /// Interval of periodic saves of a window in progress (`[output] item_save_seconds`).
+    item_save: Option<std::time::Duration>,
 }
 
 impl<'a> Plan<'a> {
@@ -165,7 +171,8 @@ impl<'a> Plan<'a> {
             log::info!("window chains start from data ({:?}) at N = {:?}", ti.window_start, d.sizes());
             d
         };
-        Ok(Self { generate: g, ti, seed: cfg.run.seed, model, side, nested, q, nodes, edges, data })
+        let item_save = cfg.output.item_save_interval();
+        Ok(Self { generate: g, ti, seed: cfg.run.seed, model, side, nested, q, nodes, edges, data, item_save })
     }
 
     /// A beta*A_ex result of `method` for N = `n` (in kT).
@@ -231,9 +238,12 @@ fn run_windows(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<
         edges: &plan.edges,
         nodes: plan.nodes.len(),
     };
-    let done = store.run(comm, &format!("window_N{n}"), q.nodes.len(), |j| {
-        let b = run_node(&cx, j, q.nodes[j]);
-        pack(&[b.row, b.split, b.series])
+    let (kind, every) = (format!("window_N{n}"), plan.item_save);
+    let (chains, dim, steps) = (plan.ti.window_chains, 3 * n, plan.ti.window_warmup + plan.ti.window_steps);
+    let done = store.run_resumable(comm, &kind, q.nodes.len(), every, |j, sp| {
+        let resume = sp.resume(|buf| WindowProgress::read(buf, chains, dim, steps));
+        let b = run_node(&cx, j, q.nodes[j], resume, &mut |state| sp.check(state))?;
+        Ok(b.map(|b| pack(&[b.row, b.split, b.series])))
     })?;
     for (_, buf) in done {
         let mut parts = unpack(&buf).into_iter();

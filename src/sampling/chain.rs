@@ -5,6 +5,7 @@
 
 use crate::model::{Conf, EnergyModel};
 use crate::rng::Stream;
+use crate::state_buf::{StateReader, StateWriter};
 use serde::{Deserialize, Serialize};
 
 /// A Metropolis-corrected chain on exp(-u(., t)) of a model `M`.
@@ -24,6 +25,11 @@ pub trait ChainState {
     fn conf(&self) -> &Conf;
     /// grad u at the current configuration, length = conf().y.len().
     fn grad(&self) -> &[f64];
+    /// Writes the state a restart needs to continue bitwise: configuration, u, grad u, eps and
+    /// the counters (not the random stream, which the caller owns).
+    fn save(&self, w: &mut StateWriter);
+    /// Continues from a state written by `save` of a chain of the same model, time and dimension.
+    fn restore(&mut self, r: &mut StateReader) -> anyhow::Result<()>;
 
     /// Acceptance ratio since the last reset (NaN before any proposal).
     fn acceptance(&mut self) -> f64 {
@@ -54,6 +60,35 @@ pub trait ChainState {
     fn eps(&mut self) -> f64 {
         *self.eps_mut()
     }
+}
+
+/// Writes a chain's point and numbers (the shared layout of MALA and HMC states).
+pub(crate) fn save_point(w: &mut StateWriter, conf: &Conf, u: f64, grad: &[f64], eps: f64, counts: (u64, u64)) {
+    w.f64s(&conf.y).f64(conf.side).f64(u).f64s(grad).f64(eps).u64(counts.0).u64(counts.1);
+}
+
+/// A chain's point and numbers as [`save_point`] wrote them.
+pub(crate) struct SavedPoint {
+    pub conf: Conf,
+    pub u: f64,
+    pub grad: Vec<f64>,
+    pub eps: f64,
+    pub attempted: u64,
+    pub accepted: u64,
+}
+
+/// Reads what [`save_point`] wrote, checking the dimension against `dim`.
+pub(crate) fn read_point(r: &mut StateReader, dim: usize) -> anyhow::Result<SavedPoint> {
+    let y = r.f64s()?;
+    let side = r.f64()?;
+    let u = r.f64()?;
+    let grad = r.f64s()?;
+    if y.len() != dim || grad.len() != dim {
+        anyhow::bail!("saved chain has dimension {}, this one {dim}", y.len());
+    }
+    let eps = r.f64()?;
+    let (attempted, accepted) = (r.u64()?, r.u64()?);
+    Ok(SavedPoint { conf: Conf { y, side }, u, grad, eps, attempted, accepted })
 }
 
 /// Which chain the corrected windows run (`[ti] window_sampler`).

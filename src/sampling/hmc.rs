@@ -136,6 +136,16 @@ impl ChainState for HmcChain {
     fn grad(&self) -> &[f64] {
         &self.at.grad
     }
+    fn save(&self, w: &mut crate::state_buf::StateWriter) {
+        let a = &self.at;
+        super::chain::save_point(w, &a.conf, a.u, &a.grad, self.eps, (self.attempted, self.accepted));
+    }
+    fn restore(&mut self, r: &mut crate::state_buf::StateReader) -> anyhow::Result<()> {
+        let p = super::chain::read_point(r, self.at.conf.y.len())?;
+        (self.at, self.eps) = (Point { conf: p.conf, u: p.u, grad: p.grad }, p.eps);
+        (self.attempted, self.accepted) = (p.attempted, p.accepted);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

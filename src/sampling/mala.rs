@@ -130,6 +130,15 @@ impl super::chain::ChainState for MalaChain {
     fn grad(&self) -> &[f64] {
         &self.grad
     }
+    fn save(&self, w: &mut crate::state_buf::StateWriter) {
+        super::chain::save_point(w, &self.conf, self.u, &self.grad, self.eps, (self.attempted, self.accepted));
+    }
+    fn restore(&mut self, r: &mut crate::state_buf::StateReader) -> anyhow::Result<()> {
+        let p = super::chain::read_point(r, self.conf.y.len())?;
+        (self.conf, self.u, self.grad, self.eps) = (p.conf, p.u, p.grad, p.eps);
+        (self.attempted, self.accepted) = (p.attempted, p.accepted);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::Sampler;
 use crate::energy::{EnergyVirial, PairEnergy};
 use crate::potential::PairPotential;
 use crate::rng::Stream;
+use crate::state_buf::{StateReader, StateWriter};
 use crate::system::{CellList, Positions};
 use rand::RngExt;
 
@@ -72,6 +73,28 @@ impl<P: PairPotential> MetropolisMc<P> {
         accept
     }
 
+    /// Writes everything a restart needs to continue this chain bitwise: positions, the order of
+    /// the cell list (the order of the energy sums), the running energy and virial, the step size
+    /// and the acceptance counters.
+    pub fn save_state(&self, w: &mut StateWriter) {
+        w.vec3s(&self.x).u32s(&self.cells.order()).f64(self.ev.energy).f64(self.ev.virial).f64(self.step);
+        w.u64(self.attempted).u64(self.accepted).u64(self.window.0).u64(self.window.1);
+    }
+
+    /// Continues the chain saved by [`MetropolisMc::save_state`]; `self` is a chain of the same energy,
+    /// temperature and target (its own positions are replaced).
+    pub fn restore_state(&mut self, r: &mut StateReader) -> anyhow::Result<()> {
+        let x = r.vec3s(self.x.len())?;
+        let mut cells = self.energy.cell_list(&x);
+        cells.set_order(&r.u32s()?).map_err(anyhow::Error::msg)?;
+        self.ev = EnergyVirial { energy: r.f64()?, virial: r.f64()? };
+        self.step = r.f64()?;
+        (self.attempted, self.accepted) = (r.u64()?, r.u64()?);
+        self.window = (r.u64()?, r.u64()?);
+        (self.x, self.cells) = (x, cells);
+        Ok(())
+    }
+
     /// The running (incrementally updated) energy and virial.
     pub fn running_energy_virial(&self) -> EnergyVirial {
         self.ev
@@ -79,6 +102,14 @@ impl<P: PairPotential> MetropolisMc<P> {
 }
 
 impl<P: PairPotential> Sampler for MetropolisMc<P> {
+    fn save(&self, w: &mut StateWriter) {
+        self.save_state(w)
+    }
+
+    fn restore(&mut self, r: &mut StateReader) -> anyhow::Result<()> {
+        self.restore_state(r)
+    }
+
     fn name(&self) -> &'static str {
         "metropolis-mc"
     }

@@ -10,6 +10,7 @@ use super::Sampler;
 use crate::energy::{EnergyVirial, PairEnergy};
 use crate::potential::{CutoffMode, PairPotential};
 use crate::rng::Stream;
+use crate::state_buf::{StateReader, StateWriter};
 use crate::system::{Positions, VerletList};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -122,6 +123,45 @@ impl<P: PairPotential> MolecularDynamics<P> {
         }
     }
 
+    /// Writes everything a restart needs to continue bitwise: positions (unwrapped since the last
+    /// neighbour-list build), velocities, the positions of that build and the step count. Forces
+    /// and the list are functions of these and are rebuilt by [`MolecularDynamics::restore_state`].
+    pub fn save_state(&self, w: &mut StateWriter) {
+        w.vec3s(&self.x).vec3s(&self.v);
+        match &self.list {
+            Some(l) => w.u64(1).vec3s(l.reference()),
+            None => w.u64(0),
+        };
+        w.u64(self.steps);
+    }
+
+    /// Continues the dynamics saved by [`MolecularDynamics::save_state`]; `self` has the same energy and
+    /// integrator (its own state is replaced).
+    pub fn restore_state(&mut self, r: &mut StateReader) -> anyhow::Result<()> {
+        let n = self.x.len();
+        let (x, v) = (r.vec3s(n)?, r.vec3s(n)?);
+        let has_list = r.u64()? == 1;
+        if has_list != self.list.is_some() {
+            anyhow::bail!(
+                "saved dynamics {} a neighbour list, this run {}",
+                if has_list { "has" } else { "has no" },
+                if self.list.is_some() { "uses one" } else { "does not" }
+            );
+        }
+        if let (true, CutoffMode::Spherical { rc, .. }) = (has_list, self.energy.mode) {
+            let reference = r.vec3s(n)?;
+            let list = VerletList::new(&self.energy.simbox, &reference, rc, SKIN);
+            if list.needs_rebuild(&x) {
+                anyhow::bail!("saved positions are beyond the skin of their neighbour list");
+            }
+            self.list = Some(list);
+        }
+        self.steps = r.u64()?;
+        (self.x, self.v) = (x, v);
+        self.compute_forces();
+        Ok(())
+    }
+
     /// Total kinetic energy sum v^2 / 2.
     pub fn kinetic_energy(&self) -> f64 {
         0.5 * self.v.iter().map(|v| v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sum::<f64>()
@@ -144,6 +184,14 @@ impl<P: PairPotential> MolecularDynamics<P> {
 }
 
 impl<P: PairPotential> Sampler for MolecularDynamics<P> {
+    fn save(&self, w: &mut StateWriter) {
+        self.save_state(w)
+    }
+
+    fn restore(&mut self, r: &mut StateReader) -> anyhow::Result<()> {
+        self.restore_state(r)
+    }
+
     fn name(&self) -> &'static str {
         match self.integrator {
             Integrator::VelocityVerlet { .. } => "velocity-verlet",

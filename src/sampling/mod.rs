@@ -14,6 +14,7 @@ pub use md::{Integrator, MolecularDynamics};
 
 use crate::energy::EnergyVirial;
 use crate::rng::Stream;
+use crate::state_buf::{StateReader, StateWriter};
 use crate::system::Positions;
 
 /// A Markov chain (or dynamics) that leaves exp(-U/T) invariant, stepped by the driver.
@@ -42,4 +43,9 @@ pub trait Sampler {
     fn mc_step(&self) -> Option<f64> {
         None
     }
+    /// Writes the state a restart needs to continue bitwise (not the random stream, which the
+    /// driver owns).
+    fn save(&self, w: &mut StateWriter);
+    /// Continues from a state written by `save` of a sampler built with the same settings.
+    fn restore(&mut self, r: &mut StateReader) -> anyhow::Result<()>;
 }

@@ -116,6 +116,45 @@ impl CellList {
         }
     }
 
+    /// The particles of every cell in their current order (the order in which neighbour sums run,
+    /// which moves change): the cell sizes, then the particles cell by cell. With
+    /// [`CellList::set_order`] a restarted sampler continues bitwise.
+    pub fn order(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.cells.iter().map(|c| c.len() as u32).collect();
+        v.extend(self.cells.iter().flatten());
+        v
+    }
+
+    /// Restores an order saved by [`CellList::order`] from a list of the same positions; an error
+    /// (the list unchanged) when it does not describe these particles' cells.
+    pub fn set_order(&mut self, saved: &[u32]) -> Result<(), String> {
+        let (nc, n) = (self.cells.len(), self.cell_of.len());
+        if saved.len() != nc + n {
+            return Err(format!("cell order of {} values, {} expected", saved.len(), nc + n));
+        }
+        let mut cells = Vec::with_capacity(nc);
+        let mut rest = &saved[nc..];
+        let mut seen = vec![false; n];
+        for (c, &len) in saved[..nc].iter().enumerate() {
+            let len = len as usize;
+            if len > rest.len() {
+                return Err("cell sizes exceed the particle count".into());
+            }
+            let (cell, tail) = rest.split_at(len);
+            for &i in cell {
+                let i = i as usize;
+                if i >= n || seen[i] || self.cell_of[i] as usize != c {
+                    return Err(format!("particle {i} is not once in its own cell {c}"));
+                }
+                seen[i] = true;
+            }
+            cells.push(cell.to_vec());
+            rest = tail;
+        }
+        self.cells = cells;
+        Ok(())
+    }
+
     /// The box this list was built for.
     pub fn simbox(&self) -> &SimBox {
         &self.simbox

@@ -358,6 +358,12 @@ impl VerletList {
         })
     }
 
+    /// The positions of the last build (what [`VerletList::needs_rebuild`] compares with); a
+    /// list built anew from them is this list.
+    pub fn reference(&self) -> &Positions {
+        &self.reference
+    }
+
     /// Number of builds so far.
     pub fn builds(&self) -> u64 {
         self.builds

@@ -7,9 +7,10 @@ use super::starts::{from_data, start_z, DataStarts, StartGrid};
 use super::WINDOW_TRAJ_BASE;
 use crate::config::{GenerateConfig, TiConfig};
 use crate::diffusion::reverse::{reverse_sde, ReverseSettings};
-use crate::diffusion::windows::{run_window, WindowSettings};
+use crate::diffusion::windows::{WindowProgress, WindowRun, WindowSettings};
 use crate::model::ParticleModel;
 use crate::run::generate::reverse_seed;
+use crate::state_buf::SafePointFn;
 
 /// Per-window record: t, weight, corrected mean/stderr/stat. ineff./acceptance/eps, prior and network
 /// parts, uncorrected mean/stderr, configurational temperature (and stderr) of the window chains and
@@ -72,37 +73,24 @@ pub(super) struct NodeContext<'a> {
 }
 
 /// Runs window j at time t: starts (data-noised frames or reverse-SDE trajectories stopped at t),
-/// chains, and the buffers for rank 0.
-pub(super) fn run_node(cx: &NodeContext, j: usize, t: f64) -> NodeBuffers {
+/// chains, and the buffers for rank 0. With `resume` (the window's state saved by an interrupted
+/// run) it continues from there, starts included; `safe_point` is called after every chain step
+/// ([`WindowRun::run`]); `None` when the window stopped there.
+pub(super) fn run_node(
+    cx: &NodeContext,
+    j: usize,
+    t: f64,
+    resume: Option<WindowProgress>,
+    safe_point: &mut SafePointFn,
+) -> anyhow::Result<Option<NodeBuffers>> {
     let (model, n, ti) = (cx.model, cx.n, cx.ti);
     let has_data = cx.data.has(n);
     let use_data: Vec<bool> = (0..ti.window_chains).map(|c| has_data && from_data(ti.window_start, c)).collect();
-    let n_rev = use_data.iter().filter(|d| !**d).count();
-    let first = WINDOW_TRAJ_BASE + (j * ti.window_chains) as u64;
     let rseed = reverse_seed(cx.seed, n);
-    let mut warm = if n_rev > 0 {
-        let s = ReverseSettings {
-            dim: 3 * n,
-            side: cx.side,
-            steps: cx.generate.steps,
-            batch: n_rev,
-            seed: rseed,
-            snapshots: &[t],
-            corrector: cx.generate.corrector(),
-        };
-        reverse_sde(model, &s, first, n_rev).snapshots.swap_remove(0).into_iter()
-    } else {
-        Vec::new().into_iter()
+    let progress = match resume {
+        Some(p) => p,
+        None => WindowProgress::start(&chain_starts(cx, j, t, &use_data)),
     };
-    let grid = StartGrid { windows: cx.nodes, chains: ti.window_chains, seed: rseed };
-    let chain_starts: Vec<_> = use_data
-        .iter()
-        .enumerate()
-        .map(|(c, &d)| match d {
-            true => cx.data.start(model, n, t, &grid, j, c).expect("data for this N"),
-            false => warm.next().expect("one reverse-SDE start per reverse chain"),
-        })
-        .collect();
     let s = WindowSettings {
         sampler: ti.window_sampler,
         leapfrog: ti.hmc_leapfrog,
@@ -114,7 +102,10 @@ pub(super) fn run_node(cx: &NodeContext, j: usize, t: f64) -> NodeBuffers {
         tconf_every: ti.tconf_every,
         discard: ti.window_discard,
     };
-    let w = run_window(model, t, &chain_starts, &s, rseed, j as u64, Some(cx.edges));
+    let run = WindowRun { model, t, s: &s, seed: rseed, id: j as u64, edges: Some(cx.edges) };
+    let Some(w) = run.run(progress, safe_point)? else { return Ok(None) };
+    let chains = ti.window_chains;
+
     let kept: usize = w.chains.iter().map(|e| e.n_samples).sum();
     let dropped: usize = w.discarded.iter().sum();
     let frac = dropped as f64 / (kept + dropped).max(1) as f64;
@@ -129,8 +120,8 @@ pub(super) fn run_node(cx: &NodeContext, j: usize, t: f64) -> NodeBuffers {
     );
     let mut split = vec![j as f64];
     split.extend(w.split.to_buffer());
-    let per_chain = w.series.len() / chain_starts.len().max(1);
-    let mut series = vec![j as f64, chain_starts.len() as f64, per_chain as f64];
+    let per_chain = w.series.len() / chains.max(1);
+    let mut series = vec![j as f64, chains as f64, per_chain as f64];
     series.extend_from_slice(&w.series);
     let row = vec![
         j as f64,
@@ -153,5 +144,37 @@ pub(super) fn run_node(cx: &NodeContext, j: usize, t: f64) -> NodeBuffers {
         w.drift_z,
         frac,
     ];
-    NodeBuffers { row, split, series }
+    Ok(Some(NodeBuffers { row, split, series }))
+}
+
+/// The starting configurations of window j's chains: data-noised frames where `use_data`, else
+/// reverse-SDE trajectories stopped at t.
+fn chain_starts(cx: &NodeContext, j: usize, t: f64, use_data: &[bool]) -> Vec<crate::model::Conf> {
+    let (model, n, ti) = (cx.model, cx.n, cx.ti);
+    let n_rev = use_data.iter().filter(|d| !**d).count();
+    let first = WINDOW_TRAJ_BASE + (j * ti.window_chains) as u64;
+    let rseed = reverse_seed(cx.seed, n);
+    let mut warm = if n_rev > 0 {
+        let s = ReverseSettings {
+            dim: 3 * n,
+            side: cx.side,
+            steps: cx.generate.steps,
+            batch: n_rev,
+            seed: rseed,
+            snapshots: &[t],
+            corrector: cx.generate.corrector(),
+        };
+        reverse_sde(model, &s, first, n_rev).snapshots.swap_remove(0).into_iter()
+    } else {
+        Vec::new().into_iter()
+    };
+    let grid = StartGrid { windows: cx.nodes, chains: ti.window_chains, seed: rseed };
+    use_data
+        .iter()
+        .enumerate()
+        .map(|(c, &d)| match d {
+            true => cx.data.start(model, n, t, &grid, j, c).expect("data for this N"),
+            false => warm.next().expect("one reverse-SDE start per reverse chain"),
+        })
+        .collect()
 }
