@@ -13,6 +13,7 @@
 //!   the parameters is back-propagated through the value and tangent streams together (this is the
 //!   second-order derivative that score matching on an energy needs; docs/design.md sec. 6).
 
+use super::gemm::{mm, mm_into};
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -113,7 +114,7 @@ impl Mlp {
         let (mut d1, mut d2) = (Vec::with_capacity(nl - 1), Vec::with_capacity(nl - 1));
         let mut post = vec![x];
         for l in 0..nl - 1 {
-            let mut a = post[l].dot(&self.w(p, l).t());
+            let mut a = mm(post[l].view(), self.w(p, l).t());
             a += &ArrayView2::from_shape((1, self.sizes[l + 1]), self.b(p, l)).expect("bias");
             let (mut h, mut e1, mut e2) = (a.clone(), a.clone(), a.clone());
             ndarray::Zip::from(&a).and(&mut h).and(&mut e1).and(&mut e2).for_each(|&v, h, e1, e2| {
@@ -127,7 +128,7 @@ impl Mlp {
             d2.push(e2);
             post.push(h);
         }
-        let mut out = post[nl - 1].dot(&self.w(p, nl - 1).t()).index_axis_move(Axis(1), 0);
+        let mut out = mm(post[nl - 1].view(), self.w(p, nl - 1).t()).index_axis_move(Axis(1), 0);
         out += self.b(p, nl - 1)[0];
         Forward { pre, d1, d2, post, out }
     }
@@ -137,10 +138,10 @@ impl Mlp {
         let nl = self.n_layers();
         let w_out = self.w(p, nl - 1);
         // adjoint of the last hidden output: ybar (M,1) x w_out (1, n_L)
-        let mut hbar = ybar.view().insert_axis(Axis(1)).dot(&w_out);
+        let mut hbar = mm(ybar.view().insert_axis(Axis(1)), w_out);
         for l in (0..nl - 1).rev() {
             let abar = &hbar * &fw.d1[l];
-            hbar = abar.dot(&self.w(p, l));
+            hbar = mm(abar.view(), self.w(p, l));
         }
         hbar
     }
@@ -161,21 +162,21 @@ impl Mlp {
         let mut hdot = vec![xdot.clone()];
         let (d1, d2) = (&fw.d1, &fw.d2);
         for l in 0..nl - 1 {
-            let ad = hdot[l].dot(&self.w(p, l).t());
+            let ad = mm(hdot[l].view(), self.w(p, l).t());
             hdot.push(&ad * &d1[l]);
             adot.push(ad);
         }
         let w_out = self.w(p, nl - 1);
-        let ydot = hdot[nl - 1].dot(&w_out.t()).index_axis_move(Axis(1), 0);
+        let ydot = mm(hdot[nl - 1].view(), w_out.t()).index_axis_move(Axis(1), 0);
         // Output layer: dJ/dw_out = sum_m w_m hdot_L[m, :]; ydot does not depend on b_out.
         let (wo, _, _, n_in) = self.layout(nl - 1);
-        let gw = w.view().insert_axis(Axis(0)).dot(&hdot[nl - 1]);
+        let gw = mm(w.view().insert_axis(Axis(0)), hdot[nl - 1].view());
         for (g, v) in grad[wo..wo + n_in].iter_mut().zip(gw.iter()) {
             *g += v;
         }
         // Adjoints of h_L (zero: J depends on h only through tangents' coefficients) and hdot_L.
         let wcol = w.view().insert_axis(Axis(1));
-        let mut hdot_bar = wcol.dot(&w_out);
+        let mut hdot_bar = mm(wcol, w_out);
         let mut h_bar: Option<Array2<f64>> = None;
         for l in (0..nl - 1).rev() {
             let adot_bar = &hdot_bar * &d1[l];
@@ -184,7 +185,11 @@ impl Mlp {
                 a_bar = a_bar + hb * &d1[l];
             }
             let (wo, bo, n_out, n_in) = self.layout(l);
-            let gw = a_bar.t().dot(&fw.post[l]) + adot_bar.t().dot(&hdot[l]);
+            let gw = {
+                let mut gw = mm(a_bar.t(), fw.post[l].view());
+                mm_into(gw.view_mut(), adot_bar.t(), hdot[l].view(), true);
+                gw
+            };
             for (g, v) in grad[wo..wo + n_out * n_in].iter_mut().zip(gw.iter()) {
                 *g += v;
             }
@@ -194,8 +199,8 @@ impl Mlp {
             }
             if l > 0 {
                 let wl = self.w(p, l);
-                h_bar = Some(a_bar.dot(&wl));
-                hdot_bar = adot_bar.dot(&wl);
+                h_bar = Some(mm(a_bar.view(), wl));
+                hdot_bar = mm(adot_bar.view(), wl);
             }
         }
         ydot
@@ -205,16 +210,16 @@ impl Mlp {
     pub fn param_grad(&self, p: &[f64], fw: &Forward, w: &Array1<f64>, grad: &mut [f64]) {
         let nl = self.n_layers();
         let (wo, bo, _, n_in) = self.layout(nl - 1);
-        let gw = w.view().insert_axis(Axis(0)).dot(&fw.post[nl - 1]);
+        let gw = mm(w.view().insert_axis(Axis(0)), fw.post[nl - 1].view());
         for (g, v) in grad[wo..wo + n_in].iter_mut().zip(gw.iter()) {
             *g += v;
         }
         grad[bo] += w.sum();
-        let mut hbar = w.view().insert_axis(Axis(1)).dot(&self.w(p, nl - 1));
+        let mut hbar = mm(w.view().insert_axis(Axis(1)), self.w(p, nl - 1));
         for l in (0..nl - 1).rev() {
             let abar = &hbar * &fw.d1[l];
             let (wo, bo, n_out, n_in) = self.layout(l);
-            let gw = abar.t().dot(&fw.post[l]);
+            let gw = mm(abar.t(), fw.post[l].view());
             for (g, v) in grad[wo..wo + n_out * n_in].iter_mut().zip(gw.iter()) {
                 *g += v;
             }
@@ -222,7 +227,7 @@ impl Mlp {
                 *g += v;
             }
             if l > 0 {
-                hbar = abar.dot(&self.w(p, l));
+                hbar = mm(abar.view(), self.w(p, l));
             }
         }
     }

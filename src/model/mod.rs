@@ -12,6 +12,7 @@ mod descriptor_kernels;
 pub mod descriptors;
 pub mod exact;
 pub mod exact_path;
+pub mod gemm;
 pub mod lj_model;
 pub mod mlp;
 pub mod mp;

@@ -21,7 +21,7 @@
 //! they replace.
 
 use super::kernels::{self, Inputs, Outputs};
-use ndarray::linalg::general_mat_mul;
+use crate::model::gemm::{mm, mm_into};
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 use std::rc::Rc;
 
@@ -117,9 +117,8 @@ pub fn forward(
     let bv = &val[spec.b];
     let k = bv.ncols();
     let wf = filter(params, &spec, k, c);
-    let std = |a: Array2<f64>| if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
-    let w = std(bv.dot(&wf));
-    let wdot = tan[spec.b].as_ref().map(|bd| std(bd.dot(&wf)));
+    let w = mm(bv.view(), wf);
+    let wdot = tan[spec.b].as_ref().map(|bd| mm(bd.view(), wf));
     let op = MsgOp { spec, c, pairs: pairs.clone(), w, wdot };
     let x = op.inputs(val, tan);
     let shape = match op.spec.d {
@@ -205,14 +204,14 @@ impl MsgOp {
         let bv = &val[self.spec.b];
         let k = bv.ncols();
         let wf = filter(params, &self.spec, k, self.c);
-        let bb = leaves.then(|| wb.dot(&wf.t()));
+        let bb = leaves.then(|| mm(wb.view(), wf.t()));
         if let Some(grad) = grad {
             let gw = &mut grad[self.spec.off..self.spec.off + k * self.c];
             let gwv = ArrayViewMut2::from_shape((k, self.c), gw).expect("filter block");
             let mut gwm = gwv.slice_move(s![.., self.spec.c0..self.spec.c0 + self.spec.m]);
-            general_mat_mul(1.0, &bv.t(), &wb, 1.0, &mut gwm);
+            mm_into(gwm.view_mut(), bv.t(), wb.view(), true);
             if let (Some(bd), Some(wdb)) = (tan[self.spec.b].as_ref(), wdb.as_ref()) {
-                general_mat_mul(1.0, &bd.t(), wdb, 1.0, &mut gwm);
+                mm_into(gwm.view_mut(), bd.t(), wdb.view(), true);
             }
         }
         MsgAdjoints { phi: (Some(phib), phidb), v: (vb, vdb), b: bb, d: db }

@@ -23,6 +23,7 @@
 //! Parameters live outside the tape in one flat vector; a linear layer refers to its block by offset
 //! (W: n_in x n_out row-major, then b: n_out). Shapes are (rows, cols) = (items, features).
 
+use super::super::gemm::{mm, mm_into};
 use super::super::mlp::silu3;
 use super::message::{self, MsgOp, MsgSpec, PairIndex};
 use ndarray::{s, Array2, ArrayView2, Axis};
@@ -110,12 +111,12 @@ impl<'p> Tape<'p> {
     pub fn linear(&mut self, x: Id, off: usize, n_out: usize, bias: bool) -> Id {
         let n_in = self.val[x].ncols();
         let w = self.weights(off, n_in, n_out);
-        let mut y = self.val[x].dot(&w);
+        let mut y = mm(self.val[x].view(), w);
         if bias {
             let b = ndarray::ArrayView1::from(&self.params[off + n_in * n_out..off + n_in * n_out + n_out]);
             y += &b;
         }
-        let t = self.tan[x].as_ref().map(|t| t.dot(&w));
+        let t = self.tan[x].as_ref().map(|t| mm(t.view(), w));
         self.push(y, t, Op::Linear { x, off, n_in, n_out, bias })
     }
 
@@ -258,19 +259,19 @@ impl<'p> Tape<'p> {
                 &Op::Linear { x, off, n_in, n_out, bias } => {
                     let w = self.weights(off, n_in, n_out);
                     if let Some(yb) = &yb {
-                        add_into(&mut bar[x], yb.dot(&w.t()));
+                        add_into(&mut bar[x], mm(yb.view(), w.t()));
                     }
                     if let Some(tb) = &tb {
-                        add_into(&mut tbar[x], tb.dot(&w.t()));
+                        add_into(&mut tbar[x], mm(tb.view(), w.t()));
                     }
                     if let Some(grad) = grad.as_deref_mut() {
                         let gw = &mut grad[off..off + n_in * n_out];
                         let mut gwv = ndarray::ArrayViewMut2::from_shape((n_in, n_out), gw).expect("weight block");
                         if let Some(yb) = &yb {
-                            gwv += &self.val[x].t().dot(yb);
+                            mm_into(gwv.view_mut(), self.val[x].t(), yb.view(), true);
                         }
                         if let (Some(tb), Some(xt)) = (&tb, &self.tan[x]) {
-                            gwv += &xt.t().dot(tb);
+                            mm_into(gwv.view_mut(), xt.t(), tb.view(), true);
                         }
                         if let (true, Some(yb)) = (bias, &yb) {
                             let gb = &mut grad[off + n_in * n_out..off + n_in * n_out + n_out];
