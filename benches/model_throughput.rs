@@ -14,9 +14,12 @@
 //! Flops counted: the dense layers only (2 rows n_in n_out per linear map, the message filter
 //! once per neighbour pair; `Network::forward_flops`), times 2 for energy + gradient (forward and
 //! input adjoint) and times 8 for a training configuration (gradient pass 2, then the tangent pass
-//! 2 and its reverse over both streams with the parameter products 4).
+//! 2 and its reverse over both streams with the parameter products 4). Besides, the dense layers'
+//! own rate is measured directly: every matrix product of the network (`nti::model::gemm`) counts
+//! its 2 m n k flops and its wall time (`dense_gflops`, and `dense_time_share` of the step).
 
 use nti::model::descriptors::DescriptorSpec;
+use nti::model::gemm;
 use nti::model::lj_model::{LjModel, LjModelSpec, PriorCutoff};
 use nti::model::mp::MpSpec;
 use nti::model::pair_term::PairTermSpec;
@@ -61,6 +64,14 @@ fn configs(n: usize, count: usize, l: f64) -> Vec<Conf> {
         .collect()
 }
 
+/// The dense layers' own rate over all ranks: counted product flops (summed over ranks) per mean
+/// second inside the products, and the mean share of the measured `elapsed` spent in them.
+fn dense_rate(comm: &Comm, (flops, secs): (f64, f64), elapsed: f64) -> (f64, f64) {
+    let s = comm.all_reduce_sum(&[flops, secs, secs / elapsed]);
+    let size = comm.size() as f64;
+    (s[0] / (s[1] / size) / 1e9, s[2] / size)
+}
+
 fn main() {
     let comm = Comm::init_mpi();
     let (n, l, batch) = (200usize, 6.0, 32usize);
@@ -96,6 +107,7 @@ fn main() {
     // Energy + gradient throughput: configurations dealt over ranks.
     let reps = 4;
     let mine = owned_items(confs.len() * reps, comm.rank(), comm.size());
+    gemm::count_products(true);
     let t0 = Instant::now();
     let mut sink = 0.0;
     for &k in &mine {
@@ -103,6 +115,7 @@ fn main() {
         sink += u + g[0];
     }
     let local = t0.elapsed().as_secs_f64();
+    let eg_dense = dense_rate(&comm, gemm::counted(), local);
     let wall = comm.all_reduce_sum(&[local])[0] / comm.size() as f64;
     let total = (confs.len() * reps) as f64;
     let rate = total / wall;
@@ -112,11 +125,14 @@ fn main() {
     let mut tr = Trainer::new(settings, 1, model.params.len());
     tr.step(&mut model, &data, &comm); // warm-up
     let steps = 5;
+    gemm::count_products(true);
     let t0 = Instant::now();
     for _ in 0..steps {
         tr.step(&mut model, &data, &comm);
     }
     let per_step = t0.elapsed().as_secs_f64() / steps as f64;
+    let train_dense = dense_rate(&comm, gemm::counted(), per_step * steps as f64);
+    gemm::count_products(false);
     let rss = comm.all_reduce_sum(&[peak_rss_mib()]);
     let sys = comm.all_reduce_sum(&[sys_fraction()])[0] / comm.size() as f64;
     if comm.is_root() {
@@ -146,6 +162,10 @@ fn main() {
                 "egrad_conf_per_s": rate,
                 "egrad_gflops": eg_gflops,
                 "gflops": train_gflops,
+                "dense_gflops": train_dense.0,
+                "dense_time_share": train_dense.1,
+                "egrad_dense_gflops": eg_dense.0,
+                "egrad_dense_time_share": eg_dense.1,
                 "peak_gflops": peak,
                 "sys_fraction": sys,
                 "peak_rss_mib": rss[0],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Energy-model benchmark (not a test): time per training step (batch 32, N = 200, L = 6, min-image),
 # energy+gradient throughput, dense-layer GFLOP/s against the measured OpenBLAS dgemm rate on as many
-# cores, kernel-time fraction, peak memory; the default model (descriptor MLP) and "paper-mp" (the
+# cores (over the whole step, and inside the matrix products alone), kernel-time fraction, peak memory; the default model (descriptor MLP) and "paper-mp" (the
 # message-passing network at the paper's width: 3 layers, 32 + 8 features, K = 16, r_c = 2), each on
 # 1 and 2 ranks.
 # Usage: validation/bench_model.sh [--json] [OUT.jsonl [BEFORE.jsonl]]
@@ -57,6 +57,7 @@ def rows(path):
 after, before = rows(sys.argv[1]), rows(sys.argv[2])
 cols = [("train_ms_per_step", "train ms/step(32)", 1), ("egrad_conf_per_s", "E+grad conf/s", 1),
         ("egrad_gflops", "GFLOP/s(E+g)", 2), ("gflops", "GFLOP/s(trn)", 2), ("pct_peak", "% of dgemm", 1),
+        ("dense_gflops", "dense GFLOP/s", 1), ("dense_pct", "dense % dgemm", 1), ("dense_share", "dense time %", 1),
         ("sys_pct", "sys %", 1), ("peak_rss_mib", "peak RSS MiB", 1)]
 for rows_ in (after, before):
     for r in rows_.values():
@@ -66,6 +67,10 @@ for rows_ in (after, before):
                 r[new] = r[old]
         r["pct_peak"] = 100 * r["gflops"] / r["peak_gflops"] if r.get("peak_gflops") else float("nan")
         r["sys_pct"] = 100 * r["sys_fraction"] if "sys_fraction" in r else float("nan")
+        # The dense layers' own rate (products timed one by one; rows of older commits lack it).
+        r.setdefault("dense_gflops", float("nan"))
+        r["dense_pct"] = 100 * r["dense_gflops"] / r["peak_gflops"] if r.get("peak_gflops") else float("nan")
+        r["dense_share"] = 100 * r.get("dense_time_share", float("nan"))
 print(f"{'model':<10} {'ranks':>5} " + " ".join(f"{h:>{30 if before else 17}}" for _, h, _ in cols))
 for (model, ranks), r in after.items():
     b = before.get((model, ranks))

@@ -14,12 +14,85 @@
 //! machine (any rank count, any restart) and agree to rounding across CPUs.
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Whether products are counted (benchmarks only; off by default, one relaxed load per product).
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// Flops (2 m n k per product) and wall seconds spent in products on this thread.
+    static COUNTED: Cell<(f64, f64)> = const { Cell::new((0.0, 0.0)) };
+}
+
+/// Starts (or stops) counting the flops and time of every product on every thread, and resets
+/// this thread's totals. For the model benchmark's dense-layer rate (benches/model_throughput.rs).
+pub fn count_products(on: bool) {
+    COUNTING.store(on, Ordering::Relaxed);
+    COUNTED.with(|c| c.set((0.0, 0.0)));
+}
+
+/// This thread's counted (flops, seconds) since [`count_products`].
+pub fn counted() -> (f64, f64) {
+    COUNTED.with(|c| c.get())
+}
+
+/// Runs `f` (one product of `flops`), timing it if counting is on.
+#[inline]
+fn timed<R>(flops: usize, f: impl FnOnce() -> R) -> R {
+    if !COUNTING.load(Ordering::Relaxed) {
+        return f();
+    }
+    let t0 = Instant::now();
+    let r = f();
+    let dt = t0.elapsed().as_secs_f64();
+    COUNTED.with(|c| {
+        let (fl, s) = c.get();
+        c.set((fl + flops as f64, s + dt));
+    });
+    r
+}
 
 /// C = A B as a new standard-layout array. A: (m, k), B: (k, n).
 pub fn mm(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
-    let mut c = Array2::zeros((a.nrows(), b.ncols()));
-    mm_into(c.view_mut(), a, b, false);
-    c
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    assert_eq!(b.nrows(), k, "matrix product: inner dimensions");
+    if m == 0 || n == 0 || k == 0 {
+        return Array2::zeros((m, n));
+    }
+    // No zero fill: gemm with read_dst = false writes every element of C and reads none.
+    let mut c = Array2::<f64>::uninit((m, n));
+    let (as_, bs) = (a.strides(), b.strides());
+    let flops = 2 * m * n * k;
+    // SAFETY: as in `mm_into`; C is a fresh (m, n) standard-layout buffer (row stride n, column
+    // stride 1), and with read_dst = false gemm overwrites all of it without reading it, so it is
+    // initialised afterwards.
+    timed(flops, || unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr() as *mut f64,
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            as_[1],
+            as_[0],
+            b.as_ptr(),
+            bs[1],
+            bs[0],
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    });
+    // SAFETY: see above: every element was written.
+    unsafe { c.assume_init() }
 }
 
 /// C = A B, or C += A B if `accumulate`. A: (m, k), B: (k, n), C: (m, n), any strides.
@@ -41,7 +114,7 @@ pub fn mm_into(mut c: ArrayViewMut2<'_, f64>, a: ArrayView2<'_, f64>, b: ArrayVi
     // SAFETY: the pointers and element strides come from live ndarray views of the stated shapes,
     // so every address gemm forms (ptr + i*row_stride + j*col_stride) is inside its view; `c` is a
     // unique mutable borrow, so it cannot alias `a` or `b`.
-    unsafe {
+    timed(2 * m * n * k, || unsafe {
         gemm::gemm(
             m,
             n,
@@ -63,7 +136,7 @@ pub fn mm_into(mut c: ArrayViewMut2<'_, f64>, a: ArrayView2<'_, f64>, b: ArrayVi
             false,
             gemm::Parallelism::None,
         );
-    }
+    });
 }
 
 #[cfg(test)]
