@@ -164,8 +164,11 @@ impl Gates {
 }
 
 /// Vector messages: Y_dst,c += sigma D_pc beta + v_src,c o alpha over both edges of every pair.
-pub fn vector_forward<const DUAL: bool>(x: &Inputs<'_>, y: &mut [f64], yd: &mut [f64]) {
-    let (m, nv) = (x.m, x.m / 2);
+/// `NV` = the vector channels V if known at compile time (the channel loops then have a fixed
+/// trip count, which the compiler unrolls and vectorises), or 0 for any V.
+pub fn vector_forward<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, y: &mut [f64], yd: &mut [f64]) {
+    let (m, nv) = (x.m, if NV > 0 { NV } else { x.m / 2 });
+    assert_eq!(m, 2 * nv, "vector message: m = 2 V");
     let zero = vec![0.0; m.max(3)];
     let mut g = Gates::new(nv);
     for p in 0..x.pi.len() {
@@ -253,9 +256,10 @@ pub fn scalar_reverse<const DUAL: bool>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
 
 /// Reverse of [`vector_forward`]: phibar, wbar, vbar, Dbar (and phidotbar, wdotbar, vdotbar when
 /// `DUAL`). Product rule for y = a b over both streams: abar = ybar b + ydotbar bdot,
-/// adotbar = ydotbar b.
-pub fn vector_reverse<const DUAL: bool>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
-    let (m, nv) = (x.m, x.m / 2);
+/// adotbar = ydotbar b. `NV` as in [`vector_forward`].
+pub fn vector_reverse<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
+    let (m, nv) = (x.m, if NV > 0 { NV } else { x.m / 2 });
+    assert_eq!(m, 2 * nv, "vector message: m = 2 V");
     let zero = vec![0.0; m.max(3)];
     let mut g = Gates::new(nv);
     // Adjoints of alpha and beta (both streams), and the per-channel terms of the u adjoint.

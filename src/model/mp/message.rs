@@ -130,8 +130,12 @@ pub fn forward(
     match (op.spec.d, yd.as_mut()) {
         (None, None) => kernels::scalar_forward::<false>(&x, sl_mut(&mut y), &mut []),
         (None, Some(yd)) => kernels::scalar_forward::<true>(&x, sl_mut(&mut y), sl_mut(yd)),
-        (Some(_), None) => kernels::vector_forward::<false>(&x, sl_mut(&mut y), &mut []),
-        (Some(_), Some(yd)) => kernels::vector_forward::<true>(&x, sl_mut(&mut y), sl_mut(yd)),
+        // V = 8 vector channels (the paper's width and the default) with fixed-length channel
+        // loops; any other width through the general kernel.
+        (Some(_), None) if op.spec.m == 16 => kernels::vector_forward::<false, 8>(&x, sl_mut(&mut y), &mut []),
+        (Some(_), Some(yd)) if op.spec.m == 16 => kernels::vector_forward::<true, 8>(&x, sl_mut(&mut y), sl_mut(yd)),
+        (Some(_), None) => kernels::vector_forward::<false, 0>(&x, sl_mut(&mut y), &mut []),
+        (Some(_), Some(yd)) => kernels::vector_forward::<true, 0>(&x, sl_mut(&mut y), sl_mut(yd)),
     }
     (op, y, yd)
 }
@@ -197,8 +201,10 @@ impl MsgOp {
         match (self.spec.d, dual) {
             (None, false) => kernels::scalar_reverse::<false>(&x, &mut out),
             (None, true) => kernels::scalar_reverse::<true>(&x, &mut out),
-            (Some(_), false) => kernels::vector_reverse::<false>(&x, &mut out),
-            (Some(_), true) => kernels::vector_reverse::<true>(&x, &mut out),
+            (Some(_), false) if self.spec.m == 16 => kernels::vector_reverse::<false, 8>(&x, &mut out),
+            (Some(_), true) if self.spec.m == 16 => kernels::vector_reverse::<true, 8>(&x, &mut out),
+            (Some(_), false) => kernels::vector_reverse::<false, 0>(&x, &mut out),
+            (Some(_), true) => kernels::vector_reverse::<true, 0>(&x, &mut out),
         }
         // The filter w = B Wm (and wdot = Bdot Wm): Bbar = wbar Wm^T; dWm += B^T wbar + Bdot^T wdotbar.
         let bv = &val[self.spec.b];

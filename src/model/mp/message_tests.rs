@@ -131,3 +131,73 @@ fn message_adjoints_match_fd() {
         }
     }
 }
+
+/// The fixed-width vector kernels (V = 8, used at the paper's width) against the general ones,
+/// which the finite-difference tests above check: every output bitwise equal, forward and reverse,
+/// with and without tangents.
+#[test]
+fn fixed_width_vector_kernels_equal_the_general_ones() {
+    let mut r = Xoshiro256PlusPlus::seed_from_u64(8);
+    let (n, nv, cphi, c0) = (6, 8, 20, 3);
+    let m = 2 * nv;
+    let (pi, pj) = (vec![0, 1, 2, 0, 5, 3], vec![1, 3, 4, 3, 2, 5]);
+    let np = pi.len();
+    let mut flat = |rows: usize, cols: usize| mat(&mut r, rows, cols).into_raw_vec_and_offset().0;
+    let (phi, phid, w, wd) = (flat(n, cphi), flat(n, cphi), flat(np, m), flat(np, m));
+    let (v, vd, dsep, dd) = (flat(3 * n, nv), flat(3 * n, nv), flat(np, 3), flat(np, 3));
+    let (yb, tb) = (flat(3 * n, nv), flat(3 * n, nv));
+    let x = kernels::Inputs {
+        pi: &pi,
+        pj: &pj,
+        phi: &phi,
+        phid: Some(&phid),
+        cphi,
+        c0,
+        m,
+        w: &w,
+        wd: Some(&wd),
+        v: Some(&v),
+        vd: Some(&vd),
+        d: &dsep,
+        dd: Some(&dd),
+    };
+    let forward = |fixed: bool, dual: bool| {
+        let (mut y, mut yd) = (vec![0.0; 3 * n * nv], vec![0.0; 3 * n * nv]);
+        match (fixed, dual) {
+            (true, true) => kernels::vector_forward::<true, 8>(&x, &mut y, &mut yd),
+            (true, false) => kernels::vector_forward::<false, 8>(&x, &mut y, &mut []),
+            (false, true) => kernels::vector_forward::<true, 0>(&x, &mut y, &mut yd),
+            (false, false) => kernels::vector_forward::<false, 0>(&x, &mut y, &mut []),
+        }
+        [y, yd]
+    };
+    let reverse = |fixed: bool, dual: bool| {
+        let z = |len: usize| vec![0.0; len];
+        let (mut phib, mut phidb, mut wb, mut wdb) = (z(n * cphi), z(n * cphi), z(np * m), z(np * m));
+        let (mut vb, mut vdb, mut db) = (z(3 * n * nv), z(3 * n * nv), z(3 * np));
+        let mut o = kernels::Outputs {
+            yb: Some(&yb),
+            tb: if dual { &tb } else { &[] },
+            phib: &mut phib,
+            phidb: if dual { &mut phidb } else { &mut [] },
+            wb: &mut wb,
+            wdb: if dual { &mut wdb } else { &mut [] },
+            vb: Some(&mut vb),
+            vdb: if dual { &mut vdb } else { &mut [] },
+            db: &mut db,
+        };
+        match (fixed, dual) {
+            (true, true) => kernels::vector_reverse::<true, 8>(&x, &mut o),
+            (true, false) => kernels::vector_reverse::<false, 8>(&x, &mut o),
+            (false, true) => kernels::vector_reverse::<true, 0>(&x, &mut o),
+            (false, false) => kernels::vector_reverse::<false, 0>(&x, &mut o),
+        }
+        [phib, phidb, wb, wdb, vb, vdb, db]
+    };
+    for dual in [false, true] {
+        assert_eq!(forward(true, dual), forward(false, dual), "forward, dual {dual}");
+        let (a, b) = (reverse(true, dual), reverse(false, dual));
+        assert!(a[0].iter().any(|&v| v != 0.0), "reverse wrote nothing");
+        assert_eq!(a, b, "reverse, dual {dual}");
+    }
+}
