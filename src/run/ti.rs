@@ -23,6 +23,7 @@ mod estimates;
 mod fit;
 mod node;
 mod starts;
+mod variance;
 
 use super::generate::{distributed_reverse, reverse_seed, ReverseJob};
 use super::items::{fingerprint, ItemStore};

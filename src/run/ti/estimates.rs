@@ -101,6 +101,17 @@ pub(super) fn window_estimates(
     let (ti, rev) = (plan.ti, &items.rev);
     let tab = node_table(plan, n, q, items)?;
     let (corr, corr_var, unc) = (tab.corr, tab.corr_var, tab.unc);
+    // Where the corrected estimate's variance comes from (module `variance`); cost in model
+    // evaluations: every step's gradients (one for MALA, hmc_leapfrog for HMC) and every recorded du/dt.
+    let grads = match ti.window_sampler {
+        crate::sampling::chain::ChainKind::Hmc => ti.hmc_leapfrog,
+        crate::sampling::chain::ChainKind::Mala => 1,
+    } as f64;
+    let recorded = (ti.window_chains * (ti.window_steps / ti.window_stride.max(1))) as f64;
+    let cost = ti.window_chains as f64 * (ti.window_warmup + ti.window_steps) as f64 * grads + recorded;
+    for line in super::variance::VarianceBreakdown::of(&tab.windows, recorded).lines(n, cost) {
+        log::info!("{line}");
+    }
     // The nodes' snapshots come from the same trajectories: the error of the uncorrected
     // quadrature is the spread of the per-trajectory sums sum_j w_j du/dt(x_jk, t_j), not
     // sqrt(sum_j w_j^2 se_j^2) (which treats the nodes as independent and was ~2x too small
