@@ -214,9 +214,10 @@ impl<'p> Tape<'p> {
         self.reverse(out, ybar, ydotbar, Some(grad), true)
     }
 
-    /// [`Tape::backward`] for the parameter gradient alone: the fused message ops skip the
-    /// adjoints of their leaves (the radial basis and the separations), which training does not
-    /// need. Other leaves' adjoints are returned as usual.
+    /// [`Tape::backward`] for the parameter gradient alone: the fused message ops skip the adjoint
+    /// of the radial basis B (the GEMM wbar Wm^T), which training does not need. The separations'
+    /// adjoint is still formed inside the kernels (it costs no product), and other leaves'
+    /// adjoints are returned as usual.
     pub fn backward_params(
         &self,
         out: Id,
