@@ -63,36 +63,12 @@ pub fn mm(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
     }
     // No zero fill: gemm with read_dst = false writes every element of C and reads none.
     let mut c = Array2::<f64>::uninit((m, n));
-    let (as_, bs) = (a.strides(), b.strides());
-    let flops = 2 * m * n * k;
-    // SAFETY: as in `mm_into`; C is a fresh (m, n) standard-layout buffer (row stride n, column
-    // stride 1), and with read_dst = false gemm overwrites all of it without reading it, so it is
-    // initialised afterwards.
-    timed(flops, || unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr() as *mut f64,
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            as_[1],
-            as_[0],
-            b.as_ptr(),
-            bs[1],
-            bs[0],
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    });
-    // SAFETY: see above: every element was written.
-    unsafe { c.assume_init() }
+    // SAFETY: C is a fresh (m, n) standard-layout buffer (row stride n, column stride 1); with
+    // accumulate = false gemm overwrites all of it without reading it, so it is initialised after.
+    unsafe {
+        product(c.as_mut_ptr() as *mut f64, [n as isize, 1], a, b, false);
+        c.assume_init()
+    }
 }
 
 /// C = A B, or C += A B if `accumulate`. A: (m, k), B: (k, n), C: (m, n), any strides.
@@ -110,16 +86,27 @@ pub fn mm_into(mut c: ArrayViewMut2<'_, f64>, a: ArrayView2<'_, f64>, b: ArrayVi
         }
         return;
     }
-    let (cs, as_, bs) = (c.strides().to_vec(), a.strides(), b.strides());
-    // SAFETY: the pointers and element strides come from live ndarray views of the stated shapes,
-    // so every address gemm forms (ptr + i*row_stride + j*col_stride) is inside its view; `c` is a
-    // unique mutable borrow, so it cannot alias `a` or `b`.
+    let cs = [c.strides()[0], c.strides()[1]];
+    // SAFETY: `c` is a live (m, n) view with these strides and a unique mutable borrow.
+    unsafe { product(c.as_mut_ptr(), cs, a, b, accumulate) }
+}
+
+/// The one call into gemm: C (at `c`, element strides [row, column]) = A B, or += if `accumulate`;
+/// m, n, k >= 1, timed if counting is on.
+///
+/// # Safety
+/// `c` must address an (a.nrows() x b.ncols()) matrix with strides `cs` that does not alias `a`
+/// or `b`; with `accumulate` it must be initialised. Every address gemm forms
+/// (ptr + i*row_stride + j*col_stride) then lies inside one of the three matrices.
+unsafe fn product(c: *mut f64, cs: [isize; 2], a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, accumulate: bool) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let (as_, bs) = (a.strides(), b.strides());
     timed(2 * m * n * k, || unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            c.as_mut_ptr(),
+            c,
             cs[1],
             cs[0],
             accumulate,
@@ -129,14 +116,14 @@ pub fn mm_into(mut c: ArrayViewMut2<'_, f64>, a: ArrayView2<'_, f64>, b: ArrayVi
             b.as_ptr(),
             bs[1],
             bs[0],
-            1.0,
+            if accumulate { 1.0 } else { 0.0 },
             1.0,
             false,
             false,
             false,
             gemm::Parallelism::None,
-        );
-    });
+        )
+    })
 }
 
 #[cfg(test)]
