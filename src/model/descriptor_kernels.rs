@@ -17,26 +17,7 @@ use crate::system::Pair;
 /// Number of per-channel moment components kept per particle: A (1), V (3) and Q (6).
 pub(super) const N_MOMENTS: usize = 10;
 
-/// Instruction set a kernel runs with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Isa {
-    /// The portable build (baseline of the target).
-    Baseline,
-    /// The AVX2 build (x86-64 with AVX2 only).
-    Avx2,
-}
-
-impl Isa {
-    /// The fastest build this CPU runs (the detection is cached by std).
-    #[inline]
-    pub(super) fn best() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return Isa::Avx2;
-        }
-        Isa::Baseline
-    }
-}
+pub(super) use super::simd::Isa;
 
 /// Defines `pub(super) fn $name(isa, args)` that runs the `#[inline(always)]` body `$body` in
 /// the build `isa` selects (the AVX2 one only where the CPU has it).
@@ -52,7 +33,7 @@ macro_rules! multiversion {
                 unsafe fn avx2($($arg: $ty),*) {
                     $body($($arg),*)
                 }
-                if isa == Isa::Avx2 && std::arch::is_x86_feature_detected!("avx2") {
+                if isa != Isa::Baseline && std::arch::is_x86_feature_detected!("avx2") {
                     // SAFETY: the CPU supports AVX2 (checked just above).
                     return unsafe { avx2($($arg),*) };
                 }

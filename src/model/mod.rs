@@ -21,6 +21,7 @@ pub mod pair_term;
 pub mod prior;
 mod radial_basis;
 pub mod shells;
+pub mod simd;
 pub mod time_embedding;
 pub mod toy;
 

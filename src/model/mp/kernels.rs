@@ -8,6 +8,31 @@
 
 #![allow(clippy::needless_range_loop)] // channel loops over several equal-length rows
 
+use crate::model::simd::multiversion_generic;
+
+multiversion_generic! {
+    /// Scalar messages: Y_i += phi_j o w_p, Y_j += phi_i o w_p (and the tangent when `DUAL`).
+    pub fn scalar_forward<const DUAL: bool>(x: &Inputs<'_>, y: &mut [f64], yd: &mut [f64]) => scalar_forward_body
+}
+
+multiversion_generic! {
+    /// Vector messages: Y_dst,c += sigma D_pc beta + v_src,c o alpha over both edges of every
+    /// pair. `NV` = the vector channels V if known at compile time (then the register-array form
+    /// of [`super::kernels_fixed`] runs), or 0 for any V.
+    pub fn vector_forward<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, y: &mut [f64], yd: &mut [f64]) => vector_forward_body
+}
+
+multiversion_generic! {
+    /// Reverse of [`scalar_forward`]: phibar, wbar (and phidotbar, wdotbar when `DUAL`).
+    pub fn scalar_reverse<const DUAL: bool>(x: &Inputs<'_>, o: &mut Outputs<'_>) => scalar_reverse_body
+}
+
+multiversion_generic! {
+    /// Reverse of [`vector_forward`]: phibar, wbar, vbar, Dbar (and phidotbar, wdotbar, vdotbar
+    /// when `DUAL`). `NV` as in [`vector_forward`].
+    pub fn vector_reverse<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, o: &mut Outputs<'_>) => vector_reverse_body
+}
+
 /// Read-only inputs of one message op. Shapes: phi (N x cphi, columns c0..c0+m used), w (P x m),
 /// v (3N x V, rows 3i + c), d (P x 3); the tangents have the shapes of their values.
 pub struct Inputs<'a> {
@@ -98,8 +123,8 @@ fn rows2(a: &mut [f64], i: usize, j: usize, stride: usize, off: usize, len: usiz
     }
 }
 
-/// Scalar messages: Y_i += phi_j o w_p, Y_j += phi_i o w_p (and the tangent when `DUAL`).
-pub fn scalar_forward<const DUAL: bool>(x: &Inputs<'_>, y: &mut [f64], yd: &mut [f64]) {
+#[inline(always)]
+fn scalar_forward_body<const DUAL: bool>(x: &Inputs<'_>, y: &mut [f64], yd: &mut [f64]) {
     let m = x.m;
     let zero = vec![0.0; m];
     for p in 0..x.pi.len() {
@@ -163,11 +188,13 @@ impl Gates {
     }
 }
 
-/// Vector messages: Y_dst,c += sigma D_pc beta + v_src,c o alpha over both edges of every pair.
-/// `NV` = the vector channels V if known at compile time (the channel loops then have a fixed
-/// trip count, which the compiler unrolls and vectorises), or 0 for any V.
-pub fn vector_forward<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, y: &mut [f64], yd: &mut [f64]) {
-    let (m, nv) = (x.m, if NV > 0 { NV } else { x.m / 2 });
+/// The slice form of the vector forward pass (any V).
+#[inline(always)]
+fn vector_forward_body<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, y: &mut [f64], yd: &mut [f64]) {
+    if NV > 0 {
+        return super::kernels_fixed::vector_forward::<DUAL, NV>(x, y, yd);
+    }
+    let (m, nv) = (x.m, x.m / 2);
     assert_eq!(m, 2 * nv, "vector message: m = 2 V");
     let zero = vec![0.0; m.max(3)];
     let mut g = Gates::new(nv);
@@ -217,8 +244,8 @@ pub fn vector_forward<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, y: &mut
     }
 }
 
-/// Reverse of [`scalar_forward`]: phibar, wbar (and phidotbar, wdotbar when `DUAL`).
-pub fn scalar_reverse<const DUAL: bool>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
+#[inline(always)]
+fn scalar_reverse_body<const DUAL: bool>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
     let m = x.m;
     let zero = vec![0.0; m];
     for p in 0..x.pi.len() {
@@ -254,11 +281,14 @@ pub fn scalar_reverse<const DUAL: bool>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
     }
 }
 
-/// Reverse of [`vector_forward`]: phibar, wbar, vbar, Dbar (and phidotbar, wdotbar, vdotbar when
-/// `DUAL`). Product rule for y = a b over both streams: abar = ybar b + ydotbar bdot,
-/// adotbar = ydotbar b. `NV` as in [`vector_forward`].
-pub fn vector_reverse<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
-    let (m, nv) = (x.m, if NV > 0 { NV } else { x.m / 2 });
+/// The slice form of the vector reverse pass (any V). Product rule for y = a b over both
+/// streams: abar = ybar b + ydotbar bdot, adotbar = ydotbar b.
+#[inline(always)]
+fn vector_reverse_body<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, o: &mut Outputs<'_>) {
+    if NV > 0 {
+        return super::kernels_fixed::vector_reverse::<DUAL, NV>(x, o);
+    }
+    let (m, nv) = (x.m, x.m / 2);
     assert_eq!(m, 2 * nv, "vector message: m = 2 V");
     let zero = vec![0.0; m.max(3)];
     let mut g = Gates::new(nv);
@@ -343,3 +373,7 @@ pub fn vector_reverse<const DUAL: bool, const NV: usize>(x: &Inputs<'_>, o: &mut
         }
     }
 }
+
+#[cfg(test)]
+#[path = "kernels_tests.rs"]
+mod tests;

@@ -22,6 +22,7 @@
 
 use super::kernels::{self, Inputs, Outputs};
 use crate::model::gemm::{mm, mm_into};
+use crate::model::simd::Isa;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 use std::rc::Rc;
 
@@ -127,15 +128,18 @@ pub fn forward(
     };
     let mut y = Array2::zeros(shape);
     let mut yd = x.has_tangent().then(|| Array2::zeros(shape));
+    let isa = Isa::best();
     match (op.spec.d, yd.as_mut()) {
-        (None, None) => kernels::scalar_forward::<false>(&x, sl_mut(&mut y), &mut []),
-        (None, Some(yd)) => kernels::scalar_forward::<true>(&x, sl_mut(&mut y), sl_mut(yd)),
+        (None, None) => kernels::scalar_forward::<false>(isa, &x, sl_mut(&mut y), &mut []),
+        (None, Some(yd)) => kernels::scalar_forward::<true>(isa, &x, sl_mut(&mut y), sl_mut(yd)),
         // V = 8 vector channels (the paper's width and the default) with fixed-length channel
         // loops; any other width through the general kernel.
-        (Some(_), None) if op.spec.m == 16 => kernels::vector_forward::<false, 8>(&x, sl_mut(&mut y), &mut []),
-        (Some(_), Some(yd)) if op.spec.m == 16 => kernels::vector_forward::<true, 8>(&x, sl_mut(&mut y), sl_mut(yd)),
-        (Some(_), None) => kernels::vector_forward::<false, 0>(&x, sl_mut(&mut y), &mut []),
-        (Some(_), Some(yd)) => kernels::vector_forward::<true, 0>(&x, sl_mut(&mut y), sl_mut(yd)),
+        (Some(_), None) if op.spec.m == 16 => kernels::vector_forward::<false, 8>(isa, &x, sl_mut(&mut y), &mut []),
+        (Some(_), Some(yd)) if op.spec.m == 16 => {
+            kernels::vector_forward::<true, 8>(isa, &x, sl_mut(&mut y), sl_mut(yd))
+        }
+        (Some(_), None) => kernels::vector_forward::<false, 0>(isa, &x, sl_mut(&mut y), &mut []),
+        (Some(_), Some(yd)) => kernels::vector_forward::<true, 0>(isa, &x, sl_mut(&mut y), sl_mut(yd)),
     }
     (op, y, yd)
 }
@@ -198,13 +202,14 @@ impl MsgOp {
             vdb: vdb.as_mut().map_or(&mut [][..], sl_mut),
             db: db.as_mut().map_or(nothing, sl_mut),
         };
+        let isa = Isa::best();
         match (self.spec.d, dual) {
-            (None, false) => kernels::scalar_reverse::<false>(&x, &mut out),
-            (None, true) => kernels::scalar_reverse::<true>(&x, &mut out),
-            (Some(_), false) if self.spec.m == 16 => kernels::vector_reverse::<false, 8>(&x, &mut out),
-            (Some(_), true) if self.spec.m == 16 => kernels::vector_reverse::<true, 8>(&x, &mut out),
-            (Some(_), false) => kernels::vector_reverse::<false, 0>(&x, &mut out),
-            (Some(_), true) => kernels::vector_reverse::<true, 0>(&x, &mut out),
+            (None, false) => kernels::scalar_reverse::<false>(isa, &x, &mut out),
+            (None, true) => kernels::scalar_reverse::<true>(isa, &x, &mut out),
+            (Some(_), false) if self.spec.m == 16 => kernels::vector_reverse::<false, 8>(isa, &x, &mut out),
+            (Some(_), true) if self.spec.m == 16 => kernels::vector_reverse::<true, 8>(isa, &x, &mut out),
+            (Some(_), false) => kernels::vector_reverse::<false, 0>(isa, &x, &mut out),
+            (Some(_), true) => kernels::vector_reverse::<true, 0>(isa, &x, &mut out),
         }
         // The filter w = B Wm (and wdot = Bdot Wm): Bbar = wbar Wm^T; dWm += B^T wbar + Bdot^T wdotbar.
         let bv = &val[self.spec.b];

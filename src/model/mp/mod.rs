@@ -7,6 +7,7 @@ pub mod eval;
 pub mod graph;
 mod heap;
 mod kernels;
+mod kernels_fixed;
 pub mod message;
 pub mod net;
 pub mod tape;
