@@ -3,7 +3,7 @@
 # `nti train` (train.toml) on RANKS MPI ranks (results do not depend on the rank count). Run it in an
 # empty directory:  bash /path/to/nti/models/recipes/lj_T1.5_L8_rc3/make.sh [NTI] [RANKS]
 # An interrupted training continues from train.ckpt.h5 when the same command is run again (finished
-# samples are kept). Wall time on 2 cores: sampling about 10 minutes, training about 9 hours.
+# samples are kept). Wall time on 2 cores: sampling about 10 minutes, training about 3 hours.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 nti=${1:-$here/../../../target/release/nti}
