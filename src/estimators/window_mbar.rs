@@ -187,14 +187,20 @@ mod tests {
         assert_eq!(r.times, vec![0.0, 0.3, 0.7, 1.0]);
         // Hand computation: f_2 - f_1 by BAR over the kept samples; each end state by the MBAR
         // denominators D_n = N_1 exp(f_1 - u_1n) + N_2 exp(f_2 - u_2n): f_e = -ln sum_n exp(-u_en) / D_n.
-        let kept = [[1.0, 0.2, 0.9, 0.0], [1.4, 0.5, 0.6, 0.0], [0.8, 0.1, 1.1, 0.0], [1.5, 0.7, 0.3, 0.0], [
-            0.9, 0.4, 0.1, 0.0,
-        ]];
+        let kept = [
+            [1.0, 0.2, 0.9, 0.0],
+            [1.4, 0.5, 0.6, 0.0],
+            [0.8, 0.1, 1.1, 0.0],
+            [1.5, 0.7, 0.3, 0.0],
+            [0.9, 0.4, 0.1, 0.0],
+        ];
         let a: Vec<(f64, f64)> = kept[..3].iter().map(|s| (s[1], s[2])).collect();
         let b: Vec<(f64, f64)> = kept[3..].iter().map(|s| (s[1], s[2])).collect();
         let d21 = bar(&a, &b);
         let (f1, f2) = (0.0, d21);
-        let f_end = |e: usize| -kept.iter().map(|s| (-s[e]).exp() / (3.0 * (f1 - s[1]).exp() + 2.0 * (f2 - s[2]).exp())).sum::<f64>().ln();
+        let f_end = |e: usize| {
+            -kept.iter().map(|s| (-s[e]).exp() / (3.0 * (f1 - s[1]).exp() + 2.0 * (f2 - s[2]).exp())).sum::<f64>().ln()
+        };
         let (f0, f3) = (f_end(0), f_end(3));
         assert!(((r.mbar.f[2] - r.mbar.f[1]) - d21).abs() < 1e-8, "BAR {d21}, MBAR {:?}", r.mbar.f);
         assert!((r.value - (f0 - f3)).abs() < 1e-8, "beta A_ex {} against {}", r.value, f0 - f3);

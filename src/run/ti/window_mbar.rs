@@ -30,8 +30,20 @@ pub(super) fn estimate(
         bail!("internal: energy buffers of {} windows for {} nodes, not one each", items.len(), nodes.len());
     }
     let energies = items.iter().map(|b| WindowEnergies::from_buffer(&b[1..])).collect::<Result<Vec<_>>>()?;
-    let m = window_mbar(nodes, &energies)?;
-    let r = ScalarResult { method: format!("{}-mbar", windows.method), value: m.value, stderr: m.stderr, ..windows.clone() };
+    // A failed solve (no overlap at all, say) loses this estimate only, not the run's others.
+    let m = match window_mbar(nodes, &energies) {
+        Ok(m) => m,
+        Err(e) => {
+            log::warn!("N = {n}: MBAR over the windows failed ({e:#}); no {}-mbar estimate", windows.method);
+            return Ok(None);
+        }
+    };
+    let r = ScalarResult {
+        method: format!("{}-mbar", windows.method),
+        value: m.value,
+        stderr: m.stderr,
+        ..windows.clone()
+    };
     let z = (r.value - windows.value) / (r.stderr.powi(2) + windows.stderr.powi(2)).sqrt();
     log::info!(
         "N = {n}: beta A_ex = {:.4} ± {:.4} kT ({}), {:.4} ± {:.4} kT ({}; {} samples at {} states): z = {z:+.2}",
