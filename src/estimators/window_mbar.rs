@@ -219,7 +219,7 @@ mod tests {
         let w = win(&[&[[1.0, 0.2, 0.9, 0.0]]], &[0], 1.0);
         let short = WindowEnergies { u: vec![1.0; 3], ..w.clone() };
         assert!(assemble(4, &[w.clone(), short]).unwrap_err().to_string().contains("window 1 has 3 energies"));
-        assert!(assemble(4, &[w.clone()]).unwrap_err().to_string().contains("1 windows for 4 states"));
+        assert!(assemble(4, std::slice::from_ref(&w)).unwrap_err().to_string().contains("1 windows for 4 states"));
         let over = WindowEnergies { discarded: vec![2], ..w.clone() };
         assert!(assemble(4, &[w, over]).unwrap_err().to_string().contains("discards 2"));
     }

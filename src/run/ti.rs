@@ -70,7 +70,7 @@ pub struct TiForN {
     pub ais_work: Vec<f64>,
     /// Attributions of the windowed estimates (MALA-corrected, uncorrected).
     pub attribution: Vec<TiAttribution>,
-    /// MBAR over the corrected windows (`[ti] window_mbar`; /ti/N<n>/mbar).
+    /// MBAR over the corrected windows (`[ti] window_mbar`; `/ti/N<n>/mbar`).
     pub mbar: Option<WindowMbar>,
 }
 

@@ -1,7 +1,7 @@
 //! MBAR over the corrected windows of one N in `nti ti` (`[ti] window_mbar`, issue 25; the estimator
 //! is crate::estimators::window_mbar): the windows' gathered energy buffers (module `node`) into
 //! the estimate `<windows method>-mbar`, logged beside the windows' quadrature, and its free
-//! energies and overlap matrix in /ti/N<n>/mbar.
+//! energies and overlap matrix in `/ti/N<n>/mbar`.
 
 use crate::estimators::window_mbar::{window_mbar, WindowEnergies, WindowMbar};
 use crate::io::{h5util, ScalarResult};
@@ -67,7 +67,7 @@ pub(super) fn estimate(
     Ok(Some((m, r)))
 }
 
-/// /ti/N<n>/mbar: `t` (the K + 2 states: 0, the nodes, 1), `n_k` (samples per state after
+/// `/ti/N<n>/mbar`: `t` (the K + 2 states: 0, the nodes, 1), `n_k` (samples per state after
 /// discard and thinning; 0 at the ends), `f_k` (kT, relative to t = 0), `f_k_stderr` (standard
 /// error of f_k - f_0) and `overlap` ((K + 2) x (K + 2); zero columns at the unsampled ends).
 pub(super) fn write_mbar(g: &hdf5::Group, m: &WindowMbar) -> Result<()> {
