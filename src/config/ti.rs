@@ -50,8 +50,9 @@ pub struct TiConfig {
     /// MBAR over the corrected windows (crate::estimators::window_mbar): every recorded sample's
     /// reduced energy is also evaluated at every node and at t = 0 and 1 (energies only, no
     /// gradients), and beta A_ex comes from all samples at every t as its own result
-    /// (`windows-<rule><K>-<sampler>-mbar`) beside the windows' quadrature. Default true (about
-    /// +3 % of the window cost on the quickstart, validation/README.md).
+    /// (`windows-<rule><K>-<sampler>-mbar`) beside the windows' quadrature. Default true: about
+    /// +13 % of the `ti` stage's wall time on the quickstart for 3x less variance
+    /// (validation/README.md, "MBAR over the t-windows").
     pub window_mbar: bool,
     /// Configurational temperature (crate::diffusion::consistency) of the window chains every
     /// `tconf_every` MALA steps and of the reverse-SDE samples at every node; 0 = off. Default 20

@@ -8,7 +8,9 @@
 //! and beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for consecutive requested N; over a grid of
 //! N, beta A_ex and beta mu_ex at every N in between from a fit through the window estimates
 //! (module `fit`; /ti/fit). Each window (module `node`) stores its chains' du/dt series and can discard their
-//! equilibration (`[ti] window_discard`).
+//! equilibration (`[ti] window_discard`); with `[ti] window_mbar` it also records every sample's
+//! reduced energy at every node and at t = 0, 1, and MBAR over the windows (module `window_mbar`)
+//! gives a second corrected estimate from every sample at every t (`/ti/N<n>/mbar`).
 //! Both windowed estimates are attributed to the prior and network terms, nodes, particles and
 //! pair-distance shells with bootstrap errors (`attribution`; `/ti/N<n>/attribution`).
 //! beta A_ex(N) = -ln(Z_0 / V^N) = -int_0^1 < du/dt >_t dt. Work items (trajectory chunks, windows,
