@@ -264,6 +264,12 @@ fn ti_windows_stopped_inside_resume_bitwise() {
     let e = finishes(p, 1, &args);
     assert!(e.contains("window_N20 1: resuming from its saved state"), "{e}");
     assert_same(&p.join("a.h5"), &p.join("ref.h5"), "MALA windows");
+    // ... MBAR over the windows included (`[ti] window_mbar`, on by default): the energies the
+    // stopped chains recorded travel in their saved state.
+    let names: Vec<String> = contents(&p.join("ref.h5")).into_iter().map(|(n, _)| n).collect();
+    for want in ["/ti/N20/mbar/f_k", "/ti/N20/mbar/overlap", "/results/beta_a_ex__windows-gl3-mala-mbar__N20"] {
+        assert!(names.iter().any(|n| n.starts_with(want)), "no {want} in {names:?}");
+    }
 
     let hmc = ["--set", "ti.window_sampler=\"hmc\"", "--set", "ti.hmc_leapfrog=3"];
     finishes(p, 1, &[&["ti", "ti.toml", "--set", "output.file=\"hmc_ref.h5\""][..], &hmc].concat());

@@ -13,7 +13,8 @@ use anyhow::{bail, Result};
 pub(super) const CHAIN_STATE: &str = "window chain";
 /// Tag and layout version of a window state.
 const WINDOW_STATE: &str = "ti window";
-const VERSION: u64 = 1;
+/// Version 2 added the reduced energies of the recorded samples ([`ChainRecord::u`]).
+const VERSION: u64 = 2;
 
 /// What a chain recorded in production: the estimates of the window are computed from these.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +23,9 @@ pub struct ChainRecord {
     pub x: Vec<f64>,
     /// Its split into terms (and shells) per sample.
     pub recorded: Vec<(Terms, Option<ShellSplit>)>,
+    /// Reduced energies u(x, s) of each recorded sample at the window's energy times
+    /// (`super::windows::WindowRun::energy_at`), sample by sample; empty without those times.
+    pub u: Vec<f64>,
     /// Acceptance in production.
     pub acceptance: f64,
     /// Final step-size parameter.
@@ -86,9 +90,10 @@ fn write_record(w: &mut StateWriter, rec: &ChainRecord) {
     for (d, s) in &rec.recorded {
         write_terms(w, d, s.as_ref());
     }
+    w.f64s(&rec.u);
 }
 
-fn read_record(r: &mut StateReader) -> Result<ChainRecord> {
+fn read_record(r: &mut StateReader, energies: usize) -> Result<ChainRecord> {
     let (x, acceptance, eps) = (r.f64s()?, r.f64()?, r.f64()?);
     let tconf = ConfTemperatureSamples { grad_sq: r.f64s()?, curvature: r.f64s()? };
     let n = r.u64()? as usize;
@@ -96,7 +101,11 @@ fn read_record(r: &mut StateReader) -> Result<ChainRecord> {
         bail!("saved chain record has {} samples and {n} splits", x.len());
     }
     let recorded = (0..n).map(|_| read_terms(r)).collect::<Result<_>>()?;
-    Ok(ChainRecord { x, recorded, acceptance, eps, tconf })
+    let u = r.f64s()?;
+    if u.len() != n * energies {
+        bail!("saved chain record has {} energies for {n} samples at {energies} times", u.len());
+    }
+    Ok(ChainRecord { x, recorded, u, acceptance, eps, tconf })
 }
 
 impl WindowProgress {
@@ -134,8 +143,9 @@ impl WindowProgress {
     }
 
     /// Reads a state written by [`WindowProgress::write_parts`] for a window of `chains` chains
-    /// of dimension `dim` and `steps` steps per chain, or says why it does not fit.
-    pub fn read(buf: &[f64], chains: usize, dim: usize, steps: usize) -> Result<Self> {
+    /// of dimension `dim`, `steps` steps per chain and `energies` reduced energies per recorded
+    /// sample, or says why it does not fit.
+    pub fn read(buf: &[f64], chains: usize, dim: usize, steps: usize, energies: usize) -> Result<Self> {
         let mut r = StateReader::new(buf, WINDOW_STATE, VERSION)?;
         let n = r.u64()? as usize;
         if n != chains {
@@ -153,7 +163,7 @@ impl WindowProgress {
         if f > n {
             bail!("saved window has {f} finished chains of {n}");
         }
-        let finished = (0..f).map(|_| read_record(&mut r)).collect::<Result<Vec<_>>>()?;
+        let finished = (0..f).map(|_| read_record(&mut r, energies)).collect::<Result<Vec<_>>>()?;
         let current = match r.u64()? {
             0 => None,
             _ => {
@@ -162,7 +172,7 @@ impl WindowProgress {
                 if f == n || k > steps {
                     bail!("saved window's running chain does not fit ({f} of {n} finished, step {k} of {steps})");
                 }
-                Some(ChainProgress { chain, rng, probe, steps: k, record: read_record(&mut r)? })
+                Some(ChainProgress { chain, rng, probe, steps: k, record: read_record(&mut r, energies)? })
             }
         };
         r.finish()?;

@@ -75,6 +75,9 @@ pub struct WindowResult {
     /// Recorded total du/dt series of every chain over the whole production (including any discarded
     /// start), concatenated chain by chain.
     pub series: Vec<f64>,
+    /// u(x, s) of every recorded sample at every time s of [`WindowRun::energy_at`] (sample by
+    /// sample, in the order of `series`; empty without those times).
+    pub energies: Vec<f64>,
     /// Recorded samples discarded from the start of every chain's production (all 0 without
     /// `discard`); the estimates, the drift check and `split` use the rest.
     pub discarded: Vec<usize>,
@@ -96,9 +99,7 @@ pub fn run_window<M: EnergyModel + ?Sized>(
     id: u64,
     edges: Option<&[f64]>,
 ) -> WindowResult {
-    let mut never = |_: &dyn Fn() -> Vec<f64>| Ok(false);
-    let w = WindowRun { model, t, s, seed, id, edges };
-    w.run(WindowProgress::start(starts), &mut never).expect("never stops").expect("finished")
+    WindowRun { model, t, s, seed, id, edges, energy_at: &[] }.run_to_end(starts)
 }
 
 /// One window's fixed inputs (see [`run_window`]).
@@ -115,9 +116,19 @@ pub struct WindowRun<'a, M: ?Sized> {
     pub id: u64,
     /// Shell edges of the attribution, if any.
     pub edges: Option<&'a [f64]>,
+    /// Times s at which every recorded sample's reduced energy u(x, s) is also evaluated (for MBAR
+    /// over the windows, crate::estimators::window_mbar); empty for none. Energies only: the
+    /// chains are the same either way.
+    pub energy_at: &'a [f64],
 }
 
 impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
+    /// Runs the window from these chain starts to its end (no stops).
+    pub fn run_to_end(&self, starts: &[Conf]) -> WindowResult {
+        let mut never = |_: &dyn Fn() -> Vec<f64>| Ok(false);
+        self.run(WindowProgress::start(starts), &mut never).expect("never stops").expect("finished")
+    }
+
     /// Runs the window from `progress` (its start, or a state saved by an interrupted run). After
     /// every chain step it calls `safe_point(state)`, where `state()` builds the window's state
     /// ([`WindowProgress::write_parts`]); when that returns true the window stops and returns `None`.
@@ -170,6 +181,7 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
                         };
                         cur.record.x.push(d.total());
                         cur.record.recorded.push((d, shells));
+                        cur.record.u.extend(self.energy_at.iter().map(|&s| model.energy(chain.conf(), s)));
                     }
                 }
                 let state = || {
@@ -196,6 +208,7 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
         let (mut sp, mut sn) = (0.0, 0.0);
         let (mut acc, mut eps_sum) = (0.0, 0.0);
         let mut series = Vec::new();
+        let mut energies = Vec::new();
         let mut tconf = ConfTemperatureSamples::default();
         let mut kept = Vec::with_capacity(records.len());
         let mut discarded = Vec::with_capacity(records.len());
@@ -205,6 +218,7 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
             eps_sum += rec.eps;
             let x = &rec.x;
             series.extend_from_slice(x);
+            energies.extend_from_slice(&rec.u);
             let t0 = match s.discard {
                 WindowDiscard::None => 0,
                 WindowDiscard::Auto => detect_equilibration(x, DISCARD_GRID).t0,
@@ -253,6 +267,7 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
             drift_z: drift_z(&kept, &PooledCorrelation::of_residuals(&kept)),
             chains: per_chain,
             series,
+            energies,
             discarded,
             split,
         }

@@ -94,7 +94,7 @@ fn validate(u_kn: &Array2<f64>, n_k: &[usize]) -> Result<Vec<f64>> {
     let total: usize = n_k.iter().sum();
     ensure!(total == n, "MBAR: sum of n_k = {total} does not equal the number of columns (samples) of u_kn = {n}");
     if let Some(i) = n_k.iter().position(|&c| c == 0) {
-        bail!("MBAR: state {i} has no samples (n_k[{i}] = 0); unsampled states are not supported");
+        bail!("MBAR: state {i} has no samples (n_k[{i}] = 0); unsampled states need crate::estimators::mbar_unsampled");
     }
     for ((i, j), &v) in u_kn.indexed_iter() {
         if !v.is_finite() {
@@ -106,7 +106,7 @@ fn validate(u_kn: &Array2<f64>, n_k: &[usize]) -> Result<Vec<f64>> {
 
 /// Per-sample log denominators ln sum_k N_k exp(f_k - u_kn) (length N), computed row by row
 /// (contiguous in memory) with a per-sample running maximum.
-fn log_denominators(u_kn: &Array2<f64>, ln_nk: &[f64], f: &[f64]) -> Array1<f64> {
+pub(super) fn log_denominators(u_kn: &Array2<f64>, ln_nk: &[f64], f: &[f64]) -> Array1<f64> {
     let n = u_kn.ncols();
     let mut m = Array1::<f64>::from_elem(n, f64::NEG_INFINITY);
     for (s, row) in u_kn.outer_iter().enumerate() {
@@ -123,7 +123,7 @@ fn log_denominators(u_kn: &Array2<f64>, ln_nk: &[f64], f: &[f64]) -> Array1<f64>
 }
 
 /// MBAR weights W (N x K), W_ni = exp(f_i - u_in - ln denom_n).
-fn weights(u_kn: &Array2<f64>, f: &[f64], log_denom: &Array1<f64>) -> Array2<f64> {
+pub(super) fn weights(u_kn: &Array2<f64>, f: &[f64], log_denom: &Array1<f64>) -> Array2<f64> {
     let (k, n) = u_kn.dim();
     let mut w = Array2::<f64>::zeros((n, k));
     for s in 0..k {
@@ -262,7 +262,15 @@ pub fn mbar(u_kn: &Array2<f64>, n_k: &[usize], tol: f64, max_iter: usize) -> Res
     }
 
     let w = weights(u_kn, &f, &log_denom);
-    let theta = covariance(&w, &nkf)?;
+    let (theta, df, overlap) = uncertainties(&w, &nkf)?;
+    Ok(MbarResult { f, df, theta, overlap, iterations, max_rel_gradient: max_rel(&grad) })
+}
+
+/// From the MBAR weights W (N x K) and the samples per state: the covariance Theta, the standard
+/// errors of all differences and the overlap matrix (see [`MbarResult`]).
+pub(super) fn uncertainties(w: &Array2<f64>, nkf: &[f64]) -> Result<(Array2<f64>, Array2<f64>, Array2<f64>)> {
+    let k = w.ncols();
+    let theta = covariance(w, nkf)?;
     let mut df = Array2::<f64>::zeros((k, k));
     for i in 0..k {
         for j in 0..k {
@@ -271,11 +279,11 @@ pub fn mbar(u_kn: &Array2<f64>, n_k: &[usize], tol: f64, max_iter: usize) -> Res
             }
         }
     }
-    let mut overlap = w.t().dot(&w);
-    for (mut col, &nj) in overlap.columns_mut().into_iter().zip(&nkf) {
+    let mut overlap = w.t().dot(w);
+    for (mut col, &nj) in overlap.columns_mut().into_iter().zip(nkf) {
         col.mapv_inplace(|v| v * nj);
     }
-    Ok(MbarResult { f, df, theta, overlap, iterations, max_rel_gradient: max_rel(&grad) })
+    Ok((theta, df, overlap))
 }
 
 /// Asymptotic covariance Theta = V S (I_K - S V^T diag(N_k) V S)^+ S V^T from the thin SVD

@@ -9,7 +9,10 @@ pub mod density_fit;
 pub mod equilibration;
 pub mod gcmc_reweight;
 pub mod mbar;
+pub mod mbar_unsampled;
 pub mod quadrature;
+pub mod subsample;
+pub mod window_mbar;
 
 pub use block::{block_average, combine_replicas, BlockEstimate};
 

@@ -59,6 +59,12 @@ pub fn unit_of(path: &str) -> Option<&'static str> {
             "leave_one_out" => "1, kT, kT, kT, kT, 1",
             _ => return None,
         },
+        // MBAR over the windows: free energies in kT, overlap (probabilities) and sample counts 1.
+        "ti" if parent == "mbar" => match name {
+            "t" | "n_k" | "overlap" => "1",
+            "f_k" | "f_k_stderr" => "kT",
+            _ => return None,
+        },
         "ti" if seg.contains(&"attribution") => match (parent, name) {
             ("terms", "covariance") => "kT2",
             ("shells", "edges") => "sigma",

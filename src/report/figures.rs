@@ -129,7 +129,11 @@ pub fn best_per_n(results: &[ScalarResult]) -> Vec<(usize, ScalarResult)> {
     ns.sort_unstable();
     ns.dedup();
     let prefs: [&dyn Fn(&str) -> bool; 3] = [
-        &|m: &str| (m.starts_with("windows-gl") || m.starts_with("windows-cc")) && !m.ends_with("-uncorrected"),
+        &|m: &str| {
+            (m.starts_with("windows-gl") || m.starts_with("windows-cc"))
+                && !m.ends_with("-uncorrected")
+                && !m.ends_with("-mbar")
+        },
         &|m: &str| m == "reverse-sde-trapezoid",
         &|m: &str| m.starts_with("mbar"),
     ];

@@ -5,12 +5,13 @@ use super::checks::{self, baseline_of, Status};
 use super::load::ReportData;
 use crate::io::ScalarResult;
 
-/// The most reliable Neural TI beta A_ex of N: the Metropolis-corrected windows, else the reverse
+/// The most reliable Neural TI beta A_ex of N: the Metropolis-corrected windows' quadrature (not
+/// MBAR over them, an alternative reported beside it), else the reverse
 /// SDE corrected by them, else the reverse-SDE trapezoid rule.
 fn headline(results: &[ScalarResult], n: usize) -> Option<&ScalarResult> {
     let a =
         |p: &dyn Fn(&str) -> bool| results.iter().find(|r| r.name == "beta_a_ex" && r.n_particles == n && p(&r.method));
-    a(&|m| m.starts_with("windows-") && !m.ends_with("-uncorrected"))
+    a(&|m| m.starts_with("windows-") && !m.ends_with("-uncorrected") && !m.ends_with("-mbar"))
         .or_else(|| a(&|m| m.starts_with("reverse-sde-") && m.ends_with("-corrected")))
         .or_else(|| a(&|m| m == "reverse-sde-trapezoid"))
 }

@@ -8,7 +8,9 @@
 //! and beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) for consecutive requested N; over a grid of
 //! N, beta A_ex and beta mu_ex at every N in between from a fit through the window estimates
 //! (module `fit`; /ti/fit). Each window (module `node`) stores its chains' du/dt series and can discard their
-//! equilibration (`[ti] window_discard`).
+//! equilibration (`[ti] window_discard`); with `[ti] window_mbar` it also records every sample's
+//! reduced energy at every node and at t = 0, 1, and MBAR over the windows (module `window_mbar`)
+//! gives a second corrected estimate from every sample at every t (`/ti/N<n>/mbar`).
 //! Both windowed estimates are attributed to the prior and network terms, nodes, particles and
 //! pair-distance shells with bootstrap errors (`attribution`; `/ti/N<n>/attribution`).
 //! beta A_ex(N) = -ln(Z_0 / V^N) = -int_0^1 < du/dt >_t dt. Work items (trajectory chunks, windows,
@@ -24,6 +26,7 @@ mod fit;
 mod node;
 mod starts;
 mod variance;
+mod window_mbar;
 
 use super::generate::{distributed_reverse, reverse_seed, ReverseJob};
 use super::items::{fingerprint, ItemStore};
@@ -33,6 +36,7 @@ use crate::diffusion::reverse::ReverseRun;
 use crate::diffusion::windows::WindowProgress;
 use crate::estimators::clenshaw_curtis::NestedRule;
 use crate::estimators::quadrature::{gauss_legendre, Quadrature};
+use crate::estimators::window_mbar::{mbar_times, WindowMbar};
 use crate::io::{h5util, Provenance, ScalarResult};
 use crate::model::ParticleModel;
 use crate::parallel::{pack, unpack, Comm};
@@ -68,6 +72,8 @@ pub struct TiForN {
     pub ais_work: Vec<f64>,
     /// Attributions of the windowed estimates (MALA-corrected, uncorrected).
     pub attribution: Vec<TiAttribution>,
+    /// MBAR over the corrected windows (`[ti] window_mbar`; `/ti/N<n>/mbar`).
+    pub mbar: Option<WindowMbar>,
 }
 
 impl TiForN {
@@ -79,6 +85,7 @@ impl TiForN {
             r.name == "beta_a_ex"
                 && (r.method.starts_with("windows-gl") || r.method.starts_with("windows-cc"))
                 && !r.method.ends_with("-uncorrected")
+                && !r.method.ends_with("-mbar")
         })
     }
 }
@@ -145,6 +152,8 @@ struct Plan<'a> {
     nested: Option<NestedRule>,
     q: Option<Quadrature>,
     nodes: Vec<f64>,
+    /// Times of MBAR over the windows (0, the nodes, 1; empty without `[ti] window_mbar`).
+    mbar_times: Vec<f64>,
     edges: Vec<f64>,
     data: DataStarts,
     /// Interval of periodic saves of a window in progress (`[output] item_save_seconds`).
@@ -173,7 +182,9 @@ impl<'a> Plan<'a> {
             d
         };
         let item_save = cfg.output.item_save_interval();
-        Ok(Self { generate: g, ti, seed: cfg.run.seed, model, side, nested, q, nodes, edges, data, item_save })
+        let mbar_times = if ti.window_mbar && !nodes.is_empty() { mbar_times(&nodes) } else { Vec::new() };
+        let seed = cfg.run.seed;
+        Ok(Self { generate: g, ti, seed, model, side, nested, q, nodes, mbar_times, edges, data, item_save })
     }
 
     /// A beta*A_ex result of `method` for N = `n` (in kT).
@@ -210,17 +221,22 @@ fn run_items(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<Op
     let ag = comm.gather_to_root(pack(&abufs));
     let sg = comm.gather_to_root(pack(&w.splits));
     let xg = comm.gather_to_root(pack(&w.series));
-    let (Some(rev), Some(rows), Some(ais), Some(splits), Some(series)) = (rev, wg, ag, sg, xg) else { return Ok(None) };
-    Ok(Some(Items { rev, windows: WindowBuffers { rows, splits, series }, ais }))
+    let eg = comm.gather_to_root(pack(&w.energies));
+    let (Some(rev), Some(rows), Some(ais), Some(splits), Some(series), Some(energies)) = (rev, wg, ag, sg, xg, eg)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Items { rev, windows: WindowBuffers { rows, splits, series, energies }, ais }))
 }
 
 /// Flat buffers of windows (module `node`), each starting with the window index: rows, per-sample
-/// splits and du/dt series (in [`Items`], one packed buffer per rank).
+/// splits, du/dt series and reduced energies for MBAR (in [`Items`], one packed buffer per rank).
 #[derive(Default)]
 struct WindowBuffers {
     rows: Vec<Vec<f64>>,
     splits: Vec<Vec<f64>>,
     series: Vec<Vec<f64>>,
+    energies: Vec<Vec<f64>>,
 }
 
 /// This rank's corrected windows, each kept in `store` when finished (a resumed run reads the kept
@@ -238,13 +254,15 @@ fn run_windows(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<
         data: &plan.data,
         edges: &plan.edges,
         nodes: plan.nodes.len(),
+        energy_at: &plan.mbar_times,
     };
     let (kind, every) = (format!("window_N{n}"), plan.item_save);
     let (chains, dim, steps) = (plan.ti.window_chains, 3 * n, plan.ti.window_warmup + plan.ti.window_steps);
+    let energies = plan.mbar_times.len();
     let done = store.run_resumable(comm, &kind, q.nodes.len(), every, |j, sp| {
-        let resume = sp.resume(|buf| WindowProgress::read(buf, chains, dim, steps));
+        let resume = sp.resume(|buf| WindowProgress::read(buf, chains, dim, steps, energies));
         let b = run_node(&cx, j, q.nodes[j], resume, &mut |state| sp.check(state))?;
-        Ok(b.map(|b| pack(&[b.row, b.split, b.series])))
+        Ok(b.map(|b| pack(&[b.row, b.split, b.series, b.energies])))
     })?;
     for (_, buf) in done {
         let mut parts = unpack(&buf).into_iter();
@@ -252,6 +270,7 @@ fn run_windows(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<
         bufs.rows.push(next()?);
         bufs.splits.push(next()?);
         bufs.series.push(next()?);
+        bufs.energies.push(next()?);
     }
     Ok(bufs)
 }
@@ -291,12 +310,12 @@ fn estimate(plan: &Plan, n: usize, items: Items) -> Result<TiForN> {
     let se = rev.stderr();
     let integrand: Vec<[f64; 4]> = (0..rev.t.len()).map(|k| [rev.t[k], mt[k][0], mt[k][1], se[k]]).collect();
     let window_series = gather_series(&items.windows.series)?;
-    let (windows, attribution) = match &plan.q {
+    let (windows, attribution, mbar) = match &plan.q {
         Some(q) => estimates::window_estimates(plan, n, q, &items, &res, &mut results)?,
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), None),
     };
     let ais_work = estimates::ais_estimates(n, &items.ais, &res, &mut results);
-    Ok(TiForN { n, results, integrand, windows, window_series, ais_work, attribution })
+    Ok(TiForN { n, results, integrand, windows, window_series, ais_work, attribution, mbar })
 }
 
 /// beta mu_ex(N) = beta A_ex(N + 1) - beta A_ex(N) from consecutive N, per method (added to the
@@ -413,6 +432,9 @@ fn write_ti(
             if !x.is_empty() {
                 h5util::write_f64(&w, "series", shape, x)?;
             }
+        }
+        if let Some(m) = &r.mbar {
+            window_mbar::write_mbar(&g, m)?;
         }
         if !r.ais_work.is_empty() {
             h5util::write_f64(&g, "ais_work", &[r.ais_work.len()], &r.ais_work)?;

@@ -9,6 +9,7 @@ use crate::diffusion::ais::AisRun;
 use crate::diffusion::consistency::{conf_temperature, ConfTemperature};
 use crate::estimators::attribution::{NodeSamples, Resampling};
 use crate::estimators::quadrature::Quadrature;
+use crate::estimators::window_mbar::WindowMbar;
 use crate::io::ScalarResult;
 use crate::parallel::unpack;
 use crate::rng::{stream, Purpose};
@@ -88,8 +89,9 @@ fn node_table(plan: &Plan, n: usize, q: &Quadrature, items: &Items) -> Result<No
 }
 
 /// The windowed estimates of N = `n` appended to `results` (convergence checks, uncorrected and
-/// corrected windows, the corrected reverse SDE, the quadrature error, the attributions' scalars);
-/// returns the window rows and the attributions.
+/// corrected windows, MBAR over them (module `window_mbar`) right after them, the corrected reverse
+/// SDE, the quadrature error, the attributions' scalars); returns the window rows, the attributions
+/// and the MBAR estimate.
 pub(super) fn window_estimates(
     plan: &Plan,
     n: usize,
@@ -97,7 +99,7 @@ pub(super) fn window_estimates(
     items: &Items,
     res: &ResultFn,
     results: &mut Vec<ScalarResult>,
-) -> Result<(Vec<WindowRow>, Vec<TiAttribution>)> {
+) -> Result<(Vec<WindowRow>, Vec<TiAttribution>, Option<WindowMbar>)> {
     let (ti, rev) = (plan.ti, &items.rev);
     let tab = node_table(plan, n, q, items)?;
     let (corr, corr_var, unc) = (tab.corr, tab.corr_var, tab.unc);
@@ -132,7 +134,13 @@ pub(super) fn window_estimates(
     let drift = "the window chains' mean du/dt changes from the first to the second half of production by";
     results.extend(max_z_summary(&tab.windows, res, &m_corr, n, "drift_z", "window_drift_max_z", drift));
     results.push(res(&m_unc, -unc, unc_se));
-    results.push(res(&m_corr, -corr, corr_var.sqrt()));
+    let windows = res(&m_corr, -corr, corr_var.sqrt());
+    let mbar = super::window_mbar::estimate(n, &q.nodes, &items.windows.energies, &windows)?;
+    results.push(windows);
+    let mbar = mbar.map(|(m, r)| {
+        results.push(r);
+        m
+    });
     let (v, e) = control_variate(&rev.per_trajectory_trap, &tab.node_vals, &q.weights, corr, corr_var);
     results.push(res(&format!("reverse-sde-{tag}{k}-{sampler}-corrected"), -v, e));
     if let Some(r) = &plan.nested {
@@ -154,7 +162,7 @@ pub(super) fn window_estimates(
     for a in &attributions {
         results.extend(scalar_results(a, &res(&a.method, 0.0, 0.0)));
     }
-    Ok((tab.windows, attributions))
+    Ok((tab.windows, attributions, mbar))
 }
 
 /// The AIS estimate of N = `n` and its effective sample size appended to `results` (with at least

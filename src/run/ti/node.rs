@@ -8,6 +8,7 @@ use super::WINDOW_TRAJ_BASE;
 use crate::config::{GenerateConfig, TiConfig};
 use crate::diffusion::reverse::{reverse_sde, ReverseSettings};
 use crate::diffusion::windows::{WindowProgress, WindowRun, WindowSettings};
+use crate::estimators::window_mbar::WindowEnergies;
 use crate::model::ParticleModel;
 use crate::run::generate::reverse_seed;
 use crate::state_buf::SafePointFn;
@@ -56,6 +57,9 @@ pub(super) struct NodeBuffers {
     pub split: Vec<f64>,
     /// [j, chains, samples per chain, the du/dt series chain by chain].
     pub series: Vec<f64>,
+    /// [j] alone without `[ti] window_mbar`, else [j, [`WindowEnergies::to_buffer`]]: the reduced
+    /// energies of the recorded samples at the times of MBAR over the windows.
+    pub energies: Vec<f64>,
 }
 
 /// The run-wide inputs of the windows at one N.
@@ -70,6 +74,9 @@ pub(super) struct NodeContext<'a> {
     pub edges: &'a [f64],
     /// Number of quadrature nodes.
     pub nodes: usize,
+    /// Times at which the recorded samples' energies are evaluated for MBAR over the windows
+    /// (crate::estimators::window_mbar::mbar_times; empty without `[ti] window_mbar`).
+    pub energy_at: &'a [f64],
 }
 
 /// Runs window j at time t: starts (data-noised frames or reverse-SDE trajectories stopped at t),
@@ -102,7 +109,7 @@ pub(super) fn run_node(
         tconf_every: ti.tconf_every,
         discard: ti.window_discard,
     };
-    let run = WindowRun { model, t, s: &s, seed: rseed, id: j as u64, edges: Some(cx.edges) };
+    let run = WindowRun { model, t, s: &s, seed: rseed, id: j as u64, edges: Some(cx.edges), energy_at: cx.energy_at };
     let Some(w) = run.run(progress, safe_point)? else { return Ok(None) };
     let chains = ti.window_chains;
 
@@ -144,7 +151,17 @@ pub(super) fn run_node(
         w.drift_z,
         frac,
     ];
-    Ok(Some(NodeBuffers { row, split, series }))
+    let mut energies = vec![j as f64];
+    if !cx.energy_at.is_empty() {
+        let e = WindowEnergies {
+            per_chain: vec![per_chain; chains],
+            discarded: w.discarded.clone(),
+            stat_ineff: w.total.stat_ineff,
+            u: w.energies,
+        };
+        energies.extend(e.to_buffer());
+    }
+    Ok(Some(NodeBuffers { row, split, series, energies }))
 }
 
 /// The starting configurations of window j's chains: data-noised frames where `use_data`, else
