@@ -23,7 +23,7 @@ use std::time::Instant;
 
 /// Neighbour overlap (Shirts & Chodera 2008, overlap matrix O = W^T W N) below which MBAR's error
 /// bar is flagged as unreliable (a common rule of thumb in alchemical free-energy practice).
-const MIN_OVERLAP: f64 = 0.03;
+pub(crate) const MIN_OVERLAP: f64 = 0.03;
 
 /// The input sections a window or Widom replica depends on.
 const ITEM_KEYS: &[&str] = &["system", "baseline", "sample", "run"];

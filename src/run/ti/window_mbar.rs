@@ -6,11 +6,10 @@
 use crate::estimators::window_mbar::{window_mbar, WindowEnergies, WindowMbar};
 use crate::io::{h5util, ScalarResult};
 use crate::parallel::unpack;
+// Below this overlap between neighbouring windows MBAR's asymptotic error is not reliable (the
+// baseline's threshold for its lambda windows).
+use crate::run::baseline::MIN_OVERLAP;
 use anyhow::{bail, Result};
-
-/// Below this overlap between neighbouring windows MBAR's asymptotic error is not reliable (as for
-/// the baseline's lambda windows).
-const MIN_OVERLAP: f64 = 0.03;
 
 /// The MBAR estimate from the gathered energy buffers ([j, WindowEnergies buffer] per window, in
 /// any order) of windows at `nodes`; `None` when MBAR over the windows is off (buffers hold [j]
