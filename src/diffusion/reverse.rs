@@ -152,6 +152,12 @@ pub struct ReverseSettings<'a> {
     pub side: f64,
     /// Euler-Maruyama steps from t = 1 to t = 0.
     pub steps: usize,
+    /// Brownian increments per step (>= 1): step k uses z = (z_1 + ... + z_r) / sqrt(r) from r
+    /// consecutive standard normals of the trajectory's stream, drawn in the order a run with r times
+    /// as many steps draws them. With r = 1 the path is the usual one. Runs with equal
+    /// `steps * brownian_substeps` and seed share their Brownian paths (multilevel coupling, Giles,
+    /// Oper. Res. 56, 607 (2008)).
+    pub brownian_substeps: usize,
     /// Trajectories integrated together (one model call per step for the batch).
     pub batch: usize,
     /// Seed of the streams (seed, Reverse, i) of trajectory i.
@@ -167,10 +173,19 @@ pub struct ReverseSettings<'a> {
 }
 
 impl Default for ReverseSettings<'_> {
-    /// One dimension in the unit box, the paper's 1000 steps, batches of 256, seed 0, no snapshots
-    /// and no correctors.
+    /// One dimension in the unit box, the paper's 1000 steps with one Brownian increment each, batches
+    /// of 256, seed 0, no snapshots and no correctors.
     fn default() -> Self {
-        Self { dim: 1, side: 1.0, steps: 1000, batch: 256, seed: 0, snapshots: &[], corrector: Corrector::default() }
+        Self {
+            dim: 1,
+            side: 1.0,
+            steps: 1000,
+            brownian_substeps: 1,
+            batch: 256,
+            seed: 0,
+            snapshots: &[],
+            corrector: Corrector::default(),
+        }
     }
 }
 
@@ -224,6 +239,8 @@ fn run_batch<M: EnergyModel + ?Sized>(model: &M, plan: &Plan, ids: &[u64], run: 
     let mut cs: Vec<Conf> = rngs.iter_mut().map(|r| prior_sample(model, s.dim, s.side, r)).collect();
     let mut j = vec![0.0; cs.len()];
     let mut trap = vec![0.0; cs.len()];
+    let r = s.brownian_substeps.max(1);
+    let mut z = vec![0.0; s.dim];
     for k in 0..n_steps {
         let t = run.t[k];
         run_correctors(model, plan, k, t, &mut cs, ids, &mut run.corrector);
@@ -238,10 +255,10 @@ fn run_batch<M: EnergyModel + ?Sized>(model: &M, plan: &Plan, ids: &[u64], run: 
             run.sum_terms[k][0] += terms.prior;
             run.sum_terms[k][1] += terms.network;
             run.sum_sq[k] += v * v;
+            brownian_increment(&mut rngs[i], r, &mut z);
             let y = &mut cs[i].y;
-            for (yk, gk) in y.iter_mut().zip(&g) {
-                let z: f64 = StandardNormal.sample(&mut rngs[i]);
-                *yk += (c * *yk - g2 * gk) * dt + noise * z;
+            for ((yk, gk), zk) in y.iter_mut().zip(&g).zip(&z) {
+                *yk += (c * *yk - g2 * gk) * dt + noise * zk;
                 if sched.periodic() {
                     *yk -= yk.floor();
                 }
@@ -257,6 +274,25 @@ fn run_batch<M: EnergyModel + ?Sized>(model: &M, plan: &Plan, ids: &[u64], run: 
     run.per_trajectory.extend(j);
     run.per_trajectory_trap.extend(trap);
     run.samples.extend(cs);
+}
+
+/// Fills `z` (one entry per coordinate) with the standardised sum of `r` Brownian increments:
+/// r rounds of one standard normal per coordinate, z = (sum of the rounds) / sqrt(r). With r = 1
+/// this is one normal per coordinate, as a run with r times as many steps draws at each step.
+fn brownian_increment(rng: &mut Stream, r: usize, z: &mut [f64]) {
+    for zk in z.iter_mut() {
+        *zk = StandardNormal.sample(rng);
+    }
+    if r > 1 {
+        for _ in 1..r {
+            for zk in z.iter_mut() {
+                let d: f64 = StandardNormal.sample(rng);
+                *zk += d;
+            }
+        }
+        let scale = 1.0 / (r as f64).sqrt();
+        z.iter_mut().for_each(|zk| *zk *= scale);
+    }
 }
 
 /// Runs every corrector due at grid step `k` (time `t`) on the configurations `cs` of the

@@ -106,6 +106,7 @@ pub fn distributed_reverse<M: crate::model::EnergyModel + ?Sized>(
         dim: 3 * n,
         side: job.side,
         steps: g.steps,
+        brownian_substeps: g.brownian_substeps(),
         batch: g.batch,
         seed: reverse_seed(job.seed, n),
         snapshots: job.snap,

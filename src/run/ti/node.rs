@@ -176,6 +176,7 @@ fn chain_starts(cx: &NodeContext, j: usize, t: f64, use_data: &[bool]) -> Vec<cr
             dim: 3 * n,
             side: cx.side,
             steps: cx.generate.steps,
+            brownian_substeps: cx.generate.brownian_substeps(),
             batch: n_rev,
             seed: rseed,
             snapshots: &[t],
