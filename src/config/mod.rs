@@ -115,6 +115,32 @@ mod tests {
         );
     }
 
+    /// Every input shipped in inputs/ and in the model recipes parses and validates, and a model it
+    /// names exists (paths relative to the repository root, where the inputs say to run them).
+    #[test]
+    fn shipped_inputs_parse_and_name_existing_models() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<std::path::PathBuf> = Vec::new();
+        let mut dirs = vec![root.join("inputs"), root.join("models/recipes")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()) {
+                if e.is_dir() {
+                    dirs.push(e);
+                } else if e.extension().is_some_and(|x| x == "toml") {
+                    files.push(e);
+                }
+            }
+        }
+        assert!(files.len() >= 5, "found {files:?}");
+        for f in &files {
+            let i = Input::load(f, &[]).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let model = &i.config.generate.model;
+            if !model.is_empty() && f.starts_with(root.join("inputs")) {
+                assert!(root.join(model).is_file(), "{}: model {model} is not in the repository", f.display());
+            }
+        }
+    }
+
     #[test]
     fn overrides_apply_before_validation() {
         let i = Input::from_text(EXAMPLE_INPUT, &["system.density=0.25".into(), "sample.method=langevin".into()], "x")
