@@ -9,12 +9,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 nti=${1:-$here/../../../target/release/nti}
 ranks=${2:-2}
-export OMPI_ALLOW_RUN_AS_ROOT=${OMPI_ALLOW_RUN_AS_ROOT:-1} OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-1}
-run() { if [[ $ranks == 1 ]]; then "$nti" "$@"; else mpirun -np "$ranks" "$nti" "$@"; fi; }
-for n in 200 160 120 80 40; do
-  [[ -f n$n.h5 ]] && continue
-  rho=$(python3 -c "print($n / 216)")
-  run sample "$here/sample.toml" --set system.n_particles=$n --set system.density=$rho \
-    --set output.file=\"n$n.h5\" --set run.seed=$((25083 + n))
-done
-run train "$here/train.toml"
+source "$here/../common.sh"
+recipe_sample "$here/sample.toml" 216 25083 200 160 120 80 40
+recipe_run train "$here/train.toml"
