@@ -49,6 +49,8 @@ pub enum Purpose {
     WindowStart = 16,
     /// Metropolis-adjusted corrector steps inside the reverse SDE (per trajectory and corrector).
     Corrector = 17,
+    /// Hutchinson probes of the windows' Fokker-Planck control variate (per chain and sample).
+    SteinProbe = 18,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixing function.

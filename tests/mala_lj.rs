@@ -153,6 +153,7 @@ fn configurational_temperature_is_one_for_samples_of_the_energy() {
         target_acceptance: 0.6,
         tconf_every: 10,
         discard: nti::diffusion::windows::WindowDiscard::None,
+        stein_probes: 0,
     };
     let w = run_window(&m, 0.3, &starts, &s, 11, 0, None);
     eprintln!("T_conf of MALA at t = 0.3: {:.4} ± {:.4} ({} samples)", w.tconf.value, w.tconf.stderr, w.tconf.samples);

@@ -237,10 +237,11 @@ fn periodic_saves_survive_sigkill() {
 }
 
 /// `nti ti` on the 200-step model of the shared fixture: three corrected windows of two chains
-/// (20 warm-up + 60 production steps each, du/dt every 5, T_conf every 10).
+/// (20 warm-up + 60 production steps each, du/dt every 5 with the Stein control variate's term,
+/// T_conf every 10).
 const TI: &str = "version = 1\n[generate]\nmodel = \"train.h5\"\nn_particles = [20]\nbox_side = 4.0548\n\
 trajectories = 4\nsteps = 20\nbatch = 2\n[ti]\nwindows = 3\nwindow_chains = 2\nwindow_warmup = 20\n\
-window_steps = 60\nwindow_stride = 5\ntconf_every = 10\n[run]\nseed = 3\n[output]\nfile = \"ref.h5\"\n";
+window_steps = 60\nwindow_stride = 5\ntconf_every = 10\nwindow_stein_probes = 1\n[run]\nseed = 3\n[output]\nfile = \"ref.h5\"\n";
 
 /// Corrected TI windows stopped inside a chain (the second chain of window 0 on 1 rank; window 1
 /// during production on rank 1 of 2; with HMC, both ranks' windows in warm-up) resume from their
@@ -264,10 +265,16 @@ fn ti_windows_stopped_inside_resume_bitwise() {
     let e = finishes(p, 1, &args);
     assert!(e.contains("window_N20 1: resuming from its saved state"), "{e}");
     assert_same(&p.join("a.h5"), &p.join("ref.h5"), "MALA windows");
-    // ... MBAR over the windows included (`[ti] window_mbar`, on by default): the energies the
-    // stopped chains recorded travel in their saved state.
+    // ... MBAR over the windows included (`[ti] window_mbar`, on by default) and the Stein-controlled
+    // estimate: the energies and Fokker-Planck terms the stopped chains recorded travel in their
+    // saved state.
     let names: Vec<String> = contents(&p.join("ref.h5")).into_iter().map(|(n, _)| n).collect();
-    for want in ["/ti/N20/mbar/f_k", "/ti/N20/mbar/overlap", "/results/beta_a_ex__windows-gl3-mala-mbar__N20"] {
+    for want in [
+        "/ti/N20/mbar/f_k",
+        "/ti/N20/mbar/overlap",
+        "/results/beta_a_ex__windows-gl3-mala-mbar__N20",
+        "/results/beta_a_ex__windows-gl3-mala-stein__N20",
+    ] {
         assert!(names.iter().any(|n| n.starts_with(want)), "no {want} in {names:?}");
     }
 

@@ -34,6 +34,7 @@ fn mbar_over_windows_recovers_ln_z_of_the_gaussians() {
         target_acceptance: 0.6,
         tconf_every: 0,
         discard: WindowDiscard::Auto,
+        stein_probes: 0,
     };
     // beta A_ex = -ln(Z_0 / Z_1) = -ln Z for this system.
     let exact = -sys.ln_z();

@@ -5,6 +5,7 @@ pub mod ais;
 pub mod consistency;
 pub mod corrector;
 pub mod reverse;
+pub mod stein;
 pub mod window_state;
 pub mod windows;
 

@@ -13,8 +13,9 @@ use anyhow::{bail, Result};
 pub(super) const CHAIN_STATE: &str = "window chain";
 /// Tag and layout version of a window state.
 const WINDOW_STATE: &str = "ti window";
-/// Version 2 added the reduced energies of the recorded samples ([`ChainRecord::u`]).
-const VERSION: u64 = 2;
+/// Version 2 added the reduced energies of the recorded samples ([`ChainRecord::u`]), version 3 the
+/// Stein terms ([`ChainRecord::stein`]).
+const VERSION: u64 = 3;
 
 /// What a chain recorded in production: the estimates of the window are computed from these.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +33,9 @@ pub struct ChainRecord {
     pub eps: f64,
     /// Configurational-temperature samples.
     pub tconf: ConfTemperatureSamples,
+    /// Fokker-Planck term F of each recorded sample (`super::stein`); empty
+    /// without the control variate.
+    pub stein: Vec<f64>,
 }
 
 /// The chain running when the window stopped.
@@ -90,7 +94,7 @@ fn write_record(w: &mut StateWriter, rec: &ChainRecord) {
     for (d, s) in &rec.recorded {
         write_terms(w, d, s.as_ref());
     }
-    w.f64s(&rec.u);
+    w.f64s(&rec.u).f64s(&rec.stein);
 }
 
 fn read_record(r: &mut StateReader, energies: usize) -> Result<ChainRecord> {
@@ -105,7 +109,11 @@ fn read_record(r: &mut StateReader, energies: usize) -> Result<ChainRecord> {
     if u.len() != n * energies {
         bail!("saved chain record has {} energies for {n} samples at {energies} times", u.len());
     }
-    Ok(ChainRecord { x, recorded, u, acceptance, eps, tconf })
+    let stein = r.f64s()?;
+    if !stein.is_empty() && stein.len() != n {
+        bail!("saved chain record has {} Stein terms for {n} samples", stein.len());
+    }
+    Ok(ChainRecord { x, recorded, u, acceptance, eps, tconf, stein })
 }
 
 impl WindowProgress {

@@ -7,6 +7,7 @@
 //! and the configurational temperature of the production samples (a check of the sampler).
 
 use super::consistency::{ConfTemperature, ConfTemperatureSamples};
+use super::stein::{controlled, fp_term, pooled, stein_coefficient};
 use super::window_state::CHAIN_STATE;
 pub use super::window_state::{ChainProgress, ChainRecord, WindowProgress};
 use crate::estimators::attribution::{chain_blocks, NodeSamples};
@@ -15,7 +16,7 @@ use crate::estimators::equilibration::detect_equilibration;
 pub use crate::estimators::equilibration::WindowDiscard;
 use crate::estimators::{block_average, BlockEstimate};
 use crate::model::{Conf, EnergyModel};
-use crate::rng::{stream, Purpose};
+use crate::rng::{splitmix64, stream, Purpose};
 use crate::sampling::chain::{new_chain, ChainKind};
 use crate::state_buf::{SafePointFn, StateReader, StateWriter};
 
@@ -43,6 +44,10 @@ pub struct WindowSettings {
     /// detection over t0 = k T / 100, k <= 50; crate::estimators::equilibration). The chains, the
     /// stored series and T_conf (over the whole production) do not depend on it.
     pub discard: WindowDiscard,
+    /// Rademacher probes of the Fokker-Planck control variate per recorded sample (0 = off;
+    /// [`super::stein`]); one gradient evaluation each, from their own streams, so the chains do
+    /// not depend on it.
+    pub stein_probes: usize,
 }
 
 /// Candidate grid of the automatic discard: t0 = k T / 100.
@@ -70,6 +75,9 @@ pub struct WindowResult {
     /// every chain relaxes the same way (which the spread of chain means and `start_z` cannot see).
     /// NaN when a chain has fewer than 4 kept samples.
     pub drift_z: f64,
+    /// With `stein_probes`: the block estimate of <du/dt> from the controlled samples
+    /// du/dt + a F ([`super::stein`]) and the coefficient a (1 for an exact model); `None` without.
+    pub stein: Option<(BlockEstimate, f64)>,
     /// Block estimate of du/dt of every chain (its kept part), in chain order.
     pub chains: Vec<BlockEstimate>,
     /// Recorded total du/dt series of every chain over the whole production (including any discarded
@@ -180,6 +188,11 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
                             None => (model.dt_terms(chain.conf(), t), None),
                         };
                         cur.record.x.push(d.total());
+                        if s.stein_probes > 0 {
+                            let mut probe = stream(seed, Purpose::SteinProbe, splitmix64(key).wrapping_add(k as u64));
+                            let st = fp_term(model, chain.conf(), chain.grad(), t, s.stein_probes, &mut probe);
+                            cur.record.stein.push(st);
+                        }
                         cur.record.recorded.push((d, shells));
                         cur.record.u.extend(self.energy_at.iter().map(|&s| model.energy(chain.conf(), s)));
                     }
@@ -211,6 +224,7 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
         let mut energies = Vec::new();
         let mut tconf = ConfTemperatureSamples::default();
         let mut kept = Vec::with_capacity(records.len());
+        let mut kept_stein = Vec::with_capacity(records.len());
         let mut discarded = Vec::with_capacity(records.len());
         for rec in records {
             tconf.extend(&rec.tconf);
@@ -231,29 +245,22 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
             }
             chain_lens.push(x.len() - t0);
             kept.push(x[t0..].to_vec());
-        }
-        let kept: Vec<&[f64]> = kept.iter().map(Vec::as_slice).collect();
-        let pooled = PooledCorrelation::of(&kept);
-        let per_chain: Vec<BlockEstimate> = kept.iter().map(|x| chain_estimate(x, &pooled)).collect();
-        let mut total = crate::estimators::combine_replicas(&per_chain);
-        // Chains that have not mixed (short runs, warm starts still relaxing) make the within-chain block
-        // errors too small; the spread of the chain means, sd(means)/sqrt(C), catches that. When it
-        // exceeds twice the within-chain error (for mixed chains a chi^2_{C-1}/(C-1) > 4 event, p < 0.01
-        // at C = 4) the chains disagree beyond their own errors: report the between-chain error and warn.
-        let c = per_chain.len();
-        if c >= 2 {
-            let mbar = per_chain.iter().map(|e| e.mean).sum::<f64>() / c as f64;
-            let var = per_chain.iter().map(|e| (e.mean - mbar).powi(2)).sum::<f64>() / (c as f64 - 1.0);
-            let between = (var / c as f64).sqrt();
-            if between > 2.0 * total.stderr {
-                log::warn!(
-                    "window t = {t:.4}: the {c} chains disagree (between-chain error {between:.3e} > 2 x within-chain \
-                     {:.3e}); using the between-chain error. Longer window_warmup/window_steps would help.",
-                    total.stderr
-                );
-                total.stderr = between;
+            if rec.stein.len() == x.len() {
+                kept_stein.push(rec.stein[t0..].to_vec());
             }
         }
+        let kept: Vec<&[f64]> = kept.iter().map(Vec::as_slice).collect();
+        let stein = (s.stein_probes > 0 && kept_stein.len() == kept.len()).then(|| {
+            let st: Vec<&[f64]> = kept_stein.iter().map(Vec::as_slice).collect();
+            let a = stein_coefficient(&kept, &st);
+            let y = controlled(&kept, &st, a);
+            let p = pooled(&y);
+            let per_chain: Vec<BlockEstimate> = y.iter().map(|c| chain_estimate(c, &p)).collect();
+            (between_chain_checked(t, &per_chain, "Stein-controlled "), a)
+        });
+        let pooled = PooledCorrelation::of(&kept);
+        let per_chain: Vec<BlockEstimate> = kept.iter().map(|x| chain_estimate(x, &pooled)).collect();
+        let total = between_chain_checked(t, &per_chain, "");
         let m = chain_lens.iter().sum::<usize>().max(1) as f64;
         let g = if total.stat_ineff.is_finite() { total.stat_ineff.ceil().max(1.0) as usize } else { 1 };
         split.units = chain_blocks(&chain_lens, g);
@@ -264,6 +271,7 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
             acceptance: acc / records.len() as f64,
             eps: eps_sum / records.len() as f64,
             tconf: tconf.estimate(),
+            stein,
             drift_z: drift_z(&kept, &PooledCorrelation::of_residuals(&kept)),
             chains: per_chain,
             series,
@@ -272,6 +280,31 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
             split,
         }
     }
+}
+
+/// The window's estimate from its chains' estimates ([`crate::estimators::combine_replicas`]).
+/// Chains that have not mixed (short runs, warm starts still relaxing) make the within-chain block
+/// errors too small; the spread of the chain means, sd(means)/sqrt(C), catches that. When it exceeds
+/// twice the within-chain error (for mixed chains a chi^2_{C-1}/(C-1) > 4 event, p < 0.01 at C = 4)
+/// the chains disagree beyond their own errors: the between-chain error is used, with a warning
+/// about the `what` series.
+fn between_chain_checked(t: f64, per_chain: &[BlockEstimate], what: &str) -> BlockEstimate {
+    let mut total = crate::estimators::combine_replicas(per_chain);
+    let c = per_chain.len();
+    if c >= 2 {
+        let mbar = per_chain.iter().map(|e| e.mean).sum::<f64>() / c as f64;
+        let var = per_chain.iter().map(|e| (e.mean - mbar).powi(2)).sum::<f64>() / (c as f64 - 1.0);
+        let between = (var / c as f64).sqrt();
+        if between > 2.0 * total.stderr {
+            log::warn!(
+                "window t = {t:.4}: the {c} chains' {what}du/dt disagree (between-chain error {between:.3e} > 2 x \
+                 within-chain {:.3e}); using the between-chain error. Longer window_warmup/window_steps would help.",
+                total.stderr
+            );
+            total.stderr = between;
+        }
+    }
+    total
 }
 
 /// Block estimate of one chain's mean, with the statistical inefficiency raised to the window's

@@ -82,11 +82,13 @@ pub fn unit_of(path: &str) -> Option<&'static str> {
             | "corrector_acceptance"
             | "corrector_eps"
             | "data_start_chains"
-            | "discarded_fraction" => "1",
+            | "discarded_fraction"
+            | "stein_statistical_inefficiency"
+            | "stein_coefficient" => "1",
             // The configurational temperature in reduced form: 1 for exact samples.
             n if n.contains("conf_temperature") => "1",
             "mean" | "stderr" | "mean_prior" | "mean_network" | "uncorrected_mean" | "uncorrected_stderr"
-            | "series" | "ais_work" | "per_trajectory" | "corrector_du" => "kT",
+            | "stein_mean" | "stein_stderr" | "series" | "ais_work" | "per_trajectory" | "corrector_du" => "kT",
             _ => return None,
         },
         _ => return None,

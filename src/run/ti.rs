@@ -78,15 +78,17 @@ pub struct TiForN {
 
 impl TiForN {
     /// beta*A_ex of the Metropolis-corrected windows alone (`windows-gl<K>-<sampler>` or
-    /// `windows-cc<K>-<sampler>`), the estimate
+    /// `windows-cc<K>-<sampler>`, or their Stein-controlled `...-stein` where present), the estimate
     /// the grand-canonical reweighting and `/ti/fit` use (not the reverse SDE corrected by them).
     pub fn windows_estimate(&self) -> Option<&ScalarResult> {
-        self.results.iter().find(|r| {
+        let windows = |r: &&ScalarResult| {
             r.name == "beta_a_ex"
                 && (r.method.starts_with("windows-gl") || r.method.starts_with("windows-cc"))
                 && !r.method.ends_with("-uncorrected")
                 && !r.method.ends_with("-mbar")
-        })
+        };
+        let found: Vec<&ScalarResult> = self.results.iter().filter(windows).collect();
+        found.iter().find(|r| r.method.ends_with("-stein")).or(found.first()).copied()
     }
 }
 

@@ -81,7 +81,7 @@ fn node_table(plan: &Plan, n: usize, q: &Quadrature, items: &Items) -> Result<No
         };
         tab.windows.push([
             t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us, r[8], r[9], tc.value, tc.stderr, r[10], tc.z,
-            r[11], r[12], r[13], r[14],
+            r[11], r[12], r[13], r[14], r[15], r[16], r[17], r[18],
         ]);
     }
     tab.rows = rows;
@@ -114,6 +114,16 @@ pub(super) fn window_estimates(
     for line in super::variance::VarianceBreakdown::of(&tab.windows, recorded).lines(n, cost) {
         log::info!("{line}");
     }
+    // The Stein-controlled samples: the same breakdown from their errors, at the cost of the probes.
+    let stein = ti.window_stein_probes > 0;
+    if stein {
+        let rows: Vec<WindowRow> = tab.windows.iter().map(stein_as_main).collect();
+        let cost = cost + recorded * ti.window_stein_probes as f64;
+        log::info!("N = {n}: the same for the Stein-controlled samples (crate::diffusion::stein):");
+        for line in super::variance::VarianceBreakdown::of(&rows, recorded).lines(n, cost) {
+            log::info!("{line}");
+        }
+    }
     // The nodes' snapshots come from the same trajectories: the error of the uncorrected
     // quadrature is the spread of the per-trajectory sums sum_j w_j du/dt(x_jk, t_j), not
     // sqrt(sum_j w_j^2 se_j^2) (which treats the nodes as independent and was ~2x too small
@@ -141,6 +151,11 @@ pub(super) fn window_estimates(
         results.push(r);
         m
     });
+    if stein {
+        let v: f64 = tab.windows.iter().map(|r| r[1] * r[21]).sum();
+        let var: f64 = tab.windows.iter().map(|r| (r[1] * r[22]).powi(2)).sum();
+        results.push(res(&format!("{m_corr}-stein"), -v, var.sqrt()));
+    }
     let (v, e) = control_variate(&rev.per_trajectory_trap, &tab.node_vals, &q.weights, corr, corr_var);
     results.push(res(&format!("reverse-sde-{tag}{k}-{sampler}-corrected"), -v, e));
     if let Some(r) = &plan.nested {
@@ -163,6 +178,16 @@ pub(super) fn window_estimates(
         results.extend(scalar_results(a, &res(&a.method, 0.0, 0.0)));
     }
     Ok((tab.windows, attributions, mbar))
+}
+
+/// A window row with its Stein-controlled mean, stderr and statistical inefficiency in place of the
+/// plain ones (columns 2-4), for the variance breakdown.
+fn stein_as_main(r: &WindowRow) -> WindowRow {
+    let mut o = *r;
+    o[2] = r[21];
+    o[3] = r[22];
+    o[4] = r[23];
+    o
 }
 
 /// The AIS estimate of N = `n` and its effective sample size appended to `results` (with at least

@@ -20,11 +20,13 @@ use crate::state_buf::SafePointFn;
 /// reverse-SDE-started chains ([`super::starts`]; NaN unless both kinds ran), the drift z of the
 /// production run (first against second half of the kept part;
 /// [`crate::diffusion::windows::WindowResult::drift_z`]) and the fraction of the recorded samples
-/// discarded as the chains' equilibration (`[ti] window_discard`).
-pub(crate) type WindowRow = [f64; 21];
+/// discarded as the chains' equilibration (`[ti] window_discard`); with `[ti] window_stein_probes`
+/// the mean, stderr and statistical inefficiency of the Stein-controlled samples and the fitted
+/// coefficient ([`crate::diffusion::stein`]; 1 for an exact model; NaN without).
+pub(crate) type WindowRow = [f64; 25];
 
 /// Names of the [`WindowRow`] columns in /ti/N<n>/windows.
-pub(crate) const WINDOW_COLUMNS: [&str; 21] = [
+pub(crate) const WINDOW_COLUMNS: [&str; 25] = [
     "t",
     "weight",
     "mean",
@@ -46,12 +48,17 @@ pub(crate) const WINDOW_COLUMNS: [&str; 21] = [
     "start_z",
     "drift_z",
     "discarded_fraction",
+    "stein_mean",
+    "stein_stderr",
+    "stein_statistical_inefficiency",
+    "stein_coefficient",
 ];
 
 /// What one window sends to rank 0 (flat buffers, first element the window index j).
 pub(super) struct NodeBuffers {
     /// [j, mean, stderr, stat. ineff., acceptance, eps, mean prior, mean network, T_conf, its stderr,
-    /// its z, data-started chains, start z, drift z, discarded fraction].
+    /// its z, data-started chains, start z, drift z, discarded fraction, Stein mean, stderr, stat.
+    /// ineff., coefficient].
     pub row: Vec<f64>,
     /// [j, NodeSamples::to_buffer()].
     pub split: Vec<f64>,
@@ -108,6 +115,7 @@ pub(super) fn run_node(
         target_acceptance: ti.target_acceptance,
         tconf_every: ti.tconf_every,
         discard: ti.window_discard,
+        stein_probes: ti.window_stein_probes,
     };
     let run = WindowRun { model, t, s: &s, seed: rseed, id: j as u64, edges: Some(cx.edges), energy_at: cx.energy_at };
     let Some(w) = run.run(progress, safe_point)? else { return Ok(None) };
@@ -130,7 +138,7 @@ pub(super) fn run_node(
     let per_chain = w.series.len() / chains.max(1);
     let mut series = vec![j as f64, chains as f64, per_chain as f64];
     series.extend_from_slice(&w.series);
-    let row = vec![
+    let mut row = vec![
         j as f64,
         w.total.mean,
         w.total.stderr,
@@ -151,6 +159,17 @@ pub(super) fn run_node(
         w.drift_z,
         frac,
     ];
+    row.extend(match &w.stein {
+        Some((e, a)) => {
+            log::info!(
+                "N = {n}: window t = {t:.4}: Stein-controlled <du/dt> = {:.4} ± {:.4} (coefficient {a:.3}; 1 for a model that obeys the Fokker-Planck equation)",
+                e.mean,
+                e.stderr
+            );
+            [e.mean, e.stderr, e.stat_ineff, *a]
+        }
+        None => [f64::NAN; 4],
+    });
     let mut energies = vec![j as f64];
     if !cx.energy_at.is_empty() {
         let e = WindowEnergies {

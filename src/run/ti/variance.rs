@@ -115,7 +115,7 @@ mod tests {
     use super::*;
 
     fn row(t: f64, w: f64, se: f64, g: f64) -> WindowRow {
-        let mut r = [0.0; 21]; // nothing discarded (column 20)
+        let mut r = [0.0; 25]; // nothing discarded (column 20)
         r[0] = t;
         r[1] = w;
         r[3] = se;
