@@ -216,7 +216,14 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
     assert_eq!(a, b, "nti ti results differ between 1 and 2 ranks");
     let methods: Vec<String> =
         a.as_array().unwrap().iter().map(|r| r["method"].as_str().unwrap().to_string()).collect();
-    for m in ["reverse-sde-rectangle", "reverse-sde-trapezoid", "windows-gl2-uncorrected", "windows-gl2-mala", "ais"] {
+    for m in [
+        "reverse-sde-rectangle",
+        "reverse-sde-trapezoid",
+        "windows-gl2-uncorrected",
+        "windows-gl2-mala",
+        "windows-gl2-mala-stein",
+        "ais",
+    ] {
         assert!(methods.iter().any(|x| x == m), "{m} missing");
     }
     for m in ["windows-gl2-mala-prior", "windows-gl2-mala-network", "windows-gl2-uncorrected-prior"] {
@@ -296,7 +303,8 @@ ais_chains = 4\nais_switches = 5\nais_mala_steps = 1\n[run]\nseed = 3\n[output]\
         .read_scalar::<hdf5::types::VarLenUnicode>()
         .unwrap()
         .to_string();
-    assert_eq!(method, "fit: windows-gl2-mala", "grand-canonical method");
+    // The windows with the Fokker-Planck control variate ([ti] window_stein_probes, on by default).
+    assert_eq!(method, "fit: windows-gl2-mala-stein", "grand-canonical method");
     // Any N is accepted within the box, beyond it is a clear error.
     let o = run_in(p, &["ti", "ti.toml", "--set", "output.file=\"ti3.h5\"", "--set", "generate.n_particles=[100]"]);
     assert!(!o.status.success());

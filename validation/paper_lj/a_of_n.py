@@ -311,7 +311,9 @@ def read_points(files: list[Path], nti: Path, method: str | None) -> tuple[dict[
         res = [r for r in json.loads(s.stdout)["results"] if r["name"] == "beta_a_ex"]
         if m_file is None:  # per file: its window estimate (named after the window sampler)
             cands = sorted({r["method"] for r in res if r["method"].startswith(("windows-gl", "windows-cc"))
-                            and not r["method"].endswith("-uncorrected")})
+                            and not r["method"].endswith(("-uncorrected", "-mbar"))})
+            # with the Fokker-Planck control variate ([ti] window_stein_probes) its estimate, as nti's /ti/fit
+            cands = [c for c in cands if c.endswith("-stein")] or cands
             if len(cands) != 1:
                 sys.exit(f"error: {f}: expected one window estimate (windows-gl*-<sampler> or windows-cc*-<sampler>), found {cands}; "
                          f"pass --method")
