@@ -17,11 +17,13 @@ of the process tree from wait4); core-seconds = ranks x wall.
   2. Neural TI at N0 = 200 with a fixed estimator configuration, at two sampling efforts s = 1 and
      s = F (--factor, default 4, 2 with --moderate; F x the reverse-SDE trajectories and F x the
      MALA chains per window, another seed):
-       - headline estimator "windows-gl<K>-mala" (K Metropolis-corrected Gauss-Legendre windows alone,
-         the estimate nti's /ti/fit and the validation verdicts use); its stderr is the one that is
+       - headline estimator "windows-gl<K>-mala-stein" (K Metropolis-corrected Gauss-Legendre windows
+         alone with the Fokker-Planck control variate, [ti] window_stein_probes = 4 by default; the
+         estimate nti's /ti/fit and the verdicts use); its stderr is the one that is
          extrapolated; the run is `nti ti` with windows = K, ais_chains = 0 (its reverse-SDE
          trajectories warm-start the chains and are counted); >= 2 chains per window, so that nti's
          between-chain check of the window errors applies at both efforts;
+       - "windows-gl<K>-mala" (the same windows without the control variate), same run;
        - "reverse-sde-gl<K>-mala-corrected" (the reverse-SDE trapezoid integral with the same windows
          as a control variate; session 8 found it biased where the reverse SDE is far off), same run;
        - "reverse-sde-trapezoid" (uncorrected reverse SDE alone), costed by its own `nti ti` run

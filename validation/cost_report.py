@@ -64,11 +64,13 @@ def estimator(plan: Plan, label: str, rec1: dict, recf: dict, method: str, notes
 
 
 def n0_estimators(plan: Plan, st: Stages, notes: list[str]) -> dict[str, dict]:
-    """The estimators at N0, keyed head, cv, trap, mbar, ti (in that order)."""
+    """The estimators at N0, keyed head, plain, cv, trap, mbar, ti (in that order)."""
     n0, fac, Kb = plan.n0, plan.fac, plan.Kb
     ti, rev, base = st.ti, st.rev, st.base
     est = {}
     est["head"] = estimator(plan, f"Neural TI, {plan.headline}", ti[(n0, 1)], ti[(n0, fac)], plan.headline, notes)
+    est["plain"] = estimator(plan, f"Neural TI, {plan.plain_windows}", ti[(n0, 1)], ti[(n0, fac)],
+                             plan.plain_windows, notes)
     est["cv"] = estimator(plan, f"Neural TI, {plan.control_variate}", ti[(n0, 1)], ti[(n0, fac)],
                           plan.control_variate, notes)
     est["trap"] = estimator(plan, "Neural TI, reverse-sde-trapezoid", rev[1], rev[fac], "reverse-sde-trapezoid", notes)
@@ -135,6 +137,9 @@ def _n0_table(rep: Report, plan: Plan, est: dict[str, dict], c_data0: Cost, c_tr
         est_head["at_target"])
     row(f"Neural TI {headline}", "TI + training data (MC N0) + training", est_head["cf"] + c_data0 + c_train,
         est_head["ef"], est_head["at_target"] + c_data0 + c_train)
+    est_plain = est["plain"]
+    row(f"Neural TI {plan.plain_windows}", "same run, without the FP control variate", est_plain["cf"],
+        est_plain["ef"], est_plain["at_target"])
     row(f"Neural TI {control_variate}", "same run as the windows", est_cv["cf"], est_cv["ef"], est_cv["at_target"])
     row("Neural TI reverse-sde-trapezoid", f"reverse SDE only ({tr_w} trajectories)", est_trap["cf"], est_trap["ef"],
         est_trap["at_target"])

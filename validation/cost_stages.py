@@ -298,6 +298,11 @@ class Plan:
 
     @property
     def headline(self) -> str:
+        # the windows with the Fokker-Planck control variate ([ti] window_stein_probes, on by default)
+        return f"windows-gl{self.K}-mala-stein"
+
+    @property
+    def plain_windows(self) -> str:
         return f"windows-gl{self.K}-mala"
 
     @property
