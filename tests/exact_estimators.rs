@@ -21,6 +21,23 @@ fn untrained(sys: Arc<dyn ExactSystem>, seed: u64) -> ToyModel {
     m
 }
 
+/// The windows of these tests: MALA, 300 + 1500 steps, du/dt every 5, eps 0.2 (acceptance ~0.6),
+/// with `stein_probes` probes of the Fokker-Planck control variate.
+fn mala_settings(stein_probes: usize) -> nti::diffusion::windows::WindowSettings {
+    nti::diffusion::windows::WindowSettings {
+        sampler: nti::sampling::chain::ChainKind::Mala,
+        leapfrog: 1,
+        warmup: 300,
+        steps: 1500,
+        stride: 5,
+        eps: 0.2,
+        target_acceptance: 0.6,
+        tconf_every: 0,
+        discard: nti::diffusion::windows::WindowDiscard::None,
+        stein_probes,
+    }
+}
+
 /// Mean and sd of z-scores; with n independent standard normals, the mean has sd 1/sqrt(n) and the
 /// sample sd has sd ~ 1/sqrt(2(n-1)): accept |mean| < 3/sqrt(n) and sd within 3.5 of those sds of 1
 /// (lower end) — error bars that are too small or too large both fail.
@@ -114,19 +131,8 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
     use nti::diffusion::windows::{run_window, WindowSettings};
     use nti::estimators::quadrature::gauss_legendre;
     use nti::model::Conf;
-    use nti::sampling::chain::ChainKind;
-    let s = WindowSettings {
-        sampler: ChainKind::Mala,
-        leapfrog: 1,
-        warmup: 300,
-        steps: 1500,
-        stride: 5,
-        eps: 0.2,
-        target_acceptance: 0.6,
-        tconf_every: 0,
-        discard: nti::diffusion::windows::WindowDiscard::None,
-        stein_probes: 0,
-    };
+
+    let s = mala_settings(0);
     let (z, drift) = window_z_scores(&s);
     check_z("corrected windows (gaussians)", &z);
     // The drift check of equilibrated windows is N(0, 1) (200 windows) ...
@@ -181,20 +187,7 @@ fn corrected_windows_recover_ln_z_with_calibrated_errors() {
 /// the target is the rule applied to the exact integrand (grid quadrature), over 40 seeds.
 #[test]
 fn stein_controlled_windows_recover_ln_z_with_calibrated_errors() {
-    use nti::diffusion::windows::WindowSettings;
-    use nti::sampling::chain::ChainKind;
-    let s = WindowSettings {
-        sampler: ChainKind::Mala,
-        leapfrog: 1,
-        warmup: 300,
-        steps: 1500,
-        stride: 5,
-        eps: 0.2,
-        target_acceptance: 0.6,
-        tconf_every: 0,
-        discard: nti::diffusion::windows::WindowDiscard::None,
-        stein_probes: 2,
-    };
+    let s = mala_settings(2);
     let q = nti::estimators::quadrature::gauss_legendre(10, 0.0, 1.0).unwrap();
     let target: f64 = q.nodes.iter().zip(&q.weights).map(|(&t, w)| w * grid_integrand(t)).sum();
     let (z, _) = window_z_scores_against(&s, target, 40);
@@ -207,21 +200,10 @@ fn stein_controlled_windows_recover_ln_z_with_calibrated_errors() {
 /// A wrong factor or sign of either term of F, or a missing drift term (these paths are VP), fails.
 #[test]
 fn on_exact_paths_the_stein_controlled_integrand_is_the_constant_ln_z() {
-    use nti::diffusion::windows::{run_window, WindowDiscard, WindowSettings};
+    use nti::diffusion::windows::{run_window, WindowSettings};
     use nti::model::Conf;
-    use nti::sampling::chain::ChainKind;
-    let s = WindowSettings {
-        sampler: ChainKind::Mala,
-        leapfrog: 1,
-        warmup: 100,
-        steps: 500,
-        stride: 5,
-        eps: 0.2,
-        target_acceptance: 0.6,
-        tconf_every: 0,
-        discard: WindowDiscard::None,
-        stein_probes: 1,
-    };
+
+    let s = WindowSettings { warmup: 100, steps: 500, ..mala_settings(1) };
     let gauss = Gaussians { variances: vec![0.5, 2.0] };
     let systems: Vec<(&str, ExactPathModel, Arc<dyn ExactSystem>)> = vec![
         ("gaussians", ExactPathModel::gaussians(&gauss), Arc::new(gauss.clone())),
@@ -254,18 +236,7 @@ fn on_exact_paths_the_stein_controlled_integrand_is_the_constant_ln_z() {
 fn hmc_windows_recover_ln_z_with_calibrated_errors() {
     use nti::diffusion::windows::WindowSettings;
     use nti::sampling::chain::ChainKind;
-    let s = WindowSettings {
-        sampler: ChainKind::Hmc,
-        leapfrog: 5,
-        warmup: 300,
-        steps: 1500,
-        stride: 5,
-        eps: 0.2,
-        target_acceptance: 0.7,
-        tconf_every: 0,
-        discard: nti::diffusion::windows::WindowDiscard::None,
-        stein_probes: 0,
-    };
+    let s = WindowSettings { sampler: ChainKind::Hmc, leapfrog: 5, target_acceptance: 0.7, ..mala_settings(0) };
     let (z, drift) = window_z_scores(&s);
     check_z("HMC windows (gaussians)", &z);
     check_z("HMC window drift z (equilibrated)", &drift);
@@ -302,10 +273,9 @@ fn grid_integrand(t: f64) -> f64 {
 /// sqrt(se(Q_6)^2 + se(Q_11)^2), ignores that they share windows and must fail the same check.
 #[test]
 fn clenshaw_curtis_windows_and_their_error_estimate_are_calibrated() {
-    use nti::diffusion::windows::WindowSettings;
     use nti::estimators::clenshaw_curtis::NestedRule;
     use nti::estimators::quadrature::integrate;
-    use nti::sampling::chain::ChainKind;
+
     let sys = Gaussians { variances: vec![0.5, 2.0] };
     let r = NestedRule::new(11, 0.0, 1.0).unwrap();
     let f: Vec<f64> = r.fine.nodes.iter().map(|&t| grid_integrand(t)).collect();
@@ -320,18 +290,7 @@ fn clenshaw_curtis_windows_and_their_error_estimate_are_calibrated() {
     // The grid integrand and the rule: the fine rule is within the estimate of ln Z, and the
     // estimate is resolved on this integrand (otherwise the statistical check below is vacuous).
     assert!((fine - sys.ln_z()).abs() <= e_exact.abs(), "CC11 error {} > estimate {e_exact}", fine - sys.ln_z());
-    let s = WindowSettings {
-        sampler: ChainKind::Mala,
-        leapfrog: 1,
-        warmup: 300,
-        steps: 1500,
-        stride: 5,
-        eps: 0.2,
-        target_acceptance: 0.6,
-        tconf_every: 0,
-        discard: nti::diffusion::windows::WindowDiscard::None,
-        stein_probes: 0,
-    };
+    let s = mala_settings(0);
     let (mut z, mut ze, mut naive) = (Vec::new(), Vec::new(), Vec::new());
     for (means, ses, _) in window_runs(&r.fine.nodes, &s, 60) {
         let var_f: f64 = r.fine.weights.iter().zip(&ses).map(|(w, e)| (w * e).powi(2)).sum();
