@@ -140,7 +140,12 @@ def collect(p: dict, ns: list[int], subset: list[int], ks: list[int], rev: Run, 
     for k in ks:
         cols.append((f"MBAR K{k}", f"mbar-K{k}", {n: base_runs[(n, k)].get("beta_a_ex", f"mbar-K{k}", n) for n in subset}))
     ref = {n: base_runs[(n, KR)].get("beta_a_ex", f"mbar-K{KR}", n) for n in subset}
-    extra = {f"NTI {R}-{S.upper()} windows": {n: cor.get("beta_a_ex", m_mala, n) for n in subset},
+    def windows(n: int) -> tuple[float, float]:
+        # with the Fokker-Planck control variate ([ti] window_stein_probes) its estimate, as nti's /ti/fit
+        v = cor.get("beta_a_ex", f"{m_mala}-stein", n)
+        return v if math.isfinite(v[0]) else cor.get("beta_a_ex", m_mala, n)
+
+    extra = {f"NTI {R}-{S.upper()} windows": {n: windows(n) for n in subset},
              "NTI rev-SDE (corrected run)": {n: cor.get("beta_a_ex", m_rev, n) for n in subset},
              f"NTI {R} uncorrected": {n: cor.get("beta_a_ex", f"windows-{tag}{W}-uncorrected", n) for n in subset}}
     if tag == "cc":  # the embedded quadrature error estimate (half rule minus all windows)
