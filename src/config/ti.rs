@@ -66,7 +66,8 @@ pub struct TiConfig {
     /// (crate::diffusion::stein): every recorded du/dt gets s = |grad u|^2 - laplacian u, which has
     /// mean 0 in the window's ensemble, and <du/dt> is estimated from du/dt + a s with the
     /// least-squares a, as its own result `windows-<rule><K>-<sampler>-stein` (used by /ti/fit
-    /// when present). One gradient evaluation per probe; 0 = off. Default 4: at T = 1.5, N = 200
+    /// when present; not for windows with fewer than 20 kept samples). One gradient evaluation per
+    /// probe; 0 = off. Default 4: at T = 1.5, N = 200
     /// (models/lj_T1.5_L8_rc3.h5, 24 windows x 4 chains) 4.3x less variance of beta A_ex for 1.4x
     /// the CPU time (validation/README.md, "Fokker-Planck control variate").
     pub window_stein_probes: usize,

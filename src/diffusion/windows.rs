@@ -50,6 +50,11 @@ pub struct WindowSettings {
     pub stein_probes: usize,
 }
 
+/// Fewest kept samples (all chains) for the control-variate estimate: its coefficient is fitted to
+/// the same samples, which makes the error bar too small by O(1/n) (with 2 samples the fit is exact
+/// and the error 0). Windows with fewer report none.
+pub const MIN_STEIN_SAMPLES: usize = 20;
+
 /// Candidate grid of the automatic discard: t0 = k T / 100.
 const DISCARD_GRID: usize = 100;
 
@@ -76,7 +81,8 @@ pub struct WindowResult {
     /// NaN when a chain has fewer than 4 kept samples.
     pub drift_z: f64,
     /// With `stein_probes`: the block estimate of <du/dt> from the controlled samples
-    /// du/dt + a F ([`super::stein`]) and the coefficient a (1 for an exact model); `None` without.
+    /// du/dt + a F ([`super::stein`]) and the coefficient a (1 for an exact model); `None` without,
+    /// or with fewer than [`MIN_STEIN_SAMPLES`] kept samples.
     pub stein: Option<(BlockEstimate, f64)>,
     /// Block estimate of du/dt of every chain (its kept part), in chain order.
     pub chains: Vec<BlockEstimate>,
@@ -250,7 +256,8 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
             }
         }
         let kept: Vec<&[f64]> = kept.iter().map(Vec::as_slice).collect();
-        let stein = (s.stein_probes > 0 && kept_stein.len() == kept.len()).then(|| {
+        let n_kept: usize = kept.iter().map(|c| c.len()).sum();
+        let stein = (s.stein_probes > 0 && kept_stein.len() == kept.len() && n_kept >= MIN_STEIN_SAMPLES).then(|| {
             let st: Vec<&[f64]> = kept_stein.iter().map(Vec::as_slice).collect();
             let a = stein_coefficient(&kept, &st);
             let y = controlled(&kept, &st, a);

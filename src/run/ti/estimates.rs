@@ -151,7 +151,8 @@ pub(super) fn window_estimates(
         results.push(r);
         m
     });
-    if stein {
+    // Only when every window has one (windows with too few samples have none: module stein).
+    if stein && tab.windows.iter().all(|r| r[21].is_finite() && r[22].is_finite()) {
         let v: f64 = tab.windows.iter().map(|r| r[1] * r[21]).sum();
         let var: f64 = tab.windows.iter().map(|r| (r[1] * r[22]).powi(2)).sum();
         results.push(res(&format!("{m_corr}-stein"), -v, var.sqrt()));
