@@ -63,8 +63,9 @@ pub struct TiConfig {
     /// (3 gradient evaluations per measurement: about +10 % of the window cost).
     pub tconf_every: usize,
     /// Rademacher probes per recorded sample of the windows' Fokker-Planck control variate
-    /// (crate::diffusion::stein): every recorded du/dt gets s = |grad u|^2 - laplacian u, which has
-    /// mean 0 in the window's ensemble, and <du/dt> is estimated from du/dt + a s with the
+    /// (crate::diffusion::stein): every recorded du/dt gets the Fokker-Planck term F (the
+    /// (g^2/2)(|grad u|^2 - laplacian u) of the VE torus), which has mean 0 in the window's
+    /// ensemble, and <du/dt> is estimated from du/dt + a F with the
     /// least-squares a, as its own result `windows-<rule><K>-<sampler>-stein` (used by /ti/fit
     /// when present; not for windows with fewer than 20 kept samples). One gradient evaluation per
     /// probe; 0 = off. Default 4: at T = 1.5, N = 200

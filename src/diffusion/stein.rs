@@ -37,7 +37,6 @@
 //! chains mix slowly (t < 0.1) the controlled samples are more correlated and gain little.
 
 use super::consistency::{rademacher, FD_STEP};
-use crate::estimators::autocorr::PooledCorrelation;
 use crate::model::{Conf, EnergyModel};
 use crate::rng::Stream;
 
@@ -92,12 +91,6 @@ pub fn stein_coefficient(x: &[&[f64]], s: &[&[f64]]) -> f64 {
 /// The controlled series Y = x + a s of every chain.
 pub fn controlled(x: &[&[f64]], s: &[&[f64]], a: f64) -> Vec<Vec<f64>> {
     x.iter().zip(s).map(|(xc, sc)| xc.iter().zip(sc.iter()).map(|(x, s)| x + a * s).collect()).collect()
-}
-
-/// The pooled autocorrelation of the controlled series (for the chains' error bars).
-pub fn pooled(y: &[Vec<f64>]) -> PooledCorrelation {
-    let r: Vec<&[f64]> = y.iter().map(Vec::as_slice).collect();
-    PooledCorrelation::of(&r)
 }
 
 #[cfg(test)]

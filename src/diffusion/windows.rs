@@ -7,7 +7,7 @@
 //! and the configurational temperature of the production samples (a check of the sampler).
 
 use super::consistency::{ConfTemperature, ConfTemperatureSamples};
-use super::stein::{controlled, fp_term, pooled, stein_coefficient};
+use super::stein::{controlled, fp_term, stein_coefficient};
 use super::window_state::CHAIN_STATE;
 pub use super::window_state::{ChainProgress, ChainRecord, WindowProgress};
 use crate::estimators::attribution::{chain_blocks, NodeSamples};
@@ -261,7 +261,7 @@ impl<M: EnergyModel + ?Sized> WindowRun<'_, M> {
             let st: Vec<&[f64]> = kept_stein.iter().map(Vec::as_slice).collect();
             let a = stein_coefficient(&kept, &st);
             let y = controlled(&kept, &st, a);
-            let p = pooled(&y);
+            let p = PooledCorrelation::of(&y.iter().map(Vec::as_slice).collect::<Vec<_>>());
             let per_chain: Vec<BlockEstimate> = y.iter().map(|c| chain_estimate(c, &p)).collect();
             (between_chain_checked(t, &per_chain, "Stein-controlled "), a)
         });
