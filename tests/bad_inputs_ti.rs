@@ -502,3 +502,77 @@ fn non_finite_models_and_free_energies_are_errors() {
         assert!(p.join(out).exists());
     }
 }
+
+/// `[ti] window_pilot`: a missing, foreign or mismatched pilot file is an input error naming the key;
+/// a pilot of the same windows allocates the production steps by Neyman's rule (n_j ~ |w_j| a_j
+/// above a floor, within the same total), recorded per window in `recorded_samples`, with the
+/// shorter windows' series NaN-padded.
+#[test]
+fn window_pilot_allocates_the_steps_and_bad_pilots_are_input_errors() {
+    let d = with_model();
+    let p = d.path();
+    let key = "invalid value for [ti] window_pilot";
+    let set = |kv: &str| Box::leak(kv.to_string().into_boxed_str()) as &str;
+    let four = ["--set", "ti.windows=4", "--set", "ti.window_chains=4", "--set", "ti.window_steps=40"];
+    let args = |extra: &[&str]| {
+        let mut a = vec!["ti", "ti.toml"];
+        a.extend(four);
+        a.extend(extra.iter().flat_map(|e| ["--set", set(e)]));
+        a
+    };
+    fails(
+        p,
+        &args(&["ti.window_pilot=\"nope.h5\""]),
+        2,
+        &format!("{key} = \"nope.h5\": expected an earlier nti ti results file"),
+    );
+    fails(
+        p,
+        &args(&["ti.window_pilot=\"out.h5\""]),
+        2,
+        &format!("{key} = \"out.h5\": expected an nti ti results file (HDF5)"),
+    );
+    ok(run_in(p, &args(&["output.file=\"pilot.h5\""])));
+    fails(
+        p,
+        &args(&["ti.window_pilot=\"pilot.h5\"", "ti.windows=2"]),
+        2,
+        &format!("{key} = \"pilot.h5\": expected a pilot at this run's 2 window nodes"),
+    );
+    fails(
+        p,
+        &args(&["ti.window_pilot=\"pilot.h5\"", "generate.n_particles=[14]"]),
+        2,
+        &format!("{key} = \"pilot.h5\": expected an nti ti results file with corrected windows at N = 14"),
+    );
+    ok(run_in(p, &args(&["ti.window_pilot=\"pilot.h5\"", "output.file=\"alloc.h5\""])));
+    let (pilot, alloc) = (hdf5::File::open(p.join("pilot.h5")).unwrap(), hdf5::File::open(p.join("alloc.h5")).unwrap());
+    for n in [12, 13] {
+        let col =
+            |f: &hdf5::File, c: &str| f.dataset(&format!("ti/N{n}/windows/{c}")).unwrap().read_raw::<f64>().unwrap();
+        assert_eq!(col(&pilot, "recorded_samples"), vec![80.0; 4], "pilot: 4 chains x 40 steps / stride 2");
+        // The pilot's spreads of the Stein-controlled samples (the control variate is on by default).
+        let (w, se, rec) = (col(&pilot, "weight"), col(&pilot, "stein_stderr"), col(&pilot, "recorded_samples"));
+        let disc = col(&pilot, "discarded_fraction");
+        let score: Vec<f64> = (0..4).map(|j| w[j].abs() * se[j] * (rec[j] * (1.0 - disc[j])).sqrt()).collect();
+        let total: f64 = score.iter().sum();
+        // Floor: 20 controlled samples over 4 chains = 5 per chain = 10 steps; the rest of 4 x 40.
+        let want: Vec<f64> =
+            score.iter().map(|s| 4.0 * (10.0 + 2.0 * ((160.0 - 40.0) * s / total / 2.0).floor()) / 2.0).collect();
+        let got = col(&alloc, "recorded_samples");
+        assert_eq!(got, want, "N = {n}: Neyman allocation of the pilot's spreads");
+        assert!(got.iter().any(|r| *r != got[0]), "N = {n}: the windows' errors differ, so must their steps: {got:?}");
+        let ds = alloc.dataset(&format!("ti/N{n}/windows/series")).unwrap();
+        let longest = got.iter().cloned().fold(0.0, f64::max) as usize / 4;
+        assert_eq!(ds.shape(), vec![4, 4, longest]);
+        let x = ds.read_raw::<f64>().unwrap();
+        for (j, r) in got.iter().enumerate() {
+            let block = &x[j * 4 * longest..(j + 1) * 4 * longest];
+            assert_eq!(
+                block.iter().filter(|v| v.is_finite()).count(),
+                *r as usize,
+                "window {j}: its samples, then NaN"
+            );
+        }
+    }
+}

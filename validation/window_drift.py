@@ -104,8 +104,10 @@ def main():
     for j in range(len(t)):
         if abs(drift[j]) < a.min_z:
             continue
+        # Windows of a pilot-allocated run ([ti] window_pilot) have fewer samples, NaN-padded.
+        kj = min(k, int(np.isfinite(series[j, 0]).sum()))
         d, se, sb = [], [], []
-        for x in series[j, :, :k]:
+        for x in series[j, :, :kj]:
             h = len(x) // 2
             m1, s1, i1 = block_average(x[:h])
             m2, s2, i2 = block_average(x[h:])
@@ -117,9 +119,9 @@ def main():
         rms = np.sqrt((se**2).mean())
         relax = d.mean() / (sd / np.sqrt(len(d)))
         zc = np.sqrt(((d / se) ** 2).mean())
-        tau = tau_int(series[j])
-        var, g = geyer(series[j, :, :k])
-        between = series[j, :, :k].mean(axis=1).std(ddof=1) / np.sqrt(var * g / k)
+        tau = tau_int(series[j, :, :kj])
+        var, g = geyer(series[j, :, :kj])
+        between = series[j, :, :kj].mean(axis=1).std(ddof=1) / np.sqrt(var * g / kj)
         print(f"{t[j]:7.4f} {acc[j]:5.2f} {drift[j]:8.1f} {sd:9.3f} {rms:9.3f} {sd / rms:6.2f} {relax:8.1f} "
               f"{tau:6.1f} {np.mean(sb):7.2f} {zc:11.2f} {g:6.1f} {between:7.2f}")
 

@@ -72,6 +72,14 @@ pub struct TiConfig {
     /// (models/lj_T1.5_L8_rc3.h5, 24 windows x 4 chains) 4.3x less variance of beta A_ex for 1.4x
     /// the CPU time (validation/README.md, "Fokker-Planck control variate").
     pub window_stein_probes: usize,
+    /// An earlier `nti ti` results file of the same model, nodes and N (a pilot, e.g. with a fifth of
+    /// the steps): the production steps of the windows are then allocated by Neyman's rule,
+    /// n_j ~ |w_j| a_j with the pilot's per-sample spread a_j = se_j sqrt(n_j) (of the
+    /// Stein-controlled samples when `window_stein_probes` > 0 and the pilot has them), within the
+    /// same total K x `window_steps` and with a floor per window (crate::run::ti allocation). The
+    /// estimate stays unbiased (the allocation is fixed before the run); its variance falls where
+    /// the windows' errors differ. Default "" (every window `window_steps`).
+    pub window_pilot: String,
     /// Initial step size eps (fractional coordinates squared; HMC's leapfrog step is sqrt(2 eps);
     /// MALA's is capped at 1.25e-3 on the torus). Default 1e-7.
     pub mala_eps: f64,
@@ -102,6 +110,7 @@ impl Default for TiConfig {
             window_mbar: true,
             tconf_every: 20,
             window_stein_probes: 4,
+            window_pilot: String::new(),
             mala_eps: 1e-7,
             target_acceptance: 0.6,
             ais_chains: 0,

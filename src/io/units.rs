@@ -84,7 +84,8 @@ pub fn unit_of(path: &str) -> Option<&'static str> {
             | "data_start_chains"
             | "discarded_fraction"
             | "stein_statistical_inefficiency"
-            | "stein_coefficient" => "1",
+            | "stein_coefficient"
+            | "recorded_samples" => "1",
             // The configurational temperature in reduced form: 1 for exact samples.
             n if n.contains("conf_temperature") => "1",
             "mean" | "stderr" | "mean_prior" | "mean_network" | "uncorrected_mean" | "uncorrected_stderr"

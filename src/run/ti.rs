@@ -19,6 +19,7 @@
 //! state (chains, streams, records so far) at a stop request and periodically, so an interrupted
 //! run resumes where it stopped.
 
+mod allocation;
 mod attribution;
 mod checks;
 mod estimates;
@@ -40,6 +41,7 @@ use crate::estimators::window_mbar::{mbar_times, WindowMbar};
 use crate::io::{h5util, Provenance, ScalarResult};
 use crate::model::ParticleModel;
 use crate::parallel::{pack, unpack, Comm};
+use allocation::Allocation;
 use anyhow::Result;
 use attribution::{shell_edges, TiAttribution};
 use node::{run_node, NodeContext};
@@ -66,7 +68,8 @@ pub struct TiForN {
     /// Window rows.
     pub windows: Vec<WindowRow>,
     /// Recorded du/dt of every window chain over its whole production, shape (windows, chains,
-    /// samples) flattened in that order (empty without windows).
+    /// samples) flattened in that order, NaN-padded where a window has fewer samples (empty without
+    /// windows).
     pub window_series: (Vec<f64>, [usize; 3]),
     /// AIS work values.
     pub ais_work: Vec<f64>,
@@ -110,7 +113,8 @@ pub fn run_ti(input: &Input, comm: &Comm) -> Result<Option<Vec<TiForN>>> {
     let plan = Plan::new(&input.config, model, side)?;
     // After every input check, so that bad input leaves no work-item directory behind.
     let model_sum = format!("model {:016x}", crate::io::checkpoint::checksum(&[plan.model.params()]));
-    let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, &format!("{model_sum} {}", plan.model.spec()));
+    let extra = format!("{model_sum} {} {}", plan.model.spec(), plan.alloc.fingerprint());
+    let fp = fingerprint(&input.effective_toml(), ITEM_KEYS, &extra);
     let store = ItemStore::open(comm, &input.config.output.file, fp, input.config.output.overwrite)?;
     let mut all = Vec::new();
     for &n in &input.config.generate.n_particles {
@@ -160,6 +164,8 @@ struct Plan<'a> {
     data: DataStarts,
     /// Interval of periodic saves of a window in progress (`[output] item_save_seconds`).
     item_save: Option<std::time::Duration>,
+    /// Production steps per window (`[ti] window_pilot`; module `allocation`).
+    alloc: Allocation,
 }
 
 impl<'a> Plan<'a> {
@@ -186,7 +192,8 @@ impl<'a> Plan<'a> {
         let item_save = cfg.output.item_save_interval();
         let mbar_times = if ti.window_mbar && !nodes.is_empty() { mbar_times(&nodes) } else { Vec::new() };
         let seed = cfg.run.seed;
-        Ok(Self { generate: g, ti, seed, model, side, nested, q, nodes, mbar_times, edges, data, item_save })
+        let alloc = Allocation::new(ti, q.as_ref(), &g.n_particles)?;
+        Ok(Self { generate: g, ti, seed, model, side, nested, q, nodes, mbar_times, edges, data, item_save, alloc })
     }
 
     /// A beta*A_ex result of `method` for N = `n` (in kT).
@@ -257,11 +264,13 @@ fn run_windows(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<
         edges: &plan.edges,
         nodes: plan.nodes.len(),
         energy_at: &plan.mbar_times,
+        alloc: &plan.alloc,
     };
     let (kind, every) = (format!("window_N{n}"), plan.item_save);
-    let (chains, dim, steps) = (plan.ti.window_chains, 3 * n, plan.ti.window_warmup + plan.ti.window_steps);
+    let (chains, dim) = (plan.ti.window_chains, 3 * n);
     let energies = plan.mbar_times.len();
     let done = store.run_resumable(comm, &kind, q.nodes.len(), every, |j, sp| {
+        let steps = plan.ti.window_warmup + plan.alloc.steps(plan.ti, n, j);
         let resume = sp.resume(|buf| WindowProgress::read(buf, chains, dim, steps, energies));
         let b = run_node(&cx, j, q.nodes[j], resume, &mut |state| sp.check(state))?;
         Ok(b.map(|b| pack(&[b.row, b.split, b.series, b.energies])))
@@ -344,16 +353,26 @@ fn add_chemical_potentials(all: &mut [TiForN]) {
 }
 
 /// The windows' du/dt series from rank 0's gathered buffers ([j, chains, samples, values...]) as one
-/// (windows, chains, samples) array in window order.
+/// (windows, chains, samples) array in window order; windows with fewer samples per chain than the
+/// longest (`[ti] window_pilot`) are padded with NaN at the end of each chain.
 fn gather_series(bufs: &[Vec<f64>]) -> Result<(Vec<f64>, [usize; 3])> {
     let mut items: Vec<Vec<f64>> = bufs.iter().flat_map(|b| unpack(b)).collect();
     items.sort_by(|a, b| a[0].total_cmp(&b[0]));
     let Some(first) = items.first() else { return Ok((Vec::new(), [0; 3])) };
-    let (c, k) = (first[1] as usize, first[2] as usize);
-    if items.iter().any(|b| b[1] as usize != c || b[2] as usize != k || b.len() != 3 + c * k) {
-        anyhow::bail!("internal: window series of unequal shapes");
+    let c = first[1] as usize;
+    if items.iter().any(|b| b[1] as usize != c || b.len() != 3 + c * b[2] as usize) {
+        anyhow::bail!("internal: window series of unequal chain counts or inconsistent lengths");
     }
-    Ok((items.iter().flat_map(|b| b[3..].iter().copied()).collect(), [items.len(), c, k]))
+    let k = items.iter().map(|b| b[2] as usize).max().unwrap_or(0);
+    let mut x = Vec::with_capacity(items.len() * c * k);
+    for b in &items {
+        let kb = b[2] as usize;
+        for chain in b[3..].chunks(kb.max(1)).take(c) {
+            x.extend_from_slice(chain);
+            x.resize(x.len() + k - chain.len(), f64::NAN);
+        }
+    }
+    Ok((x, [items.len(), c, k]))
 }
 
 /// Grand-canonical reweighting (docs/design.md sec. 2) when the requested N form a contiguous range:

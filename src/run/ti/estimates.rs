@@ -81,7 +81,7 @@ fn node_table(plan: &Plan, n: usize, q: &Quadrature, items: &Items) -> Result<No
         };
         tab.windows.push([
             t, w, r[1], r[2], r[3], r[4], r[5], r[6], r[7], um, us, r[8], r[9], tc.value, tc.stderr, r[10], tc.z,
-            r[11], r[12], r[13], r[14], r[15], r[16], r[17], r[18],
+            r[11], r[12], r[13], r[14], r[15], r[16], r[17], r[18], r[19],
         ]);
     }
     tab.rows = rows;
@@ -109,9 +109,12 @@ pub(super) fn window_estimates(
         crate::sampling::chain::ChainKind::Hmc => ti.hmc_leapfrog,
         crate::sampling::chain::ChainKind::Mala => 1,
     } as f64;
-    let recorded = (ti.window_chains * (ti.window_steps / ti.window_stride.max(1))) as f64;
-    let cost = ti.window_chains as f64 * (ti.window_warmup + ti.window_steps) as f64 * grads + recorded;
-    for line in super::variance::VarianceBreakdown::of(&tab.windows, recorded).lines(n, cost) {
+    let recorded: f64 = tab.windows.iter().map(|r| r[25]).sum();
+    let steps: f64 = (0..q.nodes.len()).map(|j| plan.alloc.steps(ti, n, j)).sum::<usize>() as f64;
+    let cost = ti.window_chains as f64 * (q.nodes.len() * ti.window_warmup) as f64 * grads
+        + ti.window_chains as f64 * steps * grads
+        + recorded;
+    for line in super::variance::VarianceBreakdown::of(&tab.windows).lines(n, cost) {
         log::info!("{line}");
     }
     // The Stein-controlled samples: the same breakdown from their errors, at the cost of the probes.
@@ -120,7 +123,7 @@ pub(super) fn window_estimates(
         let rows: Vec<WindowRow> = tab.windows.iter().map(stein_as_main).collect();
         let cost = cost + recorded * ti.window_stein_probes as f64;
         log::info!("N = {n}: the same for the Stein-controlled samples (crate::diffusion::stein):");
-        for line in super::variance::VarianceBreakdown::of(&rows, recorded).lines(n, cost) {
+        for line in super::variance::VarianceBreakdown::of(&rows).lines(n, cost) {
             log::info!("{line}");
         }
     }

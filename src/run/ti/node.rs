@@ -22,11 +22,12 @@ use crate::state_buf::SafePointFn;
 /// [`crate::diffusion::windows::WindowResult::drift_z`]) and the fraction of the recorded samples
 /// discarded as the chains' equilibration (`[ti] window_discard`); with `[ti] window_stein_probes`
 /// the mean, stderr and statistical inefficiency of the Stein-controlled samples and the fitted
-/// coefficient ([`crate::diffusion::stein`]; 1 for an exact model; NaN without).
-pub(crate) type WindowRow = [f64; 25];
+/// coefficient ([`crate::diffusion::stein`]; 1 for an exact model; NaN without), and the number of
+/// recorded samples (all chains; `[ti] window_pilot` makes it differ between windows).
+pub(crate) type WindowRow = [f64; 26];
 
 /// Names of the [`WindowRow`] columns in /ti/N<n>/windows.
-pub(crate) const WINDOW_COLUMNS: [&str; 25] = [
+pub(crate) const WINDOW_COLUMNS: [&str; 26] = [
     "t",
     "weight",
     "mean",
@@ -52,13 +53,14 @@ pub(crate) const WINDOW_COLUMNS: [&str; 25] = [
     "stein_stderr",
     "stein_statistical_inefficiency",
     "stein_coefficient",
+    "recorded_samples",
 ];
 
 /// What one window sends to rank 0 (flat buffers, first element the window index j).
 pub(super) struct NodeBuffers {
     /// [j, mean, stderr, stat. ineff., acceptance, eps, mean prior, mean network, T_conf, its stderr,
     /// its z, data-started chains, start z, drift z, discarded fraction, Stein mean, stderr, stat.
-    /// ineff., coefficient].
+    /// ineff., coefficient, recorded samples].
     pub row: Vec<f64>,
     /// [j, NodeSamples::to_buffer()].
     pub split: Vec<f64>,
@@ -84,6 +86,8 @@ pub(super) struct NodeContext<'a> {
     /// Times at which the recorded samples' energies are evaluated for MBAR over the windows
     /// (crate::estimators::window_mbar::mbar_times; empty without `[ti] window_mbar`).
     pub energy_at: &'a [f64],
+    /// Production steps per window (`[ti] window_pilot`).
+    pub alloc: &'a super::Allocation,
 }
 
 /// Runs window j at time t: starts (data-noised frames or reverse-SDE trajectories stopped at t),
@@ -109,7 +113,7 @@ pub(super) fn run_node(
         sampler: ti.window_sampler,
         leapfrog: ti.hmc_leapfrog,
         warmup: ti.window_warmup,
-        steps: ti.window_steps,
+        steps: cx.alloc.steps(ti, n, j),
         stride: ti.window_stride,
         eps: ti.mala_eps,
         target_acceptance: ti.target_acceptance,
@@ -170,6 +174,7 @@ pub(super) fn run_node(
         }
         None => [f64::NAN; 4],
     });
+    row.push(w.series.len() as f64);
     let mut energies = vec![j as f64];
     if !cx.energy_at.is_empty() {
         let e = WindowEnergies {

@@ -47,14 +47,14 @@ pub struct VarianceBreakdown {
 
 impl VarianceBreakdown {
     /// From the rows of /ti/N<n>/windows (columns t, weight, mean, stderr, statistical
-    /// inefficiency, ..., and last the fraction discarded as equilibration) and the recorded
-    /// samples per window (all chains, before any discard).
-    pub fn of(rows: &[WindowRow], recorded_per_window: f64) -> Self {
+    /// inefficiency, ..., the fraction discarded as equilibration, ..., and last the recorded samples
+    /// of the window (all chains, before any discard)).
+    pub fn of(rows: &[WindowRow]) -> Self {
         let var: f64 = rows.iter().map(|r| (r[1] * r[3]).powi(2)).sum();
         let windows: Vec<WindowVariance> = rows
             .iter()
             .map(|r| {
-                let kept = recorded_per_window * (1.0 - if r[20].is_finite() { r[20] } else { 0.0 });
+                let kept = r[25] * (1.0 - if r[20].is_finite() { r[20] } else { 0.0 });
                 (r, kept)
             })
             .map(|(r, samples)| WindowVariance {
@@ -77,11 +77,11 @@ impl VarianceBreakdown {
         (self.stderr / self.neyman_stderr).powi(2)
     }
 
-    /// The printed table: one line per window, then the totals. `cost` = model evaluations per
-    /// window (every window costs the same with the present fixed allocation).
+    /// The printed table: one line per window, then the totals. `cost` = model evaluations of all
+    /// windows.
     pub fn lines(&self, n: usize, cost: f64) -> Vec<String> {
         let mut out = vec![format!(
-            "N = {n}: variance of the corrected windows' estimate, by window (cost {cost:.0} model evaluations each):"
+            "N = {n}: variance of the corrected windows' estimate, by window (cost {cost:.0} model evaluations in all):"
         )];
         out.push(format!(
             "  {:>8} {:>9} {:>11} {:>7} {:>10} {:>14} {:>8}",
@@ -115,7 +115,8 @@ mod tests {
     use super::*;
 
     fn row(t: f64, w: f64, se: f64, g: f64) -> WindowRow {
-        let mut r = [0.0; 25]; // nothing discarded (column 20)
+        let mut r = [0.0; 26]; // nothing discarded (column 20)
+        r[25] = 100.0;
         r[0] = t;
         r[1] = w;
         r[3] = se;
@@ -126,7 +127,7 @@ mod tests {
     #[test]
     fn shares_sum_to_one_and_equal_windows_gain_nothing() {
         let rows = [row(0.1, 0.5, 2.0, 3.0), row(0.9, 0.5, 2.0, 3.0)];
-        let b = VarianceBreakdown::of(&rows, 100.0);
+        let b = VarianceBreakdown::of(&rows);
         assert_eq!(b.windows.iter().map(|w| w.share).sum::<f64>(), 1.0);
         assert!((b.stderr - 2.0f64.sqrt()).abs() < 1e-12);
         assert!((b.neyman_gain() - 1.0).abs() < 1e-12, "{}", b.neyman_gain());
@@ -137,7 +138,7 @@ mod tests {
     #[test]
     fn neyman_allocation_matches_the_hand_computation() {
         let rows = [row(0.1, 0.5, 0.1, 1.0), row(0.9, 0.5, 0.9, 1.0)];
-        let b = VarianceBreakdown::of(&rows, 100.0);
+        let b = VarianceBreakdown::of(&rows);
         assert!((b.stderr.powi(2) - 0.205).abs() < 1e-12);
         assert!((b.neyman_stderr.powi(2) - 0.125).abs() < 1e-12);
         assert!((b.neyman_gain() - 1.64).abs() < 1e-12);
@@ -146,7 +147,7 @@ mod tests {
         // A discarded start leaves fewer samples: the same stderr then means a smaller spread.
         let mut r = rows;
         r[1][20] = 0.75;
-        let b = VarianceBreakdown::of(&r, 100.0);
+        let b = VarianceBreakdown::of(&r);
         assert_eq!(b.windows[1].samples, 25.0);
         assert!((b.windows[1].spread - 0.9 * 5.0).abs() < 1e-12);
     }
