@@ -14,21 +14,23 @@ of the process tree from wait4); core-seconds = ranks x wall.
 
   1. Training data: `nti sample` (Metropolis MC, trajectories on) at each N of --isotherm-n
      (full: N = 50, 200, 350, rho = 0.10 .. 0.68; moderate: 50, 200, 300); `nti train`: one model on all of them.
-  2. Neural TI at N0 = 200 with a fixed estimator configuration, at two sampling efforts s = 1 and
-     s = F (--factor, default 4, 2 with --moderate; F x the reverse-SDE trajectories and F x the
-     MALA chains per window, another seed):
+  2. Neural TI at N0 = 200 with a fixed estimator configuration: first a pilot run with equal steps
+     in every window (another seed), then the windows with their production allocated by it
+     ([ti] window_pilot: Neyman, n_j ~ |w_j| a_j, same total), at two sampling efforts s = 1 and
+     s = F (--factor, default 4, 2 with --moderate; F x the windows' production steps, another
+     seed; chains, warm-up and the reverse-SDE trajectories fixed, as the baseline's equilibration):
        - headline estimator "windows-gl<K>-mala-stein" (K Metropolis-corrected Gauss-Legendre windows
          alone with the Fokker-Planck control variate, [ti] window_stein_probes = 4 by default; the
          estimate nti's /ti/fit and the verdicts use); its stderr is the one that is
-         extrapolated; the run is `nti ti` with windows = K, ais_chains = 0 (its reverse-SDE
-         trajectories warm-start the chains and are counted); >= 2 chains per window, so that nti's
-         between-chain check of the window errors applies at both efforts;
+         extrapolated, and the pilot run is a fixed cost of it; the run is `nti ti` with windows = K,
+         ais_chains = 0 (its reverse-SDE trajectories are counted; the windows' chains start from
+         their own); >= 2 chains per window, so that nti's between-chain check of the window errors
+         applies;
        - "windows-gl<K>-mala" (the same windows without the control variate), same run;
-       - "reverse-sde-gl<K>-mala-corrected" (the reverse-SDE trapezoid integral with the same windows
-         as a control variate; session 8 found it biased where the reverse SDE is far off), same run;
+       - the headline estimator of the pilot run itself (equal steps: the allocation's effect);
        - "reverse-sde-trapezoid" (uncorrected reverse SDE alone), costed by its own `nti ti` run
-         with windows = 0 (reverse SDE only; same trajectories, so the same estimate);
-     and the headline run at the other --isotherm-n (s = 1) for the N-scaling.
+         with windows = 0 (reverse SDE only; its trajectories scale with s);
+     and the pilot and the allocated run at the other --isotherm-n (s = 1) for the N-scaling.
   3. Conventional: `nti baseline` (K_b uniform lambda windows, MC, MBAR over the same windows;
      K_b = 48 full, 40 moderate: at N = 200 K_b = 12 leaves neighbour overlaps of ~1e-3 and MBAR's
      error does not shrink with sampling) at N0 with production P and F x P (another seed), and at

@@ -64,15 +64,14 @@ def estimator(plan: Plan, label: str, rec1: dict, recf: dict, method: str, notes
 
 
 def n0_estimators(plan: Plan, st: Stages, notes: list[str]) -> dict[str, dict]:
-    """The estimators at N0, keyed head, plain, cv, trap, mbar, ti (in that order)."""
+    """The estimators at N0, keyed head, plain, trap, mbar, ti (in that order). head and plain come
+    from the windows allocated by the pilot ([ti] window_pilot), whose cost is a fixed cost of both."""
     n0, fac, Kb = plan.n0, plan.fac, plan.Kb
     ti, rev, base = st.ti, st.rev, st.base
     est = {}
     est["head"] = estimator(plan, f"Neural TI, {plan.headline}", ti[(n0, 1)], ti[(n0, fac)], plan.headline, notes)
     est["plain"] = estimator(plan, f"Neural TI, {plan.plain_windows}", ti[(n0, 1)], ti[(n0, fac)],
                              plan.plain_windows, notes)
-    est["cv"] = estimator(plan, f"Neural TI, {plan.control_variate}", ti[(n0, 1)], ti[(n0, fac)],
-                          plan.control_variate, notes)
     est["trap"] = estimator(plan, "Neural TI, reverse-sde-trapezoid", rev[1], rev[fac], "reverse-sde-trapezoid", notes)
     # the trapezoid estimate of the reverse-only run must equal the one inside the headline run
     vt_h, _ = result(ti[(n0, 1)], "beta_a_ex", "reverse-sde-trapezoid")
@@ -89,12 +88,21 @@ def n0_estimators(plan: Plan, st: Stages, notes: list[str]) -> dict[str, dict]:
 # report: cost at N0
 # ----------------------------------------------------------------------------------------------
 
+def uniform_estimator(plan: Plan, st: Stages, est: dict[str, dict]) -> dict:
+    """The headline estimator of the pilot run (equal steps in every window, x1 effort): the same
+    windows before the allocation, extrapolated with the headline's fixed fraction."""
+    rec = st.pilot[plan.n0]
+    v, e = result(rec, "beta_a_ex", plan.headline)
+    c = Cost.of(rec)
+    return dict(v=v, e=e, c=c, at_target=to_target(c, est["head"]["frac"], e, plan.target))
+
+
 def report_n0(rep: Report, plan: Plan, st: Stages, est: dict[str, dict], c_data0: Cost, c_train: Cost,
               c_data_all: Cost, notes: list[str]) -> list[dict]:
     """The N0 section: pilots, the cost table, fixed costs and caveats, the check of the model.
     Returns the table rows (for benchmark.json)."""
     _n0_header(rep, plan, est)
-    rows = _n0_table(rep, plan, est, c_data0, c_train)
+    rows = _n0_table(rep, plan, est, uniform_estimator(plan, st, est), Cost.of(st.pilot[plan.n0]), c_data0, c_train)
     _n0_fixed_costs_and_caveats(rep, plan, st, est, c_data0, c_train, c_data_all)
     _model_check(rep, plan, est, notes)
     return rows
@@ -115,9 +123,10 @@ def _n0_header(rep: Report, plan: Plan, est: dict[str, dict]) -> None:
     rep("")
 
 
-def _n0_table(rep: Report, plan: Plan, est: dict[str, dict], c_data0: Cost, c_train: Cost) -> list[dict]:
+def _n0_table(rep: Report, plan: Plan, est: dict[str, dict], uni: dict, c_pilot: Cost, c_data0: Cost,
+              c_train: Cost) -> list[dict]:
     p, fac, target, K, Kb = plan.p, plan.fac, plan.target, plan.K, plan.Kb
-    headline, control_variate = plan.headline, plan.control_variate
+    headline = plan.headline
     hdr = (f"{'method':<44} | {'what is counted':<44} | {'wall s':>9} | {'core-s':>9} | {'cpu-s':>9} | "
            f"{'stderr':>8} | {'to ' + str(target) + ' kT: wall s':>17} | {'core-s':>9} | {'cpu-s':>9}")
     rep(hdr)
@@ -130,17 +139,17 @@ def _n0_table(rep: Report, plan: Plan, est: dict[str, dict], c_data0: Cost, c_tr
         rep(f"{method:<44} | {counted:<44} | {f_s(measured.wall)} | {f_s(measured.core)} | {f_s(measured.cpu)} | "
             f"{f_e(stderr, 8)} | {f_s(to_t.wall, 17)} | {f_s(to_t.core)} | {f_s(to_t.cpu)}")
 
-    est_head, est_cv, est_trap, est_mbar, est_ti = (est[k] for k in ("head", "cv", "trap", "mbar", "ti"))
+    est_head, est_trap, est_mbar, est_ti = (est[k] for k in ("head", "trap", "mbar", "ti"))
     tr_w = p["trajectories"] * fac
-    ch_w = p["window_chains"] * fac
-    row(f"Neural TI {headline}", f"TI only ({tr_w} traj., {K} win. x {ch_w} ch.)", est_head["cf"], est_head["ef"],
-        est_head["at_target"])
-    row(f"Neural TI {headline}", "TI + training data (MC N0) + training", est_head["cf"] + c_data0 + c_train,
-        est_head["ef"], est_head["at_target"] + c_data0 + c_train)
+    win = f"{K} win. x {p['window_chains']} ch. x {p['window_steps'] * fac} steps"
+    row(f"Neural TI {headline}", f"TI only (pilot + {win}, Neyman)", est_head["cf"] + c_pilot, est_head["ef"],
+        est_head["at_target"] + c_pilot)
+    row(f"Neural TI {headline}", "TI + pilot + training data (MC N0) + training",
+        est_head["cf"] + c_pilot + c_data0 + c_train, est_head["ef"], est_head["at_target"] + c_pilot + c_data0 + c_train)
     est_plain = est["plain"]
-    row(f"Neural TI {plan.plain_windows}", "same run, without the FP control variate", est_plain["cf"],
-        est_plain["ef"], est_plain["at_target"])
-    row(f"Neural TI {control_variate}", "same run as the windows", est_cv["cf"], est_cv["ef"], est_cv["at_target"])
+    row(f"Neural TI {plan.plain_windows}", "same run, without the FP control variate", est_plain["cf"] + c_pilot,
+        est_plain["ef"], est_plain["at_target"] + c_pilot)
+    row(f"Neural TI {headline}", f"x1, equal steps per window (the pilot run)", uni["c"], uni["e"], uni["at_target"])
     row("Neural TI reverse-sde-trapezoid", f"reverse SDE only ({tr_w} trajectories)", est_trap["cf"], est_trap["ef"],
         est_trap["at_target"])
     row("Neural TI reverse-sde-trapezoid", "rev. SDE + training data (MC N0) + training",
@@ -173,7 +182,7 @@ def _n0_fixed_costs_and_caveats(rep: Report, plan: Plan, st: Stages, est: dict[s
     if ovl:
         rep(f"MBAR smallest neighbour overlap (K = {Kb}; nti warns below 0.03): " + ", ".join(ovl))
     rep(f"fixed fraction of the x{fac} pilot (fit): " + ", ".join(f"{e['label'].split(',')[0]} "
-        f"{e['method']}: {e['frac']:.3f}" for e in (est["head"], est["cv"], est["trap"], est["mbar"])))
+        f"{e['method']}: {e['frac']:.3f}" for e in (est["head"], est["trap"], est["mbar"])))
 
 
 def _model_check(rep: Report, plan: Plan, est: dict[str, dict], notes: list[str]) -> None:
@@ -199,16 +208,19 @@ def _model_check(rep: Report, plan: Plan, est: dict[str, dict], notes: list[str]
 # report: isotherm
 # ----------------------------------------------------------------------------------------------
 
-def per_n(runs: dict, ns_iso: list[int], method: str, name: str, frac: float, target: float) -> tuple[PerN, list]:
-    """Per-N cost model from one run per measured N, and its table rows (N, cost, stderr, cost to target)."""
+def per_n(runs: dict, ns_iso: list[int], method: str, name: str, frac: float, target: float,
+          extra_fixed: dict | None = None) -> tuple[PerN, list]:
+    """Per-N cost model from one run per measured N, and its table rows (N, cost, stderr, cost to
+    target); `extra_fixed` (N -> Cost, e.g. the pilot run) is added to the fixed cost and the run's cost."""
     fixed, samp, tab = [], [], []
     for n in ns_iso:
         rec = runs[n]
         c = Cost.of(rec)
+        x = extra_fixed[n] if extra_fixed else Cost()
         _, e = result(rec, name, method)
-        fixed.append(c * frac)
+        fixed.append(c * frac + x)
         samp.append(c * ((1 - frac) * (e / target) ** 2))
-        tab.append((n, c, e, c * frac + c * ((1 - frac) * (e / target) ** 2)))
+        tab.append((n, c + x, e, c * frac + x + c * ((1 - frac) * (e / target) ** 2)))
     return PerN(ns_iso, fixed, samp, target), tab
 
 
@@ -256,7 +268,8 @@ def _per_n_section(rep: Report, plan: Plan, st: Stages, est: dict[str, dict], no
     widom = st.widom
     ti_n = {n: st.ti[(n, 1)] for n in ns_iso}
     bl_n = {n: st.base[(n, 1)] for n in ns_iso}
-    pn_ti, tab_ti = per_n(ti_n, ns_iso, headline, "beta_a_ex", est["head"]["frac"], target)
+    pilots = {n: Cost.of(st.pilot[n]) for n in ns_iso}
+    pn_ti, tab_ti = per_n(ti_n, ns_iso, headline, "beta_a_ex", est["head"]["frac"], target, pilots)
     pn_bl, tab_bl = per_n(bl_n, ns_iso, f"mbar-K{Kb}", "beta_a_ex", est["mbar"]["frac"], target)
     pn_wi, tab_wi = None, []
     if widom:
@@ -266,7 +279,8 @@ def _per_n_section(rep: Report, plan: Plan, st: Stages, est: dict[str, dict], no
             pn_wi, tab_wi = per_n(widom, ns_iso, "widom", "beta_mu_ex", wfrac, target)
         except KeyError as ex:
             notes.append(f"Widom: {ex}")
-    rep("Per-N cost measured (x1 pilots) and cost of one run to stderr 0.1 kT (extrapolated as above):")
+    rep("Per-N cost measured (x1 pilots; Neural TI with its allocation pilot) and cost of one run to stderr 0.1 kT "
+        "(extrapolated as above):")
     rep(f"{'run':<48} {'N':>5} {'rho':>6} {'wall s':>9} {'cpu-s':>9} {'stderr':>8} {'to ' + str(target) + ': cpu-s':>14} "
         f"{'core-s':>10}")
     for label, tab in ((f"Neural TI {headline}", tab_ti), (f"TI + MBAR mbar-K{Kb} (beta*A_ex)", tab_bl),

@@ -116,8 +116,14 @@ file = "results.h5"
 """
 
 
-def ti_input(p: dict, model: str, n: int, s: int, windows: bool, seed: int) -> str:
+def ti_input(p: dict, model: str, n: int, s: int, windows: bool, seed: int, pilot: str | None = None) -> str:
+    """Neural TI at effort s: the windows' production (window_steps) and, without windows, the
+    reverse-SDE trajectories scale with s; chains, warm-up and (with windows) the reverse SDE's
+    trajectories are fixed, as the baseline's equilibration is. With `pilot` (an earlier run's
+    results file) the windows' steps are allocated by Neyman's rule ([ti] window_pilot)."""
     w = p["windows"] if windows else 0
+    traj = p["trajectories"] * (1 if windows else s)
+    alloc = f"window_pilot = {json.dumps(pilot)}\n" if pilot else ""
     return f"""# validation/cost_benchmark.py: Neural TI at N = {n}, sampling effort x{s}{'' if windows else ' (reverse SDE only)'}
 version = 1
 
@@ -125,15 +131,15 @@ version = 1
 model = {json.dumps(model)}
 n_particles = [{n}]
 box_side = {SIDE}
-trajectories = {p['trajectories'] * s}
+trajectories = {traj}
 steps = {p['gen_steps']}
 
 [ti]
 windows = {w}
-window_chains = {p['window_chains'] * s}
+window_chains = {p['window_chains']}
 window_warmup = {p['window_warmup']}
-window_steps = {p['window_steps']}
-ais_chains = 0
+window_steps = {p['window_steps'] * s}
+{alloc}ais_chains = 0
 
 [run]
 seed = {seed}
@@ -305,9 +311,6 @@ class Plan:
     def plain_windows(self) -> str:
         return f"windows-gl{self.K}-mala"
 
-    @property
-    def control_variate(self) -> str:
-        return f"reverse-sde-gl{self.K}-mala-corrected"
 
 
 @dataclass
@@ -316,6 +319,7 @@ class Stages:
 
     samples: dict[int, dict]
     train: dict
+    pilot: dict[int, dict]
     ti: dict[tuple[int, int], dict]
     rev: dict[int, dict]
     base: dict[tuple[int, int], dict]
@@ -330,11 +334,15 @@ def run_stages(runner: Runner, plan: Plan, work: Path, with_widom: bool) -> Stag
     data = [str((work / f"sample_N{n}" / "results.h5").resolve()) for n in ns_iso]
     train = runner.run("train", "train", train_input(p, data))
     model = str((work / "train" / "results.h5").resolve())
-    # 2. Neural TI
-    ti = {}
+    # 2. Neural TI: a pilot with equal steps per window at every N, then the windows with their
+    # production allocated by it (Neyman) at x1 and, at N0, xF
+    pilot, ti = {}, {}
     for n in ns_iso:
-        ti[(n, 1)] = runner.run(f"ti_N{n}_x1", "ti", ti_input(p, model, n, 1, True, SEED))
-    ti[(n0, fac)] = runner.run(f"ti_N{n0}_x{fac}", "ti", ti_input(p, model, n0, fac, True, SEED + 1))
+        pilot[n] = runner.run(f"ti_pilot_N{n}", "ti", ti_input(p, model, n, 1, True, SEED + 3))
+        pfile = str((work / f"ti_pilot_N{n}" / "results.h5").resolve())
+        ti[(n, 1)] = runner.run(f"ti_N{n}_x1", "ti", ti_input(p, model, n, 1, True, SEED, pfile))
+        if n == n0:
+            ti[(n0, fac)] = runner.run(f"ti_N{n0}_x{fac}", "ti", ti_input(p, model, n0, fac, True, SEED + 1, pfile))
     rev = {1: runner.run(f"ti_rev_N{n0}_x1", "ti", ti_input(p, model, n0, 1, False, SEED)),
            fac: runner.run(f"ti_rev_N{n0}_x{fac}", "ti", ti_input(p, model, n0, fac, False, SEED + 1))}
     # 3. conventional
@@ -346,4 +354,4 @@ def run_stages(runner: Runner, plan: Plan, work: Path, with_widom: bool) -> Stag
     if with_widom:
         for n in ns_iso:
             widom[n] = runner.run(f"widom_N{n}", "sample", sample_input(p, n, widom=True))
-    return Stages(samples, train, ti, rev, base, widom)
+    return Stages(samples, train, pilot, ti, rev, base, widom)
