@@ -504,8 +504,8 @@ fn non_finite_models_and_free_energies_are_errors() {
 }
 
 /// `[ti] window_pilot`: a missing, foreign or mismatched pilot file is an input error naming the key;
-/// a pilot of the same windows allocates the production steps by Neyman's rule (n_j ~ |w_j| a_j
-/// above a floor, within the same total), recorded per window in `recorded_samples`, with the
+/// a pilot of the same windows allocates the production steps by Neyman's rule (n_j ~ |w_j| a_j,
+/// a_j smoothed over neighbouring nodes, above a floor, within the same total), recorded per window in `recorded_samples`, with the
 /// shorter windows' series NaN-padded.
 #[test]
 fn window_pilot_allocates_the_steps_and_bad_pilots_are_input_errors() {
@@ -554,7 +554,11 @@ fn window_pilot_allocates_the_steps_and_bad_pilots_are_input_errors() {
         // The pilot's spreads of the Stein-controlled samples (the control variate is on by default).
         let (w, se, rec) = (col(&pilot, "weight"), col(&pilot, "stein_stderr"), col(&pilot, "recorded_samples"));
         let disc = col(&pilot, "discarded_fraction");
-        let score: Vec<f64> = (0..4).map(|j| w[j].abs() * se[j] * (rec[j] * (1.0 - disc[j])).sqrt()).collect();
+        let a: Vec<f64> = (0..4).map(|j| se[j] * (rec[j] * (1.0 - disc[j])).sqrt()).collect();
+        // Smoothed over neighbouring nodes (geometric mean of j - 1, j, j + 1).
+        let gm = |v: &[f64]| v.iter().product::<f64>().powf(1.0 / v.len() as f64);
+        let a = [gm(&a[0..2]), gm(&a[0..3]), gm(&a[1..4]), gm(&a[2..4])];
+        let score: Vec<f64> = (0..4).map(|j| w[j].abs() * a[j]).collect();
         let total: f64 = score.iter().sum();
         // Floor: 20 controlled samples over 4 chains = 5 per chain = 10 steps; the rest of 4 x 40.
         let want: Vec<f64> =

@@ -13,7 +13,11 @@
 //! the control variate and the pilot has it). The total K x `window_steps` production steps per
 //! chain stay what they are; every window keeps a floor (a tenth of the equal share, at least two
 //! recorded samples per chain, and enough for the control variate), because a pilot's se_j is
-//! itself uncertain and a window it underestimated would otherwise get almost nothing. Warm-up is
+//! itself uncertain and a window it underestimated would otherwise get almost nothing. The pilot's
+//! a_j are smoothed over neighbouring nodes first (geometric mean of j - 1, j, j + 1): a(t) is a
+//! smooth function of t, and a short pilot's a_j scatter by tens of percent (at T = 1.5, N = 200,
+//! validation/README.md "Pilot allocation": 1.98x less variance than equal steps, against 1.79x
+//! unsmoothed and 2.22x with the production run's own a_j). Warm-up is
 //! the same in every window. The allocation is fixed before the run, so the estimate stays unbiased
 //! whatever the pilot; only its variance changes (module `variance` prints the breakdown).
 
@@ -41,7 +45,13 @@ impl Allocation {
         let mut steps = BTreeMap::new();
         for &n in ns {
             let pilot = read_pilot(Path::new(path), n, &q.nodes, stein)?;
-            let s = neyman_steps(&q.weights, &pilot.spread, q.nodes.len() * ti.window_steps, floor, ti.window_stride);
+            let s = neyman_steps(
+                &q.weights,
+                &smooth_log3(&pilot.spread),
+                q.nodes.len() * ti.window_steps,
+                floor,
+                ti.window_stride,
+            );
             log_allocation(n, path, &pilot, &q.weights, &s, ti);
             steps.insert(n, s);
         }
@@ -82,6 +92,17 @@ pub fn neyman_steps(weights: &[f64], spread: &[f64], budget: usize, floor: usize
         .map(|s| {
             let extra = if total > 0.0 { free * s / total } else { free / weights.len() as f64 };
             floor + (extra / stride as f64).floor() as usize * stride
+        })
+        .collect()
+}
+
+/// Geometric mean of each value and its neighbours in node order (two values at the ends); a zero
+/// makes its neighbourhood's mean zero.
+pub fn smooth_log3(a: &[f64]) -> Vec<f64> {
+    (0..a.len())
+        .map(|j| {
+            let nb = &a[j.saturating_sub(1)..(j + 2).min(a.len())];
+            (nb.iter().map(|v| v.ln()).sum::<f64>() / nb.len() as f64).exp()
         })
         .collect()
 }
@@ -182,6 +203,17 @@ mod tests {
         }
         // No spread anywhere: equal shares.
         assert_eq!(neyman_steps(&w, &[0.0; 4], 2000, 50, 5), vec![500; 4]);
+    }
+
+    #[test]
+    fn smoothing_is_the_geometric_mean_of_the_neighbours() {
+        let s = smooth_log3(&[1.0, 4.0, 16.0, 2.0]);
+        let want = [2.0, 4.0, 128f64.cbrt(), 32f64.sqrt()];
+        for (g, w) in s.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12 * w, "{s:?} against {want:?}");
+        }
+        assert!((smooth_log3(&[3.0])[0] - 3.0).abs() < 1e-12);
+        assert_eq!(smooth_log3(&[0.0, 1.0, 1.0, 1.0])[..3], [0.0, 0.0, 1.0]);
     }
 
     #[test]
