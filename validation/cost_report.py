@@ -149,7 +149,7 @@ def _n0_table(rep: Report, plan: Plan, est: dict[str, dict], uni: dict, c_pilot:
     est_plain = est["plain"]
     row(f"Neural TI {plan.plain_windows}", "same run, without the FP control variate", est_plain["cf"] + c_pilot,
         est_plain["ef"], est_plain["at_target"] + c_pilot)
-    row(f"Neural TI {headline}", f"x1, equal steps per window (the pilot run)", uni["c"], uni["e"], uni["at_target"])
+    row(f"Neural TI {headline}", "x1, equal steps per window (the pilot run)", uni["c"], uni["e"], uni["at_target"])
     row("Neural TI reverse-sde-trapezoid", f"reverse SDE only ({tr_w} trajectories)", est_trap["cf"], est_trap["ef"],
         est_trap["at_target"])
     row("Neural TI reverse-sde-trapezoid", "rev. SDE + training data (MC N0) + training",

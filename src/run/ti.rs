@@ -270,7 +270,7 @@ fn run_windows(plan: &Plan, n: usize, comm: &Comm, store: &ItemStore) -> Result<
     let (chains, dim) = (plan.ti.window_chains, 3 * n);
     let energies = plan.mbar_times.len();
     let done = store.run_resumable(comm, &kind, q.nodes.len(), every, |j, sp| {
-        let steps = plan.ti.window_warmup + plan.alloc.steps(plan.ti, n, j);
+        let steps = plan.ti.window_warmup + plan.alloc.steps(n, j);
         let resume = sp.resume(|buf| WindowProgress::read(buf, chains, dim, steps, energies));
         let b = run_node(&cx, j, q.nodes[j], resume, &mut |state| sp.check(state))?;
         Ok(b.map(|b| pack(&[b.row, b.split, b.series, b.energies])))

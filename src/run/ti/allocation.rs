@@ -21,6 +21,7 @@
 //! the same in every window. The allocation is fixed before the run, so the estimate stays unbiased
 //! whatever the pilot; only its variance changes (module `variance` prints the breakdown).
 
+use super::variance::kept_samples;
 use crate::config::{ConfigError, TiConfig};
 use crate::diffusion::windows::MIN_STEIN_SAMPLES;
 use crate::estimators::quadrature::Quadrature;
@@ -31,20 +32,26 @@ use std::path::Path;
 /// Production steps per chain of every window, per particle number.
 #[derive(Clone, Debug, Default)]
 pub struct Allocation {
-    /// N -> steps of window j (node order); N absent: every window `window_steps`.
+    /// N -> steps of window j (node order); N absent: every window `equal`.
     steps: BTreeMap<usize, Vec<usize>>,
+    /// `[ti] window_steps`.
+    equal: usize,
 }
 
 impl Allocation {
     /// Equal steps in every window (no pilot) or the pilot's allocation for every N of `ns`.
     pub fn new(ti: &TiConfig, q: Option<&Quadrature>, ns: &[usize]) -> Result<Self> {
-        let (Some(q), false) = (q, ti.window_pilot.is_empty()) else { return Ok(Self::default()) };
+        let equal = ti.window_steps;
+        let (Some(q), false) = (q, ti.window_pilot.is_empty()) else {
+            return Ok(Self { steps: BTreeMap::new(), equal });
+        };
         let path = &ti.window_pilot;
+        let file = open_pilot(Path::new(path))?;
         let stein = ti.window_stein_probes > 0;
         let floor = floor_steps(ti);
         let mut steps = BTreeMap::new();
         for &n in ns {
-            let pilot = read_pilot(Path::new(path), n, &q.nodes, stein)?;
+            let pilot = read_pilot(&file, Path::new(path), n, &q.nodes, stein)?;
             let s = neyman_steps(
                 &q.weights,
                 &smooth_log3(&pilot.spread),
@@ -55,12 +62,12 @@ impl Allocation {
             log_allocation(n, path, &pilot, &q.weights, &s, ti);
             steps.insert(n, s);
         }
-        Ok(Self { steps })
+        Ok(Self { steps, equal })
     }
 
     /// Production steps per chain of window `j` at N = `n`.
-    pub fn steps(&self, ti: &TiConfig, n: usize, j: usize) -> usize {
-        self.steps.get(&n).map_or(ti.window_steps, |s| s[j])
+    pub fn steps(&self, n: usize, j: usize) -> usize {
+        self.steps.get(&n).map_or(self.equal, |s| s[j])
     }
 
     /// A line for the work items' fingerprint: a resumed run must allocate as the interrupted one.
@@ -75,7 +82,7 @@ impl Allocation {
 fn floor_steps(ti: &TiConfig) -> usize {
     let stride = ti.window_stride.max(1);
     let per_chain = if ti.window_stein_probes > 0 { MIN_STEIN_SAMPLES.div_ceil(ti.window_chains.max(1)) } else { 2 };
-    let f = (ti.window_steps / 10).max(2 * stride).max(per_chain.max(2) * stride);
+    let f = (ti.window_steps / 10).max(per_chain.max(2) * stride);
     f.div_ceil(stride).saturating_mul(stride).min(ti.window_steps)
 }
 
@@ -115,16 +122,28 @@ struct Pilot {
     stein: bool,
 }
 
-/// Reads the per-sample spreads of N = `n` from the pilot file; its nodes must be this run's.
-fn read_pilot(path: &Path, n: usize, nodes: &[f64], stein: bool) -> Result<Pilot> {
-    let shown = format!("\"{}\"", path.display());
-    let bad = |why: String| -> anyhow::Error { ConfigError::invalid("ti", "window_pilot", &shown, why).into() };
+/// The error of a bad pilot file: names the key and the file.
+fn bad_pilot(path: &Path, why: String) -> anyhow::Error {
+    ConfigError::invalid("ti", "window_pilot", format!("\"{}\"", path.display()), why).into()
+}
+
+/// Opens the pilot file (an input error when it is missing or not HDF5).
+fn open_pilot(path: &Path) -> Result<hdf5::File> {
     if !path.is_file() {
-        return Err(bad("an earlier nti ti results file (a pilot run of the same model and windows); the file does \
-                        not exist (or \"\" for equal steps in every window)"
-            .into()));
+        return Err(bad_pilot(
+            path,
+            "an earlier nti ti results file (a pilot run of the same model and windows); the file does not exist \
+             (or \"\" for equal steps in every window)"
+                .into(),
+        ));
     }
-    let f = hdf5::File::open(path).map_err(|e| bad(format!("an nti ti results file (HDF5): {e}")))?;
+    hdf5::File::open(path).map_err(|e| bad_pilot(path, format!("an nti ti results file (HDF5): {e}")))
+}
+
+/// Reads the per-sample spreads of N = `n` from the pilot file `f` (at `path`); its nodes must be
+/// this run's.
+fn read_pilot(f: &hdf5::File, path: &Path, n: usize, nodes: &[f64], stein: bool) -> Result<Pilot> {
+    let bad = |why: String| bad_pilot(path, why);
     let g = f.group(&format!("ti/N{n}/windows")).map_err(|_| {
         bad(format!(
             "an nti ti results file with corrected windows at N = {n} (this run's N); it has no /ti/N{n}/windows"
@@ -153,7 +172,7 @@ fn read_pilot(path: &Path, n: usize, nodes: &[f64], stein: bool) -> Result<Pilot
     let use_stein = stein && stein_se.iter().all(|v| v.is_finite());
     let mut spread = Vec::with_capacity(t.len());
     for j in 0..t.len() {
-        let kept = rec[j] * (1.0 - if disc[j].is_finite() { disc[j] } else { 0.0 });
+        let kept = kept_samples(rec[j], disc[j]);
         let e = if use_stein { stein_se[j] } else { se[j] };
         if !(e.is_finite() && e >= 0.0 && kept > 0.0) {
             return Err(bad(format!(

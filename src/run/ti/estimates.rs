@@ -110,7 +110,7 @@ pub(super) fn window_estimates(
         crate::sampling::chain::ChainKind::Mala => 1,
     } as f64;
     let recorded: f64 = tab.windows.iter().map(|r| r[25]).sum();
-    let steps: f64 = (0..q.nodes.len()).map(|j| plan.alloc.steps(ti, n, j)).sum::<usize>() as f64;
+    let steps: f64 = (0..q.nodes.len()).map(|j| plan.alloc.steps(n, j)).sum::<usize>() as f64;
     let cost = ti.window_chains as f64 * (q.nodes.len() * ti.window_warmup) as f64 * grads
         + ti.window_chains as f64 * steps * grads
         + recorded;

@@ -113,7 +113,7 @@ pub(super) fn run_node(
         sampler: ti.window_sampler,
         leapfrog: ti.hmc_leapfrog,
         warmup: ti.window_warmup,
-        steps: cx.alloc.steps(ti, n, j),
+        steps: cx.alloc.steps(n, j),
         stride: ti.window_stride,
         eps: ti.mala_eps,
         target_acceptance: ti.target_acceptance,

@@ -13,6 +13,12 @@
 
 use super::WindowRow;
 
+/// Kept samples of a window from its recorded samples and the fraction discarded as
+/// equilibration (NaN: none discarded).
+pub fn kept_samples(recorded: f64, discarded_fraction: f64) -> f64 {
+    recorded * (1.0 - if discarded_fraction.is_finite() { discarded_fraction } else { 0.0 })
+}
+
 /// One window's line of the breakdown.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowVariance {
@@ -53,10 +59,7 @@ impl VarianceBreakdown {
         let var: f64 = rows.iter().map(|r| (r[1] * r[3]).powi(2)).sum();
         let windows: Vec<WindowVariance> = rows
             .iter()
-            .map(|r| {
-                let kept = r[25] * (1.0 - if r[20].is_finite() { r[20] } else { 0.0 });
-                (r, kept)
-            })
+            .map(|r| (r, kept_samples(r[25], r[20])))
             .map(|(r, samples)| WindowVariance {
                 t: r[0],
                 weight: r[1],
